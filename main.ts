@@ -1,0 +1,58 @@
+/**
+ * knocktool's entry point: argv → typed command → dispatch. The only place that exits.
+ *
+ * Started through a link named `knockd` or `knock`, the executable behaves as that program, with
+ * its exact options, usage text and exit statuses (reference §1).
+ *
+ * @module
+ */
+import { or } from "@optique/core/constructs";
+import { runParser } from "@optique/core/facade";
+import { message } from "@optique/core/message";
+import { type Io, processIo } from "./src/io.ts";
+import { VERSION } from "./src/version.ts";
+import { checkCommand, runCheck } from "./src/cli/check.ts";
+import { runServe, serveCommand } from "./src/cli/serve.ts";
+import { knockCommand, runKnock } from "./src/cli/knock.ts";
+import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
+
+/** The whole command line: one parser per subcommand. */
+export const parser = or(serveCommand, knockCommand, checkCommand, interfacesCommand);
+
+/**
+ * Runs knocktool with the given arguments and returns the exit status.
+ *
+ * @param args Arguments after the program name.
+ * @param io Where to print.
+ * @param argv0 The name the program was started as (a `knockd` or `knock` link switches mode).
+ * @returns The process exit status.
+ */
+export async function main(args: readonly string[], io: Io, argv0 = "knocktool"): Promise<number> {
+  let status: number | undefined;
+  const opts = runParser(parser, "knocktool", args, {
+    brief: message`A port-knocking server and client, compatible with knockd 0.8.`,
+    help: { command: true, option: true, onShow: (code: number) => (status = code) },
+    version: { value: VERSION, option: true, onShow: (code: number) => (status = code) },
+    completion: { command: true, onShow: (code: number) => (status = code) },
+    onError: (code: number) => (status = code),
+    stdout: (text: string) => io.stdout(text + "\n"),
+    stderr: (text: string) => io.stderr(text + "\n"),
+  });
+  if (status !== undefined) return status;
+  void argv0;
+  switch (opts.cmd) {
+    case "serve":
+      return await runServe(opts, io);
+    case "knock":
+      return await runKnock(opts, io);
+    case "check":
+      return await runCheck(opts, io);
+    case "interfaces":
+      return await runInterfaces(opts, io);
+  }
+}
+
+if (import.meta.main) {
+  const argv0 = Deno.execPath();
+  Deno.exit(await main(Deno.args, processIo, argv0));
+}

@@ -1,0 +1,96 @@
+/**
+ * The knockd.conf model: what a parsed configuration holds. Produced by the config parser,
+ * consumed by the matcher, the filter generator, the server and `knocktool check`.
+ *
+ * Field semantics follow knockd 0.8 (reference §2): defaults, aliases and fallbacks are resolved
+ * by the parser, so consumers never re-implement them.
+ *
+ * @module
+ */
+
+/** A transport protocol a knock can use. */
+export type Protocol = "tcp" | "udp";
+
+/** One step of a knock sequence: a destination port and its protocol. */
+export interface Knock {
+  /** Destination port, 0–65535 (knockd reads junk text as 0 and wraps negatives). */
+  readonly port: number;
+  /** Transport protocol of this step. */
+  readonly protocol: Protocol;
+}
+
+/** The six TCP flags knockd understands, in the order knockd emits them into the BPF filter. */
+export const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg"] as const;
+
+/** A TCP flag name as knockd.conf spells it (lower-cased). */
+export type TcpFlagName = typeof TCP_FLAG_NAMES[number];
+
+/** Bit value of each TCP flag in the TCP header's flags byte (RFC 9293 §3.1). */
+export const TCP_FLAG_BITS: Readonly<Record<TcpFlagName, number>> = {
+  fin: 0x01,
+  syn: 0x02,
+  rst: 0x04,
+  psh: 0x08,
+  ack: 0x10,
+  urg: 0x20,
+};
+
+/**
+ * What a door demands of a TCP flag: `"set"` (plain `syn`) or `"clear"` (`!syn`). A flag absent
+ * from {@link Door.tcpFlags} is "don't care".
+ */
+export type FlagRequirement = "set" | "clear";
+
+/** A door: one `[section]` other than `[options]`. */
+export interface Door {
+  /** Section name exactly as written between the brackets (not trimmed; knockd keeps spaces). */
+  readonly name: string;
+  /** 1-based line of the section header. */
+  readonly line: number;
+  /**
+   * The knock sequence. For a door with `One_Time_Sequences` this is the sequence loaded from
+   * the file when the config was loaded (the first line not yet marked used).
+   */
+  readonly sequence: readonly Knock[];
+  /** Path of the one-time sequences file, as written in the config (if any). */
+  readonly oneTimeSequencesFile?: string;
+  /** `Seq_Timeout` (alias `Timeout`) in seconds; default 25. May be ≤ 0 (then nothing completes). */
+  readonly seqTimeout: number;
+  /** `TCPFlags`, accumulated over every `TCPFlags` line of the section. */
+  readonly tcpFlags: Readonly<Partial<Record<TcpFlagName, FlagRequirement>>>;
+  /** `Target`, verbatim (knockd compares it to the destination as a string). */
+  readonly target?: string;
+  /** `Start_Command` (alias `Command`). */
+  readonly startCommand?: string;
+  /**
+   * `Start_Command_6` (alias `Command_6`) as written; absent means "fall back to
+   * startCommand", present-but-empty means "run nothing for IPv6" (reference §2.3).
+   */
+  readonly startCommand6?: string;
+  /** `Cmd_Timeout` in seconds; default 10. Negative means the stop command never runs. */
+  readonly cmdTimeout: number;
+  /** `Stop_Command`. */
+  readonly stopCommand?: string;
+  /** `Stop_Command_6` as written; absent falls back to stopCommand (reference §2.3). */
+  readonly stopCommand6?: string;
+}
+
+/** The `[options]` section. */
+export interface Options {
+  /** Bare `UseSyslog` appeared in any section. */
+  readonly useSyslog: boolean;
+  /** `LogFile`, which overrides `-g`. */
+  readonly logFile?: string;
+  /** `PidFile`, which overrides `-p`. */
+  readonly pidFile?: string;
+  /** `Interface`, used only when `-i` was not given. */
+  readonly interface?: string;
+}
+
+/** A parsed, valid knockd.conf. */
+export interface Config {
+  /** Global options. */
+  readonly options: Options;
+  /** Doors in file order (duplicate names are separate doors, as in knockd). */
+  readonly doors: readonly Door[];
+}

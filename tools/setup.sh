@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what knocktool's demo and tests need on Debian/Ubuntu, as root. Idempotent: skips what
+# is already there. Deno comes pinned from npm (its own download server may be unreachable).
+set -euo pipefail
+DENO_VERSION=2.9.6
+need_apt=()
+for pkg in libpcap0.8 libpcap-dev iproute2 nftables knockd tcpdump binutils bash zsh fish; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# Debian's knockd package enables its service; the tests run their own instances.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now knockd >/dev/null 2>&1 || true; fi
+if ! command -v deno >/dev/null 2>&1 || [ "$(deno --version | head -1 | cut -d' ' -f2)" != "$DENO_VERSION" ]; then
+  echo "setup: installing deno $DENO_VERSION from npm" >&2
+  npm install -g --allow-scripts=deno "deno@$DENO_VERSION" >/dev/null 2>&1 || npm install -g "deno@$DENO_VERSION" >/dev/null
+fi
+deno --version | head -1 >&2
