@@ -41,6 +41,21 @@ export const TCP_FLAG_BITS: Readonly<Record<TcpFlagName, number>> = {
  */
 export type FlagRequirement = "set" | "clear";
 
+/**
+ * How a sequence port was written when it was not a plain decimal number (knockd reads it with
+ * `atoi` and keeps going). Kept so that `lintConfig` can warn about it.
+ */
+export interface PortNote {
+  /** 0-based index of the knock in the sequence. */
+  readonly index: number;
+  /** The port text as written (trimmed). */
+  readonly text: string;
+  /** `empty`: no text (read as 0); `junk`: not a number, or trailing junk; `wrapped`: negative or beyond `int`. */
+  readonly kind: "empty" | "junk" | "wrapped";
+  /** The port knockd made of it. */
+  readonly port: number;
+}
+
 /** A door: one `[section]` other than `[options]`. */
 export interface Door {
   /** Section name exactly as written between the brackets (not trimmed; knockd keeps spaces). */
@@ -52,6 +67,10 @@ export interface Door {
    * the file when the config was loaded (the first line not yet marked used).
    */
   readonly sequence: readonly Knock[];
+  /** 1-based line of the directive that set `sequence` (`Sequence` or `One_Time_Sequences`). Additive. */
+  readonly sequenceLine?: number;
+  /** Ports of a `Sequence` value that were not plain numbers (absent when all were). Additive. */
+  readonly portNotes?: readonly PortNote[];
   /** Path of the one-time sequences file, as written in the config (if any). */
   readonly oneTimeSequencesFile?: string;
   /** `Seq_Timeout` (alias `Timeout`) in seconds; default 25. May be ≤ 0 (then nothing completes). */

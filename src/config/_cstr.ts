@@ -1,0 +1,121 @@
+/**
+ * C-library string behaviour that knockd's config reader depends on (glibc, "C" locale):
+ * `fgets` line splitting, `isspace` trimming, `toupper`, `atoi`.
+ *
+ * @module
+ */
+
+/** knockd reads lines with `fgets(line, PATH_MAX)`: at most 4095 bytes per piece. */
+export const FGETS_MAX = 4095;
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** One piece returned by an emulated `fgets` call, with its 1-based piece number. */
+export interface Piece {
+  /** 1-based number of the `fgets` call that returned this piece (knockd's line counter). */
+  readonly line: number;
+  /** The piece up to its first NUL byte (what `strlen` sees), decoded as UTF-8. */
+  readonly text: string;
+  /** Byte offset of the piece in the input. */
+  readonly offset: number;
+}
+
+/**
+ * Splits bytes the way repeated `fgets(buf, 4096)` calls do: each piece ends after a newline or
+ * after 4095 bytes, so a longer line becomes several pieces, each counted as a line.
+ */
+export function fgetsPieces(bytes: Uint8Array): Piece[] {
+  const pieces: Piece[] = [];
+  let off = 0;
+  let line = 0;
+  while (off < bytes.length) {
+    let end = off;
+    while (end < bytes.length && end - off < FGETS_MAX) {
+      end++;
+      if (bytes[end - 1] === 0x0a) break;
+    }
+    let nul = bytes.indexOf(0, off);
+    if (nul < 0 || nul > end) nul = end;
+    pieces.push({ line: ++line, text: decoder.decode(bytes.subarray(off, nul)), offset: off });
+    off = end;
+  }
+  return pieces;
+}
+
+/** Encodes text as UTF-8 (the byte form knockd would have read). */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** `isspace()` in the "C" locale: space, \t, \n, \v, \f, \r. */
+export function isCSpace(ch: string | undefined): boolean {
+  return ch === " " || ch === "\t" || ch === "\n" || ch === "\v" || ch === "\f" || ch === "\r";
+}
+
+/** knockd's `trim()`: removes leading and trailing `isspace()` characters (not Unicode spaces). */
+export function cTrim(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isCSpace(s[a])) a++;
+  while (b > a && isCSpace(s[b - 1])) b--;
+  return s.slice(a, b);
+}
+
+/** `toupper()` in the "C" locale: only ASCII a–z change. */
+export function cUpper(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
+}
+
+/** Truncates text to at most `maxBytes` UTF-8 bytes, like a fixed `char[]` buffer. */
+export function truncateBytes(s: string, maxBytes: number): string {
+  const b = encoder.encode(s);
+  return b.length <= maxBytes ? s : decoder.decode(b.subarray(0, maxBytes));
+}
+
+const LONG_MAX = (1n << 63n) - 1n;
+const LONG_MIN = -(1n << 63n);
+
+/** What `atoi` made of a text, and whether the text was a plain number. */
+export interface AtoiResult {
+  /** glibc `atoi`: `(int) strtol(s, NULL, 10)`: saturated at 64 bits, then truncated to 32. */
+  readonly value: number;
+  /** The text (after leading spaces) is empty: the value is 0. */
+  readonly empty: boolean;
+  /** Characters after the number were ignored, or there was no number at all. */
+  readonly junk: boolean;
+  /** The written number lies outside the 32-bit `int` range, so `atoi` returned a wrapped value. */
+  readonly overflow: boolean;
+}
+
+/** glibc `atoi` on 64-bit Linux, with notes on how the text was read. */
+export function cAtoi(s: string): AtoiResult {
+  let i = 0;
+  while (i < s.length && isCSpace(s[i])) i++;
+  const rest = s.slice(i);
+  const m = /^([+-]?)(\d+)/.exec(rest);
+  if (m === null) {
+    return { value: 0, empty: rest.length === 0, junk: rest.length > 0, overflow: false };
+  }
+  let v = BigInt(m[2] ?? "0");
+  if (m[1] === "-") v = -v;
+  if (v > LONG_MAX) v = LONG_MAX;
+  if (v < LONG_MIN) v = LONG_MIN;
+  const value = Number(BigInt.asIntN(32, v));
+  return {
+    value,
+    empty: false,
+    junk: cTrim(rest.slice(m[0].length)).length > 0,
+    overflow: BigInt(value) !== v,
+  };
+}
+
+/** strerror-style text of a Deno file-system error ("No such file or directory"). */
+export function errnoText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
+  if (e instanceof Deno.errors.NotADirectory) return "Not a directory";
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/ \(os error \d+\)[\s\S]*$/, "");
+}

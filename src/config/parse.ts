@@ -1,0 +1,371 @@
+/**
+ * The knockd.conf parser, faithful to knockd 0.8's `parseconfig` (reference §2): it accepts and
+ * rejects the same files, with knockd's own error line alongside a readable message.
+ *
+ * @module
+ */
+import type { Config, Door, FlagRequirement, Knock, PortNote, TcpFlagName } from "./model.ts";
+import { cAtoi, cTrim, cUpper, fgetsPieces, truncateBytes, utf8 } from "./_cstr.ts";
+import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
+import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
+
+/** Why a config was rejected. */
+export interface ConfigError {
+  /** What went wrong, in std's voice, naming the line (or the section). */
+  readonly message: string;
+  /** The exact line knockd 0.8 prints on stderr for the same file, e.g. `config: line 3: syntax error`. */
+  readonly knockdText: string;
+  /** 1-based line the error is about, when there is one. */
+  readonly line?: number;
+  /** Section (door) name the error is about, when there is one. */
+  readonly section?: string;
+}
+
+/** The outcome of {@link parseConfig}. */
+export type ParseResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
+
+/** Options of {@link parseConfig}. */
+export interface ParseOptions {
+  /**
+   * Loads the first unused sequence of a door's one-time sequences file. The default opens the
+   * file as knockd does (it must exist and be writable, relative paths resolve against the cwd).
+   */
+  readonly oneTimeSequences?: (
+    path: string,
+    doorName: string,
+  ) => { sequence: Knock[] } | ConfigError;
+}
+
+const FLAG_TOKENS: Readonly<Record<string, TcpFlagName>> = {
+  FIN: "fin",
+  SYN: "syn",
+  RST: "rst",
+  PSH: "psh",
+  ACK: "ack",
+  URG: "urg",
+};
+
+/** knockd keeps 255 bytes of a section name for the `[options]` test and 127 for the door name. */
+const SECTION_BYTES = 254;
+const DOOR_NAME_BYTES = 127;
+
+interface DoorDraft {
+  name: string;
+  line: number;
+  sequence: Knock[];
+  sequenceLine?: number;
+  portNotes: PortNote[];
+  oneTimeSequencesFile?: string;
+  seqTimeout: number;
+  tcpFlags: Partial<Record<TcpFlagName, FlagRequirement>>;
+  target?: string;
+  startCommand?: string;
+  startCommand6?: string;
+  cmdTimeout: number;
+  stopCommand?: string;
+  stopCommand6?: string;
+}
+
+class Reject {
+  constructor(readonly error: ConfigError) {}
+}
+
+/**
+ * Parses knockd.conf text. See {@link parseConfigBytes}; the text is read as its UTF-8 bytes, so
+ * knockd's 4095-byte line limit applies to bytes.
+ *
+ * @param text The file's content.
+ * @param opts How to load one-time sequences files.
+ * @returns The config, or the first error knockd would report.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./parse.ts";
+ * const r = parseConfig("[options]\n UseSyslog\n[ssh]\n sequence = 7000,8000:udp\n");
+ * if (!r.ok || r.config.doors[0]?.sequence[1]?.protocol !== "udp") throw new Error("unexpected");
+ * const bad = parseConfig("[ssh]\nsequence = 70000\n");
+ * if (bad.ok || bad.error.knockdText !== "config: section ssh: port 70000 is invalid") {
+ *   throw new Error("unexpected");
+ * }
+ * ```
+ */
+export function parseConfig(text: string, opts: ParseOptions = {}): ParseResult {
+  return parseConfigBytes(utf8(text), opts);
+}
+
+/**
+ * Parses knockd.conf bytes exactly as knockd 0.8 does (reference §2.1–§2.5).
+ *
+ * @param bytes The file's content.
+ * @param opts How to load one-time sequences files.
+ * @returns The config, or the first error knockd would report.
+ */
+export function parseConfigBytes(bytes: Uint8Array, opts: ParseOptions = {}): ParseResult {
+  try {
+    return { ok: true, config: parseOrReject(bytes, opts) };
+  } catch (e) {
+    if (e instanceof Reject) return { ok: false, error: e.error };
+    throw e;
+  }
+}
+
+function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
+  let useSyslog = false;
+  let logFile: string | undefined;
+  let pidFile: string | undefined;
+  let iface: string | undefined;
+  const doors: DoorDraft[] = [];
+  let section: string | undefined;
+  let door: DoorDraft | undefined;
+
+  for (const piece of fgetsPieces(bytes)) {
+    const n = piece.line;
+    const line = cTrim(piece.text);
+    if (line === "" || line.startsWith("#")) continue;
+
+    if (line.length >= 2 && line.startsWith("[") && line.endsWith("]")) {
+      const name = line.slice(1, -1);
+      if (name === "") {
+        reject(
+          `Cannot parse line ${n}: section name is empty`,
+          `config: line ${n}: bad section name`,
+          n,
+        );
+      }
+      section = truncateBytes(name, SECTION_BYTES);
+      if (section === "options") {
+        door = undefined;
+      } else {
+        door = {
+          name: truncateBytes(name, DOOR_NAME_BYTES),
+          line: n,
+          sequence: [],
+          portNotes: [],
+          seqTimeout: 25,
+          tcpFlags: {},
+          cmdTimeout: 10,
+        };
+        doors.push(door);
+      }
+      continue;
+    }
+
+    if (section === undefined) {
+      const what = line.includes("=") ? cTrim(line.slice(0, line.indexOf("="))) : line;
+      reject(
+        `Cannot parse line ${n}: directive ${
+          quote(what)
+        } is outside any section (add a "[section]" header above it)`,
+        `config: line ${n}: all directives must belong to a section`,
+        n,
+      );
+    }
+    const syntax = (detail: string): never =>
+      reject(`Cannot parse line ${n}: ${detail}`, `config: line ${n}: syntax error`, n, door?.name);
+
+    const eq = line.indexOf("=");
+    if (eq < 0) {
+      // knockd accepts the bare word UseSyslog in any section, doors included (B13).
+      if (cUpper(line) === "USESYSLOG") useSyslog = true;
+      else syntax(`expected "key = value" but found ${quote(line)}`);
+      continue;
+    }
+    const written = cTrim(line.slice(0, eq));
+    const key = cUpper(written);
+    const value = cTrim(line.slice(eq + 1));
+    if (key === "") syntax(`directive name before "=" is empty`);
+    if (key === "USESYSLOG") syntax(`${quote(written)} takes no value: write it alone on its line`);
+
+    if (door === undefined) {
+      if (key === "LOGFILE") logFile = value;
+      else if (key === "PIDFILE") pidFile = value;
+      else if (key === "INTERFACE") iface = value;
+      else syntax(`unknown directive ${quote(written)} in section "[options]"`);
+      continue;
+    }
+
+    switch (key) {
+      case "SEQUENCE": {
+        const r = parsePortSequence(value);
+        if (!r.ok) sequenceReject(r.problem, written, n, door.name);
+        else {
+          door.sequence = r.knocks;
+          door.portNotes = r.notes;
+          door.sequenceLine = n;
+        }
+        break;
+      }
+      case "ONE_TIME_SEQUENCES": {
+        door.oneTimeSequencesFile = value;
+        door.sequence = loadOneTime(value, door.name, n, opts);
+        door.portNotes = [];
+        door.sequenceLine = n;
+        break;
+      }
+      case "SEQ_TIMEOUT":
+      case "TIMEOUT":
+        door.seqTimeout = cAtoi(value).value;
+        break;
+      case "CMD_TIMEOUT":
+        door.cmdTimeout = cAtoi(value).value;
+        break;
+      case "TCPFLAGS":
+        parseFlags(value, door, written, n);
+        break;
+      case "TARGET":
+        door.target = value;
+        break;
+      case "START_COMMAND":
+      case "COMMAND":
+        door.startCommand = value;
+        break;
+      case "START_COMMAND_6":
+      case "COMMAND_6":
+        door.startCommand6 = value;
+        break;
+      case "STOP_COMMAND":
+        door.stopCommand = value;
+        break;
+      case "STOP_COMMAND_6":
+        door.stopCommand6 = value;
+        break;
+      default: {
+        const hint = cUpper(door.name) === "OPTIONS" && door.name !== "options"
+          ? ` (only "[options]" in lower case starts the options section)`
+          : "";
+        syntax(`unknown directive ${quote(written)} in door ${quote(door.name)}${hint}`);
+      }
+    }
+  }
+
+  for (const d of doors) {
+    if (d.sequence.length === 0) {
+      reject(
+        `Cannot load door ${
+          quote(d.name)
+        } at line ${d.line}: knock sequence is empty (set "Sequence" or "One_Time_Sequences")`,
+        `error: section '${d.name}' has an empty knock sequence`,
+        d.line,
+        d.name,
+      );
+    }
+  }
+
+  const options: Config["options"] = {
+    useSyslog,
+    ...(logFile !== undefined ? { logFile } : {}),
+    ...(pidFile !== undefined ? { pidFile } : {}),
+    ...(iface !== undefined ? { interface: iface } : {}),
+  };
+  return { options, doors: doors.map(freezeDoor) };
+}
+
+function parseFlags(value: string, door: DoorDraft, written: string, n: number): void {
+  // knockd upper-cases the whole value and splits on "," without trimming the tokens (B13).
+  for (const token of cUpper(value).split(",")) {
+    const not = token.startsWith("!");
+    const name = not ? token.slice(1) : token;
+    const flag = Object.hasOwn(FLAG_TOKENS, name) ? FLAG_TOKENS[name] : undefined;
+    if (flag === undefined) {
+      reject(
+        `Cannot parse ${quote(written)} at line ${n}: unknown flag ${
+          quote(token)
+        } (expected FIN, SYN, RST, PSH, ACK or URG, each optionally preceded by "!", separated by "," without spaces)`,
+        `config: line ${n}: unrecognized flag "${token}"`,
+        n,
+        door.name,
+      );
+    }
+    door.tcpFlags[flag] = not ? "clear" : "set";
+  }
+}
+
+function sequenceReject(problem: SequenceProblem, written: string, n: number, name: string): never {
+  const where = `Cannot parse ${quote(written)} at line ${n}`;
+  switch (problem.kind) {
+    case "too-many":
+      return reject(
+        `${where}: door ${quote(name)} has more than 32 knocks`,
+        `config: section ${name}: too many ports in knock sequence`,
+        n,
+        name,
+      );
+    case "invalid-port":
+      return reject(
+        `${where}: port ${quote(problem.portText)} must be at most 65535`,
+        `config: section ${name}: port ${problem.portText} is invalid`,
+        n,
+        name,
+      );
+    case "unknown-protocol":
+      return reject(
+        `${where}: protocol ${quote(problem.protocolText)} in ${
+          quote(problem.element)
+        } must be "tcp" or "udp"`,
+        `config: section ${name}: unknown protocol in knock sequence`,
+        n,
+        name,
+      );
+  }
+}
+
+function loadOneTime(path: string, doorName: string, n: number, opts: ParseOptions): Knock[] {
+  if (opts.oneTimeSequences !== undefined) {
+    const r = opts.oneTimeSequences(path, doorName);
+    if ("sequence" in r) return r.sequence;
+    throw new Reject({ ...r, line: r.line ?? n, section: r.section ?? doorName });
+  }
+  const r = readFirstOneTimeSequence(path);
+  if (r.ok) return r.knocks;
+  if (r.reason === "open") {
+    return reject(
+      `Cannot open one-time sequences file ${quote(path)} at line ${n}: ${r.errno}`,
+      path === "" ? r.errno : `${path}: ${r.errno}`,
+      n,
+      doorName,
+    );
+  }
+  return reject(
+    `Cannot load one-time sequences file ${
+      quote(path)
+    } at line ${n}: no unused sequence left for door ${quote(doorName)}`,
+    noMoreSequencesText(doorName),
+    n,
+    doorName,
+  );
+}
+
+function freezeDoor(d: DoorDraft): Door {
+  return {
+    name: d.name,
+    line: d.line,
+    sequence: d.sequence,
+    ...(d.sequenceLine !== undefined ? { sequenceLine: d.sequenceLine } : {}),
+    ...(d.portNotes.length > 0 ? { portNotes: d.portNotes } : {}),
+    ...(d.oneTimeSequencesFile !== undefined
+      ? { oneTimeSequencesFile: d.oneTimeSequencesFile }
+      : {}),
+    seqTimeout: d.seqTimeout,
+    tcpFlags: d.tcpFlags,
+    ...(d.target !== undefined ? { target: d.target } : {}),
+    ...(d.startCommand !== undefined ? { startCommand: d.startCommand } : {}),
+    ...(d.startCommand6 !== undefined ? { startCommand6: d.startCommand6 } : {}),
+    cmdTimeout: d.cmdTimeout,
+    ...(d.stopCommand !== undefined ? { stopCommand: d.stopCommand } : {}),
+    ...(d.stopCommand6 !== undefined ? { stopCommand6: d.stopCommand6 } : {}),
+  };
+}
+
+function reject(message: string, knockdText: string, line?: number, section?: string): never {
+  throw new Reject({
+    message,
+    knockdText,
+    ...(line !== undefined ? { line } : {}),
+    ...(section !== undefined ? { section } : {}),
+  });
+}
+
+/** Quotes a value for a message, shortening very long ones. */
+function quote(s: string): string {
+  return JSON.stringify(s.length > 60 ? s.slice(0, 57) + "..." : s);
+}

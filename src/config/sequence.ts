@@ -1,0 +1,77 @@
+/**
+ * knockd's `parse_port_sequence` (reference §2.4): the `Sequence` value and every line of a
+ * one-time sequences file use this syntax.
+ *
+ * @module
+ */
+import type { Knock, PortNote } from "./model.ts";
+import { cAtoi, cTrim, cUpper } from "./_cstr.ts";
+
+/** knockd keeps at most 32 knocks per sequence. */
+export const MAX_KNOCKS = 32;
+
+/** Why a sequence was rejected, with the text knockd's message quotes. */
+export type SequenceProblem =
+  | { readonly kind: "too-many" }
+  | { readonly kind: "invalid-port"; readonly portText: string; readonly value: number }
+  | { readonly kind: "unknown-protocol"; readonly protocolText: string; readonly element: string };
+
+/** The outcome of {@link parsePortSequence}. */
+export type SequenceResult =
+  | { readonly ok: true; readonly knocks: Knock[]; readonly notes: PortNote[] }
+  | { readonly ok: false; readonly problem: SequenceProblem };
+
+/**
+ * Parses a knock sequence exactly as knockd 0.8 does: split on `,`, trim each element, split it at
+ * `:`, read the port with `atoi` (junk → 0, negatives wrap to 65536+n), reject ports above
+ * 65535, protocol `tcp` unless the trimmed, upper-cased text after the first `:` is `UDP`
+ * (`TCP` and `UDP` are the only accepted names; text after a second `:` is ignored).
+ *
+ * @param value The value after `Sequence =` (already trimmed) or a one-time file line.
+ * @returns The knocks and notes on ports that were not written as plain numbers, or the problem.
+ *
+ * @example
+ * ```ts
+ * import { parsePortSequence } from "./sequence.ts";
+ * const r = parsePortSequence("7000, 8000:udp,");
+ * if (!r.ok || r.knocks.length !== 3 || r.knocks[2]?.port !== 0) throw new Error("unexpected");
+ * ```
+ */
+export function parsePortSequence(value: string): SequenceResult {
+  const knocks: Knock[] = [];
+  const notes: PortNote[] = [];
+  for (const raw of value.split(",")) {
+    if (knocks.length >= MAX_KNOCKS) return { ok: false, problem: { kind: "too-many" } };
+    const element = cTrim(raw);
+    const parts = element.split(":");
+    const portText = parts[0] ?? "";
+    const read = cAtoi(portText);
+    if (read.value > 65535) {
+      return { ok: false, problem: { kind: "invalid-port", portText, value: read.value } };
+    }
+    const port = read.value & 0xffff;
+    let protocol: Knock["protocol"] = "tcp";
+    if (parts.length > 1) {
+      const name = cUpper(cTrim(parts[1] ?? ""));
+      if (name === "UDP") protocol = "udp";
+      else if (name !== "TCP") {
+        return {
+          ok: false,
+          problem: { kind: "unknown-protocol", protocolText: parts[1] ?? "", element },
+        };
+      }
+    }
+    const index = knocks.length;
+    const text = cTrim(portText);
+    if (read.empty) notes.push({ index, text, kind: "empty", port });
+    else if (read.junk) notes.push({ index, text, kind: "junk", port });
+    else if (read.overflow || read.value < 0) notes.push({ index, text, kind: "wrapped", port });
+    knocks.push({ port, protocol });
+  }
+  return { ok: true, knocks, notes };
+}
+
+/** Formats a sequence the way knockd's debug output does: `7000:tcp,8000:udp`. */
+export function formatSequence(knocks: readonly Knock[]): string {
+  return knocks.map((k) => `${k.port}:${k.protocol}`).join(",");
+}
