@@ -1,0 +1,86 @@
+/**
+ * The one list of Deno permissions that knocktool runs with. `deno task compile` bakes exactly
+ * these into the single binary, and tests/ship_test.ts runs every subcommand under exactly these
+ * flags, so a permission that a subcommand needs but that is missing here fails a test rather than
+ * a user's server.
+ *
+ * @module
+ */
+
+/** A Deno permission kind, as in `--allow-<kind>`. */
+export type PermissionKind = "ffi" | "read" | "write" | "run" | "net" | "env" | "sys";
+
+/** One permission grant, with the reason it is needed. */
+export interface Permission {
+  /** The kind: `--allow-<kind>`. */
+  readonly kind: PermissionKind;
+  /** The scope (`--allow-<kind>=a,b`); absent means the whole kind is granted. */
+  readonly scope?: readonly string[];
+  /** Why knocktool needs it. */
+  readonly why: string;
+}
+
+/**
+ * What knocktool is granted. Anything absent here is denied, and with `--no-prompt` never asked
+ * for.
+ */
+export const PERMISSIONS: readonly Permission[] = [
+  {
+    kind: "ffi",
+    // Unscoped on purpose: a path-scoped --allow-ffi makes Deno resolve a bare soname such as
+    // "libpcap.so.0.8" against the current directory instead of through the dynamic loader
+    // (deno-libpcap-notes §3), and the library's path differs between distributions.
+    why: "libpcap (capture, filters, pcap files) and libc (poll, syslog, fmemopen) through FFI",
+  },
+  {
+    kind: "read",
+    // Unscoped: the config, one-time sequence files, pcap files and log files are wherever the
+    // administrator put them (-c, One_Time_Sequences, --pcap-file).
+    why: "knockd.conf, one-time sequence files, pcap files, Deno.execPath for -d",
+  },
+  {
+    kind: "write",
+    // Unscoped for the same reason: LogFile, PidFile and the one-time file ('#' over a used
+    // line) are configured paths.
+    why: "log file, pidfile, marking used lines in one-time sequence files",
+  },
+  {
+    kind: "run",
+    // Unscoped: door commands go through /bin/sh, which can start any program, so a scope would
+    // only look safer; and -d starts the binary itself again, whose installed path is not known
+    // when it is compiled.
+    why: "door commands through /bin/sh, and the binary itself for -d",
+  },
+  {
+    kind: "net",
+    why: "the knock client's TCP connects and UDP datagrams, and name resolution",
+  },
+  {
+    kind: "sys",
+    scope: ["networkInterfaces"],
+    why: "the interface's local addresses (knockd matches doors without Target against them)",
+  },
+];
+
+/**
+ * The command-line flags for {@linkcode PERMISSIONS}, for `deno compile` and `deno run`.
+ * `--deny-import` is added because the program never loads code at run time: a compiled binary
+ * would otherwise keep Deno's default allow-list of remote import hosts.
+ *
+ * @param permissions The grants (default: knocktool's).
+ * @returns The flags, in the order of the grants, then `--deny-import`.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlags } from "./permissions.ts";
+ * const flags = permissionFlags([{ kind: "sys", scope: ["hostname"], why: "example" }]);
+ * if (flags.join(" ") !== "--allow-sys=hostname --deny-import") throw new Error(flags.join(" "));
+ * ```
+ */
+export function permissionFlags(permissions: readonly Permission[] = PERMISSIONS): string[] {
+  const flags = permissions.map((p) =>
+    p.scope === undefined ? `--allow-${p.kind}` : `--allow-${p.kind}=${p.scope.join(",")}`
+  );
+  flags.push("--deny-import");
+  return flags;
+}
