@@ -1,0 +1,237 @@
+/**
+ * The few libc functions the capture loop needs, through Deno FFI.
+ *
+ * - `poll` runs as a `nonblocking: true` call on Deno's blocking thread pool, so the event loop
+ *   (timers, signals, child reaping) keeps running while the capture waits for packets. For such
+ *   calls Deno keeps no reference to buffer arguments: the caller keeps the `pollfd` array alive
+ *   until the promise settles.
+ * - `fmemopen` gives libpcap's own `pcap_dump` a `FILE` over a TypeScript-owned buffer, so a
+ *   whole batch of packets is copied in one `pcap_dispatch` call. The buffer must stay alive (and
+ *   unmoved: an `ArrayBuffer` backing store never moves) until the `FILE` is closed.
+ * - `dlopen`/`dlsym` fetch `pcap_dump`'s address: Deno's statics read the *value* at a symbol,
+ *   never its address, and `pcap_dispatch` needs the function pointer itself.
+ * - `fcntl` sets `FD_CLOEXEC` on libpcap's descriptors so they never leak into command children.
+ *
+ * Lifetime: {@link acquireLibc} opens the library on first use; every acquire is paired with one
+ * {@link releaseLibc}, and the last release closes it (the resource sanitizer checks this).
+ * Variadic `fcntl` is declared with a fixed third `int` argument, which is the correct calling
+ * convention for integer arguments on x86_64 and aarch64 Linux.
+ *
+ * @module
+ */
+
+const LIBC_NAMES: Readonly<Record<string, readonly string[]>> = {
+  linux: ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"],
+  darwin: ["libSystem.B.dylib"],
+};
+
+const SYMBOLS = {
+  /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout);` run off the main thread. */
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout);` on the main thread (timeout 0). */
+  poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
+  /** `int fcntl(int fd, int cmd, ... /* int arg *\/);` */
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** `FILE *fmemopen(void *buf, size_t size, const char *mode);` */
+  fmemopen: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
+  /** `void rewind(FILE *stream);` */
+  rewind: { parameters: ["pointer"], result: "void" },
+  /** `int fflush(FILE *stream);` */
+  fflush: { parameters: ["pointer"], result: "i32" },
+  /** `long ftell(FILE *stream);` */
+  ftell: { parameters: ["pointer"], result: "i64" },
+  /** `int fclose(FILE *stream);` */
+  fclose: { parameters: ["pointer"], result: "i32" },
+  /** `void *dlopen(const char *filename, int flags);` */
+  dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+  /** `void *dlsym(void *handle, const char *symbol);` */
+  dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+  /** `int dlclose(void *handle);` */
+  dlclose: { parameters: ["pointer"], result: "i32" },
+  /** `char *dlerror(void);` */
+  dlerror: { parameters: [], result: "pointer" },
+  /** `int eventfd(unsigned int initval, int flags);` (Linux only) */
+  eventfd: { parameters: ["u32", "i32"], result: "i32", optional: true },
+  /** `int pipe(int pipefd[2]);` (used where eventfd is missing) */
+  pipe: { parameters: ["buffer"], result: "i32" },
+  /** `ssize_t read(int fd, void *buf, size_t count);` */
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** `ssize_t write(int fd, const void *buf, size_t count);` */
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** `int close(int fd);` */
+  close: { parameters: ["i32"], result: "i32" },
+  /** `int *__errno_location(void);` (glibc and musl) */
+  __errno_location: { parameters: [], result: "pointer", optional: true },
+  /** `int *__error(void);` (macOS) */
+  __error: { parameters: [], result: "pointer", optional: true },
+  /** `char *strerror(int errnum);` */
+  strerror: { parameters: ["i32"], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The opened libc: Deno's symbol table for {@link SYMBOLS}. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** `struct pollfd` flags (identical on Linux and macOS). */
+export const POLLIN = 0x001;
+/** Error condition on the descriptor. */
+export const POLLERR = 0x008;
+/** Hang-up on the descriptor. */
+export const POLLHUP = 0x010;
+/** The descriptor is not open. */
+export const POLLNVAL = 0x020;
+/** `fcntl` command: get descriptor flags. */
+export const F_GETFD = 1;
+/** `fcntl` command: set descriptor flags. */
+export const F_SETFD = 2;
+/** Descriptor flag: close on exec. */
+export const FD_CLOEXEC = 1;
+/** `dlopen` flag: resolve lazily. */
+export const RTLD_LAZY = 1;
+/** `dlopen` flag: only succeed if the library is already loaded (glibc/musl value). */
+export const RTLD_NOLOAD = Deno.build.os === "darwin" ? 0x10 : 0x4;
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+let users = 0;
+
+/**
+ * Opens libc (on first use) and returns its symbols; pair every call with {@link releaseLibc}.
+ *
+ * @returns The libc symbols.
+ * @throws {Error} When no libc name loads, with every name tried.
+ *
+ * @example
+ * ```ts
+ * import { acquireLibc, releaseLibc } from "./libc.ts";
+ * const c = acquireLibc();
+ * try {
+ *   if (typeof c.close !== "function") throw new Error("no close");
+ * } finally {
+ *   releaseLibc();
+ * }
+ * ```
+ */
+export function acquireLibc(): Libc {
+  if (lib === undefined) {
+    const names = LIBC_NAMES[Deno.build.os] ?? ["libc.so.6", "libc.so"];
+    const errors: string[] = [];
+    for (const name of names) {
+      try {
+        lib = Deno.dlopen(name, SYMBOLS);
+        break;
+      } catch (e) {
+        errors.push(`"${name}" (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
+    if (lib === undefined) throw new Error(`Cannot load libc: tried ${errors.join(", ")}`);
+  }
+  users++;
+  return lib.symbols;
+}
+
+/**
+ * Releases one {@link acquireLibc}; the last release closes the library.
+ *
+ * @example
+ * ```ts
+ * import { acquireLibc, releaseLibc } from "./libc.ts";
+ * acquireLibc();
+ * releaseLibc();
+ * ```
+ */
+export function releaseLibc(): void {
+  if (users <= 0) return;
+  users--;
+  if (users === 0 && lib !== undefined) {
+    lib.close();
+    lib = undefined;
+  }
+}
+
+/**
+ * Reads the calling thread's `errno` (meaningful right after a failed sync call).
+ *
+ * @param c The libc symbols.
+ * @returns The current errno, or 0 when this platform's accessor is unknown.
+ *
+ * @example
+ * ```ts
+ * import { acquireLibc, errno, releaseLibc } from "./libc.ts";
+ * const c = acquireLibc();
+ * try {
+ *   if (typeof errno(c) !== "number") throw new Error("no errno");
+ * } finally {
+ *   releaseLibc();
+ * }
+ * ```
+ */
+export function errno(c: Libc): number {
+  const p = c.__errno_location?.() ?? c.__error?.() ?? null;
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/**
+ * Describes an errno value with libc's own `strerror` text.
+ *
+ * @param c The libc symbols.
+ * @param code The errno value.
+ * @returns The text, e.g. `Bad file descriptor`.
+ *
+ * @example
+ * ```ts
+ * import { acquireLibc, releaseLibc, strerror } from "./libc.ts";
+ * const c = acquireLibc();
+ * try {
+ *   if (strerror(c, 9) === "") throw new Error("no text");
+ * } finally {
+ *   releaseLibc();
+ * }
+ * ```
+ */
+export function strerror(c: Libc, code: number): string {
+  const p = c.strerror(code);
+  return p === null ? `errno ${code}` : Deno.UnsafePointerView.getCString(p);
+}
+
+/**
+ * Sets `FD_CLOEXEC` on a descriptor so that it is not inherited by spawned commands.
+ *
+ * @param c The libc symbols.
+ * @param fd The descriptor.
+ * @returns True when the flag is set.
+ *
+ * @example
+ * ```ts
+ * import { acquireLibc, releaseLibc, setCloexec } from "./libc.ts";
+ * const c = acquireLibc();
+ * try {
+ *   if (setCloexec(c, -1)) throw new Error("fd -1 cannot be changed");
+ * } finally {
+ *   releaseLibc();
+ * }
+ * ```
+ */
+export function setCloexec(c: Libc, fd: number): boolean {
+  const flags = c.fcntl(fd, F_GETFD, 0);
+  if (flags < 0) return false;
+  if ((flags & FD_CLOEXEC) !== 0) return true;
+  return c.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) === 0;
+}
+
+/**
+ * Encodes a string as a NUL-terminated C string.
+ *
+ * @param s The text.
+ * @returns Its UTF-8 bytes followed by a NUL byte.
+ *
+ * @example
+ * ```ts
+ * import { cString } from "./libc.ts";
+ * if (cString("a").length !== 2) throw new Error("no NUL");
+ * ```
+ */
+export function cString(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
