@@ -1,0 +1,402 @@
+/**
+ * The knock matcher: knockd 0.8's state machine (reference §4) as a pure function of decoded
+ * packets and capture time. It never logs, runs commands or reads a clock; it returns
+ * {@link MatchEvent}s that the server turns into knockd's log lines and actions.
+ *
+ * Per packet, in knockd's order (`sniff`, reference §4.2):
+ *
+ * 1. the BPF-equivalent {@link PreFilter}: a packet knockd's filter would drop changes nothing,
+ *    not even expiry;
+ * 2. **A** expiry sweep at the packet's whole capture second: every attempt with
+ *    `now - seqStart >= seqTimeout` times out (a `timeout` event each, in creation order).
+ *    Removing one attempt never drops another (knockd's B1 is fixed);
+ * 3. **B** the attempts of this source whose door's target matches the destination;
+ * 4. **C** if there are any, each (in creation order) ignores the packet if its TCP flags do not
+ *    suit the door (debug `packet is not SYN, ignoring...`), advances on the expected port and
+ *    protocol (`stage`, then `open` when complete), and is otherwise silently invalidated. No new
+ *    attempt starts in this case, so a wrong knock is never itself a restart (B14) and a live
+ *    attempt blocks other doors for this source (B15);
+ * 5. **D** otherwise every enabled door in config order whose flags, first knock and target match
+ *    starts an attempt at stage 1 (several doors sharing a first knock all start).
+ *
+ * Completed and invalidated attempts are gone before the next packet is matched; knockd's debug
+ * lines `removing successful knock attempt (SRC)` / `removing failed knock attempt (SRC)` are
+ * emitted at the next sweep, as knockd prints them. Timeouts are also swept by {@link
+ * Matcher.tick}, so they can be logged on an idle link (B16's late log fixed; the semantics, `>=`
+ * on whole seconds from the first knock, are kept).
+ *
+ * Work per packet is independent of the number of live attempts (see {@link AttemptTable}); the
+ * number of tracked attempts is capped by {@link MatcherOptions.maxAttempts}, with the eviction
+ * policy documented there and in `attempt_table.ts`.
+ *
+ * @module
+ */
+
+import type { Door, Knock } from "../config/model.ts";
+import { TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
+import type { Packet } from "../wire/packet.ts";
+import { type Attempt, AttemptTable, newAttempt } from "./attempt_table.ts";
+import type { MatchEvent } from "./events.ts";
+import { PreFilter } from "./prefilter.ts";
+
+/** Default for {@link MatcherOptions.maxAttempts}. */
+export const DEFAULT_MAX_ATTEMPTS = 65536;
+
+/** How a {@link Matcher} is set up. */
+export interface MatcherOptions {
+  /**
+   * The capture interface's addresses in canonical text (both families). Used by the pre-filter
+   * and, for doors without `Target`, by knockd's `target_strcmp`.
+   */
+  readonly localAddresses: Iterable<string>;
+  /** knockd's `-4`: IPv6 addresses are ignored and IPv6 packets are never admitted. */
+  readonly ipv4Only?: boolean;
+  /**
+   * Cap on tracked attempts, default {@link DEFAULT_MAX_ATTEMPTS} (65536; roughly 200 bytes
+   * each). When the table is full, a new attempt evicts the oldest attempt still at stage 1
+   * (a `debug` event, counted in {@link Matcher.evictions}); if every tracked attempt has
+   * progressed past stage 1 the new attempt is refused instead (a `debug` event, counted in
+   * {@link Matcher.refusals}, and no `stage` event). A spoofed-source flood of first-port hits
+   * therefore displaces only other stage-1 attempts, never a knocker who has made progress.
+   */
+  readonly maxAttempts?: number;
+}
+
+/** A flag test of one door, precomputed with knockd's debug text. */
+interface FlagTest {
+  readonly bit: number;
+  readonly set: boolean;
+  readonly message: string;
+}
+
+/** A door as the matcher keeps it: the current sequence and precomputed tests. */
+interface DoorState {
+  readonly door: Door;
+  readonly flagTests: readonly FlagTest[];
+}
+
+const NO_EVENTS: readonly MatchEvent[] = Object.freeze([]);
+
+function compileFlags(door: Door): FlagTest[] {
+  const tests: FlagTest[] = [];
+  // knockd's flags_match tests fin, syn, rst, psh, ack, urg in this order and stops at the first
+  // mismatch.
+  for (const name of TCP_FLAG_NAMES) {
+    const requirement = door.tcpFlags[name];
+    if (requirement === undefined) continue;
+    const set = requirement === "set";
+    const label = name.toUpperCase();
+    tests.push({
+      bit: TCP_FLAG_BITS[name],
+      set,
+      message: `packet is not ${set ? "" : "!"}${label}, ignoring...`,
+    });
+  }
+  return tests;
+}
+
+function stepMatches(knock: Knock | undefined, packet: Packet): boolean {
+  return knock !== undefined && knock.port === packet.dstPort &&
+    knock.protocol === packet.protocol;
+}
+
+/**
+ * knockd 0.8's knock state machine (see the module documentation).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Matcher } from "./matcher.ts";
+ *
+ * const door = {
+ *   name: "ssh", line: 1, seqTimeout: 25, cmdTimeout: 10, tcpFlags: {},
+ *   sequence: [{ port: 7000, protocol: "tcp" as const }, { port: 8000, protocol: "udp" as const }],
+ * };
+ * const matcher = new Matcher([door], { localAddresses: ["192.0.2.1"] });
+ * const knock = (tsSec: number, protocol: "tcp" | "udp", dstPort: number) => ({
+ *   tsSec, tsUsec: 0, family: 4 as const, src: "198.51.100.7", dst: "192.0.2.1",
+ *   protocol, srcPort: 40000, dstPort, tcpFlags: protocol === "tcp" ? 0x02 : 0, wireLen: 60,
+ * });
+ * assert.deepEqual(matcher.handle(knock(100, "tcp", 7000)).map((e) => e.kind), ["stage"]);
+ * assert.deepEqual(matcher.handle(knock(101, "udp", 8000)).map((e) => e.kind), ["stage", "open"]);
+ * ```
+ */
+export class Matcher {
+  readonly #doors: (DoorState | null)[];
+  /** The doors as configured (a disabled door can be given a sequence again). */
+  readonly #configured: readonly Door[];
+  readonly #filter: PreFilter;
+  readonly #table: AttemptTable;
+  #nextId = 1;
+  /** knockd's `removing ... knock attempt` lines, due at the next sweep: [attempt id, text]. */
+  #pendingRemovals: [number, string][] = [];
+  #evictions = 0;
+  #refusals = 0;
+
+  /**
+   * Creates a matcher.
+   *
+   * @param doors Doors in config order (event `doorIndex` values index this array).
+   * @param options Local addresses, `-4`, and the attempt cap.
+   * @throws {RangeError} If `maxAttempts` is not a positive integer.
+   */
+  constructor(doors: readonly Door[], options: MatcherOptions) {
+    this.#configured = doors.slice();
+    this.#doors = doors.map((door) => ({ door, flagTests: compileFlags(door) }));
+    this.#filter = new PreFilter(doors, options.localAddresses, options.ipv4Only ?? false);
+    const cap = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isSafeInteger(cap) || cap < 1) {
+      throw new RangeError(
+        `Cannot create matcher: "maxAttempts" must be a positive integer, got "${cap}"`,
+      );
+    }
+    this.#table = new AttemptTable(cap);
+  }
+
+  /** Number of attempts currently tracked (completed and invalidated ones are not counted). */
+  get attemptCount(): number {
+    return this.#table.size;
+  }
+
+  /** How many attempts were evicted to make room since the matcher was created. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** How many new attempts were refused because every tracked attempt was past stage 1. */
+  get refusals(): number {
+    return this.#refusals;
+  }
+
+  /**
+   * One decoded packet at its capture time: the BPF-equivalent pre-filter, then the expiry sweep
+   * at `packet.tsSec`, then steps B–D of reference §4.2.
+   *
+   * @param packet A decoded packet.
+   * @returns The events, in knockd's log order (timeouts first).
+   */
+  handle(packet: Packet): readonly MatchEvent[] {
+    if (!this.#filter.admits(packet)) return NO_EVENTS;
+    let events: MatchEvent[] | null = this.#sweep(packet.tsSec);
+    const src = packet.src;
+    const dst = packet.dst;
+    const own = this.#table.forSource(src);
+    let found = false;
+    if (own !== undefined) {
+      // Step C works on a snapshot: completions and failures are removed afterwards.
+      const snapshot = own.slice();
+      for (const attempt of snapshot) {
+        const state = this.#doors[attempt.doorIndex];
+        if (state == null || !this.#targetMatches(state.door, dst)) continue;
+        found = true;
+        const mismatch = this.#flagMismatch(state, packet);
+        if (mismatch !== null) {
+          (events ??= []).push({ kind: "debug", message: mismatch });
+          continue;
+        }
+        if (stepMatches(state.door.sequence[attempt.stage], packet)) {
+          events = this.#advance(attempt, state.door, events ?? []);
+          if (attempt.stage >= state.door.sequence.length) {
+            this.#table.remove(attempt);
+            this.#pendingRemovals.push([attempt.id, `removing successful knock attempt (${src})`]);
+          } else {
+            this.#table.advanced(attempt);
+          }
+        } else {
+          // knockd sets stage = -1; nothing is logged.
+          this.#table.remove(attempt);
+          this.#pendingRemovals.push([attempt.id, `removing failed knock attempt (${src})`]);
+        }
+      }
+    }
+    if (!found) events = this.#start(packet, events);
+    return events ?? NO_EVENTS;
+  }
+
+  /**
+   * Timer-driven expiry at `nowSec` (whole seconds), so timeouts are reported on an idle link.
+   *
+   * @param nowSec The current capture-clock second.
+   * @returns Timeout events in creation order (plus pending debug lines).
+   */
+  tick(nowSec: number): readonly MatchEvent[] {
+    return this.#sweep(nowSec) ?? NO_EVENTS;
+  }
+
+  /**
+   * Earliest whole second at which {@link tick} could expire something.
+   *
+   * @returns That second, or undefined when no attempt is live.
+   */
+  nextDeadline(): number | undefined {
+    return this.#table.nextDeadline();
+  }
+
+  /**
+   * One-time rotation: replace a door's sequence. Other sources' attempts in progress continue
+   * against the new sequence at their current stage index (knockd); an attempt whose stage is
+   * already at or past the new length is dropped without opening (knockd removes it as
+   * "successful" at the next sweep). `null` disables the door: it admits and matches nothing, and
+   * its attempts are dropped.
+   *
+   * @param doorIndex The door's index in config order.
+   * @param sequence The new sequence, or `null`.
+   * @throws {RangeError} If `doorIndex` names no door.
+   */
+  setSequence(doorIndex: number, sequence: readonly Knock[] | null): void {
+    const base = this.#configured[doorIndex];
+    if (!Number.isInteger(doorIndex) || base === undefined) {
+      throw new RangeError(
+        `Cannot set sequence of door "${doorIndex}": there are ${this.#doors.length} doors`,
+      );
+    }
+    const door = sequence === null ? null : { ...base, sequence };
+    this.#doors[doorIndex] = door === null ? null : { door, flagTests: compileFlags(door) };
+    this.#filter.setDoor(doorIndex, door);
+    const drop: Attempt[] = [];
+    for (const attempt of this.#table.all()) {
+      if (attempt.doorIndex !== doorIndex) continue;
+      if (door === null || attempt.stage >= door.sequence.length) drop.push(attempt);
+    }
+    for (const attempt of drop) {
+      this.#table.remove(attempt);
+      if (door !== null) {
+        this.#pendingRemovals.push([
+          attempt.id,
+          `removing successful knock attempt (${attempt.src})`,
+        ]);
+      }
+    }
+  }
+
+  /**
+   * Replaces the interface's addresses (the pre-filter and `target_strcmp` follow at once;
+   * attempts are kept).
+   *
+   * @param addrs Canonical address texts of both families.
+   */
+  setLocalAddresses(addrs: Iterable<string>): void {
+    this.#filter.setLocalAddresses(addrs);
+  }
+
+  /** knockd's `target_strcmp(dst, door->target) == 0`. */
+  #targetMatches(door: Door, dst: string): boolean {
+    return door.target !== undefined ? dst === door.target : this.#filter.isLocal(dst);
+  }
+
+  /** knockd's `flags_match`: null when the packet suits the door, else the debug text. */
+  #flagMismatch(state: DoorState, packet: Packet): string | null {
+    if (packet.protocol !== "tcp") return null;
+    const flags = packet.tcpFlags;
+    for (const test of state.flagTests) {
+      if (((flags & test.bit) !== 0) !== test.set) return test.message;
+    }
+    return null;
+  }
+
+  /** knockd's `process_attempt`: one more knock matched. */
+  #advance(attempt: Attempt, door: Door, events: MatchEvent[]): MatchEvent[] {
+    attempt.stage++;
+    const common = {
+      door,
+      doorIndex: attempt.doorIndex,
+      src: attempt.src,
+      family: attempt.family,
+    } as const;
+    events.push({ kind: "stage", ...common, stage: attempt.stage });
+    if (attempt.stage >= door.sequence.length) events.push({ kind: "open", ...common });
+    return events;
+  }
+
+  /** Step D: start an attempt on every door whose first knock this packet is. */
+  #start(packet: Packet, events: MatchEvent[] | null): MatchEvent[] | null {
+    for (let index = 0; index < this.#doors.length; index++) {
+      const state = this.#doors[index];
+      if (state == null) continue;
+      // knockd evaluates flags_match first, so its debug line appears for every door whose flag
+      // constraints the packet fails, whatever the port.
+      const mismatch = this.#flagMismatch(state, packet);
+      if (mismatch !== null) {
+        (events ??= []).push({ kind: "debug", message: mismatch });
+        continue;
+      }
+      const door = state.door;
+      if (!stepMatches(door.sequence[0], packet) || !this.#targetMatches(door, packet.dst)) {
+        continue;
+      }
+      const attempt = newAttempt(
+        this.#nextId++,
+        packet.src,
+        packet.family,
+        index,
+        packet.tsSec,
+        door.seqTimeout,
+      );
+      if (door.sequence.length > 1 && this.#table.full) {
+        const message = this.#makeRoom(attempt, door);
+        (events ??= []).push({ kind: "debug", message });
+        if (this.#table.full) continue;
+      }
+      events = this.#advance(attempt, door, events ?? []);
+      if (attempt.stage >= door.sequence.length) {
+        // A single-knock door opens on every matching packet and is never tracked.
+        this.#pendingRemovals.push([
+          attempt.id,
+          `removing successful knock attempt (${packet.src})`,
+        ]);
+      } else {
+        this.#table.add(attempt);
+      }
+    }
+    return events;
+  }
+
+  /**
+   * Evicts the oldest stage-1 attempt, or counts a refusal if there is none.
+   *
+   * @returns The debug text describing what happened.
+   */
+  #makeRoom(attempt: Attempt, door: Door): string {
+    const victim = this.#table.evictionCandidate();
+    if (victim === undefined) {
+      this.#refusals++;
+      return `cannot track knock attempt (${attempt.src}) for door ${door.name}: ` +
+        `all ${this.#table.size} tracked attempts are past stage 1`;
+    }
+    this.#table.remove(victim);
+    this.#evictions++;
+    const victimDoor = this.#doors[victim.doorIndex]?.door.name ?? String(victim.doorIndex);
+    return `evicting knock attempt (${victim.src}) for door ${victimDoor} at stage ` +
+      `${victim.stage}: attempt table is full`;
+  }
+
+  /** Step A: due removals and timeouts, in knockd's creation order. */
+  #sweep(now: number): MatchEvent[] | null {
+    const expired = this.#table.expire(now);
+    const pending = this.#pendingRemovals;
+    if (expired.length === 0 && pending.length === 0) return null;
+    this.#pendingRemovals = [];
+    const events: MatchEvent[] = [];
+    let p = 0;
+    if (pending.length > 1) pending.sort((x, y) => x[0] - y[0]);
+    for (const attempt of expired) {
+      while (p < pending.length && (pending[p] as [number, string])[0] < attempt.id) {
+        events.push({ kind: "debug", message: (pending[p++] as [number, string])[1] });
+      }
+      const state = this.#doors[attempt.doorIndex];
+      if (state == null) continue;
+      events.push({
+        kind: "timeout",
+        door: state.door,
+        doorIndex: attempt.doorIndex,
+        src: attempt.src,
+        family: attempt.family,
+        stage: attempt.stage,
+      });
+    }
+    while (p < pending.length) {
+      events.push({ kind: "debug", message: (pending[p++] as [number, string])[1] });
+    }
+    return events;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The pre-filter: which decoded packets knockd 0.8 would ever let reach its state machine.
+ *
+ * knockd installs a BPF filter built by `generate_pcap_filter` (reference §3.2). Packets it
+ * rejects can neither start nor spoil an attempt, so the matcher must apply exactly the same test
+ * before it looks at a packet. The filter is one sub-filter per door and per family:
+ *
+ * ```
+ * ((dst host H1 or dst host H2 …) and (((tcp dst port P …) FLAGS) or (udp dst port Q …)))
+ * ```
+ *
+ * where the hosts are the door's `Target` (repeated once per local address of the sub-filter's
+ * family) or else the local addresses of that family. The IPv4 sub-filter exists only when the
+ * interface has an IPv4 address, the IPv6 one only when it has an IPv6 address and `-4` was not
+ * given. libpcap facts this module relies on (checked with `tcpdump -d`):
+ *
+ * - `dst host A` matches only packets of A's own family, whatever sub-filter it sits in;
+ * - `tcp dst port` and `udp dst port` match both families;
+ * - the IPv4 flag test `tcp[tcpflags]` matches only IPv4 packets, and the IPv6 one
+ *   `ip6[13+40]` only IPv6 packets.
+ *
+ * Hence, for a door with a `Target`: a UDP knock, or a TCP knock when the door has no `TCPFlags`,
+ * passes if the destination equals the target and the interface has a local address of *either*
+ * family (any sub-filter carries the target); a TCP knock on a door with `TCPFlags` passes only if
+ * the sub-filter of the packet's own family exists. So "a door with a Target admits nothing for a
+ * family with no local address" holds only for TCP with flag constraints.
+ *
+ * With no sub-filter at all (no local address of any admitted family) knockd installs no filter
+ * and every packet reaches the state machine (reference §3.1, B7); this module then admits every
+ * packet too. Deliberate differences: `-4` drops every IPv6 packet (knockd would still pass an
+ * IPv6 packet to an IPv6 `Target` through the IPv4 sub-filter), and TCP flags are the decoded
+ * flags byte even when IPv6 extension headers precede the TCP header (knockd reads `ip6[53]`,
+ * which is the flags byte only without extension headers; B22 fix). Targets are compared as
+ * strings, as knockd's `target_strcmp` does (B24).
+ *
+ * @module
+ */
+
+import { type Door, TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
+import type { Packet } from "../wire/packet.ts";
+
+/** Per-door data precomputed so that {@link PreFilter.admits} allocates nothing. */
+interface DoorFilter {
+  readonly target: string | undefined;
+  readonly tcpPorts: ReadonlySet<number>;
+  readonly udpPorts: ReadonlySet<number>;
+  /** Bits that must be set (`syn`). */
+  readonly mustSet: number;
+  /** Bits that must be clear (`!ack`). */
+  readonly mustClear: number;
+  readonly hasFlags: boolean;
+}
+
+const TCP_BIT = 1;
+const UDP_BIT = 2;
+
+/** Splits a door's `TCPFlags` into set and clear masks. */
+function flagMasks(door: Door): { mustSet: number; mustClear: number } {
+  let mustSet = 0;
+  let mustClear = 0;
+  for (const name of TCP_FLAG_NAMES) {
+    const requirement = door.tcpFlags[name];
+    if (requirement === "set") mustSet |= TCP_FLAG_BITS[name];
+    else if (requirement === "clear") mustClear |= TCP_FLAG_BITS[name];
+  }
+  return { mustSet, mustClear };
+}
+
+function compileDoor(door: Door): DoorFilter {
+  const tcpPorts = new Set<number>();
+  const udpPorts = new Set<number>();
+  for (const knock of door.sequence) {
+    (knock.protocol === "tcp" ? tcpPorts : udpPorts).add(knock.port);
+  }
+  const { mustSet, mustClear } = flagMasks(door);
+  return {
+    target: door.target,
+    tcpPorts,
+    udpPorts,
+    mustSet,
+    mustClear,
+    hasFlags: (mustSet | mustClear) !== 0,
+  };
+}
+
+/**
+ * knockd's BPF filter as a predicate over decoded packets (see the module documentation for the
+ * exact semantics and the deliberate differences).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PreFilter } from "./prefilter.ts";
+ *
+ * const door = {
+ *   name: "ssh", line: 1, seqTimeout: 25, cmdTimeout: 10, tcpFlags: { syn: "set" as const },
+ *   sequence: [{ port: 7000, protocol: "tcp" as const }],
+ * };
+ * const filter = new PreFilter([door], ["192.0.2.1"], false);
+ * const syn = {
+ *   tsSec: 0, tsUsec: 0, family: 4 as const, src: "198.51.100.7", dst: "192.0.2.1",
+ *   protocol: "tcp" as const, srcPort: 40000, dstPort: 7000, tcpFlags: 0x02, wireLen: 54,
+ * };
+ * assert.equal(filter.admits(syn), true);
+ * assert.equal(filter.admits({ ...syn, tcpFlags: 0x10 }), false);
+ * ```
+ */
+export class PreFilter {
+  #doors: (DoorFilter | null)[];
+  #local4 = new Set<string>();
+  #local6 = new Set<string>();
+  #ipv4Only: boolean;
+  /** Union over enabled doors: bit 1 = some door uses the port for TCP, bit 2 = for UDP. */
+  #ports = new Uint8Array(65536);
+
+  /**
+   * Builds the filter.
+   *
+   * @param doors Doors in config order; `null` marks a disabled door (admits nothing).
+   * @param localAddresses The interface's addresses in canonical text (both families mixed).
+   * @param ipv4Only knockd's `-4`: IPv6 addresses are ignored and IPv6 packets never admitted.
+   */
+  constructor(
+    doors: readonly (Door | null)[],
+    localAddresses: Iterable<string>,
+    ipv4Only: boolean,
+  ) {
+    this.#ipv4Only = ipv4Only;
+    this.#doors = doors.map((door) => door === null ? null : compileDoor(door));
+    this.#rebuildPorts();
+    this.setLocalAddresses(localAddresses);
+  }
+
+  /**
+   * Replaces the local addresses (canonical text; an address containing `:` is IPv6).
+   *
+   * @param addresses The interface's current addresses.
+   */
+  setLocalAddresses(addresses: Iterable<string>): void {
+    this.#local4.clear();
+    this.#local6.clear();
+    for (const address of addresses) {
+      if (address.includes(":")) {
+        // knockd's getifaddrs loop skips AF_INET6 under -4.
+        if (!this.#ipv4Only) this.#local6.add(address);
+      } else {
+        this.#local4.add(address);
+      }
+    }
+  }
+
+  /**
+   * Replaces one door (after a one-time rotation) or disables it with `null`.
+   *
+   * @param index The door's index in config order.
+   * @param door The door with its new sequence, or `null`.
+   * @throws {RangeError} If `index` names no door.
+   */
+  setDoor(index: number, door: Door | null): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#doors.length) {
+      throw new RangeError(`Cannot set door "${index}": there are ${this.#doors.length} doors`);
+    }
+    this.#doors[index] = door === null ? null : compileDoor(door);
+    this.#rebuildPorts();
+  }
+
+  /**
+   * knockd's `target_strcmp` for a door without `Target`: whether `address` is one of the local
+   * addresses (IPv6 ones are not local under `-4`).
+   *
+   * @param address Canonical address text.
+   * @returns True if the address is local.
+   */
+  isLocal(address: string): boolean {
+    return this.#local4.has(address) || this.#local6.has(address);
+  }
+
+  /**
+   * Whether knockd's BPF filter would deliver this packet.
+   *
+   * @param packet A decoded packet.
+   * @returns True if the packet may reach the state machine.
+   */
+  admits(packet: Packet): boolean {
+    const v6 = packet.family === 6;
+    if (v6 && this.#ipv4Only) return false;
+    const has4 = this.#local4.size > 0;
+    const has6 = this.#local6.size > 0;
+    // No sub-filter at all: knockd never calls pcap_setfilter, so everything is delivered.
+    if (!has4 && !has6) return true;
+    const tcp = packet.protocol === "tcp";
+    const port = packet.dstPort;
+    if (((this.#ports[port] ?? 0) & (tcp ? TCP_BIT : UDP_BIT)) === 0) return false;
+    const dst = packet.dst;
+    const local = v6 ? this.#local6.has(dst) : this.#local4.has(dst);
+    // The sub-filter whose flag test can match this packet's family.
+    const ownSubFilter = v6 ? has6 : has4;
+    const flags = packet.tcpFlags;
+    for (const door of this.#doors) {
+      if (door === null) continue;
+      if (door.target !== undefined) {
+        if (dst !== door.target) continue;
+      } else if (!local) {
+        continue;
+      }
+      if (tcp) {
+        if (!door.tcpPorts.has(port)) continue;
+        if (door.hasFlags) {
+          if (!ownSubFilter) continue;
+          if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
+        }
+        return true;
+      }
+      if (door.udpPorts.has(port)) return true;
+    }
+    return false;
+  }
+
+  #rebuildPorts(): void {
+    this.#ports.fill(0);
+    for (const door of this.#doors) {
+      if (door === null) continue;
+      for (const port of door.tcpPorts) this.#ports[port] = (this.#ports[port] ?? 0) | TCP_BIT;
+      for (const port of door.udpPorts) this.#ports[port] = (this.#ports[port] ?? 0) | UDP_BIT;
+    }
+  }
+}
