@@ -1,25 +1,245 @@
 /**
- * `knocktool knock`: placeholder until its owner lands it.
+ * `knocktool knock`: the knock client. knock 0.8's options and behaviour (resolution through
+ * glibc, one SYN per TCP hit, one 0x00 byte per UDP hit, the delay after every hit), plus TCP
+ * flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`), the source address or interface
+ * (`--source`, `--interface`) and a check that the door opened (`--check`).
+ *
+ * Started through a link named `knock`, the program runs {@link runKnockCompat} instead: knock
+ * 0.8's exact command line, usage text and exit statuses.
  *
  * @module
  */
 import { object } from "@optique/core/constructs";
-import { command, constant } from "@optique/core/primitives";
 import { message } from "@optique/core/message";
+import { multiple, optional, withDefault } from "@optique/core/modifiers";
+import { argument, command, constant, option } from "@optique/core/primitives";
+import { integer, string } from "@optique/core/valueparser";
+import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../io.ts";
+import { checkOpen } from "../client/check.ts";
+import { runCompat } from "../client/compat.ts";
+import { atoi } from "../client/getopt.ts";
+import { sendKnocks, type Sleep, sleep } from "../client/knock.ts";
+import { type KnockStep, parseFlags, parseStep } from "../client/steps.ts";
 
 /** The `knock` subcommand's parser. */
-export const knockCommand = command("knock", object({ cmd: constant("knock") }), {
-  description: message`Not implemented yet.`,
-});
+export const knockCommand = command(
+  "knock",
+  object({
+    cmd: constant("knock"),
+    udp: option("-u", "--udp", {
+      description: message`Make every hit UDP, overriding a per-port protocol.`,
+    }),
+    delay: optional(
+      option("-d", "--delay", string({ metavar: "MS" }), {
+        description: message`Wait this many milliseconds after every hit (as knock: atoi).`,
+      }),
+    ),
+    ipv4: option("-4", "--ipv4", { description: message`Resolve the host to IPv4 only.` }),
+    ipv6: option("-6", "--ipv6", { description: message`Resolve the host to IPv6 only.` }),
+    verbose: option("-v", "--verbose", { description: message`Print each hit.` }),
+    flags: optional(
+      option("--flags", string({ metavar: "FLAGS" }), {
+        description:
+          message`Send TCP hits with these flags (e.g. ${"fin,ack"}) through a raw socket; needs root or CAP_NET_RAW.`,
+      }),
+    ),
+    source: optional(
+      option("--source", string({ metavar: "ADDR" }), {
+        description: message`Send from this local address.`,
+      }),
+    ),
+    iface: optional(
+      option("--interface", string({ metavar: "IFACE" }), {
+        description: message`Send through this interface (SO_BINDTODEVICE).`,
+      }),
+    ),
+    check: optional(
+      option("--check", string({ metavar: "PORT" }), {
+        description:
+          message`After the knock, try a TCP connection to this port; exit 3 when it does not open.`,
+      }),
+    ),
+    checkRetries: withDefault(
+      option("--check-retries", integer({ min: 1, max: 100, metavar: "N" }), {
+        description: message`Connection attempts for --check.`,
+      }),
+      5,
+    ),
+    checkInterval: withDefault(
+      option("--check-interval", integer({ min: 10, max: 60000, metavar: "MS" }), {
+        description: message`Milliseconds per --check attempt.`,
+      }),
+      500,
+    ),
+    host: argument(string({ metavar: "HOST" })),
+    ports: multiple(argument(string({ metavar: "PORT[:PROTO[:FLAGS]]" })), { min: 1 }),
+  }),
+  {
+    description:
+      message`Send a port-knock sequence (knock 0.8 compatible, plus TCP flags, source selection and an open check).`,
+  },
+);
 
 /** Options of `knock`. */
 export interface KnockOptions {
   readonly cmd: "knock";
+  /** `-u`: every hit is UDP. */
+  readonly udp?: boolean;
+  /** `-d MS` as typed (parsed with atoi). */
+  readonly delay?: string | undefined;
+  /** `-4`. */
+  readonly ipv4?: boolean;
+  /** `-6`. */
+  readonly ipv6?: boolean;
+  /** `-v`. */
+  readonly verbose?: boolean;
+  /** `--flags`: TCP flags for every TCP hit. */
+  readonly flags?: string | undefined;
+  /** `--source ADDR`. */
+  readonly source?: string | undefined;
+  /** `--interface IFACE`. */
+  readonly iface?: string | undefined;
+  /** `--check PORT`. */
+  readonly check?: string | undefined;
+  /** `--check-retries N` (default 5). */
+  readonly checkRetries?: number;
+  /** `--check-interval MS` (default 500). */
+  readonly checkInterval?: number;
+  /** The host. */
+  readonly host?: string;
+  /** The port arguments. */
+  readonly ports?: readonly string[];
 }
 
-/** Runs `knock`; returns the exit status. */
-export function runKnock(_opts: KnockOptions, io: Io): Promise<number> {
-  io.stderr("knocktool: knock is not implemented yet\n");
-  return Promise.resolve(1);
+/**
+ * Runs `knocktool knock`; returns the exit status: 0, 1 (usage, resolution or socket error,
+ * as knock), 3 (`--check` found the door closed).
+ *
+ * @param opts The parsed options.
+ * @param io Where to print.
+ * @param wait Sleep between hits (tests may pass a recording one).
+ * @returns The exit status.
+ */
+export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep): Promise<number> {
+  const host = opts.host;
+  const ports = opts.ports ?? [];
+  if (host === undefined || ports.length === 0) {
+    io.stderr("Cannot knock: give a host and at least one port\n");
+    return 1;
+  }
+  if (opts.ipv4 === true && opts.ipv6 === true) {
+    io.stderr("Cannot use -4 and -6 together: choose one address family\n");
+    return 1;
+  }
+  let common: number | undefined;
+  if (opts.flags !== undefined) {
+    const f = parseFlags(opts.flags);
+    if (!f.ok) {
+      io.stderr(f.error + "\n");
+      return 1;
+    }
+    common = f.flags;
+  }
+  const steps: KnockStep[] = [];
+  for (const arg of ports) {
+    const r = parseStep(arg);
+    if (!r.ok) {
+      io.stderr(r.error + "\n");
+      return 1;
+    }
+    const s = r.step;
+    if (opts.udp === true && s.flags !== undefined) {
+      io.stderr(`Cannot use -u with TCP flags in "${arg}": UDP hits have no flags\n`);
+      return 1;
+    }
+    steps.push(
+      s.flags === undefined && common !== undefined && s.protocol === "tcp"
+        ? { ...s, flags: common }
+        : s,
+    );
+  }
+  if (opts.udp === true && common !== undefined) {
+    io.stderr("Cannot use -u with --flags: UDP hits have no flags\n");
+    return 1;
+  }
+  const delay = opts.delay === undefined ? 0 : atoi(opts.delay);
+  if (delay < 0) {
+    io.stderr("error: delay cannot be negative\n");
+    return 1;
+  }
+  const family = opts.ipv4 === true ? 4 : opts.ipv6 === true ? 6 : 0;
+  using lib = SocketLib.open();
+  const out = await sendKnocks(
+    {
+      host,
+      steps,
+      family,
+      udp: opts.udp === true,
+      delayUs: Math.imul(1000, delay) >>> 0,
+      verbose: opts.verbose === true,
+      source: opts.source,
+      iface: opts.iface,
+    },
+    io,
+    lib,
+    wait,
+  );
+  if (out.status !== 0 || opts.check === undefined) return out.status;
+  const source = opts.source === undefined ? undefined : lib.parseAddress(opts.source) ?? undefined;
+  const r = await checkOpen(
+    {
+      host,
+      port: opts.check,
+      family,
+      attempts: opts.checkRetries ?? 5,
+      intervalMs: opts.checkInterval ?? 500,
+      source,
+      iface: opts.iface,
+    },
+    lib,
+    wait,
+  );
+  if (!r.ok) {
+    io.stderr(r.error + "\n");
+    return r.status;
+  }
+  if (opts.verbose === true) {
+    io.stdout(`door open: connected to ${r.address} port ${opts.check} (attempt ${r.attempt})\n`);
+  }
+  return 0;
+}
+
+/**
+ * Runs the knock client as knock 0.8 (the executable started through a link named `knock`):
+ * getopt `"vud:hV46"` with GNU argument permutation and long options, knock's usage text on
+ * stdout, `-h` and usage errors exit 1, `-V` exits 0.
+ *
+ * @param args Arguments after the program name.
+ * @param io Where to print.
+ * @param argv0 The name getopt's messages start with (default `knock`).
+ * @returns The exit status.
+ *
+ * @example
+ * ```ts
+ * import { runKnockCompat } from "./knock.ts";
+ * import { captureIo } from "../io.ts";
+ * const io = captureIo();
+ * if (await runKnockCompat(["-V"], io) !== 0 || !io.out.startsWith("knock 0.8\n")) {
+ *   throw new Error("bad -V");
+ * }
+ * ```
+ */
+export function runKnockCompat(
+  args: readonly string[],
+  io: Io,
+  argv0 = "knock",
+): Promise<number> {
+  let posixly = false;
+  try {
+    posixly = Deno.env.get("POSIXLY_CORRECT") !== undefined;
+  } catch {
+    // No env permission: behave as GNU getopt without POSIXLY_CORRECT.
+  }
+  return runCompat(args, io, argv0, posixly);
 }
