@@ -183,3 +183,142 @@ Deno.test("ship: each subcommand runs under exactly the compiled permissions", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const UNIT = new URL("packaging/knocktool.service", ROOT);
+
+/** Reads a systemd unit: section → key → values (a key may repeat). */
+function parseUnit(text: string): Map<string, Map<string, string[]>> {
+  const sections = new Map<string, Map<string, string[]>>();
+  let current: Map<string, string[]> | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      current = new Map();
+      sections.set(header[1] as string, current);
+      continue;
+    }
+    const eq = line.indexOf("=");
+    assert(current !== undefined && eq > 0, `unparsable unit line: ${line}`);
+    const key = line.slice(0, eq).trim();
+    current.set(key, [...(current.get(key) ?? []), line.slice(eq + 1).trim()]);
+  }
+  return sections;
+}
+
+Deno.test("packaging: the unit has knockd's semantics and knocktool's hardening", async () => {
+  const unit = parseUnit(await Deno.readTextFile(UNIT));
+  const get = (section: string, key: string) => unit.get(section)?.get(key) ?? [];
+  assert.deepEqual(get("Unit", "After"), ["network-online.target"]);
+  assert.deepEqual(get("Unit", "Wants"), ["network-online.target"]);
+  assert.deepEqual(get("Service", "EnvironmentFile"), ["-/etc/default/knocktool"]);
+  assert.deepEqual(get("Service", "ExecStartPre"), [
+    "/usr/local/bin/knocktool check -c /etc/knockd.conf",
+  ]);
+  const [start] = get("Service", "ExecStart");
+  assert.match(start ?? "", /^\/usr\/local\/bin\/knocktool serve .*\$KNOCKTOOL_OPTS$/);
+  assert.doesNotMatch(start ?? "", / -d\b/); // foreground: systemd supervises it
+  assert.deepEqual(get("Service", "ExecReload"), ["/bin/kill -HUP $MAINPID"]);
+  assert.deepEqual(get("Service", "SuccessExitStatus"), ["0 2 15"]);
+  assert.deepEqual(get("Service", "Restart"), ["on-failure"]);
+  assert.deepEqual(get("Service", "KillMode"), ["mixed"]);
+  const stop = /^(\d+)s$/.exec(get("Service", "TimeoutStopSec")[0] ?? "");
+  assert(
+    stop !== null && Number(stop[1]) >= 30,
+    "TimeoutStopSec must leave time for stop commands",
+  );
+  for (const key of ["CapabilityBoundingSet", "AmbientCapabilities"]) {
+    assert.deepEqual(get("Service", key), ["CAP_NET_RAW CAP_NET_ADMIN"], key);
+  }
+  // Door commands must keep working: netlink for nft/iptables, /etc writable for one-time files.
+  assert.match(get("Service", "RestrictAddressFamilies")[0] ?? "", /AF_NETLINK/);
+  assert.deepEqual(get("Service", "ProtectSystem"), ["true"]);
+  assert.deepEqual(get("Service", "MemoryDenyWriteExecute"), []);
+  assert.deepEqual(get("Install", "WantedBy"), ["multi-user.target"]);
+});
+
+Deno.test({
+  name: "packaging: systemd-analyze verify accepts the unit",
+  ignore: !CI && !has("systemd-analyze"),
+  fn: async () => {
+    assert(has("systemd-analyze"), `Cannot run the test: "systemd-analyze" is not installed`);
+    const dir = await Deno.makeTempDir({ prefix: "kt-unit-" });
+    try {
+      // verify checks that executables exist: point the unit at a stub instead of the install path.
+      await Deno.writeTextFile(`${dir}/knocktool`, "#!/bin/sh\n", { mode: 0o755 });
+      const text = (await Deno.readTextFile(UNIT)).replaceAll(
+        "/usr/local/bin/knocktool",
+        `${dir}/knocktool`,
+      );
+      await Deno.writeTextFile(`${dir}/knocktool.service`, text);
+      const r = await run("systemd-analyze", ["verify", `${dir}/knocktool.service`], {
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", SYSTEMD_LOG_COLOR: "0" },
+      });
+      assert.equal(r.code, 0, r.err);
+      // Unknown or misspelt keys are only warnings, with status 0.
+      const about = r.err.split("\n").filter((l) => l.includes("knocktool"));
+      assert.deepEqual(about, []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+const EXAMPLES = ["knockd.iptables.conf", "knockd.nftables.conf", "knockd.firewalld.conf"];
+
+Deno.test("examples: every knockd.conf example parses, each door opens for %IP%", async () => {
+  const { loadConfig } = await import("../src/config/load.ts");
+  for (const name of EXAMPLES) {
+    const r = loadConfig(new URL(`examples/${name}`, ROOT).pathname);
+    assert(r.ok, `${name}: ${r.ok ? "" : r.error.message}`);
+    assert(r.config.doors.length > 0, `${name}: no doors`);
+    for (const door of r.config.doors) {
+      assert.match(door.startCommand ?? "", /%IP%/, `${name} [${door.name}]`);
+      assert.match(door.startCommand6 ?? "", /%IP%/, `${name} [${door.name}] (IPv6)`);
+    }
+  }
+});
+
+/** Runs argv in the network namespace `ns`. */
+function inNs(ns: string, ...argv: string[]) {
+  return run("ip", ["netns", "exec", ns, ...argv], {
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+    timeoutMs: 20_000,
+  });
+}
+
+Deno.test({
+  name: "examples: the nftables example's command adds an element that times out in the kernel",
+  ignore: !CI && (Deno.uid() !== 0 || !has("nft")),
+  fn: async () => {
+    assert(Deno.uid() === 0, "Cannot run the test: it needs root for a network namespace");
+    assert(has("nft"), `Cannot run the test: "nft" (nftables) is not installed`);
+    const { loadConfig } = await import("../src/config/load.ts");
+    const r = loadConfig(new URL("examples/knockd.nftables.conf", ROOT).pathname);
+    assert(r.ok);
+    const door = r.config.doors[0];
+    assert(door?.startCommand !== undefined && door.startCommand6 !== undefined);
+    const ns = `kt-ship-nft-${Deno.pid}`;
+    const add = await run("ip", ["netns", "add", ns]);
+    assert.equal(add.code, 0, add.err);
+    try {
+      const load = await inNs(ns, "nft", "-f", new URL("examples/knock.nft", ROOT).pathname);
+      assert.equal(load.code, 0, load.err);
+      for (
+        const [cmd, ip, set] of [
+          [door.startCommand, "192.0.2.7", "allowed"],
+          [door.startCommand6, "2001:db8::7", "allowed6"],
+        ] as const
+      ) {
+        const open = await inNs(ns, "/bin/sh", "-c", cmd.replaceAll("%IP%", ip));
+        assert.equal(open.code, 0, open.err);
+        const list = await inNs(ns, "nft", "list", "set", "inet", "knock", set);
+        assert.equal(list.code, 0, list.err);
+        assert.match(list.out, new RegExp(`${ip.replaceAll(".", "\\.")} timeout 30s expires`));
+      }
+    } finally {
+      await run("ip", ["netns", "del", ns]);
+    }
+  },
+});
