@@ -1,0 +1,752 @@
+/**
+ * Differential suite (issue #3 item 7): Debian's knockd 0.8 and `knocktool serve` run side by side
+ * on `lo` of one private namespace per scenario, with identical configs (each in its own working
+ * directory, so relative paths — the `marks` file the door commands append to, one-time sequence
+ * files — are per daemon), the same crafted frames injected once (both capture them), then:
+ * the log lines without timestamps, stderr, the commands run (marker lines, in order), the files
+ * left behind and the exit status are compared.
+ *
+ * Each scenario carries knockd's observed behaviour (recorded on this machine and checked against
+ * the reference, sections 4.3, 5 and 6) as the expectation; knocktool must match it, except where
+ * the scenario says `differs` and why (a knockd defect knocktool fixes), in which case knocktool's
+ * own expected behaviour is given.
+ *
+ * Blank log lines are ignored in the comparison: knockd writes them after messages that end in
+ * `\n` (reference B11), which knocktool mirrors only in its byte-compatible mode.
+ *
+ * Environment: `KT_DIFF_ONLY=knockd` (or `knocktool`) runs one daemon only, to record or debug;
+ * `KT_DIFF_FILTER=<substring>` runs the matching scenarios only. Needs root, `ip`, `/usr/sbin/knockd`.
+ *
+ * @module
+ */
+
+import { canUseNetns, ignoreUnlessCi, Netns, readText, sleep, waitUntil } from "./_lib/netns.ts";
+import type { BgProcess } from "./_lib/netns.ts";
+import { injectInNetns } from "./_lib/inject.ts";
+import type { FrameSpec } from "./_lib/inject.ts";
+
+const KNOCKD = "/usr/sbin/knockd";
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
+
+/** One knock: src/dst addresses (dst defaults to 127.0.0.1 or ::1), protocol, port, flags, delay before it. */
+interface Knock {
+  readonly src: string;
+  readonly dst?: string;
+  readonly proto?: "tcp" | "udp";
+  readonly port: number;
+  readonly flags?: string;
+  readonly delayMs?: number;
+}
+
+/** What one daemon is expected to show. */
+interface Expected {
+  /** Log lines (timestamps and blank lines removed), without the start and shutdown lines. */
+  readonly log: readonly string[];
+  /** Lines appended to `marks` by door commands, in order. */
+  readonly marks: readonly string[];
+  /** Lines on stderr (default none). */
+  readonly stderr?: readonly string[];
+  /** Exit status (default 15: it is stopped with SIGTERM). Other values: it died by itself. */
+  readonly exit?: number;
+  /** Files (in the daemon's directory) and their expected contents at the end. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly config: string;
+  /** Files created in each daemon's directory before start (e.g. one-time sequence files). */
+  readonly files?: Readonly<Record<string, string>>;
+  readonly traffic: readonly Knock[];
+  /** knockd 0.8's recorded behaviour. */
+  readonly knockd: Expected;
+  /** "same": knocktool must show exactly `knockd`; else why it differs and what it shows. */
+  readonly expect: "same" | { readonly differs: string; readonly knocktool: Expected };
+  /** Compare log lines and marks as multisets (events from one packet race in forked children). */
+  readonly unordered?: boolean;
+}
+
+const S = "127.0.0.71";
+const T = "127.0.0.72";
+const OPTS = "[options]\n";
+
+/** A door section; `lines` are `key = value` strings. */
+function door(name: string, ...lines: string[]): string {
+  return `[${name}]\n${lines.map((l) => `    ${l}\n`).join("")}`;
+}
+
+/** Knocks from `src` on `ports` (TCP SYN, 150 ms apart). */
+function seq(src: string, ...ports: number[]): Knock[] {
+  return ports.map((port) => ({ src, port }));
+}
+
+/** The log lines of one knock sequence that completes: Stage 1..n and OPEN SESAME. */
+function opens(src: string, d: string, n: number): string[] {
+  return [...stages(src, d, n), `${src}: ${d}: OPEN SESAME`];
+}
+
+/** Stage 1..n lines. */
+function stages(src: string, d: string, n: number, from = 1): string[] {
+  const out: string[] = [];
+  for (let i = from; i <= n; i++) out.push(`${src}: ${d}: Stage ${i}`);
+  return out;
+}
+
+const MARK_A = "start_command = echo A %IP% >> marks";
+const RUN_A = (ip: string) => `A: running command: echo A ${ip} >> marks`;
+const A = door("A", "sequence = 7000,8000,9000", "seq_timeout = 5", MARK_A);
+
+const scenarios: Scenario[] = [
+  {
+    name: "a complete sequence opens and runs the command once",
+    config: OPTS + A,
+    traffic: seq(S, 7000, 8000, 9000),
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "a wrong port invalidates and does not restart (7000,8000,7000,8000,9000)",
+    config: OPTS + A,
+    traffic: seq(S, 7000, 8000, 7000, 8000, 9000),
+    knockd: { log: stages(S, "A", 2), marks: [] },
+    expect: "same",
+  },
+  {
+    name: "a duplicate first knock breaks the sequence (7000,7000,8000,9000)",
+    config: OPTS + A,
+    traffic: seq(S, 7000, 7000, 8000, 9000),
+    knockd: { log: stages(S, "A", 1), marks: [] },
+    expect: "same",
+  },
+  {
+    name: "a third first knock starts afresh (7000,7000,7000,8000,9000)",
+    config: OPTS + A,
+    traffic: seq(S, 7000, 7000, 7000, 8000, 9000),
+    knockd: {
+      log: [`${S}: A: Stage 1`, ...opens(S, "A", 3), RUN_A(S)],
+      marks: [`A ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "ports of no door are invisible (7000,1234,8000,9000)",
+    config: OPTS + A,
+    traffic: seq(S, 7000, 1234, 8000, 9000),
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "a packet with wrong flags is ignored by the door, not an invalidation",
+    config: OPTS +
+      door("A", "sequence = 7000,8000,9000", "tcpflags = syn", MARK_A) +
+      door("D", "sequence = 5555,8000", "start_command = echo D %IP% >> marks"),
+    traffic: [
+      { src: S, port: 7000 },
+      { src: S, port: 8000, flags: "ACK" },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+    ],
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "a !ack door does not see SYN+ACK (filtered before matching)",
+    config: OPTS + door("A", "sequence = 7000,8000,9000", "tcpflags = syn,!ack", MARK_A),
+    traffic: [
+      { src: S, port: 7000 },
+      { src: S, port: 8000, flags: "SYN,ACK" },
+      { src: S, port: 8000, flags: "FIN" },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+    ],
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "the right port over the wrong protocol invalidates (UDP 8000 seen through door C)",
+    config: OPTS + A + door("C", "sequence = 8000:udp,9999:udp", "start_command = echo C >> marks"),
+    traffic: [
+      { src: S, port: 7000 },
+      { src: S, port: 8000, proto: "udp" },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+    ],
+    knockd: { log: stages(S, "A", 1), marks: [] },
+    expect: "same",
+  },
+  {
+    name: "a mixed UDP/TCP sequence opens; a TCP packet to a UDP-only port is invisible",
+    config: OPTS +
+      door("U", "sequence = 2222:udp,3333:tcp,4444:udp", "start_command = echo U %IP% >> marks"),
+    traffic: [
+      { src: S, port: 2222, proto: "udp" },
+      { src: S, port: 2222, proto: "tcp" },
+      { src: S, port: 3333, proto: "tcp" },
+      { src: S, port: 4444, proto: "udp" },
+    ],
+    knockd: {
+      log: [...opens(S, "U", 3), `U: running command: echo U ${S} >> marks`],
+      marks: [`U ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "a sequence timeout is logged and a later first knock restarts",
+    config: OPTS + door("A", "sequence = 7000,8000,9000", "seq_timeout = 2", MARK_A),
+    traffic: [
+      { src: S, port: 7000 },
+      { src: S, port: 7000, delayMs: 3300 },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+    ],
+    knockd: {
+      log: [
+        `${S}: A: Stage 1`,
+        `${S}: A: sequence timeout (stage 1)`,
+        ...opens(S, "A", 3),
+        RUN_A(S),
+      ],
+      marks: [`A ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "a knock after the timeout that is not a first port starts nothing",
+    config: OPTS + door("A", "sequence = 7000,8000,9000", "seq_timeout = 2", MARK_A),
+    traffic: [
+      { src: S, port: 7000 },
+      { src: S, port: 8000 },
+      { src: S, port: 9000, delayMs: 3300 },
+    ],
+    knockd: {
+      log: [...stages(S, "A", 2), `${S}: A: sequence timeout (stage 2)`],
+      marks: [],
+    },
+    expect: "same",
+  },
+  {
+    name: "shared prefixes advance both doors; the last port opens one",
+    config: OPTS + A +
+      door("B", "sequence = 7000,8000,9001", "start_command = echo B %IP% >> marks"),
+    traffic: seq(S, 7000, 8000, 9001),
+    knockd: {
+      log: [
+        `${S}: A: Stage 1`,
+        `${S}: B: Stage 1`,
+        `${S}: A: Stage 2`,
+        `${S}: B: Stage 2`,
+        `${S}: B: Stage 3`,
+        `${S}: B: OPEN SESAME`,
+        `B: running command: echo B ${S} >> marks`,
+      ],
+      marks: [`B ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "identical sequences: one packet opens both doors",
+    config: OPTS + door("A", "sequence = 7000,8000", MARK_A) +
+      door("B", "sequence = 7000,8000", "start_command = echo B %IP% >> marks"),
+    traffic: seq(S, 7000, 8000),
+    knockd: {
+      log: [
+        `${S}: A: Stage 1`,
+        `${S}: B: Stage 1`,
+        ...opens(S, "A", 2).slice(1),
+        ...opens(S, "B", 2).slice(1),
+        RUN_A(S),
+        `B: running command: echo B ${S} >> marks`,
+      ],
+      marks: [`A ${S}`, `B ${S}`],
+    },
+    expect: "same",
+    unordered: true,
+  },
+  {
+    name: "a single-knock door fires on every packet",
+    config: OPTS + door("P", "sequence = 5000:udp", "start_command = echo P %IP% >> marks"),
+    traffic: [
+      { src: S, port: 5000, proto: "udp" },
+      { src: S, port: 5000, proto: "udp", delayMs: 300 },
+      { src: T, port: 5000, proto: "udp", delayMs: 300 },
+    ],
+    knockd: {
+      log: [
+        ...opens(S, "P", 1),
+        `P: running command: echo P ${S} >> marks`,
+        ...opens(S, "P", 1),
+        `P: running command: echo P ${S} >> marks`,
+        ...opens(T, "P", 1),
+        `P: running command: echo P ${T} >> marks`,
+      ],
+      marks: [`P ${S}`, `P ${S}`, `P ${T}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "a target door sees only knocks to its target address",
+    config: OPTS +
+      door(
+        "T",
+        "sequence = 6000,6001",
+        "target = 127.0.0.2",
+        "start_command = echo T %IP% >> marks",
+      ),
+    traffic: [
+      { src: S, dst: "127.0.0.1", port: 6000 },
+      { src: S, dst: "127.0.0.2", port: 6000 },
+      { src: S, dst: "127.0.0.1", port: 6001 },
+      { src: S, dst: "127.0.0.2", port: 6001 },
+    ],
+    knockd: {
+      log: [...opens(S, "T", 2), `T: running command: echo T ${S} >> marks`],
+      marks: [`T ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "a door without target ignores knocks to a non-local address",
+    config: OPTS + A,
+    traffic: [
+      { src: S, port: 7000 },
+      { src: S, dst: "127.0.0.9", port: 8000 },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+    ],
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "two interleaved knockers both open when the younger finishes first",
+    config: OPTS + A,
+    traffic: [
+      { src: S, port: 7000 },
+      { src: T, port: 7000 },
+      { src: T, port: 8000 },
+      { src: T, port: 9000 },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+    ],
+    knockd: {
+      log: [
+        `${S}: A: Stage 1`,
+        ...opens(T, "A", 3),
+        RUN_A(T),
+        `${S}: A: Stage 2`,
+        `${S}: A: Stage 3`,
+        `${S}: A: OPEN SESAME`,
+        RUN_A(S),
+      ],
+      marks: [`A ${T}`, `A ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "B1: removing the oldest attempt drops the other knockers' attempts",
+    config: OPTS + A,
+    traffic: [
+      { src: S, port: 7000 },
+      { src: T, port: 7000 },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+      { src: T, port: 8000 },
+      { src: T, port: 9000 },
+    ],
+    knockd: {
+      log: [`${S}: A: Stage 1`, `${T}: A: Stage 1`, ...opens(S, "A", 3).slice(1), RUN_A(S)],
+      marks: [`A ${S}`],
+    },
+    expect: {
+      differs: "B1: knockd's sweep empties the whole attempt list when it removes the head; " +
+        "knocktool keeps 127.0.0.72's live attempt, so it opens too",
+      knocktool: {
+        log: [
+          `${S}: A: Stage 1`,
+          `${T}: A: Stage 1`,
+          ...opens(S, "A", 3).slice(1),
+          RUN_A(S),
+          ...opens(T, "A", 3).slice(1),
+          RUN_A(T),
+        ],
+        marks: [`A ${S}`, `A ${T}`],
+      },
+    },
+  },
+  {
+    name: "a live attempt blocks another door's first port (B15), which only invalidates",
+    config: OPTS + A + door("C", "sequence = 5000,5001", "start_command = echo C %IP% >> marks"),
+    traffic: seq(S, 7000, 5000, 5001, 5000, 5001),
+    knockd: {
+      log: [`${S}: A: Stage 1`, ...opens(S, "C", 2), `C: running command: echo C ${S} >> marks`],
+      marks: [`C ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "another source's traffic does not disturb a knocker",
+    config: OPTS + A,
+    traffic: [
+      { src: S, port: 7000 },
+      { src: "127.1.2.3", port: 8000 },
+      { src: "127.1.2.3", port: 9000 },
+      { src: S, port: 8000 },
+      { src: S, port: 9000 },
+    ],
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "an IPv6 knocker opens; Start_Command is the fallback for Start_Command_6",
+    config: OPTS + A,
+    traffic: seq("::1", 7000, 8000, 9000),
+    knockd: { log: [...opens("::1", "A", 3), RUN_A("::1")], marks: ["A ::1"] },
+    expect: "same",
+  },
+  {
+    name: "Start_Command_6 is used over IPv6, Start_Command over IPv4",
+    config: OPTS +
+      door("A", "sequence = 7000,8000", MARK_A, "start_command_6 = echo A6 %IP% >> marks"),
+    traffic: [...seq("::1", 7000, 8000), ...seq(S, 7000, 8000)],
+    knockd: {
+      log: [
+        ...opens("::1", "A", 2),
+        "A: running command: echo A6 ::1 >> marks",
+        ...opens(S, "A", 2),
+        RUN_A(S),
+      ],
+      marks: ["A6 ::1", `A ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "an empty Start_Command_6 runs nothing over IPv6",
+    config: OPTS + door("A", "sequence = 7000,8000", MARK_A, "start_command_6 ="),
+    traffic: [...seq("::1", 7000, 8000), ...seq(S, 7000, 8000)],
+    knockd: {
+      log: [...opens("::1", "A", 2), ...opens(S, "A", 2), RUN_A(S)],
+      marks: [`A ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "%IP% is the only substitution",
+    config: OPTS + door("A", "sequence = 7000", "start_command = echo %IP% %ip% %IP >> marks"),
+    traffic: seq(S, 7000),
+    knockd: {
+      log: [...opens(S, "A", 1), `A: running command: echo ${S} %ip% %IP >> marks`],
+      marks: [`${S} %ip% %IP`],
+    },
+    expect: "same",
+  },
+  {
+    name: "the stop command runs after cmd_timeout",
+    config: OPTS +
+      door(
+        "A",
+        "sequence = 7000,8000",
+        "start_command = echo start %IP% >> marks",
+        "cmd_timeout = 1",
+        "stop_command = echo stop %IP% >> marks",
+      ),
+    traffic: seq(S, 7000, 8000),
+    knockd: {
+      log: [
+        ...opens(S, "A", 2),
+        `A: running command: echo start ${S} >> marks`,
+        `${S}: A: command timeout`,
+        `A: running command: echo stop ${S} >> marks`,
+      ],
+      marks: [`start ${S}`, `stop ${S}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "a stop command without a start command never runs",
+    config: OPTS +
+      door("A", "sequence = 7000", "cmd_timeout = 1", "stop_command = echo stop %IP% >> marks"),
+    traffic: seq(S, 7000),
+    knockd: { log: opens(S, "A", 1), marks: [] },
+    expect: "same",
+  },
+  {
+    name: "a non-zero command status is logged and printed",
+    config: OPTS + door("A", "sequence = 7000", "start_command = exit 3"),
+    traffic: seq(S, 7000),
+    knockd: {
+      log: [
+        ...opens(S, "A", 1),
+        "A: running command: exit 3",
+        "A: command returned non-zero status code (3)",
+      ],
+      marks: [],
+      stderr: ["A: command returned non-zero status code (3)"],
+    },
+    expect: "same",
+  },
+  {
+    name: "one-time sequences rotate and mark used lines with #",
+    config: OPTS +
+      door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
+    files: { "otp.txt": " 1001,1002\n 2001,2002\n 3001,3002\n" },
+    traffic: seq(S, 1001, 1002, 1001, 1002, 2001, 2002),
+    knockd: {
+      log: [
+        ...opens(S, "O", 2),
+        `O: running command: echo O ${S} >> marks`,
+        ...opens(S, "O", 2),
+        `O: running command: echo O ${S} >> marks`,
+      ],
+      marks: [`O ${S}`, `O ${S}`],
+      files: { "otp.txt": "#1001,1002\n#2001,2002\n 3001,3002\n" },
+    },
+    expect: "same",
+  },
+  {
+    name: "B2: one-time sequences running out at runtime",
+    config: OPTS +
+      door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
+    files: { "otp.txt": " 1001,1002\n" },
+    traffic: seq(S, 1001, 1002),
+    knockd: {
+      log: [
+        ...opens(S, "O", 2),
+        "no more sequences left in the one time sequences file for door O --> disabling the door",
+        `O: running command: echo O ${S} >> marks`,
+      ],
+      marks: [`O ${S}`],
+      stderr: [
+        "no more sequences left in the one time sequences file for door O --> disabling the door",
+        "free(): double free detected in tcache 2",
+      ],
+      exit: 134,
+      files: { "otp.txt": "#1001,1002\n" },
+    },
+    expect: {
+      differs: "B2: knockd aborts with a double free (exit 134); knocktool disables the door " +
+        "as documented and keeps serving",
+      knocktool: {
+        log: [
+          ...opens(S, "O", 2),
+          "no more sequences left in the one time sequences file for door O --> disabling the door",
+          `O: running command: echo O ${S} >> marks`,
+        ],
+        marks: [`O ${S}`],
+        stderr: [
+          "no more sequences left in the one time sequences file for door O --> disabling the door",
+        ],
+        files: { "otp.txt": "#1001,1002\n" },
+      },
+    },
+    unordered: true,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+
+type Daemon = "knockd" | "knocktool";
+
+interface Observed {
+  log: string[];
+  marks: string[];
+  stderr: string[];
+  exit: number | null;
+  files: Record<string, string>;
+  /** Full raw outputs for failure messages. */
+  raw: string;
+}
+
+const TS = /^\[\d{4}-\d\d-\d\d \d\d:\d\d\] /;
+
+function logLines(text: string): string[] {
+  return text.split("\n").map((l) => l.replace(TS, "")).filter((l) => l.trim() !== "");
+}
+
+function lines(text: string): string[] {
+  return text.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** The full expectation of a daemon, start and shutdown lines included. */
+function full(e: Expected): Required<Expected> {
+  const exit = e.exit ?? 15;
+  return {
+    log: ["starting up, listening on lo", ...e.log, ...(exit === 15 ? ["shutting down"] : [])],
+    marks: e.marks,
+    stderr: e.stderr ?? [],
+    exit,
+    files: e.files ?? {},
+  };
+}
+
+function expectedFor(s: Scenario, d: Daemon): Required<Expected> {
+  if (d === "knockd" || s.expect === "same") return full(s.knockd);
+  return full(s.expect.knocktool);
+}
+
+function comparable(o: { log: readonly string[]; marks: readonly string[] }, unordered: boolean) {
+  const sort = (a: readonly string[]) => (unordered ? [...a].sort() : [...a]);
+  return { log: sort(o.log), marks: sort(o.marks) };
+}
+
+function sameOutcome(o: Observed, e: Required<Expected>, unordered: boolean): boolean {
+  const a = comparable(o, unordered);
+  const b = comparable(e, unordered);
+  return JSON.stringify(a) === JSON.stringify(b) &&
+    JSON.stringify([...o.stderr].sort()) === JSON.stringify([...e.stderr].sort()) &&
+    o.exit === e.exit &&
+    Object.entries(e.files).every(([f, text]) => o.files[f] === text);
+}
+
+function daemonArgv(d: Daemon): string[] {
+  return d === "knockd" ? [KNOCKD, "-i", "lo", "-c", "knockd.conf", "-g", "log"] : [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--config",
+    DENO_CONFIG,
+    MAIN,
+    "serve",
+    "-i",
+    "lo",
+    "-c",
+    "knockd.conf",
+    "-g",
+    "log",
+  ];
+}
+
+function observe(dir: string, p: BgProcess, s: Scenario): Observed {
+  const files: Record<string, string> = {};
+  for (const f of Object.keys(s.files ?? {})) files[f] = readText(`${dir}/${f}`);
+  const log = readText(`${dir}/log`);
+  const marks = readText(`${dir}/marks`);
+  return {
+    log: logLines(log),
+    marks: lines(marks),
+    stderr: lines(p.stderr()),
+    exit: p.exited?.code ?? null,
+    files,
+    raw: `${p.describe()}--- ${p.label} log:\n${log}--- ${p.label} marks:\n${marks}` +
+      Object.entries(files).map(([f, t]) => `--- ${p.label} ${f}:\n${t}`).join(""),
+  };
+}
+
+function toFrames(traffic: readonly Knock[]): FrameSpec[] {
+  return traffic.map((k) => ({
+    src: k.src,
+    dst: k.dst ?? (k.src.includes(":") ? "::1" : "127.0.0.1"),
+    proto: k.proto ?? "tcp",
+    port: k.port,
+    ...(k.flags === undefined ? {} : { flags: k.flags }),
+    ...(k.delayMs === undefined ? {} : { delayMs: k.delayMs }),
+  }));
+}
+
+/** Runs one scenario with the given daemons; returns what each showed. */
+async function runScenario(
+  s: Scenario,
+  daemons: readonly Daemon[],
+): Promise<Map<Daemon, Observed>> {
+  const ns = await Netns.create("diff");
+  const procs = new Map<Daemon, { dir: string; p: BgProcess }>();
+  try {
+    for (const d of daemons) {
+      const dir = `${ns.dir}/${d}`;
+      await Deno.mkdir(dir);
+      await Deno.writeTextFile(`${dir}/knockd.conf`, s.config);
+      for (const [f, text] of Object.entries(s.files ?? {})) {
+        await Deno.writeTextFile(`${dir}/${f}`, text);
+      }
+      procs.set(d, { dir, p: ns.spawn(d, daemonArgv(d), { cwd: dir }) });
+    }
+    for (const [d, { dir, p }] of procs) {
+      await waitUntil(
+        () => readText(`${dir}/log`).includes("starting up") || p.exited !== undefined,
+        { timeoutMs: 30_000, what: `${d} to log "starting up"`, context: () => p.describe() },
+      );
+    }
+    await sleep(100);
+    await injectInNetns(ns.name, { iface: "lo", gapMs: 150, frames: toFrames(s.traffic) });
+    // Wait until each daemon shows what it should before shutdown, or a bounded deadline.
+    const settled = async (d: Daemon) => {
+      const { dir, p } = procs.get(d)!;
+      const e = expectedFor(s, d);
+      const preShutdown = { ...e, log: e.exit === 15 ? e.log.slice(0, -1) : e.log, exit: e.exit };
+      await waitUntil(() => {
+        const o = observe(dir, p, s);
+        return sameOutcome(
+          { ...o, exit: e.exit === 15 ? 15 : o.exit },
+          preShutdown,
+          s.unordered ?? false,
+        );
+      }, { timeoutMs: 4000, intervalMs: 100 }).catch(() => {});
+    };
+    await Promise.all([...procs.keys()].map(settled));
+    await sleep(300); // let anything unexpected show up too
+    for (const { p } of procs.values()) p.kill("SIGTERM");
+    for (const { p } of procs.values()) await p.stop("SIGTERM", 5000);
+    const out = new Map<Daemon, Observed>();
+    for (const [d, { dir, p }] of procs) out.set(d, observe(dir, p, s));
+    return out;
+  } finally {
+    await ns.destroy();
+  }
+}
+
+function report(s: Scenario, d: Daemon, o: Observed, e: Required<Expected>, all: string): string {
+  return `${d} did not show the expected outcome for "${s.name}"\n` +
+    `expected: ${JSON.stringify(e, null, 1)}\n` +
+    `observed: ${JSON.stringify({ ...o, raw: undefined }, null, 1)}\n${all}`;
+}
+
+async function pool<T, R>(items: readonly T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return results;
+}
+
+const names = new Set(scenarios.map((s) => s.name));
+if (names.size !== scenarios.length) throw new Error("Cannot run: scenario names must be unique");
+
+const available = (await canUseNetns()) &&
+  (await Deno.stat(KNOCKD).then(() => true, () => false));
+const only = Deno.env.get("KT_DIFF_ONLY");
+const daemons: Daemon[] = only === "knockd" || only === "knocktool"
+  ? [only]
+  : ["knockd", "knocktool"];
+const filter = Deno.env.get("KT_DIFF_FILTER");
+const selected = scenarios.filter((s) => filter === undefined || s.name.includes(filter));
+
+Deno.test({
+  name: `differential: knockd 0.8 vs knocktool serve on lo (${selected.length} scenarios)`,
+  ignore: ignoreUnlessCi(available),
+  async fn(t) {
+    if (!available) throw new Error("Cannot run the differential suite: needs root, ip and knockd");
+    const results = await pool(selected, 3, async (s) => {
+      try {
+        return { s, obs: await runScenario(s, daemons) };
+      } catch (e) {
+        return { s, error: e instanceof Error ? e.stack ?? e.message : String(e) };
+      }
+    });
+    for (const r of results) {
+      await t.step(r.s.name, () => {
+        if ("error" in r) throw new Error(`Cannot run "${r.s.name}": ${r.error}`);
+        const all = [...r.obs.values()].map((o) => o.raw).join("");
+        const failures: string[] = [];
+        for (const [d, o] of r.obs) {
+          const e = expectedFor(r.s, d);
+          if (!sameOutcome(o, e, r.s.unordered ?? false)) failures.push(report(r.s, d, o, e, all));
+        }
+        if (failures.length > 0) throw new Error(failures.join("\n"));
+      });
+    }
+  },
+});
