@@ -30,7 +30,8 @@ export const PERMISSIONS: readonly Permission[] = [
     // Unscoped on purpose: a path-scoped --allow-ffi makes Deno resolve a bare soname such as
     // "libpcap.so.0.8" against the current directory instead of through the dynamic loader
     // (deno-libpcap-notes §3), and the library's path differs between distributions.
-    why: "libpcap (capture, filters, pcap files) and libc (poll, syslog, fmemopen) through FFI",
+    why:
+      "libpcap (capture, filters, pcap files) and libc (poll, syslog, sockets, getaddrinfo, getifaddrs)",
   },
   {
     kind: "read",
@@ -52,14 +53,12 @@ export const PERMISSIONS: readonly Permission[] = [
     why: "door commands through /bin/sh, and the binary itself for -d",
   },
   {
-    kind: "net",
-    why: "the knock client's TCP connects and UDP datagrams, and name resolution",
+    kind: "env",
+    scope: ["KNOCKTOOL_LIBPCAP", "POSIXLY_CORRECT"],
+    why: "the libpcap soname override, and knock 0.8's getopt honouring POSIXLY_CORRECT",
   },
-  {
-    kind: "sys",
-    scope: ["networkInterfaces"],
-    why: "the interface's local addresses (knockd matches doors without Target against them)",
-  },
+  // Not granted: net (the client's knocks, its name resolution and the -l lookups go through
+  // glibc by FFI, as in knock 0.8 and knockd) and sys (local addresses come from getifaddrs).
 ];
 
 /**
