@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { captureFilter, knockdFilter } from "./filter.ts";
+import { parseConfig } from "./parse.ts";
+import type { Door } from "./model.ts";
+
+function doors(text: string): readonly Door[] {
+  const r = parseConfig(text);
+  assert(r.ok, r.ok ? "" : r.error.message);
+  return r.config.doors;
+}
+
+const GDB_CONFIG = "[openSSH]\nsequence = 7000,8000,9000\ntcpflags = syn\n" +
+  "[mixed]\nsequence = 2222:udp,3333:tcp,4444:udp\ntcpflags = syn,!ack\n";
+const LO = { v4: ["127.0.0.1"], v6: ["::1"] };
+
+/** Compiles an expression with tcpdump (libpcap), as serve would; returns tcpdump's stderr on failure. */
+function compiles(expr: string): string | true {
+  const out = new Deno.Command("tcpdump", {
+    args: ["-i", "lo", "-d", expr],
+    stdout: "null",
+    stderr: "piped",
+  }).outputSync();
+  return out.success || new TextDecoder().decode(out.stderr);
+}
+
+const haveTcpdump = (() => {
+  try {
+    return new Deno.Command("tcpdump", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test("knockdFilter reproduces the string knockd 0.8 passed to pcap_compile (gdb capture)", () => {
+  assert.equal(
+    knockdFilter(doors(GDB_CONFIG), LO, false),
+    "((dst host 127.0.0.1) and (((tcp dst port 7000 or 8000 or 9000) and tcp[tcpflags] & tcp-syn != 0))) or ((dst host ::1) and (((tcp dst port 7000 or 8000 or 9000) and ip6[13+40] & tcp-syn != 0))) or ((dst host 127.0.0.1) and (((tcp dst port 3333) and tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0) or (udp dst port 2222 or 4444))) or ((dst host ::1) and (((tcp dst port 3333) and ip6[13+40] & tcp-syn != 0 and ip6[13+40] & tcp-ack == 0) or (udp dst port 2222 or 4444)))",
+  );
+});
+
+Deno.test("knockdFilter: UDP-only door, target repeated per local address, -4, no addresses", () => {
+  assert.equal(
+    knockdFilter(doors("[mc]\nsequence=19132:udp\n"), { v4: ["127.0.0.1"], v6: [] }, false),
+    "((dst host 127.0.0.1) and ((udp dst port 19132)))",
+  );
+  const t = doors("[t]\nsequence=7000\ntarget=127.0.0.2\n");
+  assert.equal(
+    knockdFilter(t, { v4: ["192.0.2.1", "192.0.2.2"], v6: ["::1"] }, false),
+    "((dst host 127.0.0.2 or dst host 127.0.0.2) and (((tcp dst port 7000)))) or " +
+      "((dst host 127.0.0.2) and (((tcp dst port 7000))))",
+  );
+  assert.equal(
+    knockdFilter(t, LO, true),
+    "((dst host 127.0.0.2) and (((tcp dst port 7000))))",
+  );
+  assert.equal(knockdFilter(t, { v4: [], v6: [] }, false), "");
+  assert.equal(knockdFilter([], LO, false), "");
+});
+
+Deno.test("knockdFilter: ports in sequence order, not de-duplicated; every flag in knockd order", () => {
+  const d = doors("[a]\nsequence=7000,7000,8000,0\ntcpflags=urg,!ack,psh\ntcpflags=!psh,fin,rst\n");
+  assert.equal(
+    knockdFilter(d, { v4: ["10.0.0.1"], v6: [] }, false),
+    "((dst host 10.0.0.1) and (((tcp dst port 7000 or 7000 or 8000 or 0) and " +
+      "tcp[tcpflags] & tcp-fin != 0 and tcp[tcpflags] & tcp-rst != 0 and " +
+      "tcp[tcpflags] & tcp-push == 0 and tcp[tcpflags] & tcp-ack == 0 and " +
+      "tcp[tcpflags] & tcp-urg != 0)))",
+  );
+});
+
+Deno.test("captureFilter is knockdFilter plus extension-header and VLAN clauses", () => {
+  const f = captureFilter(doors(GDB_CONFIG), LO, false);
+  const k = knockdFilter(doors(GDB_CONFIG), LO, false);
+  const ext = "(ip6 and (dst host ::1) and not (ip6[6] == 6 or ip6[6] == 17 or ip6[6] == 58))";
+  const inner = `${k} or ${ext}`;
+  assert.equal(f, `(${inner}) or (vlan and ((${inner}) or (vlan and (${inner}))))`);
+  assert.equal(captureFilter(doors(GDB_CONFIG), LO, true).includes("ip6"), false);
+  assert.equal(captureFilter([], LO, false), "");
+});
+
+Deno.test("captureFilter canonicalises targets and leaves out doors whose target is no IP", () => {
+  const d = doors("[a]\nsequence=1\ntarget=2001:DB8:0::1\n[b]\nsequence=2\ntarget=not..valid\n");
+  const f = captureFilter(d, { v4: ["192.0.2.1"], v6: ["2001:db8::2"] }, false);
+  assert(f.includes("dst host 2001:db8::1"), f);
+  assert(!f.includes("not..valid"), f);
+  assert(!f.includes("port 2"), f);
+});
+
+Deno.test({
+  name: "every generated expression compiles with libpcap (tcpdump -d)",
+  ignore: !haveTcpdump && Deno.env.get("CI") !== "true",
+  fn() {
+    assert(haveTcpdump, "tcpdump is missing");
+    const cases = [
+      doors(GDB_CONFIG),
+      doors("[mc]\nsequence=19132:udp\n"),
+      doors("[t]\nsequence=7000,8000:udp\ntarget=127.0.0.2\ntcpflags=fin,syn,rst,psh,ack,urg\n"),
+      doors("[t6]\nsequence=1,2,3\ntarget=::1\ntcpflags=!syn\n[x]\nsequence=4:udp\n"),
+    ];
+    const addrSets = [LO, { v4: ["192.0.2.1", "192.0.2.7"], v6: ["2001:db8::1", "fe80::1"] }];
+    for (const ds of cases) {
+      for (const a of addrSets) {
+        for (const v4only of [false, true]) {
+          for (const expr of [knockdFilter(ds, a, v4only), captureFilter(ds, a, v4only)]) {
+            assert.equal(compiles(expr), true, expr);
+          }
+        }
+      }
+    }
+    // The check has teeth: a broken expression does not compile.
+    assert.notEqual(compiles("((dst host 127.0.0.1) and ("), true);
+  },
+});
