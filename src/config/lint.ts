@@ -1,0 +1,132 @@
+/**
+ * Warnings about configs that knockd accepts but that probably do not do what their author
+ * meant (reference §2, §4.3, §10 B13/B23/B24).
+ *
+ * @module
+ */
+import type { Config, Door, Knock } from "./model.ts";
+import { canonicalIp } from "./_ip.ts";
+
+/** One warning about a config. */
+export interface Warning {
+  /** The door it is about, when it is about one. */
+  readonly door?: string;
+  /** The 1-based line it is about, when known. */
+  readonly line?: number;
+  /** What is wrong and what follows from it, in std's voice. */
+  readonly message: string;
+}
+
+const knockText = (k: Knock) => `${k.port}/${k.protocol}`;
+
+/**
+ * Lists the warnings for a parsed config, door by door in config order.
+ *
+ * @param config A config from `parseConfig` or `loadConfig`.
+ * @returns The warnings; empty when nothing looks wrong.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./parse.ts";
+ * import { lintConfig } from "./lint.ts";
+ * const r = parseConfig("[a]\nsequence = 7000,8000,9000\n");
+ * if (!r.ok) throw new Error(r.error.message);
+ * const w = lintConfig(r.config);
+ * if (w.length !== 1 || !w[0]?.message.includes("ascending")) throw new Error("unexpected");
+ * ```
+ */
+export function lintConfig(config: Config): Warning[] {
+  const out: Warning[] = [];
+  if (config.doors.length === 0) {
+    out.push({ message: "Config defines no doors: no knock can open anything" });
+  }
+  for (const door of config.doors) lintDoor(door, config.doors, out);
+  return out;
+}
+
+function lintDoor(door: Door, all: readonly Door[], out: Warning[]): void {
+  const warn = (message: string, line = door.line) =>
+    out.push({ door: door.name, line, message: `Door ${JSON.stringify(door.name)}: ${message}` });
+  const seq = door.sequence;
+  const seqLine = door.sequenceLine ?? door.line;
+
+  for (const note of door.portNotes ?? []) {
+    const what = note.kind === "empty"
+      ? `knock ${note.index + 1} has no port, so knockd reads port ${note.port}`
+      : note.kind === "junk"
+      ? `knock ${note.index + 1} port ${
+        JSON.stringify(note.text)
+      } is not a number, so knockd reads port ${note.port}`
+      : `knock ${note.index + 1} port ${
+        JSON.stringify(note.text)
+      } is out of range, so knockd wraps it to port ${note.port}`;
+    warn(what, seqLine);
+  }
+
+  if (
+    seq.length >= 2 && seq.every((k) => k.protocol === seq[0]?.protocol) &&
+    seq.every((k, i) => i === 0 || k.port > (seq[i - 1]?.port ?? 0))
+  ) {
+    warn(
+      `sequence ${
+        seq.map(knockText).join(",")
+      } is in ascending order, so a sequential port scan completes it`,
+      seqLine,
+    );
+  }
+
+  if (door.seqTimeout <= 0) {
+    warn(
+      `"Seq_Timeout" is ${door.seqTimeout}, so every attempt expires at the next packet and no sequence of more than one knock can complete`,
+    );
+  }
+  if (door.cmdTimeout < 0) {
+    warn(
+      `"Cmd_Timeout" is ${door.cmdTimeout}: knockd sleeps practically forever, so the stop command never runs`,
+    );
+  }
+
+  const first = seq[0];
+  if (first !== undefined) {
+    for (const other of all) {
+      if (other === door) continue;
+      const at = other.sequence.findIndex((k, i) =>
+        i > 0 && k.port === first.port && k.protocol === first.protocol
+      );
+      if (at > 0) {
+        warn(
+          `its first knock ${knockText(first)} is knock ${at + 1} of door ${
+            JSON.stringify(other.name)
+          }, so it cannot start while that door has an attempt in progress from the same source`,
+        );
+        break;
+      }
+    }
+  }
+
+  if (door.stopCommand !== undefined && door.stopCommand !== "" && !door.startCommand) {
+    warn(`has a stop command but no start command, so the stop command never runs`);
+  } else if (
+    door.stopCommand6 !== undefined && door.stopCommand6 !== "" &&
+    !(door.startCommand6 ?? door.startCommand)
+  ) {
+    warn(`has an IPv6 stop command but no IPv6 start command, so it never runs`);
+  }
+
+  if (door.target !== undefined) {
+    const ip = canonicalIp(door.target);
+    if (ip === null) {
+      warn(
+        `"Target" ${
+          JSON.stringify(door.target)
+        } is not an IP address: knockd fails to compile its filter and no knock can match`,
+      );
+    } else if (ip.text !== door.target) {
+      warn(
+        `"Target" ${JSON.stringify(door.target)} is not in canonical form ${
+          JSON.stringify(ip.text)
+        }: knockd compares it as text and never matches`,
+      );
+    }
+  }
+}
