@@ -1,0 +1,150 @@
+/**
+ * One-time knock sequences (reference §5): a door whose sequence comes from a file, one sequence
+ * per line, each used once. knockd's file format is kept (a used line gets its first byte
+ * overwritten with `#`); knockd's B4 defect is fixed (the mark always lands on the line actually
+ * used, however many invalid lines precede it) and so is B2 (running out disables the door
+ * instead of crashing).
+ *
+ * @module
+ */
+import type { Knock } from "../config/model.ts";
+import type { ConfigError } from "../config/parse.ts";
+import {
+  noMoreSequencesText,
+  type OneTimeLine,
+  readAllSync,
+  readFirstOneTimeSequence,
+  scanOneTimeFile,
+} from "../config/onetime_file.ts";
+
+const HASH = 0x23;
+
+function sameKnocks(a: readonly Knock[], b: readonly Knock[]): boolean {
+  return a.length === b.length &&
+    a.every((k, i) => k.port === b[i]?.port && k.protocol === b[i]?.protocol);
+}
+
+function firstValid(lines: readonly OneTimeLine[]): { line: OneTimeLine; knocks: Knock[] } | null {
+  for (const line of lines) {
+    if ("knocks" in line.result) return { line, knocks: line.result.knocks };
+  }
+  return null;
+}
+
+/** The one-time sequences of one door, backed by its file. */
+export class OneTimeSequences {
+  #current: readonly Knock[] | null;
+  #offset: number;
+  #closed = false;
+
+  private constructor(
+    /** The file's path, as written in the config. */
+    readonly path: string,
+    /** The door's name (for messages). */
+    readonly doorName: string,
+    current: readonly Knock[],
+    offset: number,
+  ) {
+    this.#current = current;
+    this.#offset = offset;
+  }
+
+  /**
+   * Opens a door's one-time sequences file (it must exist and be writable, as knockd's
+   * `fopen(path, "r+")` demands) and loads its first valid line. Never throws.
+   *
+   * @param path The file (relative paths resolve against the cwd).
+   * @param doorName The door, for messages.
+   * @returns The sequences, or an error carrying knockd's text (`<path>: <strerror>`, or
+   *   `no more sequences left ... for door X --> disabling the door`).
+   *
+   * @example
+   * ```ts
+   * import { OneTimeSequences } from "./onetime.ts";
+   * const r = OneTimeSequences.open("/nonexistent/otp.txt", "door");
+   * if (r instanceof OneTimeSequences || r.knockdText !== "/nonexistent/otp.txt: No such file or directory") {
+   *   throw new Error("unexpected");
+   * }
+   * ```
+   */
+  static open(path: string, doorName: string): OneTimeSequences | ConfigError {
+    const r = readFirstOneTimeSequence(path);
+    if (r.ok) return new OneTimeSequences(path, doorName, r.knocks, r.line.offset);
+    if (r.reason === "open") {
+      return {
+        message: `Cannot open one-time sequences file ${JSON.stringify(path)} for door ${
+          JSON.stringify(doorName)
+        }: ${r.errno}`,
+        knockdText: path === "" ? r.errno : `${path}: ${r.errno}`,
+        section: doorName,
+      };
+    }
+    return {
+      message: `Cannot load one-time sequences file ${
+        JSON.stringify(path)
+      }: no unused sequence left for door ${JSON.stringify(doorName)}`,
+      knockdText: noMoreSequencesText(doorName),
+      section: doorName,
+    };
+  }
+
+  /** The sequence the door currently listens for, or null once used up (door disabled). */
+  get current(): readonly Knock[] | null {
+    return this.#current;
+  }
+
+  /**
+   * Marks the line of {@link current} used ('#' over its first byte) and loads the next valid
+   * line. Returns it, or null when none is left or the file cannot be updated: the door must then
+   * be disabled, and `message` holds knockd's text for the log. Never throws.
+   *
+   * The used line is found at the offset it was loaded from if it still holds the same sequence,
+   * else as the first unused line with exactly that sequence (the file may have been edited).
+   */
+  consume(): { next: readonly Knock[] | null; message?: string } {
+    const used = this.#current;
+    if (used === null || this.#closed) return { next: null };
+    const failed = () => {
+      this.#current = null;
+      return {
+        next: null,
+        message:
+          `error while disabling used one time sequence for door ${this.doorName} --> disabling the door`,
+      };
+    };
+    let f: Deno.FsFile;
+    try {
+      f = Deno.openSync(this.path, { read: true, write: true });
+    } catch {
+      return failed();
+    }
+    try {
+      const bytes = readAllSync(f);
+      const lines = scanOneTimeFile(bytes);
+      const isUsed = (l: OneTimeLine) => "knocks" in l.result && sameKnocks(l.result.knocks, used);
+      const at = lines.find((l) => l.offset === this.#offset && isUsed(l)) ?? lines.find(isUsed);
+      if (at !== undefined) {
+        f.seekSync(at.offset, Deno.SeekMode.Start);
+        if (f.writeSync(Uint8Array.of(HASH)) !== 1) return failed();
+        bytes[at.offset] = HASH;
+      }
+      const next = firstValid(scanOneTimeFile(bytes));
+      if (next === null) {
+        this.#current = null;
+        return { next: null, message: noMoreSequencesText(this.doorName) };
+      }
+      this.#current = next.knocks;
+      this.#offset = next.line.offset;
+      return { next: next.knocks };
+    } catch {
+      return failed();
+    } finally {
+      f.close();
+    }
+  }
+
+  /** Stops using the file: later {@link consume} calls return null. Holds no resources. */
+  close(): void {
+    this.#closed = true;
+  }
+}
