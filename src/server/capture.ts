@@ -32,6 +32,7 @@ import {
   errbufText,
   linkTypeName,
   PCAP_ERRBUF_SIZE,
+  PCAP_IF_UP,
   PCAP_NETMASK_UNKNOWN,
   PcapError,
   type PcapLib,
@@ -488,6 +489,7 @@ export async function captureLive(
     const where = `interface "${opts.iface}"`;
     let lastAddrs: LocalAddresses | undefined;
     let lastOpenError = "";
+    let lastUp: boolean | undefined;
     const deliver = (f: Frame) => {
       frames++;
       try {
@@ -509,6 +511,14 @@ export async function captureLive(
         return true;
       }
       if (state.device === undefined && opts.iface !== "any") return false;
+      // A link taken down keeps its socket: capture resumes when it comes up. Say so both ways.
+      const up = state.device === undefined || (state.device.flags & PCAP_IF_UP) !== 0;
+      if (up !== lastUp) {
+        if (!up) {
+          ev.onStatus(`Interface "${opts.iface}" is down: waiting for it to come up`, "warning");
+        } else if (lastUp === false) ev.onStatus(`Interface "${opts.iface}" is up again`, "info");
+        lastUp = up;
+      }
       const a = state.addresses;
       const changed = lastAddrs === undefined || !sameAddresses(lastAddrs, a);
       if (changed) {
@@ -549,6 +559,7 @@ export async function captureLive(
         continue;
       }
       lastOpenError = "";
+      lastUp = undefined;
       session = r.session;
       const s = session;
       opens++;
@@ -594,7 +605,7 @@ async function serve(
     const now = Date.now();
     const force = control.takeRefilter();
     if (force || now >= nextCheck) {
-      if (!refresh(s, force)) return "The interface disappeared";
+      if (!refresh(s, force)) return "the interface is no longer listed by pcap_findalldevs";
       nextCheck = now + addressPollMs;
     }
     clearRevents(fds);

@@ -1,0 +1,450 @@
+import { CaptureControl, captureFile, captureLive, type Frame } from "./capture.ts";
+import type { LocalAddresses } from "./addresses.ts";
+import { PcapError } from "../../ffi/libpcap.ts";
+import { writePcap } from "../wire/pcapfile.ts";
+import { buildFrame, injectInNetns } from "../../tests/_lib/inject.ts";
+import { canUseNetns, ignoreUnlessCi, Netns, sleep, waitUntil } from "../../tests/_lib/netns.ts";
+
+const netnsOk = await canUseNetns();
+const ignore = ignoreUnlessCi(netnsOk);
+
+function assert(cond: unknown, what: string): asserts cond {
+  if (!cond) throw new Error(`Assertion failed: ${what}`);
+}
+
+function assertEquals<T>(actual: T, expected: T, what: string): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`Assertion failed: ${what}: expected ${e}, got ${a}`);
+}
+
+/** UDP/TCP destination port of an Ethernet + IPv4 frame. */
+function dstPort(data: Uint8Array): number {
+  const ihl = ((data[14] ?? 0) & 0x0f) * 4;
+  return ((data[14 + ihl + 2] ?? 0) << 8) | (data[14 + ihl + 3] ?? 0);
+}
+
+const CLONE_NEWNET = 0x40000000;
+const O_RDONLY_CLOEXEC = 0x80000;
+
+/**
+ * Runs `fn` with this thread (the JS thread, where every sync FFI call runs) inside namespace
+ * `ns`, so the in-process capture opens and lists the namespace's interfaces; restores the
+ * original namespace afterwards. Commands are still run with explicit `ip netns exec`.
+ */
+async function inNetns<T>(ns: Netns, fn: () => Promise<T>): Promise<T> {
+  const libc = Deno.dlopen("libc.so.6", {
+    open: { parameters: ["buffer", "i32"], result: "i32" },
+    setns: { parameters: ["i32", "i32"], result: "i32" },
+    close: { parameters: ["i32"], result: "i32" },
+  });
+  const path = (s: string) => new TextEncoder().encode(s + "\0");
+  const orig = libc.symbols.open(path("/proc/self/ns/net"), O_RDONLY_CLOEXEC);
+  const target = libc.symbols.open(path(`/run/netns/${ns.name}`), O_RDONLY_CLOEXEC);
+  try {
+    assert(orig >= 0 && target >= 0, "namespace files open");
+    assert(libc.symbols.setns(target, CLONE_NEWNET) === 0, `setns into "${ns.name}"`);
+    const back = () => {
+      if (libc.symbols.setns(orig, CLONE_NEWNET) !== 0) {
+        throw new Error("Cannot return to the original network namespace");
+      }
+    };
+    let out: T;
+    try {
+      out = await fn();
+    } catch (e) {
+      back();
+      throw e;
+    }
+    back();
+    return out;
+  } finally {
+    if (orig >= 0) libc.symbols.close(orig);
+    if (target >= 0) libc.symbols.close(target);
+    libc.close();
+  }
+}
+
+/** Records everything a capture reports. */
+class Recorder {
+  frames: { port: number; len: number; linkType: number; at: number }[] = [];
+  statuses: { msg: string; level: string }[] = [];
+  addresses: LocalAddresses[] = [];
+  filters: LocalAddresses[] = [];
+  events = {
+    onFrame: (f: Frame) => {
+      this.frames.push({
+        port: dstPort(f.data),
+        len: f.caplen,
+        linkType: f.linkType,
+        at: Date.now(),
+      });
+    },
+    onStatus: (msg: string, level: "info" | "warning" | "error") => {
+      this.statuses.push({ msg, level });
+    },
+    onAddresses: (a: LocalAddresses) => {
+      this.addresses.push(a);
+    },
+  };
+  filter(text: string): (a: LocalAddresses) => string {
+    return (a) => {
+      this.filters.push(a);
+      return text;
+    };
+  }
+  count(prefix: string): number {
+    return this.statuses.filter((s) => s.msg.startsWith(prefix)).length;
+  }
+}
+
+Deno.test("captureLive: load error lists the library names tried", async () => {
+  const before = Deno.env.get("KNOCKTOOL_LIBPCAP");
+  Deno.env.set("KNOCKTOOL_LIBPCAP", "/nonexistent/kt-libpcap.so");
+  try {
+    const r = new Recorder();
+    let error: unknown;
+    try {
+      await captureLive({ iface: "lo", filter: () => "" }, r.events, new AbortController().signal);
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof PcapError, "a PcapError");
+    assert(
+      error.message.startsWith(`Cannot load libpcap: tried "/nonexistent/kt-libpcap.so" (`),
+      `message names the library tried: ${error.message}`,
+    );
+  } finally {
+    if (before === undefined) Deno.env.delete("KNOCKTOOL_LIBPCAP");
+    else Deno.env.set("KNOCKTOOL_LIBPCAP", before);
+  }
+});
+
+Deno.test({
+  name:
+    "captureLive: lo in a namespace delivers exactly the filtered frames; timers run while idle",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("cap");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    let interval: ReturnType<typeof setInterval> | undefined;
+    try {
+      const r = new Recorder();
+      await inNetns(ns, async () => {
+        done = captureLive(
+          { iface: "lo", filter: r.filter("udp dst port 7001"), addressPollMs: 200 },
+          r.events,
+          ac.signal,
+        );
+        await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
+        // Idle second: timers must fire while the capture waits for packets.
+        let ticks = 0;
+        interval = setInterval(() => ticks++, 20);
+        await sleep(1000);
+        clearInterval(interval);
+        interval = undefined;
+        assert(ticks > 0, `timers fire during an idle capture (ticks ${ticks})`);
+        assertEquals(r.frames.length, 0, "no frames while idle");
+
+        const frames = [
+          ...[1, 2, 3, 4, 5].map(() => ({
+            src: "127.0.0.71",
+            dst: "127.0.0.1",
+            proto: "udp" as const,
+            port: 7001,
+          })),
+          ...[1, 2, 3].map(() => ({
+            src: "127.0.0.71",
+            dst: "127.0.0.1",
+            proto: "udp" as const,
+            port: 7002,
+          })),
+        ];
+        assertEquals(await injectInNetns(ns.name, { iface: "lo", frames }), 8, "frames sent");
+        await waitUntil(() => r.frames.length >= 5, { what: "five frames" });
+        await sleep(300); // anything extra would arrive within the 50 ms read timeout
+        assertEquals(r.frames.map((f) => f.port), [7001, 7001, 7001, 7001, 7001], "ports");
+        assertEquals(r.frames.map((f) => f.linkType), [1, 1, 1, 1, 1], "link types");
+        assertEquals(r.frames.map((f) => f.len), [42, 42, 42, 42, 42], "caplen of 14+20+8");
+        assertEquals(r.addresses, [{ v4: ["127.0.0.1"], v6: ["::1"] }], "addresses of lo");
+        assertEquals(r.filters, r.addresses, "filter built from the addresses");
+        assertEquals(r.statuses, [
+          { msg: 'Listening on interface "lo" (link type EN10MB)', level: "info" },
+        ], "statuses");
+        ac.abort();
+        await done;
+      });
+    } finally {
+      if (interval !== undefined) clearInterval(interval);
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "captureLive: timers keep firing during a 50k-frame flood",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("capf");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    let interval: ReturnType<typeof setInterval> | undefined;
+    try {
+      const r = new Recorder();
+      let received = 0;
+      let first = 0;
+      let last = 0;
+      const ticks: number[] = [];
+      await inNetns(ns, async () => {
+        done = captureLive({ iface: "lo", filter: () => "udp dst port 7003" }, {
+          ...r.events,
+          onFrame: () => {
+            const now = performance.now();
+            if (received++ === 0) first = now;
+            last = now;
+          },
+        }, ac.signal);
+        await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
+        interval = setInterval(() => ticks.push(performance.now()), 2);
+        const frame = { src: "127.0.0.72", dst: "127.0.0.1", proto: "udp" as const, port: 7003 };
+        const sent = await injectInNetns(ns.name, { iface: "lo", frames: [frame], repeat: 50_000 });
+        assertEquals(sent, 50_000, "frames sent");
+        await sleep(300);
+        clearInterval(interval);
+        interval = undefined;
+        ac.abort();
+        await done;
+      });
+      const during = ticks.filter((t) => t > first && t < last).length;
+      assert(received > 0, "frames received");
+      assert(received <= 50_000, `no more frames than sent (${received})`);
+      assert(
+        during > 0,
+        `timer ticks between first and last frame (${during}, ${received} frames)`,
+      );
+      console.log(
+        `flood: ${received} of 50000 frames, ${during} ticks during ${
+          (last - first).toFixed(0)
+        } ms`,
+      );
+    } finally {
+      if (interval !== undefined) clearInterval(interval);
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "captureLive: waits for a down interface, follows addresses, survives deletion",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("capl");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    const a = "ktcapa";
+    const b = "ktcapb";
+    const mkPair = async () => {
+      await ns.exec(["ip", "link", "add", a, "type", "veth", "peer", "name", b]);
+      await ns.exec(["ip", "link", "set", b, "up"]);
+    };
+    const send = (port: number, n: number) =>
+      injectInNetns(ns.name, {
+        iface: b,
+        frames: [{ src: "198.51.100.2", dst: "198.51.100.1", proto: "udp", port }],
+        repeat: n,
+      });
+    try {
+      const r = new Recorder();
+      const control = new CaptureControl();
+      await mkPair(); // `a` stays down for now
+      await inNetns(ns, async () => {
+        done = captureLive(
+          {
+            iface: a,
+            filter: r.filter("udp dst port 7004"),
+            retryMs: 200,
+            addressPollMs: 200,
+            control,
+          },
+          r.events,
+          ac.signal,
+        );
+        await waitUntil(() => r.statuses.length >= 1, { what: "first status" });
+        assertEquals(r.statuses[0], {
+          msg: `Cannot open interface "${a}", retrying every 0.2 s: ${a}: That device is not up`,
+          level: "warning",
+        }, "down at start");
+        await ns.exec(["ip", "link", "set", a, "up"]);
+        await waitUntil(() => r.count("Listening on") === 1, { what: "opened once up" });
+        await send(7004, 3);
+        await send(7005, 2);
+        await waitUntil(() => r.frames.length >= 3, { what: "three frames" });
+
+        await ns.exec(["ip", "addr", "add", "198.51.100.7/24", "dev", a]);
+        await waitUntil(() => r.addresses.some((x) => x.v4.includes("198.51.100.7")), {
+          what: "new address reported",
+        });
+        await waitUntil(() => r.filters.some((x) => x.v4.includes("198.51.100.7")), {
+          what: "filter rebuilt for the new address",
+        });
+        const ll = r.addresses.at(-1)?.v6 ?? [];
+        assert(ll.every((x) => !x.includes("%")), `no zone in link-local addresses: ${ll}`);
+
+        const builds = r.filters.length;
+        control.reinstallFilter();
+        await waitUntil(() => r.filters.length > builds, { what: "filter re-installed on demand" });
+
+        await ns.exec(["ip", "link", "del", a]);
+        await waitUntil(() => r.count(`Lost interface "${a}", reopening: `) === 1, {
+          what: "loss reported",
+        });
+        await waitUntil(
+          () =>
+            r.statuses.some((s) =>
+              s.msg ===
+                `Cannot open interface "${a}", retrying every 0.2 s: ${a}: No such device exists (No such device exists)`
+            ),
+          { what: "missing interface reported" },
+        );
+        await mkPair();
+        await ns.exec(["ip", "link", "set", a, "up"]);
+        await waitUntil(() => r.count("Listening on") === 2, { what: "reopened" });
+        await send(7004, 3);
+        await waitUntil(() => r.frames.length >= 6, { what: "frames after the reopen" });
+        await sleep(200);
+        assertEquals(r.frames.map((f) => f.port), [7004, 7004, 7004, 7004, 7004, 7004], "ports");
+        assertEquals(control.stats().frames, 6, "frames counted");
+        assertEquals(control.stats().opens, 2, "opens counted");
+        ac.abort();
+        await done;
+      });
+      assert(!r.statuses.some((s) => s.level === "error"), JSON.stringify(r.statuses));
+    } finally {
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "captureLive: -i any captures with a cooked link type and the union of addresses",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("capa");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    try {
+      const r = new Recorder();
+      await ns.addAddress("lo", "127.0.0.9/8");
+      await inNetns(ns, async () => {
+        done = captureLive(
+          { iface: "any", filter: r.filter("udp port 7006") },
+          r.events,
+          ac.signal,
+        );
+        await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
+        await injectInNetns(ns.name, {
+          iface: "lo",
+          frames: [{ src: "127.0.0.73", dst: "127.0.0.1", proto: "udp", port: 7006 }],
+        });
+        await waitUntil(() => r.frames.length >= 1, { what: "a frame" });
+        ac.abort();
+        await done;
+      });
+      const lt = r.frames[0]?.linkType;
+      assert(lt === 113 || lt === 276, `LINUX_SLL or SLL2 (got ${lt})`);
+      assertEquals(r.addresses, [{ v4: ["127.0.0.9", "127.0.0.1"], v6: ["::1"] }], "union");
+    } finally {
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
+});
+
+Deno.test("captureFile: reads a pcap file through libpcap with the filter applied", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kt-capfile-" });
+  try {
+    const records = [7001, 7002, 7001, 7003, 7001].map((port, i) => ({
+      tsSec: 1_700_000_000 + i,
+      tsUsec: i * 1000,
+      data: buildFrame({ src: "192.0.2.9", dst: "192.0.2.1", proto: "tcp", port }, i),
+    }));
+    const path = `${dir}/knocks.pcap`;
+    await Deno.writeFile(path, writePcap(1, records));
+    const got: { port: number; tsSec: number; tsUsec: number; bytes: number[] }[] = [];
+    const { frames } = await captureFile(path, "tcp dst port 7001", {
+      onFrame: (f) =>
+        got.push({ port: dstPort(f.data), tsSec: f.tsSec, tsUsec: f.tsUsec, bytes: [...f.data] }),
+      onStatus: () => {},
+      onAddresses: () => {},
+    });
+    assertEquals(frames, 3, "frames delivered");
+    const want = records.filter((_, i) => i % 2 === 0).map((r) => ({
+      port: 7001,
+      tsSec: r.tsSec,
+      tsUsec: r.tsUsec,
+      bytes: [...r.data],
+    }));
+    assertEquals(got, want, "frames, timestamps and bytes");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("captureFile: a large file is read in batches, all frames delivered", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kt-capfile-" });
+  try {
+    const frame = buildFrame({ src: "192.0.2.9", dst: "192.0.2.1", proto: "udp", port: 9 }, 0);
+    const records = Array.from({ length: 5000 }, (_, i) => ({ tsSec: i, tsUsec: 0, data: frame }));
+    const path = `${dir}/many.pcap`;
+    await Deno.writeFile(path, writePcap(1, records));
+    let seen = 0;
+    let sum = 0;
+    const { frames } = await captureFile(path, "", {
+      onFrame: (f) => {
+        seen++;
+        sum += f.tsSec;
+      },
+      onStatus: () => {},
+      onAddresses: () => {},
+    });
+    assertEquals([frames, seen, sum], [5000, 5000, (4999 * 5000) / 2], "all frames in order");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("captureFile: errors carry libpcap's text", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kt-capfile-" });
+  const ev = { onFrame: () => {}, onStatus: () => {}, onAddresses: () => {} };
+  try {
+    const missing = `${dir}/missing.pcap`;
+    let e1: unknown;
+    await captureFile(missing, "", ev).catch((e) => (e1 = e));
+    assert(e1 instanceof PcapError, "PcapError for a missing file");
+    assertEquals(
+      e1.message,
+      `Cannot open capture file "${missing}": ${missing}: No such file or directory`,
+      "missing file",
+    );
+    const path = `${dir}/empty.pcap`;
+    await Deno.writeFile(path, writePcap(1, []));
+    let e2: unknown;
+    await captureFile(path, "tcp port", ev).catch((e) => (e2 = e));
+    assert(e2 instanceof PcapError, "PcapError for a bad filter");
+    assertEquals(
+      e2.message,
+      `Cannot compile filter "tcp port" for capture file "${path}": can't parse filter expression: syntax error`,
+      "bad filter",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
