@@ -482,10 +482,20 @@ const cases: readonly Case[] = [
     ],
   },
   {
-    name: "a non-canonical Target never matches (string compare)",
-    config: "[T]\nsequence = 7000\ntarget = 192.0.2.009\n",
-    steps: [k(100, "7000", { dst: "192.0.2.9" })],
+    name: "a Target that is not a canonical IP literal never matches (string compare)",
+    config:
+      "[T]\nsequence = 7000\ntarget = 192.0.2.009\n[H]\nsequence = 7000\ntarget = localhost\n",
+    steps: [k(100, "7000", { dst: "192.0.2.9" }), k(100, "7000", { dst: "127.0.0.1" })],
     expect: [],
+  },
+  {
+    name: "an IPv6 Target literal is canonicalised before the string compare (B24 fix)",
+    config: "[T]\nsequence = 7000,8000\ntarget = 2001:DB8:0:0::9\n",
+    steps: [
+      k(100, "7000", { src: "2001:db8::7", dst: "2001:db8::9" }),
+      k(100, "8000", { src: "2001:db8::7", dst: "2001:db8::9" }),
+    ],
+    expect: ["2001:db8::7: T: Stage 1", "2001:db8::7: T: Stage 2", "2001:db8::7: T: OPEN SESAME"],
   },
   {
     name: "a Target is in every sub-filter: UDP to an IPv4 target passes with only IPv6 local",

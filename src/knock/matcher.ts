@@ -37,7 +37,7 @@ import { TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
 import type { Packet } from "../wire/packet.ts";
 import { type Attempt, AttemptTable, newAttempt } from "./attempt_table.ts";
 import type { MatchEvent } from "./events.ts";
-import { PreFilter } from "./prefilter.ts";
+import { canonicalTarget, PreFilter } from "./prefilter.ts";
 
 /** Default for {@link MatcherOptions.maxAttempts}. */
 export const DEFAULT_MAX_ATTEMPTS = 65536;
@@ -73,6 +73,16 @@ interface FlagTest {
 interface DoorState {
   readonly door: Door;
   readonly flagTests: readonly FlagTest[];
+  /** The target in canonical text (see {@link canonicalTarget}), if the door has one. */
+  readonly target: string | undefined;
+}
+
+function doorState(door: Door): DoorState {
+  return {
+    door,
+    flagTests: compileFlags(door),
+    target: door.target === undefined ? undefined : canonicalTarget(door.target),
+  };
 }
 
 const NO_EVENTS: readonly MatchEvent[] = Object.freeze([]);
@@ -142,7 +152,7 @@ export class Matcher {
    */
   constructor(doors: readonly Door[], options: MatcherOptions) {
     this.#configured = doors.slice();
-    this.#doors = doors.map((door) => ({ door, flagTests: compileFlags(door) }));
+    this.#doors = doors.map(doorState);
     this.#filter = new PreFilter(doors, options.localAddresses, options.ipv4Only ?? false);
     const cap = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isSafeInteger(cap) || cap < 1) {
@@ -187,7 +197,7 @@ export class Matcher {
       const snapshot = own.slice();
       for (const attempt of snapshot) {
         const state = this.#doors[attempt.doorIndex];
-        if (state == null || !this.#targetMatches(state.door, dst)) continue;
+        if (state == null || !this.#targetMatches(state, dst)) continue;
         found = true;
         const mismatch = this.#flagMismatch(state, packet);
         if (mismatch !== null) {
@@ -251,7 +261,7 @@ export class Matcher {
       );
     }
     const door = sequence === null ? null : { ...base, sequence };
-    this.#doors[doorIndex] = door === null ? null : { door, flagTests: compileFlags(door) };
+    this.#doors[doorIndex] = door === null ? null : doorState(door);
     this.#filter.setDoor(doorIndex, door);
     const drop: Attempt[] = [];
     for (const attempt of this.#table.all()) {
@@ -279,9 +289,9 @@ export class Matcher {
     this.#filter.setLocalAddresses(addrs);
   }
 
-  /** knockd's `target_strcmp(dst, door->target) == 0`. */
-  #targetMatches(door: Door, dst: string): boolean {
-    return door.target !== undefined ? dst === door.target : this.#filter.isLocal(dst);
+  /** knockd's `target_strcmp(dst, door->target) == 0` (on the canonical target, B24). */
+  #targetMatches(state: DoorState, dst: string): boolean {
+    return state.target !== undefined ? dst === state.target : this.#filter.isLocal(dst);
   }
 
   /** knockd's `flags_match`: null when the packet suits the door, else the debug text. */
@@ -321,7 +331,7 @@ export class Matcher {
         continue;
       }
       const door = state.door;
-      if (!stepMatches(door.sequence[0], packet) || !this.#targetMatches(door, packet.dst)) {
+      if (!stepMatches(door.sequence[0], packet) || !this.#targetMatches(state, packet.dst)) {
         continue;
       }
       const attempt = newAttempt(

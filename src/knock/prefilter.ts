@@ -31,13 +31,17 @@
  * IPv6 packet to an IPv6 `Target` through the IPv4 sub-filter), and TCP flags are the decoded
  * flags byte even when IPv6 extension headers precede the TCP header (knockd reads `ip6[53]`,
  * which is the flags byte only without extension headers; B22 fix). Targets are compared as
- * strings, as knockd's `target_strcmp` does (B24).
+ * strings, as knockd's `target_strcmp` does, but an IP-literal target is first put in the
+ * canonical text form the decoder gives packet addresses, so `2001:DB8::1` matches packets to
+ * `2001:db8::1` (B24 fix: knockd never matches a non-canonical literal). A target that is not an
+ * IP literal (a host name, `192.0.2.009`) is kept verbatim and so matches no packet.
  *
  * @module
  */
 
 import { type Door, TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
 import type { Packet } from "../wire/packet.ts";
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../wire/address.ts";
 
 /** Per-door data precomputed so that {@link PreFilter.admits} allocates nothing. */
 interface DoorFilter {
@@ -66,6 +70,29 @@ function flagMasks(door: Door): { mustSet: number; mustClear: number } {
   return { mustSet, mustClear };
 }
 
+/**
+ * The text a door's `Target` is compared with: the canonical form of an IP literal (as the
+ * decoder formats packet addresses), otherwise the target verbatim (which then matches nothing).
+ *
+ * @param target The `Target` value as written.
+ * @returns The text to compare packet destinations with.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { canonicalTarget } from "./prefilter.ts";
+ *
+ * assert.equal(canonicalTarget("2001:DB8:0:0::1"), "2001:db8::1");
+ * assert.equal(canonicalTarget("gateway.example"), "gateway.example");
+ * ```
+ */
+export function canonicalTarget(target: string): string {
+  const v4 = parseIpv4(target);
+  if (v4 !== null) return formatIpv4(v4);
+  const v6 = parseIpv6(target);
+  return v6 === null ? target : formatIpv6(v6);
+}
+
 function compileDoor(door: Door): DoorFilter {
   const tcpPorts = new Set<number>();
   const udpPorts = new Set<number>();
@@ -74,7 +101,7 @@ function compileDoor(door: Door): DoorFilter {
   }
   const { mustSet, mustClear } = flagMasks(door);
   return {
-    target: door.target,
+    target: door.target === undefined ? undefined : canonicalTarget(door.target),
     tcpPorts,
     udpPorts,
     mustSet,
