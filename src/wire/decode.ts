@@ -1,0 +1,162 @@
+/**
+ * Frame → {@link Packet}: the per-packet entry point of the capture path.
+ *
+ * Link types: DLT_EN10MB (1), DLT_LINUX_SLL (113), DLT_LINUX_SLL2 (276), DLT_NULL (0),
+ * DLT_LOOP (108) and raw IP (12, 101, 228, 229); VLAN tags (802.1Q, 802.1ad, QinQ, stacked)
+ * after Ethernet and cooked headers; IPv4 and IPv6 with extension headers; TCP and UDP.
+ *
+ * What a short capture means: the decoder needs every header up to and including the TCP or
+ * UDP header (TCP options too) in the captured bytes; if `caplen` stops inside them the result
+ * is a `truncated` error, never a guess. Payload bytes after the transport header are never
+ * read, so a snaplen that cuts only the payload still yields the packet. Length fields are
+ * checked against the frame as it was on the wire (`wireLen`): an IP length beyond it, or a
+ * transport header beyond the IP length, is `invalid`.
+ *
+ * Cost per call: one `DataView`, the result object and the two address strings.
+ *
+ * @module
+ */
+
+import { Cursor, ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail, hex16 } from "./_cursor.ts";
+import { formatIpv4, formatIpv6 } from "./address.ts";
+import { checkEthernet } from "./ethernet.ts";
+import { checkIpv4, IPPROTO_TCP } from "./ipv4.ts";
+import { checkIpv6 } from "./ipv6.ts";
+import { checkNull } from "./null.ts";
+import { type DecodeError, type DecodeResult, DLT } from "./packet.ts";
+import { checkRaw } from "./raw.ts";
+import { checkSll } from "./sll.ts";
+import { checkSll2 } from "./sll2.ts";
+import { checkTcp } from "./tcp.ts";
+import { checkUdp } from "./udp.ts";
+import { skipVlanTags } from "./vlan.ts";
+
+// Safe to share: decodeFrame is synchronous and never re-entered.
+const cursor = new Cursor();
+
+function failed(error: DecodeError): DecodeResult {
+  return { ok: false, error };
+}
+
+/**
+ * Whether {@link decodeFrame} knows a link type.
+ *
+ * @param linkType A DLT_/LINKTYPE_ value.
+ * @returns `true` for 0, 1, 12, 101, 108, 113, 228, 229 and 276.
+ *
+ * @example
+ * ```ts
+ * import { isSupportedLinkType } from "./decode.ts";
+ * console.assert(isSupportedLinkType(276) && !isSupportedLinkType(147));
+ * ```
+ */
+export function isSupportedLinkType(linkType: number): boolean {
+  switch (linkType) {
+    case DLT.NULL:
+    case DLT.EN10MB:
+    case DLT.RAW:
+    case DLT.LINKTYPE_RAW:
+    case DLT.LOOP:
+    case DLT.LINUX_SLL:
+    case DLT.IPV4:
+    case DLT.IPV6:
+    case DLT.LINUX_SLL2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Decodes one captured frame into the fields knockd matches on. Never throws: malformed,
+ * truncated and unsupported frames come back as a {@link DecodeError}.
+ *
+ * @param linkType The capture's link type (`pcap_datalink` or the savefile's LINKTYPE).
+ * @param frame The captured bytes (`caplen` of them). Only read during the call.
+ * @param wireLen The frame's length on the wire (pcap `len`).
+ * @param tsSec Capture time, whole seconds.
+ * @param tsUsec Capture time, microseconds.
+ * @returns The packet, or why there is none.
+ *
+ * @example
+ * ```ts
+ * import { buildEthernet, buildIp } from "./build.ts";
+ * import { decodeFrame } from "./decode.ts";
+ * const frame = buildEthernet(buildIp({
+ *   family: 4, src: "192.0.2.1", dst: "192.0.2.2", protocol: "tcp", srcPort: 40000, dstPort: 7000,
+ * }), 4);
+ * const r = decodeFrame(1, frame, frame.length, 1700000000, 5);
+ * console.assert(r.ok && r.packet.dstPort === 7000 && r.packet.tcpFlags === 0x02);
+ * ```
+ */
+export function decodeFrame(
+  linkType: number,
+  frame: Uint8Array,
+  wireLen: number,
+  tsSec: number,
+  tsUsec: number,
+): DecodeResult {
+  const c = cursor;
+  c.reset(frame.length, wireLen);
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  let err: DecodeError | undefined;
+  switch (linkType) {
+    case DLT.EN10MB:
+      err = checkEthernet(dv, c) ?? skipVlanTags(dv, c);
+      break;
+    case DLT.LINUX_SLL:
+      err = checkSll(dv, c) ?? skipVlanTags(dv, c);
+      break;
+    case DLT.LINUX_SLL2:
+      err = checkSll2(dv, c) ?? skipVlanTags(dv, c);
+      break;
+    case DLT.NULL:
+      err = checkNull(dv, c, false);
+      break;
+    case DLT.LOOP:
+      err = checkNull(dv, c, true);
+      break;
+    case DLT.RAW:
+    case DLT.LINKTYPE_RAW:
+    case DLT.IPV4:
+    case DLT.IPV6:
+      err = checkRaw(dv, c);
+      break;
+    default:
+      return failed(fail("link", "unsupported", 0, `link type ${linkType} is not supported`));
+  }
+  if (err !== undefined) return failed(err);
+  let family: 4 | 6;
+  if (c.proto === ETHERTYPE_IPV4) {
+    family = 4;
+    err = checkIpv4(dv, c);
+  } else if (c.proto === ETHERTYPE_IPV6) {
+    family = 6;
+    err = checkIpv6(dv, c);
+  } else {
+    return failed(
+      fail("link", "unsupported", c.off, `EtherType ${hex16(c.proto)} is not IPv4 or IPv6`),
+    );
+  }
+  if (err !== undefined) return failed(err);
+  // checkIpv4/checkIpv6 replaced the EtherType with the IP protocol number.
+  const tcp = (c.proto as number) === IPPROTO_TCP;
+  err = tcp ? checkTcp(dv, c) : checkUdp(dv, c);
+  if (err !== undefined) return failed(err);
+  // Ports and flags lie inside the transport header checked just above.
+  return {
+    ok: true,
+    packet: {
+      tsSec,
+      tsUsec,
+      family,
+      src: family === 4 ? formatIpv4(frame, c.src) : formatIpv6(frame, c.src),
+      dst: family === 4 ? formatIpv4(frame, c.dst) : formatIpv6(frame, c.dst),
+      protocol: tcp ? "tcp" : "udp",
+      srcPort: dv.getUint16(c.off),
+      dstPort: dv.getUint16(c.off + 2),
+      tcpFlags: tcp ? dv.getUint8(c.off + 13) : 0,
+      wireLen,
+    },
+  };
+}

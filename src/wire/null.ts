@@ -1,0 +1,69 @@
+/**
+ * BSD loopback encapsulation: a 4-byte address family before the IP packet. DLT_NULL (0)
+ * stores it in the capturing host's byte order, which a savefile may not share with the
+ * reader, so (as tcpdump does) a value with any of its upper 16 bits set is read byte-swapped.
+ * DLT_LOOP (108) stores it in network byte order. AF_INET is 2 everywhere; AF_INET6 is 10
+ * (Linux), 24 (NetBSD, OpenBSD, BSD/OS), 28 (FreeBSD, DragonFly) or 30 (macOS).
+ *
+ * @module
+ */
+
+import type { Cursor } from "./_cursor.ts";
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail } from "./_cursor.ts";
+import type { DecodeError } from "./packet.ts";
+
+/** Length of the DLT_NULL / DLT_LOOP header. */
+export const NULL_HEADER_LEN = 4;
+
+/**
+ * Maps a BSD address family to an EtherType.
+ *
+ * @param af The address family value.
+ * @returns 0x0800, 0x86dd, or -1 when it is neither IPv4 nor IPv6 on any OS.
+ *
+ * @example
+ * ```ts
+ * import { familyToEtherType } from "./null.ts";
+ * console.assert(familyToEtherType(30) === 0x86dd && familyToEtherType(7) === -1);
+ * ```
+ */
+export function familyToEtherType(af: number): number {
+  if (af === 2) return ETHERTYPE_IPV4;
+  if (af === 10 || af === 24 || af === 28 || af === 30) return ETHERTYPE_IPV6;
+  return -1;
+}
+
+/**
+ * Checks a DLT_NULL (`loop` false) or DLT_LOOP (`loop` true) header; on success `c.proto` is
+ * the EtherType its family stands for and `c.off` 4.
+ *
+ * @param dv The frame.
+ * @param c The cursor, reset for this frame.
+ * @param loop Whether the family is in network byte order (DLT_LOOP).
+ * @returns An error, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { Cursor } from "./_cursor.ts";
+ * import { checkNull } from "./null.ts";
+ * const c = new Cursor();
+ * c.reset(4, 4);
+ * const dv = new DataView(new Uint8Array([0, 0, 0, 24]).buffer);
+ * console.assert(checkNull(dv, c, true) === undefined && c.proto === 0x86dd);
+ * ```
+ */
+export function checkNull(dv: DataView, c: Cursor, loop: boolean): DecodeError | undefined {
+  const name = loop ? "LOOP" : "NULL";
+  if (c.cap < NULL_HEADER_LEN) {
+    return fail("link", "truncated", 0, `${name} header needs 4 bytes, ${c.cap} captured`);
+  }
+  let af = dv.getUint32(0, !loop);
+  if (!loop && af > 0xffff) af = dv.getUint32(0, false);
+  const et = familyToEtherType(af);
+  if (et < 0) {
+    return fail("link", "unsupported", 0, `address family ${af} is not IPv4 or IPv6`);
+  }
+  c.proto = et;
+  c.off = NULL_HEADER_LEN;
+  return undefined;
+}

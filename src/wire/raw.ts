@@ -1,0 +1,40 @@
+/**
+ * Raw IP links: DLT_RAW (12), LINKTYPE_RAW (101), LINKTYPE_IPV4 (228) and LINKTYPE_IPV6 (229).
+ * No link header; the IP version nibble decides between IPv4 and IPv6 for all four, so a 228
+ * frame holding IPv6 decodes as IPv6 (libpcap writes 228/229 only for what it saw). knockd 0.8
+ * dropped IPv6 on raw links (reference B22); knocktool decodes it.
+ *
+ * @module
+ */
+
+import type { Cursor } from "./_cursor.ts";
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail } from "./_cursor.ts";
+import type { DecodeError } from "./packet.ts";
+
+/**
+ * Picks IPv4 or IPv6 from the first byte of a raw-IP frame; on success `c.proto` is the
+ * matching EtherType and `c.off` 0.
+ *
+ * @param dv The frame.
+ * @param c The cursor, reset for this frame.
+ * @returns An error, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { Cursor } from "./_cursor.ts";
+ * import { checkRaw } from "./raw.ts";
+ * const c = new Cursor();
+ * c.reset(1, 1);
+ * console.assert(checkRaw(new DataView(new Uint8Array([0x60]).buffer), c) === undefined);
+ * console.assert(c.proto === 0x86dd);
+ * ```
+ */
+export function checkRaw(dv: DataView, c: Cursor): DecodeError | undefined {
+  if (c.cap < 1) return fail("link", "truncated", 0, "raw IP frame is empty");
+  const v = dv.getUint8(0) >> 4;
+  if (v === 4) c.proto = ETHERTYPE_IPV4;
+  else if (v === 6) c.proto = ETHERTYPE_IPV6;
+  else return fail("link", "unsupported", 0, `IP version ${v} is not 4 or 6`);
+  c.off = 0;
+  return undefined;
+}

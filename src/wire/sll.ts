@@ -1,0 +1,41 @@
+/**
+ * Linux cooked-mode capture v1 (DLT_LINUX_SLL 113, what libpcap gives on the `any` device):
+ * packet type (2), ARPHRD type (2), link-address length (2), link address (8), protocol (2).
+ * The protocol field is an EtherType for IP; libpcap re-inserts VLAN tags after the header.
+ *
+ * @module
+ */
+
+import type { Cursor } from "./_cursor.ts";
+import { fail } from "./_cursor.ts";
+import type { DecodeError } from "./packet.ts";
+
+/** Length of a LINUX_SLL header. */
+export const SLL_HEADER_LEN = 16;
+
+/**
+ * Checks a LINUX_SLL header; on success `c.proto` is its protocol field and `c.off` 16.
+ *
+ * @param dv The frame.
+ * @param c The cursor, reset for this frame.
+ * @returns An error, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { Cursor } from "./_cursor.ts";
+ * import { checkSll } from "./sll.ts";
+ * const f = new Uint8Array(16);
+ * f[14] = 0x08;
+ * const c = new Cursor();
+ * c.reset(16, 16);
+ * console.assert(checkSll(new DataView(f.buffer), c) === undefined && c.proto === 0x0800);
+ * ```
+ */
+export function checkSll(dv: DataView, c: Cursor): DecodeError | undefined {
+  if (c.cap < SLL_HEADER_LEN) {
+    return fail("link", "truncated", 0, `LINUX_SLL header needs 16 bytes, ${c.cap} captured`);
+  }
+  c.proto = dv.getUint16(14);
+  c.off = SLL_HEADER_LEN;
+  return undefined;
+}

@@ -1,0 +1,42 @@
+/**
+ * Linux cooked-mode capture v2 (DLT_LINUX_SLL2 276): protocol (2), reserved (2), interface
+ * index (4), ARPHRD type (2), packet type (1), link-address length (1), link address (8).
+ * knockd 0.8 refused this link type; knocktool decodes it.
+ *
+ * @module
+ */
+
+import type { Cursor } from "./_cursor.ts";
+import { fail } from "./_cursor.ts";
+import type { DecodeError } from "./packet.ts";
+
+/** Length of a LINUX_SLL2 header. */
+export const SLL2_HEADER_LEN = 20;
+
+/**
+ * Checks a LINUX_SLL2 header; on success `c.proto` is its protocol field and `c.off` 20.
+ *
+ * @param dv The frame.
+ * @param c The cursor, reset for this frame.
+ * @returns An error, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { Cursor } from "./_cursor.ts";
+ * import { checkSll2 } from "./sll2.ts";
+ * const f = new Uint8Array(20);
+ * f[0] = 0x86;
+ * f[1] = 0xdd;
+ * const c = new Cursor();
+ * c.reset(20, 20);
+ * console.assert(checkSll2(new DataView(f.buffer), c) === undefined && c.proto === 0x86dd);
+ * ```
+ */
+export function checkSll2(dv: DataView, c: Cursor): DecodeError | undefined {
+  if (c.cap < SLL2_HEADER_LEN) {
+    return fail("link", "truncated", 0, `LINUX_SLL2 header needs 20 bytes, ${c.cap} captured`);
+  }
+  c.proto = dv.getUint16(0);
+  c.off = SLL2_HEADER_LEN;
+  return undefined;
+}
