@@ -1,0 +1,101 @@
+import {
+  acquirePcap,
+  DLT,
+  findAllDevs,
+  libVersion,
+  linkTypeName,
+  PCAP_IF_LOOPBACK,
+  PCAP_IF_UP,
+  PCAP_LIBRARY_NAMES,
+  PcapError,
+  pcapLibraryCandidates,
+  releasePcap,
+  withPcap,
+} from "./libpcap.ts";
+
+function assertEquals<T>(actual: T, expected: T, what: string): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`Assertion failed: ${what}: expected ${e}, got ${a}`);
+}
+
+async function withEnv(value: string, fn: () => void | Promise<void>): Promise<void> {
+  const before = Deno.env.get("KNOCKTOOL_LIBPCAP");
+  Deno.env.set("KNOCKTOOL_LIBPCAP", value);
+  try {
+    await fn();
+  } finally {
+    if (before === undefined) Deno.env.delete("KNOCKTOOL_LIBPCAP");
+    else Deno.env.set("KNOCKTOOL_LIBPCAP", before);
+  }
+}
+
+Deno.test("pcapLibraryCandidates: Debian, Fedora/Arch/Alpine/OpenWrt, -dev and macOS names", () => {
+  if (Deno.env.get("KNOCKTOOL_LIBPCAP") !== undefined) return;
+  assertEquals(pcapLibraryCandidates(), PCAP_LIBRARY_NAMES, "default list");
+  assertEquals(
+    PCAP_LIBRARY_NAMES,
+    ["libpcap.so.0.8", "libpcap.so.1", "libpcap.so", "libpcap.A.dylib"],
+    "names",
+  );
+});
+
+Deno.test("acquirePcap: KNOCKTOOL_LIBPCAP overrides the list; failure lists what was tried", async () => {
+  await withEnv("/nonexistent/kt-libpcap.so", () => {
+    assertEquals(pcapLibraryCandidates(), ["/nonexistent/kt-libpcap.so"], "override");
+    let err: unknown;
+    try {
+      acquirePcap();
+    } catch (e) {
+      err = e;
+    }
+    if (!(err instanceof PcapError)) throw new Error("expected a PcapError");
+    const m = /^Cannot load libpcap: tried "\/nonexistent\/kt-libpcap\.so" \((.+)\)$/.exec(
+      err.message,
+    );
+    if (m === null) throw new Error(`unexpected message: ${err.message}`);
+  });
+});
+
+Deno.test("acquirePcap: a library without libpcap's symbols is rejected with its name", async () => {
+  await withEnv("libc.so.6", () => {
+    let msg = "";
+    try {
+      acquirePcap();
+    } catch (e) {
+      msg = e instanceof PcapError ? e.message : "";
+    }
+    if (!msg.startsWith('Cannot load libpcap: tried "libc.so.6" (')) throw new Error(msg);
+  });
+});
+
+Deno.test("acquirePcap/releasePcap: reference counted, closed by the last release", () => {
+  const a = acquirePcap();
+  const b = acquirePcap();
+  if (a !== b) throw new Error("one library for both users");
+  releasePcap();
+  if (!libVersion(a).startsWith("libpcap version ")) {
+    throw new Error("still open after one release");
+  }
+  releasePcap(); // the resource sanitizer fails the test if the library stayed open
+});
+
+Deno.test("findAllDevs: lists lo as an up loopback with 127.0.0.1, and any", () => {
+  const devs = withPcap(findAllDevs);
+  const lo = devs.find((d) => d.name === "lo");
+  if (lo === undefined) throw new Error(`no lo in ${devs.map((d) => d.name)}`);
+  assertEquals((lo.flags & (PCAP_IF_LOOPBACK | PCAP_IF_UP)) !== 0, true, "flags");
+  assertEquals(
+    lo.addresses.some((a) => a.family === 4 && a.bytes.join(".") === "127.0.0.1"),
+    true,
+    "127.0.0.1",
+  );
+  assertEquals(devs.some((d) => d.name === "any"), true, "any listed");
+});
+
+Deno.test("linkTypeName: libpcap's names for the link types knocktool decodes", () => {
+  const names = withPcap((p) =>
+    [DLT.EN10MB, DLT.LINUX_SLL, DLT.LINUX_SLL2, DLT.RAW, 99999].map((d) => linkTypeName(p, d))
+  );
+  assertEquals(names, ["EN10MB", "LINUX_SLL", "LINUX_SLL2", "RAW", "99999"], "names");
+});
