@@ -12,8 +12,14 @@ import { message } from "@optique/core/message";
 import { type Io, processIo } from "./src/io.ts";
 import { VERSION } from "./src/version.ts";
 import { checkCommand, runCheck } from "./src/cli/check.ts";
-import { runServe, serveCommand } from "./src/cli/serve.ts";
-import { knockCommand, runKnock } from "./src/cli/knock.ts";
+import {
+  daemonChildSetup,
+  readCmdline,
+  runKnockd,
+  runServe,
+  serveCommand,
+} from "./src/cli/serve.ts";
+import { knockCommand, runKnock, runKnockCompat } from "./src/cli/knock.ts";
 import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
 
 /** The whole command line: one parser per subcommand. */
@@ -28,6 +34,9 @@ export const parser = or(serveCommand, knockCommand, checkCommand, interfacesCom
  * @returns The process exit status.
  */
 export async function main(args: readonly string[], io: Io, argv0 = "knocktool"): Promise<number> {
+  const name = argv0.slice(argv0.lastIndexOf("/") + 1);
+  if (name === "knockd") return await runKnockd(args, io, argv0);
+  if (name === "knock") return await runKnockCompat(args, io, argv0);
   let status: number | undefined;
   const opts = runParser(parser, "knocktool", args, {
     brief: message`A port-knocking server and client, compatible with knockd 0.8.`,
@@ -39,7 +48,6 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
     stderr: (text: string) => io.stderr(text + "\n"),
   });
   if (status !== undefined) return status;
-  void argv0;
   switch (opts.cmd) {
     case "serve":
       return await runServe(opts, io);
@@ -52,7 +60,24 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
   }
 }
 
+/**
+ * The name this process was started as: `KNOCKTOOL_ARGV0` (set by `serve -d` for its re-spawned
+ * child), else argv[0] from /proc/self/cmdline (Deno.execPath() resolves links, so a `knockd`
+ * link would be invisible there). `deno run main.ts` reports `deno`, i.e. knocktool mode.
+ */
+function startedAs(): string {
+  try {
+    const env = Deno.env.get("KNOCKTOOL_ARGV0");
+    // Not passed on to the door commands the daemon runs.
+    Deno.env.delete("KNOCKTOOL_ARGV0");
+    if (env !== undefined && env !== "") return env;
+  } catch {
+    // No env permission: fall through.
+  }
+  return readCmdline()[0] ?? "knocktool";
+}
+
 if (import.meta.main) {
-  const argv0 = Deno.execPath();
-  Deno.exit(await main(Deno.args, processIo, argv0));
+  daemonChildSetup();
+  Deno.exit(await main(Deno.args, processIo, startedAs()));
 }

@@ -48,10 +48,22 @@ export interface CommandRunner {
  * ```
  */
 export class ShellRunner implements CommandRunner {
+  readonly #cwd: string | undefined;
+
+  /**
+   * Makes the runner.
+   *
+   * @param opts `cwd`: working directory of the commands (knockd's is `/` under `-d`).
+   */
+  constructor(opts: { readonly cwd?: string } = {}) {
+    this.#cwd = opts.cwd;
+  }
+
   /** Runs `/bin/sh -c command`. */
   async run(command: string): Promise<CommandResult> {
     const child = new Deno.Command("/bin/sh", {
       args: ["-c", command],
+      ...(this.#cwd !== undefined ? { cwd: this.#cwd } : {}),
       stdin: "inherit",
       stdout: "inherit",
       stderr: "inherit",

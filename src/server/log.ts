@@ -20,7 +20,8 @@ import type { Io } from "../io.ts";
 export const SERVER_CATEGORY: readonly string[] = ["knocktool", "server"];
 
 /**
- * knockd channels of one message: `L` log file + syslog, `V` verbose stdout, `E` stderr,
+ * knockd channels of one message: `L` log file + syslog, `S` syslog only (knockd's
+ * `re-opening log file`, written while the file is closed), `V` verbose stdout, `E` stderr,
  * `D` debug stdout. Written as a string of those letters, e.g. `"LV"`.
  */
 export type Channels = string;
@@ -327,12 +328,14 @@ export class KnockdSink {
         );
       }
       this.#syslog?.notice(truncate1023(p.text));
+    } else if (ch.includes("S")) {
+      this.#syslog?.notice(truncate1023(p.text));
     }
     if (ch.includes("E")) this.#opts.io.stderr(bare + "\n");
     const wantStdout = (ch.includes("V") && this.#opts.verbose) ||
       (ch.includes("D") && this.#opts.debug);
     if (this.#opts.format === "json") {
-      if (wantStdout || ch.includes("L") || ch.includes("E")) {
+      if (wantStdout || ch.includes("L") || ch.includes("S") || ch.includes("E")) {
         this.#opts.io.stdout(formatJsonLine(when, level, p));
       }
     } else if (wantStdout) {

@@ -1,0 +1,475 @@
+/**
+ * The server's core: frames in, knockd's log lines and door actions out.
+ *
+ * config → matcher (+ one-time sequences) → frames from a {@link FrameSource} (live capture, a
+ * pcap file, or an array in tests) → `decodeFrame` → `Matcher.handle` → events → log lines and
+ * {@link DoorActions}. A timer driven by `Matcher.nextDeadline()` logs sequence timeouts on an
+ * idle link (live sources only: a replayed file has its own clock).
+ *
+ * Fixed knockd defects: a one-time file running out disables the door and the daemon keeps
+ * running (B2); the whole filter is rebuilt after a rotation (B3); reload parses the new config
+ * first and keeps the old one on error (B9); `-l` lookups never block the capture loop (B21).
+ * Kept as documented: a reload drops the attempts in progress.
+ *
+ * @module
+ */
+import type { Config, Door, Knock } from "../config/model.ts";
+import type { ConfigError, ParseResult } from "../config/parse.ts";
+import { captureFilter, type LocalAddresses } from "../config/filter.ts";
+import { noMoreSequencesText } from "../config/onetime_file.ts";
+import { OneTimeSequences } from "../knock/onetime.ts";
+import { Matcher } from "../knock/matcher.ts";
+import type { MatchEvent } from "../knock/events.ts";
+import { decodeFrame } from "../wire/decode.ts";
+import type { DoorActions } from "./actions.ts";
+import { formatPacketDebugLine, type ServerLog } from "./log.ts";
+import type { HostLookup } from "./lookup.ts";
+
+/** One captured frame (the capture loop's `Frame`). */
+export interface SourceFrame {
+  /** libpcap link type. */
+  readonly linkType: number;
+  /** Captured bytes (valid only during the callback). */
+  readonly data: Uint8Array;
+  /** Length on the wire. */
+  readonly wireLen: number;
+  /** Capture time, seconds. */
+  readonly tsSec: number;
+  /** Capture time, microseconds. */
+  readonly tsUsec: number;
+}
+
+/** What a frame source reports to the daemon. */
+export interface SourceEvents {
+  /** One frame. */
+  onFrame(f: SourceFrame): void;
+  /** A status message of the capture layer. */
+  onStatus(msg: string, level: "info" | "warning" | "error"): void;
+  /** The local addresses changed (live capture). */
+  onAddresses(a: LocalAddresses): void;
+}
+
+/** Where frames come from: a live interface, a pcap file, or a test's array. */
+export interface FrameSource {
+  /** True when timestamps follow the wall clock (enables the timeout timer). */
+  readonly live: boolean;
+  /**
+   * Delivers frames until the end of the input or until `signal` aborts.
+   *
+   * @param ev Callbacks.
+   * @param signal Stops the source.
+   * @param filter The current capture filter for the given local addresses.
+   */
+  run(ev: SourceEvents, signal: AbortSignal, filter: (a: LocalAddresses) => string): Promise<void>;
+  /** Re-installs the capture filter (after a one-time rotation or a reload). */
+  refilter(): void;
+}
+
+/** Counters of the capture boundary. */
+export interface DaemonCounters {
+  /** Frames seen. */
+  frames: number;
+  /** Frames that did not decode to a TCP/UDP packet. */
+  decodeErrors: number;
+  /** Exceptions caught per frame (bugs; the loop continued). */
+  internalErrors: number;
+  /** Doors opened. */
+  opens: number;
+}
+
+/** Options of {@link Daemon}. */
+export interface DaemonOptions {
+  /** The configuration to start with. */
+  readonly config: Config;
+  /** Path of the config file (for reload messages). */
+  readonly configPath: string;
+  /** Re-reads the config file (SIGHUP). */
+  readonly reloadConfig: () => ParseResult;
+  /** Opens a door's one-time sequences file (default `OneTimeSequences.open`). */
+  readonly openOneTime?: (path: string, doorName: string) => OneTimeLike | ConfigError;
+  /** Runs the door commands. */
+  readonly actions: DoorActions;
+  /** knockd's channels. */
+  readonly log: ServerLog;
+  /** Local addresses to start with (live sources update them). */
+  readonly localAddresses: LocalAddresses;
+  /** `-4`. */
+  readonly ipv4Only: boolean;
+  /** `-l`: reverse lookups. */
+  readonly lookup?: HostLookup;
+  /** Called after a successful reload, to reopen the log file with the new config. */
+  readonly onReload?: (config: Config) => void;
+  /** Called on every SIGHUP after the config step, to reopen the log file (logrotate). */
+  readonly reopenLog?: (config: Config) => void;
+  /** Wall clock in ms (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/** What the daemon needs of a one-time sequences file (the `OneTimeSequences` class). */
+export interface OneTimeLike {
+  /** The sequence in use. */
+  readonly current: readonly Knock[] | null;
+  /** Marks it used and loads the next one. */
+  consume(): { next: readonly Knock[] | null; message?: string };
+  /** Closes the file. */
+  close(): void;
+}
+
+/** Formats a sequence as knockd's debug lines do: `7000:tcp,8000:udp`. */
+function sequenceText(seq: readonly Knock[]): string {
+  return seq.map((k) => `${k.port}:${k.protocol}`).join(",");
+}
+
+/**
+ * The running server. Feed it frames with {@link Daemon.run} (or {@link Daemon.handleFrame});
+ * call {@link Daemon.reload} on SIGHUP and {@link Daemon.stop} to end.
+ *
+ * @example
+ * ```ts ignore
+ * const d = new Daemon({ config, configPath, reloadConfig, actions, log, localAddresses, ipv4Only: false });
+ * await d.run(source, signal);
+ * ```
+ */
+export class Daemon {
+  readonly counters: DaemonCounters = { frames: 0, decodeErrors: 0, internalErrors: 0, opens: 0 };
+  readonly #opts: DaemonOptions;
+  #config: Config;
+  /** Doors with their current sequences; null = disabled (one-time file used up). */
+  #doors: (Door | null)[] = [];
+  #oneTime: (OneTimeLike | undefined)[] = [];
+  #matcher: Matcher;
+  #addrs: LocalAddresses;
+  #source: FrameSource | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt: number | undefined;
+  #live = false;
+  #stopped = false;
+
+  /**
+   * Sets up the matcher and the one-time sequences of `opts.config`.
+   *
+   * @param opts Options.
+   * @throws {Error} When a one-time sequences file cannot be opened (message in std's voice).
+   */
+  constructor(opts: DaemonOptions) {
+    this.#opts = opts;
+    this.#config = opts.config;
+    this.#addrs = opts.localAddresses;
+    const setup = this.#setup(opts.config);
+    if ("error" in setup) throw new Error(setup.error.message);
+    this.#doors = setup.doors;
+    this.#oneTime = setup.oneTime;
+    this.#matcher = this.#newMatcher(setup.doors);
+  }
+
+  /** The configuration in use. */
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** The doors in use, with their current sequences (null: disabled). */
+  get doors(): readonly (Door | null)[] {
+    return this.#doors;
+  }
+
+  /** Number of attempts the matcher tracks. */
+  get attemptCount(): number {
+    return this.#matcher.attemptCount;
+  }
+
+  #setup(
+    config: Config,
+  ): { doors: (Door | null)[]; oneTime: (OneTimeLike | undefined)[] } | { error: ConfigError } {
+    const open = this.#opts.openOneTime ??
+      ((path: string, name: string) => OneTimeSequences.open(path, name));
+    const doors: (Door | null)[] = [];
+    const oneTime: (OneTimeLike | undefined)[] = [];
+    for (const door of config.doors) {
+      if (door.oneTimeSequencesFile === undefined) {
+        doors.push(door);
+        oneTime.push(undefined);
+        continue;
+      }
+      const ots = open(door.oneTimeSequencesFile, door.name);
+      if (!("consume" in ots)) {
+        for (const o of oneTime) o?.close();
+        return { error: ots };
+      }
+      oneTime.push(ots);
+      doors.push(ots.current === null ? null : { ...door, sequence: ots.current });
+    }
+    return { doors, oneTime };
+  }
+
+  #newMatcher(doors: readonly (Door | null)[]): Matcher {
+    // A disabled door keeps its index (events carry doorIndex) with its sequence removed.
+    const m = new Matcher(doors.map((d, i) => d ?? this.#config.doors[i]!), {
+      localAddresses: [...this.#addrs.v4, ...this.#addrs.v6],
+      ipv4Only: this.#opts.ipv4Only,
+    });
+    doors.forEach((d, i) => {
+      if (d === null) m.setSequence(i, null);
+    });
+    return m;
+  }
+
+  /**
+   * The capture filter for the doors in use (knockd's filter, extended for VLAN and IPv6
+   * extension headers).
+   *
+   * @param addrs Local addresses (default: the current ones).
+   * @returns The BPF expression ("" means capture everything).
+   */
+  filter(addrs: LocalAddresses = this.#addrs): string {
+    const doors = this.#doors.filter((d): d is Door => d !== null);
+    return captureFilter(doors, addrs, this.#opts.ipv4Only);
+  }
+
+  /**
+   * Runs the source to its end (a file) or until `signal` aborts (live capture).
+   *
+   * @param source Where frames come from.
+   * @param signal Stops the run.
+   */
+  async run(source: FrameSource, signal: AbortSignal): Promise<void> {
+    this.#source = source;
+    this.#live = source.live;
+    const onAbort = () => this.#clearTimer();
+    signal.addEventListener("abort", onAbort);
+    try {
+      await source.run(
+        {
+          onFrame: (f) => this.handleFrame(f),
+          onStatus: (msg, level) => this.#status(msg, level),
+          onAddresses: (a) => this.setLocalAddresses(a),
+        },
+        signal,
+        (a) => this.filter(a),
+      );
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.#clearTimer();
+      this.#live = false;
+    }
+  }
+
+  #status(msg: string, level: "info" | "warning" | "error"): void {
+    if (level === "info") this.#opts.log.emit("capture", msg, "V");
+    else this.#opts.log.emit("capture", msg, "E", { warning: level === "warning" });
+  }
+
+  /**
+   * Updates the local addresses (the matcher's target check and the filter).
+   *
+   * @param a The interface's addresses.
+   */
+  setLocalAddresses(a: LocalAddresses): void {
+    this.#addrs = a;
+    this.#matcher.setLocalAddresses([...a.v4, ...a.v6]);
+    for (const ip of [...a.v4, ...a.v6]) this.#opts.log.emit("debug", `local IP: ${ip}`, "D");
+  }
+
+  /**
+   * Handles one frame. Never throws: anything thrown is counted and reported, and the loop
+   * continues.
+   *
+   * @param f The frame.
+   */
+  handleFrame(f: SourceFrame): void {
+    this.counters.frames++;
+    try {
+      const r = decodeFrame(f.linkType, f.data, f.wireLen, f.tsSec, f.tsUsec);
+      if (!r.ok) {
+        this.counters.decodeErrors++;
+        this.#opts.log.emit(
+          "decode-error",
+          `cannot decode frame: ${r.error.layer} ${r.error.kind} at offset ${r.error.offset}: ${r.error.detail}`,
+          "D",
+        );
+        return;
+      }
+      this.#opts.log.emit("packet", formatPacketDebugLine(f.tsSec, r.packet), "D");
+      this.#events(this.#matcher.handle(r.packet));
+    } catch (e) {
+      this.counters.internalErrors++;
+      this.#opts.log.emit(
+        "internal",
+        `Cannot handle frame ${this.counters.frames}: ${
+          e instanceof Error ? e.message : String(e)
+        }`,
+        "E",
+      );
+    }
+    this.#schedule();
+  }
+
+  /**
+   * Expires attempts at wall-clock second `nowSec` (the idle-link timer calls this).
+   *
+   * @param nowSec Whole seconds since the epoch.
+   */
+  tick(nowSec: number): void {
+    try {
+      this.#events(this.#matcher.tick(nowSec));
+    } catch (e) {
+      this.counters.internalErrors++;
+      this.#opts.log.emit(
+        "internal",
+        `Cannot expire attempts: ${e instanceof Error ? e.message : String(e)}`,
+        "E",
+      );
+    }
+    this.#schedule();
+  }
+
+  #now(): number {
+    return (this.#opts.now ?? Date.now)();
+  }
+
+  #schedule(): void {
+    if (!this.#live || this.#stopped) return;
+    const deadline = this.#matcher.nextDeadline();
+    if (deadline === undefined) {
+      this.#clearTimer();
+      return;
+    }
+    if (this.#timerAt === deadline && this.#timer !== undefined) return;
+    this.#clearTimer();
+    this.#timerAt = deadline;
+    // Wake just after the deadline second starts; tick() uses whole seconds, as knockd does.
+    const ms = Math.max(0, deadline * 1000 - this.#now() + 5);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = undefined;
+      this.tick(Math.floor(this.#now() / 1000));
+    }, ms);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+  }
+
+  #who(src: string): string {
+    const host = this.#opts.lookup?.cached(src);
+    return host === undefined ? src : `${src} (${host})`;
+  }
+
+  #events(events: readonly MatchEvent[]): void {
+    const log = this.#opts.log;
+    for (const ev of events) {
+      switch (ev.kind) {
+        case "debug":
+          log.emit("debug", ev.message, "D");
+          break;
+        case "stage":
+          if (ev.stage === 1) this.#opts.lookup?.request(ev.src);
+          log.emit("stage", `${this.#who(ev.src)}: ${ev.door.name}: Stage ${ev.stage}`, "LV", {
+            door: ev.door.name,
+            src: ev.src,
+            stage: ev.stage,
+          });
+          break;
+        case "timeout":
+          log.emit(
+            "timeout",
+            `${this.#who(ev.src)}: ${ev.door.name}: sequence timeout (stage ${ev.stage})\n`,
+            "LV",
+            { door: ev.door.name, src: ev.src, stage: ev.stage },
+          );
+          break;
+        case "open": {
+          this.counters.opens++;
+          log.emit("open", `${this.#who(ev.src)}: ${ev.door.name}: OPEN SESAME`, "LV", {
+            door: ev.door.name,
+            src: ev.src,
+          });
+          const door = this.#doors[ev.doorIndex] ?? ev.door;
+          void this.#opts.actions.open(door, ev.src, ev.family, this.#opts.lookup?.cached(ev.src));
+          this.#rotate(ev.doorIndex);
+          break;
+        }
+      }
+    }
+  }
+
+  /** One-time rotation after an open (reference §5), B2 and B3 fixed. */
+  #rotate(index: number): void {
+    const ots = this.#oneTime[index];
+    const door = this.#doors[index];
+    if (ots === undefined || door === null || door === undefined) return;
+    const r = ots.consume();
+    if (r.next !== null) {
+      this.#doors[index] = { ...door, sequence: r.next };
+      this.#matcher.setSequence(index, r.next);
+      this.#opts.log.emit(
+        "debug",
+        `new sequence for door ${door.name}: ${sequenceText(r.next)}`,
+        "D",
+      );
+    } else {
+      this.#doors[index] = null;
+      this.#matcher.setSequence(index, null);
+      ots.close();
+      this.#oneTime[index] = undefined;
+      const msg = (r.message ?? noMoreSequencesText(door.name)).replace(/\n+$/, "");
+      this.#opts.log.emit("one-time", msg + "\n", "LE", { door: door.name, warning: true });
+    }
+    this.#source?.refilter();
+  }
+
+  /**
+   * SIGHUP: re-reads the config. On error the old config keeps running and the error is logged;
+   * on success the doors are replaced (attempts in progress are dropped, as knockd documents),
+   * the log file is reopened and the capture filter rebuilt.
+   *
+   * @returns True when the new config is in use.
+   */
+  reload(): boolean {
+    const log = this.#opts.log;
+    log.emit("reload", `re-reading config file: ${this.#opts.configPath}\n`, "LV");
+    const r = this.#opts.reloadConfig();
+    let ok = false;
+    if (!r.ok) {
+      log.emit("reload-error", r.error.knockdText, "LE");
+      log.emit(
+        "reload-error",
+        `Cannot reload ${JSON.stringify(this.#opts.configPath)}: keeping the running configuration`,
+        "LE",
+      );
+    } else {
+      const setup = this.#setup(r.config);
+      if ("error" in setup) {
+        log.emit("reload-error", setup.error.knockdText, "LE");
+        log.emit(
+          "reload-error",
+          `Cannot reload ${
+            JSON.stringify(this.#opts.configPath)
+          }: keeping the running configuration`,
+          "LE",
+        );
+      } else {
+        for (const o of this.#oneTime) o?.close();
+        this.#config = r.config;
+        this.#doors = setup.doors;
+        this.#oneTime = setup.oneTime;
+        this.#matcher = this.#newMatcher(setup.doors);
+        this.#opts.onReload?.(r.config);
+        ok = true;
+      }
+    }
+    this.#opts.reopenLog?.(this.#config);
+    this.#source?.refilter();
+    this.#schedule();
+    return ok;
+  }
+
+  /** Stops the timer and closes the one-time files. */
+  close(): void {
+    this.#stopped = true;
+    this.#clearTimer();
+    for (const o of this.#oneTime) o?.close();
+    this.#oneTime = [];
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * `knocktool serve --pcap-file … --dry-run`: replays of the committed captures in
+ * tests/testdata/pcap (made by make.ts there), asserting knockd's exact lines and the commands
+ * that would run; and knockd's command line when started as `knockd`.
+ */
+import { main } from "../main.ts";
+import { captureIo } from "../src/io.ts";
+import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
+import { VERSION } from "../src/version.ts";
+import { assert, assertEquals } from "../src/server/_assert.ts";
+import { knocks, onetime } from "./testdata/pcap/make.ts";
+
+const PCAP_DIR = new URL("./testdata/pcap/", import.meta.url).pathname;
+
+/** Strips the wall-clock stamp of knockd's log file lines. */
+function unstamp(text: string): string {
+  return text.replace(/^\[\d{4}-\d\d-\d\d \d\d:\d\d\] /gm, "[T] ");
+}
+
+Deno.test("fixtures: committed captures are what make.ts builds", () => {
+  assertEquals(Deno.readFileSync(`${PCAP_DIR}knocks.pcap`), knocks());
+  assertEquals(Deno.readFileSync(`${PCAP_DIR}onetime.pcap`), onetime());
+});
+
+Deno.test("replay: open with noise, timeout, IPv6 fallback commands, single-knock UDP", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-pcap-" });
+  try {
+    Deno.writeTextFileSync(
+      `${dir}/knockd.conf`,
+      `[options]
+  LogFile = ${dir}/knockd.log
+[open]
+  sequence = 7000,8000,9000
+  seq_timeout = 5
+  tcpflags = syn
+  start_command = /sbin/fw add %IP%
+  start_command_6 = /sbin/fw6 add %IP%
+  cmd_timeout = 10
+  stop_command = /sbin/fw del %IP%
+[udp]
+  sequence = 5555:udp
+  command = echo udp %IP%
+`,
+    );
+    const io = captureIo();
+    const pcap = `${PCAP_DIR}knocks.pcap`;
+    const status = await main([
+      "serve",
+      "--pcap-file",
+      pcap,
+      "--dry-run",
+      "-v",
+      "-c",
+      `${dir}/knockd.conf`,
+      "--address",
+      "192.0.2.1",
+      "--address",
+      "2001:db8::1",
+    ], io);
+    assertEquals(io.err, "");
+    assertEquals(status, 0);
+    assertEquals(
+      io.out,
+      `listening on ${pcap}...
+198.51.100.7: open: Stage 1
+198.51.100.7: open: Stage 2
+198.51.100.7: open: Stage 3
+198.51.100.7: open: OPEN SESAME
+open: running command: /sbin/fw add 198.51.100.7
+would run: /sbin/fw add 198.51.100.7
+198.51.100.8: open: Stage 1
+198.51.100.8: open: sequence timeout (stage 1)
+2001:db8::77: open: Stage 1
+2001:db8::77: open: Stage 2
+2001:db8::77: open: Stage 3
+2001:db8::77: open: OPEN SESAME
+open: running command: /sbin/fw6 add 2001:db8::77
+would run: /sbin/fw6 add 2001:db8::77
+198.51.100.7: udp: Stage 1
+198.51.100.7: udp: OPEN SESAME
+udp: running command: echo udp 198.51.100.7
+would run: echo udp 198.51.100.7
+waiting for child processes...
+198.51.100.7: open: command timeout
+open: running command: /sbin/fw del 198.51.100.7
+would run: /sbin/fw del 198.51.100.7
+2001:db8::77: open: command timeout
+open: running command: /sbin/fw del 2001:db8::77
+would run: /sbin/fw del 2001:db8::77
+closing...
+`,
+    );
+    assertEquals(
+      unstamp(Deno.readTextFileSync(`${dir}/knockd.log`)),
+      `[T] starting up, listening on ${pcap}
+[T] 198.51.100.7: open: Stage 1
+[T] 198.51.100.7: open: Stage 2
+[T] 198.51.100.7: open: Stage 3
+[T] 198.51.100.7: open: OPEN SESAME
+[T] open: running command: /sbin/fw add 198.51.100.7
+
+[T] 198.51.100.8: open: Stage 1
+[T] 198.51.100.8: open: sequence timeout (stage 1)
+
+[T] 2001:db8::77: open: Stage 1
+[T] 2001:db8::77: open: Stage 2
+[T] 2001:db8::77: open: Stage 3
+[T] 2001:db8::77: open: OPEN SESAME
+[T] open: running command: /sbin/fw6 add 2001:db8::77
+
+[T] 198.51.100.7: udp: Stage 1
+[T] 198.51.100.7: udp: OPEN SESAME
+[T] udp: running command: echo udp 198.51.100.7
+
+[T] 198.51.100.7: open: command timeout
+[T] open: running command: /sbin/fw del 198.51.100.7
+
+[T] 2001:db8::77: open: command timeout
+[T] open: running command: /sbin/fw del 2001:db8::77
+
+[T] shutting down
+`,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("replay: -4 ignores IPv6 knocks; json log format", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-pcap-" });
+  try {
+    Deno.writeTextFileSync(
+      `${dir}/knockd.conf`,
+      "[open]\n sequence = 7000,8000,9000\n tcpflags = syn\n command = fw %IP%\n",
+    );
+    const io = captureIo();
+    const status = await main([
+      "serve",
+      "--pcap-file",
+      `${PCAP_DIR}knocks.pcap`,
+      "--dry-run",
+      "-4",
+      "--log-format",
+      "json",
+      "-c",
+      `${dir}/knockd.conf`,
+      "--address",
+      "192.0.2.1",
+      "--address",
+      "2001:db8::1",
+    ], io);
+    assertEquals([status, io.err], [0, ""]);
+    const lines = io.out.trimEnd().split("\n");
+    const json = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    assertEquals(
+      json.map((j) => [j.event, j.src, j.stage, j.message]),
+      [
+        ["start", null, null, `starting up, listening on ${PCAP_DIR}knocks.pcap`],
+        ["stage", "198.51.100.7", 1, "198.51.100.7: open: Stage 1"],
+        ["stage", "198.51.100.7", 2, "198.51.100.7: open: Stage 2"],
+        ["stage", "198.51.100.7", 3, "198.51.100.7: open: Stage 3"],
+        ["open", "198.51.100.7", null, "198.51.100.7: open: OPEN SESAME"],
+        ["command", "198.51.100.7", null, "open: running command: fw 198.51.100.7"],
+        ["stage", "198.51.100.8", 1, "198.51.100.8: open: Stage 1"],
+        ["timeout", "198.51.100.8", 1, "198.51.100.8: open: sequence timeout (stage 1)"],
+        ["stop", null, null, "shutting down"],
+      ],
+    );
+    assertEquals(lines.filter((l) => !l.startsWith("{")), ["would run: fw 198.51.100.7"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("replay: one-time sequences are marked used, then the door is disabled", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-pcap-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/ot.txt`, " 1001,1002\n 2001,2002\n");
+    Deno.writeTextFileSync(
+      `${dir}/knockd.conf`,
+      `[ot]
+  one_time_sequences = ${dir}/ot.txt
+  seq_timeout = 5
+  command = open %IP%
+[udp]
+  sequence = 5555:udp
+  command = echo udp %IP%
+`,
+    );
+    const io = captureIo();
+    const status = await main([
+      "serve",
+      "--pcap-file",
+      `${PCAP_DIR}onetime.pcap`,
+      "--dry-run",
+      "-v",
+      "-c",
+      `${dir}/knockd.conf`,
+      "--address",
+      "192.0.2.1",
+    ], io);
+    assertEquals(status, 0);
+    assertEquals(
+      io.err,
+      "no more sequences left in the one time sequences file for door ot --> disabling the door\n",
+    );
+    assertEquals(
+      io.out,
+      `listening on ${PCAP_DIR}onetime.pcap...
+198.51.100.9: ot: Stage 1
+198.51.100.9: ot: Stage 2
+198.51.100.9: ot: OPEN SESAME
+ot: running command: open 198.51.100.9
+would run: open 198.51.100.9
+198.51.100.9: ot: Stage 1
+198.51.100.9: ot: Stage 2
+198.51.100.9: ot: OPEN SESAME
+ot: running command: open 198.51.100.9
+would run: open 198.51.100.9
+198.51.100.9: udp: Stage 1
+198.51.100.9: udp: OPEN SESAME
+udp: running command: echo udp 198.51.100.9
+would run: echo udp 198.51.100.9
+waiting for child processes...
+closing...
+`,
+    );
+    assertEquals(Deno.readTextFileSync(`${dir}/ot.txt`), "#1001,1002\n#2001,2002\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve: a config error exits 1 with the std-voice message", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-pcap-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/bad.conf`, "[a]\nbogus = 1\n");
+    const io = captureIo();
+    const status = await main(["serve", "--pcap-file", "/dev/null", "-c", `${dir}/bad.conf`], io);
+    assertEquals(status, 1);
+    assertEquals(io.out, "");
+    assert(io.err.startsWith("knocktool serve: "), io.err);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("knockd mode: a config error prints knockd's line on stderr, usage on stdout, exit 1", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-pcap-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/bad.conf`, "[a]\nbogus = 1\n");
+    const io = captureIo();
+    assertEquals(await main(["-c", `${dir}/bad.conf`], io, "/usr/sbin/knockd"), 1);
+    assertEquals(io.err, "config: line 2: syntax error\n");
+    assertEquals(io.out, KNOCKD_USAGE);
+    const io2 = captureIo();
+    assertEquals(await main(["-c", `${dir}/missing.conf`], io2, "knockd"), 1);
+    assertEquals(io2.err, `${dir}/missing.conf: No such file or directory\n`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("knockd mode: -h, -V, unknown options and missing arguments", async () => {
+  const cases: [string[], number, string, string][] = [
+    [["-h"], 0, KNOCKD_USAGE, ""],
+    [["--help"], 0, KNOCKD_USAGE, ""],
+    [["-V"], 0, `knockd 0.8 (knocktool ${VERSION})\n`, ""],
+    [["--vers"], 0, `knockd 0.8 (knocktool ${VERSION})\n`, ""],
+    [["-Z"], 0, KNOCKD_USAGE, "knockd: invalid option -- 'Z'\n"],
+    [["-vZ"], 0, KNOCKD_USAGE, "knockd: invalid option -- 'Z'\n"],
+    [["-i"], 0, KNOCKD_USAGE, "knockd: option requires an argument -- 'i'\n"],
+    [["--bogus"], 0, KNOCKD_USAGE, "knockd: unrecognized option '--bogus'\n"],
+    [["--bogus=1"], 0, KNOCKD_USAGE, "knockd: unrecognized option '--bogus'\n"],
+    [["--config"], 0, KNOCKD_USAGE, "knockd: option '--config' requires an argument\n"],
+    [["--daemon=yes"], 0, KNOCKD_USAGE, "knockd: option '--daemon' doesn't allow an argument\n"],
+    [
+      ["--d"],
+      0,
+      KNOCKD_USAGE,
+      "knockd: option '--d' is ambiguous; possibilities: '--daemon' '--debug'\n",
+    ],
+  ];
+  for (const [args, status, out, err] of cases) {
+    const io = captureIo();
+    assertEquals(await main(args, io, "knockd"), status, args.join(" "));
+    assertEquals([io.out, io.err], [out, err], args.join(" "));
+  }
+});
+
+Deno.test("knockd mode: getopt permutation, clusters, attached arguments, long forms", () => {
+  const r = parseKnockdArgs(
+    ["ignored", "-vDi", "lo", "-c/x.conf", "--pidfile=/p", "--logfile", "/l", "-4l", "--", "-Z"],
+    "knockd",
+  );
+  assert(r.kind === "run");
+  assertEquals(r.options, {
+    cmd: "serve",
+    interface: "lo",
+    config: "/x.conf",
+    daemon: false,
+    debug: true,
+    verbose: true,
+    lookup: true,
+    pidFile: "/p",
+    logFile: "/l",
+    ipv4Only: true,
+    pcapFile: undefined,
+    dryRun: false,
+    logFormat: "text",
+    addresses: [],
+    knockd: true,
+  });
+  const long = parseKnockdArgs(["--inter", "a-very-long-interface-name-over-31"], "knockd");
+  assert(long.kind === "run");
+  assertEquals(long.options.interface, "a-very-long-interface-name-over");
+});
