@@ -1,0 +1,351 @@
+/**
+ * End-to-end suite (issue #3 item 8): a server namespace and a client namespace joined by a veth
+ * pair (server 192.0.2.1 / 2001:db8::1, client 192.0.2.2 / 2001:db8::2). On the server: a TCP
+ * service on port 8080, an nftables table that drops that port except for sources in the sets
+ * `allow4` (ipv4_addr) and `allow6` (ipv6_addr), and `knocktool serve -i <veth>` whose door adds
+ * `%IP%` to the set and removes it after `cmd_timeout`. From the client: `knocktool knock`, and
+ * TCP connection attempts through bash's `/dev/tcp`.
+ *
+ * Needs root, `ip`, `nft`, `bash`, `timeout`. `KT_E2E_SERVER=knockd` runs Debian's knockd as the
+ * server instead (harness validation).
+ *
+ * @module
+ */
+
+import {
+  type BgProcess,
+  canUseNetns,
+  ignoreUnlessCi,
+  type Netns,
+  readText,
+  run,
+  sleep,
+  uniqueIfName,
+  vethPair,
+  waitUntil,
+  withNetns,
+} from "./_lib/netns.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const SERVICE_PORT = 8080;
+const SRV4 = "192.0.2.1";
+const SRV6 = "2001:db8::1";
+const CLI4 = "192.0.2.2";
+const CLI6 = "2001:db8::2";
+
+const NFT_RULES = `table inet kt {
+  set allow4 { type ipv4_addr; }
+  set allow6 { type ipv6_addr; }
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp dport ${SERVICE_PORT} ip saddr @allow4 accept
+    tcp dport ${SERVICE_PORT} ip6 saddr @allow6 accept
+    tcp dport ${SERVICE_PORT} drop
+  }
+}
+`;
+
+/** The door every test uses: opens the service for the knocker for `cmdTimeout` seconds. */
+function config(opts: { seqTimeout?: number; cmdTimeout?: number } = {}): string {
+  return `[options]
+[openService]
+    sequence    = 7000,8000,9000
+    seq_timeout = ${opts.seqTimeout ?? 5}
+    tcpflags    = syn
+    start_command   = nft add element inet kt allow4 { %IP% }
+    start_command_6 = nft add element inet kt allow6 { %IP% }
+    cmd_timeout = ${opts.cmdTimeout ?? 2}
+    stop_command    = nft delete element inet kt allow4 { %IP% }
+    stop_command_6  = nft delete element inet kt allow6 { %IP% }
+`;
+}
+
+/** What a test body gets. */
+interface Ctx {
+  readonly srv: Netns;
+  readonly cli: Netns;
+  readonly srvIf: string;
+  readonly cliIf: string;
+  readonly server: BgProcess;
+  readonly confPath: string;
+  readonly logPath: string;
+  /** The server's log file text. */
+  log(): string;
+  /** Everything known, for failure messages. */
+  context(): string;
+  /** Runs `knocktool knock` in the client namespace. */
+  knock(host: string, ports: readonly string[]): Promise<void>;
+  /** Whether a TCP connection from the client to the service succeeds (within 1.5 s). */
+  canConnect(host: string): Promise<boolean>;
+}
+
+function serveArgv(iface: string, confPath: string, logPath: string): string[] {
+  // KT_E2E_SERVER=knockd runs Debian's knockd instead, to validate the harness against the
+  // reference (it is expected to fail the idle-timeout, reload and interface cases: B16, B9, B6).
+  if (Deno.env.get("KT_E2E_SERVER") === "knockd") {
+    return ["/usr/sbin/knockd", "-i", iface, "-c", confPath, "-g", logPath];
+  }
+  return [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--config",
+    DENO_CONFIG,
+    MAIN,
+    "serve",
+    "-i",
+    iface,
+    "-c",
+    confPath,
+    "-g",
+    logPath,
+  ];
+}
+
+/** Creates both namespaces, the link, the service, the firewall and the server; always cleans up. */
+function withServer(conf: string, fn: (ctx: Ctx) => Promise<void>): Promise<void> {
+  return withNetns(["e2es", "e2ec"], async ([srv, cli]) => {
+    const srvIf = uniqueIfName("s");
+    const cliIf = uniqueIfName("c");
+    await vethPair(srv!, cli!, {
+      nameA: srvIf,
+      nameB: cliIf,
+      addrsA: [`${SRV4}/24`, `${SRV6}/64`],
+      addrsB: [`${CLI4}/24`, `${CLI6}/64`],
+    });
+    await srv!.exec(["nft", "-f", "-"], { stdin: NFT_RULES });
+    const service = srv!.spawn("service", [
+      Deno.execPath(),
+      "eval",
+      `const l = Deno.listen({ hostname: "::", port: ${SERVICE_PORT} });
+       console.log("listening");
+       for await (const c of l) c.close();`,
+    ]);
+    await waitUntil(() => service.stdout().includes("listening"), {
+      what: "the TCP service to listen",
+      context: () => service.describe(),
+    });
+    const confPath = `${srv!.dir}/knockd.conf`;
+    const logPath = `${srv!.dir}/knocktool.log`;
+    await Deno.writeTextFile(confPath, conf);
+    const server = srv!.spawn("serve", serveArgv(srvIf, confPath, logPath), { cwd: srv!.dir });
+    const ctx: Ctx = {
+      srv: srv!,
+      cli: cli!,
+      srvIf,
+      cliIf,
+      server,
+      confPath,
+      logPath,
+      log: () => readText(logPath),
+      context: () =>
+        `${server.describe()}--- server log:\n${readText(logPath)}--- nft:\n` +
+        readText(`${srv!.dir}/nft.txt`),
+      async knock(host, ports) {
+        // KT_E2E_CLIENT=knock uses Debian's knock 0.8 instead of `knocktool knock`.
+        const argv = Deno.env.get("KT_E2E_CLIENT") === "knock"
+          ? ["knock", host, ...ports]
+          : [Deno.execPath(), "run", "-A", "--config", DENO_CONFIG, MAIN, "knock", host, ...ports];
+        const r = await cli!.exec(argv, { check: false });
+        if (r.code !== 0) {
+          throw new Error(
+            `Cannot knock on "${host}": exit status ${r.code}\n${r.stderr}${r.stdout}`,
+          );
+        }
+      },
+      async canConnect(host) {
+        const r = await cli!.exec([
+          "timeout",
+          "1.5",
+          "bash",
+          "-c",
+          `exec 3<>/dev/tcp/${host}/${SERVICE_PORT}`,
+        ], { check: false });
+        return r.code === 0;
+      },
+    };
+    await waitUntil(
+      () => ctx.log().includes("starting up") || server.exited !== undefined,
+      { timeoutMs: 30_000, what: 'knocktool serve to log "starting up"', context: ctx.context },
+    );
+    if (server.exited !== undefined) {
+      throw new Error(`Cannot start knocktool serve:\n${ctx.context()}`);
+    }
+    try {
+      await fn(ctx);
+    } catch (e) {
+      // Snapshot the firewall for the failure message, then rethrow with everything.
+      const nft = await srv!.exec(["nft", "list", "table", "inet", "kt"], { check: false });
+      await Deno.writeTextFile(`${srv!.dir}/nft.txt`, nft.stdout + nft.stderr);
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(`${msg}\n${ctx.context()}`);
+    }
+  });
+}
+
+/** Knock on `host`, see the port open, then closed again after cmd_timeout. */
+async function openAndClose(ctx: Ctx, host: string, client: string): Promise<void> {
+  if (await ctx.canConnect(host)) {
+    throw new Error(`Cannot test: the service on "${host}" is reachable before the knock`);
+  }
+  await ctx.knock(host, ["7000", "8000", "9000"]);
+  await waitUntil(() => ctx.canConnect(host), {
+    timeoutMs: 8000,
+    intervalMs: 100,
+    what: `the service on "${host}" to accept connections after the knock`,
+  });
+  if (!ctx.log().includes(`${client}: openService: OPEN SESAME`)) {
+    throw new Error(`Expected "${client}: openService: OPEN SESAME" in the log`);
+  }
+  await waitUntil(() => ctx.log().includes(`${client}: openService: command timeout`), {
+    timeoutMs: 10_000,
+    what: "the stop timer to fire",
+  });
+  await waitUntil(async () => !(await ctx.canConnect(host)), {
+    timeoutMs: 8000,
+    intervalMs: 200,
+    what: `the service on "${host}" to refuse connections again after cmd_timeout`,
+  });
+}
+
+const available = (await canUseNetns()) &&
+  (await run(["nft", "--version"], { check: false }).then((r) => r.code === 0, () => false));
+const ignore = ignoreUnlessCi(available);
+const PREREQ = "Cannot run the end-to-end suite: needs root, ip and nft";
+
+Deno.test({
+  name: "e2e: an IPv4 knock opens the service for cmd_timeout, then it closes",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), (ctx) => openAndClose(ctx, SRV4, CLI4));
+  },
+});
+
+Deno.test({
+  name: "e2e: an IPv6 knock opens the service for cmd_timeout, then it closes",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), (ctx) => openAndClose(ctx, SRV6, CLI6));
+  },
+});
+
+Deno.test({
+  name: "e2e: an idle link still logs the sequence timeout (timers alive)",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config({ seqTimeout: 2 }), async (ctx) => {
+      await ctx.knock(SRV4, ["7000"]);
+      await waitUntil(() => ctx.log().includes(`${CLI4}: openService: Stage 1`), {
+        what: "Stage 1",
+      });
+      // No further packet is sent: only a timer can produce this line.
+      await waitUntil(
+        () => ctx.log().includes(`${CLI4}: openService: sequence timeout (stage 1)`),
+        { timeoutMs: 8000, what: "the sequence timeout line on an idle link" },
+      );
+    });
+  },
+});
+
+Deno.test({
+  name: "e2e: SIGHUP with a broken config keeps the old config serving and logs the error",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), async (ctx) => {
+      const before = ctx.log().length;
+      // Line 3 is an unknown key: knockd 0.8 says `config: line 3: syntax error` and exits 1.
+      await Deno.writeTextFile(ctx.confPath, "[options]\n[openService]\n    bogus_key = 1\n");
+      ctx.server.kill("SIGHUP");
+      await waitUntil(
+        () => /line 3/.test(ctx.log().slice(before)) || ctx.server.exited !== undefined,
+        { timeoutMs: 8000, what: "the reload error (naming line 3) in the log file" },
+      );
+      if (!/line 3/.test(ctx.log().slice(before))) {
+        throw new Error("Expected the reload error (naming line 3) in the log file");
+      }
+      await sleep(200);
+      if (ctx.server.exited !== undefined) {
+        throw new Error("Expected the server to keep running after a failed reload");
+      }
+      await openAndClose(ctx, SRV4, CLI4);
+    });
+  },
+});
+
+Deno.test({
+  name: "e2e: the interface is deleted and re-created while serving; knocks work again",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), async (ctx) => {
+      const before = ctx.log().length;
+      // Deleting one end of a veth pair deletes both.
+      await ctx.srv.exec(["ip", "link", "del", ctx.srvIf]);
+      await waitUntil(() => ctx.log().slice(before).includes(ctx.srvIf), {
+        timeoutMs: 8000,
+        what: `a log line naming "${ctx.srvIf}" after it was deleted`,
+      });
+      await vethPair(ctx.srv, ctx.cli, {
+        nameA: ctx.srvIf,
+        nameB: ctx.cliIf,
+        addrsA: [`${SRV4}/24`, `${SRV6}/64`],
+        addrsB: [`${CLI4}/24`, `${CLI6}/64`],
+      });
+      if (ctx.server.exited !== undefined) {
+        throw new Error("Expected the server to survive the interface going away");
+      }
+      // Knock until capture is back (each round is a full fresh sequence), bounded.
+      const deadline = Date.now() + 15_000;
+      while (!ctx.log().slice(before).includes(`${CLI4}: openService: OPEN SESAME`)) {
+        if (Date.now() > deadline) {
+          throw new Error("Cannot open the door after the interface was re-created");
+        }
+        await ctx.knock(SRV4, ["7000", "8000", "9000"]);
+        await sleep(500);
+      }
+      await waitUntil(() => ctx.canConnect(SRV4), {
+        timeoutMs: 8000,
+        intervalMs: 100,
+        what: "the service to accept connections after the re-created interface's knock",
+      });
+    });
+  },
+});
+
+Deno.test({
+  name: "e2e: SIGTERM with a stop command pending runs it before exiting with status 15",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config({ cmdTimeout: 3 }), async (ctx) => {
+      await ctx.knock(SRV4, ["7000", "8000", "9000"]);
+      await waitUntil(() => ctx.canConnect(SRV4), {
+        timeoutMs: 8000,
+        intervalMs: 100,
+        what: "the service to accept connections after the knock",
+      });
+      ctx.server.kill("SIGTERM");
+      const status = await ctx.server.stop("SIGTERM", 10_000);
+      const log = ctx.log();
+      const stop = log.indexOf(
+        `openService: running command: nft delete element inet kt allow4 { ${CLI4} }`,
+      );
+      const down = log.indexOf("shutting down");
+      if (stop < 0 || down < 0 || stop > down) {
+        throw new Error('Expected the stop command to run before "shutting down"');
+      }
+      const set = await ctx.srv.exec(["nft", "list", "set", "inet", "kt", "allow4"]);
+      if (set.stdout.includes(CLI4)) {
+        throw new Error(`Expected "${CLI4}" to be removed from the set:\n${set.stdout}`);
+      }
+      if (status.code !== 15) {
+        throw new Error(`Expected exit status 15, got ${status.code} (${status.signal})`);
+      }
+    });
+  },
+});
