@@ -276,7 +276,10 @@ export function withPcap<T>(f: (p: PcapLib) => T): T {
 }
 
 function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = (e instanceof Error ? e.message : String(e)).replace(
+    /^(Could not open library: )+/,
+    "",
+  );
   return text.split("\n")[0] ?? text;
 }
 
