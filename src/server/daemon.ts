@@ -254,7 +254,7 @@ export class Daemon {
   }
 
   #status(msg: string, level: "info" | "warning" | "error"): void {
-    if (level === "info") this.#opts.log.emit("capture", msg, "V");
+    if (level === "info") this.#opts.log.emit("capture", msg, "D");
     else this.#opts.log.emit("capture", msg, "E", { warning: level === "warning" });
   }
 

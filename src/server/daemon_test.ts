@@ -1,0 +1,161 @@
+import { configureSync, resetSync } from "@logtape/logtape";
+import { captureIo } from "../io.ts";
+import { parseConfig } from "../config/parse.ts";
+import type { Config } from "../config/model.ts";
+import { buildEthernet, buildIp, TCP_FLAGS } from "../wire/build.ts";
+import { assertEquals } from "./_assert.ts";
+import { DoorActions, RecordingRunner } from "./actions.ts";
+import { Daemon, type FrameSource, type SourceEvents } from "./daemon.ts";
+import { KnockdSink, SERVER_CATEGORY, ServerLog } from "./log.ts";
+
+function config(text: string): Config {
+  const r = parseConfig(text);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.config;
+}
+
+function frame(port: number, tsSec: number, src = "198.51.100.1") {
+  const ip = buildIp({
+    family: 4,
+    src,
+    dst: "192.0.2.1",
+    protocol: "tcp",
+    srcPort: 40000,
+    dstPort: port,
+    tcpFlags: TCP_FLAGS.SYN,
+  });
+  return { linkType: 1, data: buildEthernet(ip, 4), wireLen: ip.length + 14, tsSec, tsUsec: 0 };
+}
+
+function setup(reload: () => ReturnType<typeof parseConfig>) {
+  const io = captureIo();
+  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
+  configureSync({
+    sinks: { k: sink.sink },
+    loggers: [
+      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+    reset: true,
+  });
+  const runner = new RecordingRunner();
+  const log = new ServerLog();
+  const actions = new DoorActions({ runner, log });
+  const daemon = new Daemon({
+    config: config("[A]\nsequence = 1,2\ncommand = a %IP%\n"),
+    configPath: "k.conf",
+    reloadConfig: reload,
+    actions,
+    log,
+    localAddresses: { v4: ["192.0.2.1"], v6: [] },
+    ipv4Only: false,
+  });
+  return { io, runner, daemon, actions };
+}
+
+Deno.test("reload with a broken config keeps the old config and logs the error", async () => {
+  const { io, runner, daemon, actions } = setup(() => parseConfig("[A]\nsequence = 5,6\nbogus\n"));
+  try {
+    assertEquals(daemon.reload(), false);
+    daemon.handleFrame(frame(1, 100));
+    daemon.handleFrame(frame(2, 101));
+    await actions.shutdown();
+    assertEquals(runner.commands, ["a 198.51.100.1"]);
+    assertEquals(
+      io.err,
+      "config: line 3: syntax error\n" +
+        'Cannot reload "k.conf": keeping the running configuration\n',
+    );
+    assertEquals(io.out.split("\n")[0], "re-reading config file: k.conf");
+  } finally {
+    daemon.close();
+    resetSync();
+  }
+});
+
+Deno.test("reload with a good config swaps doors and drops attempts in progress", async () => {
+  const { runner, daemon, actions } = setup(() =>
+    parseConfig("[B]\nsequence = 2,3\ncommand = b %IP%\n")
+  );
+  try {
+    daemon.handleFrame(frame(1, 100)); // A: Stage 1
+    assertEquals(daemon.attemptCount, 1);
+    assertEquals(daemon.reload(), true);
+    assertEquals(daemon.attemptCount, 0);
+    daemon.handleFrame(frame(2, 101)); // B: Stage 1 (A is gone)
+    daemon.handleFrame(frame(3, 102));
+    await actions.shutdown();
+    assertEquals(runner.commands, ["b 198.51.100.1"]);
+    assertEquals(daemon.config.doors.map((d) => d.name), ["B"]);
+  } finally {
+    daemon.close();
+    resetSync();
+  }
+});
+
+Deno.test("frames that do not decode are counted, the loop goes on; rotation refilters", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-daemon-" });
+  const io = captureIo();
+  const sink = new KnockdSink({ io, verbose: false, debug: false, format: "text" });
+  configureSync({
+    sinks: { k: sink.sink },
+    loggers: [
+      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+    reset: true,
+  });
+  try {
+    Deno.writeTextFileSync(`${dir}/ot`, "1\n2\n");
+    const log = new ServerLog();
+    const runner = new RecordingRunner();
+    const actions = new DoorActions({ runner, log });
+    const daemon = new Daemon({
+      config: config(`[O]\none_time_sequences = ${dir}/ot\ncommand = o %IP%\n`),
+      configPath: "k.conf",
+      reloadConfig: () => ({ ok: false, error: { message: "x", knockdText: "x" } }),
+      actions,
+      log,
+      localAddresses: { v4: ["192.0.2.1"], v6: [] },
+      ipv4Only: false,
+    });
+    let refilters = 0;
+    const filters: string[] = [];
+    const source: FrameSource = {
+      live: false,
+      run(ev: SourceEvents, _signal, filter) {
+        filters.push(filter({ v4: ["192.0.2.1"], v6: [] }));
+        ev.onFrame({ linkType: 1, data: new Uint8Array(3), wireLen: 3, tsSec: 1, tsUsec: 0 });
+        ev.onFrame(frame(1, 2));
+        filters.push(filter({ v4: ["192.0.2.1"], v6: [] }));
+        ev.onFrame(frame(2, 3));
+        ev.onFrame(frame(2, 4));
+        return Promise.resolve();
+      },
+      refilter() {
+        refilters++;
+      },
+    };
+    await daemon.run(source, new AbortController().signal);
+    await actions.shutdown();
+    daemon.close();
+    assertEquals(daemon.counters.decodeErrors, 1);
+    assertEquals(daemon.counters.frames, 4);
+    assertEquals(daemon.counters.opens, 2);
+    assertEquals(refilters, 2);
+    assertEquals(runner.commands, ["o 198.51.100.1", "o 198.51.100.1"]);
+    // The filter follows the rotation: port 1 first, then port 2.
+    assertEquals(filters.map((f) => [...new Set(f.match(/tcp dst port \d+/g))]), [
+      ["tcp dst port 1"],
+      ["tcp dst port 2"],
+    ]);
+    assertEquals(Deno.readTextFileSync(`${dir}/ot`), "#\n#\n");
+    assertEquals(
+      io.err,
+      "no more sequences left in the one time sequences file for door O --> disabling the door\n",
+    );
+  } finally {
+    resetSync();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
