@@ -8,7 +8,8 @@
 /** knockd reads lines with `fgets(line, PATH_MAX)`: at most 4095 bytes per piece. */
 export const FGETS_MAX = 4095;
 
-const decoder = new TextDecoder();
+// ignoreBOM: keep a leading U+FEFF, which knockd sees as ordinary bytes.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** One piece returned by an emulated `fgets` call, with its 1-based piece number. */

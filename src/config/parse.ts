@@ -292,7 +292,9 @@ function sequenceReject(problem: SequenceProblem, written: string, n: number, na
       );
     case "invalid-port":
       return reject(
-        `${where}: port ${quote(problem.portText)} must be at most 65535`,
+        `${where}: port ${quote(problem.portText)} must be at most 65535${
+          cTrim(problem.portText) === String(problem.value) ? "" : ` (read as ${problem.value})`
+        }`,
         `config: section ${name}: port ${problem.portText} is invalid`,
         n,
         name,
@@ -367,5 +369,10 @@ function reject(message: string, knockdText: string, line?: number, section?: st
 
 /** Quotes a value for a message, shortening very long ones. */
 function quote(s: string): string {
-  return JSON.stringify(s.length > 60 ? s.slice(0, 57) + "..." : s);
+  const short = s.length > 60 ? s.slice(0, 57) + "..." : s;
+  // JSON escapes C0 controls; also show invisible characters (BOM, C1, zero-width) as escapes.
+  return JSON.stringify(short).replace(
+    /[\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
