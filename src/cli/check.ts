@@ -52,6 +52,7 @@ export const checkCommand = command(
 
 /** Options of `check`. */
 export interface CheckOptions {
+  /** The subcommand tag. */
   readonly cmd: "check";
   /** Config file (default /etc/knockd.conf). */
   readonly config?: string;
