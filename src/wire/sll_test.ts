@@ -1,0 +1,46 @@
+import { buildLinuxSll, buildLinuxSll2 } from "./build.ts";
+import { decodeFrame } from "./decode.ts";
+import { DLT } from "./packet.ts";
+import { assertEq, concat, summary, v4, v6 } from "./_testutil.ts";
+
+Deno.test("LINUX_SLL: protocol at 14, IP at 16, VLAN tags after the header", () => {
+  const f = buildLinuxSll(v6(), 6);
+  assertEq(
+    summary(decodeFrame(DLT.LINUX_SLL, f, f.length, 0, 0)),
+    "udp 2001:db8::1.5000 > 2001:db8::2.9000 flags=0x0 len=64",
+  );
+  // libpcap re-inserts a stripped tag after the cooked header, protocol 0x8100.
+  const tagged = concat(
+    f.subarray(0, 14),
+    new Uint8Array([0x81, 0x00, 0x00, 0x64]),
+    f.subarray(14),
+  );
+  assertEq(
+    summary(decodeFrame(DLT.LINUX_SLL, tagged, tagged.length, 0, 0)),
+    "udp 2001:db8::1.5000 > 2001:db8::2.9000 flags=0x0 len=68",
+  );
+  assertEq(
+    summary(decodeFrame(DLT.LINUX_SLL, f.subarray(0, 15), f.length, 0, 0)),
+    "link truncated @0: LINUX_SLL header needs 16 bytes, 15 captured",
+  );
+  const arp = buildLinuxSll(v4(), 4);
+  arp[15] = 0x06;
+  assertEq(
+    summary(decodeFrame(DLT.LINUX_SLL, arp, arp.length, 0, 0)),
+    "link unsupported @16: EtherType 0x0806 is not IPv4 or IPv6",
+  );
+});
+
+Deno.test("LINUX_SLL2: protocol at 0, IP at 20", () => {
+  const f = buildLinuxSll2(v4(), 4);
+  assertEq(
+    summary(decodeFrame(DLT.LINUX_SLL2, f, f.length, 0, 0)),
+    "tcp 192.0.2.1.40000 > 192.0.2.2.7000 flags=0x2 len=60",
+  );
+  assertEq(
+    summary(decodeFrame(DLT.LINUX_SLL2, f.subarray(0, 19), f.length, 0, 0)),
+    "link truncated @0: LINUX_SLL2 header needs 20 bytes, 19 captured",
+  );
+  // The same bytes read as SLL v1 put the "protocol" at 14: inside the link address.
+  assertEq(decodeFrame(DLT.LINUX_SLL, f, f.length, 0, 0).ok, false);
+});
