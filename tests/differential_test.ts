@@ -683,8 +683,8 @@ async function runScenario(
     };
     await Promise.all([...procs.keys()].map(settled));
     await sleep(300); // let anything unexpected show up too
-    for (const { p } of procs.values()) p.kill("SIGTERM");
-    for (const { p } of procs.values()) await p.stop("SIGTERM", 5000);
+    // One SIGTERM each, at the same time (a second one would test something else).
+    await Promise.all([...procs.values()].map(({ p }) => p.stop("SIGTERM", 5000)));
     const out = new Map<Daemon, Observed>();
     for (const [d, { dir, p }] of procs) out.set(d, observe(dir, p, s));
     return out;
