@@ -112,3 +112,113 @@ Deno.test({
     assert.notEqual(compiles("((dst host 127.0.0.1) and ("), true);
   },
 });
+
+Deno.test({
+  name: "filters select the right frames of a pcap file (tcpdump -r): VLAN and extension headers",
+  ignore: !haveTcpdump && Deno.env.get("CI") !== "true",
+  async fn() {
+    assert(haveTcpdump, "tcpdump is missing");
+    const { buildEthernet, buildIp, TCP_FLAGS } = await import("../wire/build.ts");
+    const { writePcap } = await import("../wire/pcapfile.ts");
+    const addrs = { v4: ["192.0.2.1"], v6: ["2001:db8::1"] };
+    const v4 = (
+      dst: string,
+      port: number,
+      flags: number = TCP_FLAGS.SYN,
+      protocol: "tcp" | "udp" = "tcp",
+    ) =>
+      buildIp({
+        family: 4,
+        src: "198.51.100.7",
+        dst,
+        protocol,
+        srcPort: 40000,
+        dstPort: port,
+        tcpFlags: flags,
+      });
+    const v6 = (dst: string, port: number) =>
+      buildIp({
+        family: 6,
+        src: "2001:db8::7",
+        dst,
+        protocol: "tcp",
+        srcPort: 40000,
+        dstPort: port,
+      });
+    /** Inserts an 8-byte hop-by-hop header (PadN) between the IPv6 header and TCP. */
+    const withHopByHop = (p: Uint8Array) => {
+      const out = new Uint8Array(p.length + 8);
+      out.set(p.subarray(0, 40));
+      out.set([p[6]!, 0, 1, 4, 0, 0, 0, 0], 40);
+      out.set(p.subarray(40), 48);
+      out[6] = 0;
+      new DataView(out.buffer).setUint16(4, p.length - 40 + 8);
+      return out;
+    };
+    const frames: [string, Uint8Array, boolean, boolean][] = [
+      // name, frame, knockd filter admits it, capture filter admits it (frame i has timestamp i + 1 s)
+      ["v4 SYN to a door port", buildEthernet(v4("192.0.2.1", 7000), 4), true, true],
+      ["v4 SYN to another port", buildEthernet(v4("192.0.2.1", 7001), 4), false, false],
+      [
+        "v4 ACK to a door port",
+        buildEthernet(v4("192.0.2.1", 7000, TCP_FLAGS.ACK), 4),
+        false,
+        false,
+      ],
+      ["v4 SYN to another host", buildEthernet(v4("192.0.2.9", 7000), 4), false, false],
+      ["v4 UDP to a door port", buildEthernet(v4("192.0.2.1", 2222, 0, "udp"), 4), true, true],
+      ["802.1Q v4 SYN", buildEthernet(v4("192.0.2.1", 7000), 4, { vlan: [100] }), false, true],
+      [
+        "802.1ad+Q v4 SYN",
+        buildEthernet(v4("192.0.2.1", 7000), 4, { vlan: [100, 200] }),
+        false,
+        true,
+      ],
+      [
+        "802.1Q v4 SYN to another port",
+        buildEthernet(v4("192.0.2.1", 7001), 4, { vlan: [100] }),
+        false,
+        false,
+      ],
+      ["v6 SYN to a door port", buildEthernet(v6("2001:db8::1", 7000), 6), true, true],
+      ["v6 hop-by-hop SYN", buildEthernet(withHopByHop(v6("2001:db8::1", 7000)), 6), false, true],
+      [
+        "v6 hop-by-hop to another host",
+        buildEthernet(withHopByHop(v6("2001:db8::9", 7000)), 6),
+        false,
+        false,
+      ],
+      ["802.1Q v6 SYN", buildEthernet(v6("2001:db8::1", 7000), 6, { vlan: [7] }), false, true],
+    ];
+    const dir = Deno.makeTempDirSync({ prefix: "kt-filter-" });
+    try {
+      const file = `${dir}/f.pcap`;
+      Deno.writeFileSync(
+        file,
+        writePcap(1, frames.map(([, data], i) => ({ tsSec: i + 1, tsUsec: 0, data }))),
+      );
+      const matched = (expr: string): Set<number> => {
+        const out = new Deno.Command("tcpdump", {
+          args: ["-nn", "-tt", "-r", file, expr],
+          stdout: "piped",
+          stderr: "piped",
+        }).outputSync();
+        assert(out.success, new TextDecoder().decode(out.stderr));
+        return new Set(
+          new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map((l) =>
+            parseInt(l)
+          ),
+        );
+      };
+      const ds = doors(GDB_CONFIG);
+      const byKnockd = matched(knockdFilter(ds, addrs, false));
+      const byCapture = matched(captureFilter(ds, addrs, false));
+      frames.forEach(([name, , k, c], i) => {
+        assert.equal(byKnockd.has(i + 1), k, `knockdFilter, ${name}`);
+        assert.equal(byCapture.has(i + 1), c, `captureFilter, ${name}`);
+      });
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
