@@ -1,0 +1,246 @@
+import assert from "node:assert/strict";
+import type { Door, Knock } from "../config/model.ts";
+import type { Packet } from "../wire/packet.ts";
+import type { MatchEvent } from "./events.ts";
+import { DEFAULT_MAX_ATTEMPTS, Matcher } from "./matcher.ts";
+
+const SYN = 0x02;
+
+function seq(text: string): Knock[] {
+  return text.split(",").map((s) => {
+    const [port, proto] = s.split(":");
+    return { port: Number(port), protocol: proto === "udp" ? "udp" : "tcp" };
+  });
+}
+
+function door(name: string, sequence: string, extra: Partial<Door> = {}): Door {
+  return {
+    name,
+    line: 1,
+    sequence: seq(sequence),
+    seqTimeout: 25,
+    cmdTimeout: 10,
+    tcpFlags: {},
+    ...extra,
+  };
+}
+
+function k(
+  t: number,
+  src: string,
+  port: number,
+  protocol: "tcp" | "udp" = "tcp",
+  flags = SYN,
+): Packet {
+  return {
+    tsSec: t,
+    tsUsec: 0,
+    family: 4,
+    src,
+    dst: "192.0.2.1",
+    protocol,
+    srcPort: 40000,
+    dstPort: port,
+    tcpFlags: protocol === "tcp" ? flags : 0,
+    wireLen: 60,
+  };
+}
+
+const LOCAL = { localAddresses: ["192.0.2.1"] };
+
+/** Events as knockd log lines; `removing ... knock attempt` debug lines (tested elsewhere) dropped. */
+function lines(events: readonly MatchEvent[]): string[] {
+  return events.filter((e) => e.kind !== "debug" || !e.message.startsWith("removing ")).map((e) =>
+    e.kind === "debug"
+      ? `D ${e.message}`
+      : e.kind === "stage"
+      ? `${e.src}: ${e.door.name}: Stage ${e.stage}`
+      : e.kind === "open"
+      ? `${e.src}: ${e.door.name}: OPEN SESAME`
+      : `${e.src}: ${e.door.name}: sequence timeout (stage ${e.stage})`
+  );
+}
+
+function floodSource(i: number): string {
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+Deno.test("Matcher rejects a bad maxAttempts and a bad door index", () => {
+  assert.throws(
+    () => new Matcher([], { localAddresses: [], maxAttempts: 0 }),
+    new RangeError(`Cannot create matcher: "maxAttempts" must be a positive integer, got "0"`),
+  );
+  assert.throws(
+    () => new Matcher([], { localAddresses: [], maxAttempts: 1.5 }),
+    new RangeError(`Cannot create matcher: "maxAttempts" must be a positive integer, got "1.5"`),
+  );
+  const m = new Matcher([door("A", "1")], LOCAL);
+  assert.throws(
+    () => m.setSequence(1, null),
+    new RangeError(`Cannot set sequence of door "1": there are 1 doors`),
+  );
+  assert.equal(DEFAULT_MAX_ATTEMPTS, 65536);
+});
+
+Deno.test("Matcher: a first-port flood evicts only stage-1 attempts; a progressed knocker opens", () => {
+  const m = new Matcher([door("A", "7000,8000,9000")], { ...LOCAL, maxAttempts: 4 });
+  assert.deepEqual(lines(m.handle(k(100, "198.51.100.5", 7000))), ["198.51.100.5: A: Stage 1"]);
+  assert.deepEqual(lines(m.handle(k(100, "198.51.100.5", 8000))), ["198.51.100.5: A: Stage 2"]);
+  for (let i = 0; i < 100; i++) m.handle(k(100, floodSource(i), 7000));
+  assert.equal(m.attemptCount, 4);
+  assert.equal(m.evictions, 97);
+  assert.equal(m.refusals, 0);
+  assert.deepEqual(lines(m.handle(k(101, "198.51.100.5", 9000))), [
+    "198.51.100.5: A: Stage 3",
+    "198.51.100.5: A: OPEN SESAME",
+  ]);
+  // The three survivors are the newest flood attempts.
+  assert.deepEqual(lines(m.handle(k(101, floodSource(96), 8000))), []);
+  assert.deepEqual(lines(m.handle(k(101, floodSource(99), 8000))), [
+    `${floodSource(99)}: A: Stage 2`,
+  ]);
+});
+
+Deno.test("Matcher: eviction is reported as a debug event naming the victim", () => {
+  const m = new Matcher([door("A", "7000,8000")], { ...LOCAL, maxAttempts: 1 });
+  m.handle(k(100, "198.51.100.1", 7000));
+  assert.deepEqual(lines(m.handle(k(100, "198.51.100.2", 7000))), [
+    "D evicting knock attempt (198.51.100.1) for door A at stage 1: attempt table is full",
+    "198.51.100.2: A: Stage 1",
+  ]);
+  assert.deepEqual(lines(m.handle(k(100, "198.51.100.1", 8000))), []);
+});
+
+Deno.test("Matcher refuses a new attempt rather than evict a progressed one", () => {
+  const m = new Matcher([door("A", "7000,8000,9000")], { ...LOCAL, maxAttempts: 2 });
+  for (const src of ["198.51.100.1", "198.51.100.2"]) {
+    m.handle(k(100, src, 7000));
+    m.handle(k(100, src, 8000));
+  }
+  assert.deepEqual(lines(m.handle(k(100, "198.51.100.3", 7000))), [
+    "D cannot track knock attempt (198.51.100.3) for door A: all 2 tracked attempts are past stage 1",
+  ]);
+  assert.equal(m.refusals, 1);
+  assert.equal(m.evictions, 0);
+  assert.deepEqual(lines(m.handle(k(101, "198.51.100.2", 9000))), [
+    "198.51.100.2: A: Stage 3",
+    "198.51.100.2: A: OPEN SESAME",
+  ]);
+});
+
+Deno.test("Matcher: single-knock doors never take a table slot", () => {
+  const m = new Matcher([door("A", "7000,8000"), door("M", "5000:udp")], {
+    ...LOCAL,
+    maxAttempts: 1,
+  });
+  m.handle(k(100, "198.51.100.1", 7000));
+  for (let i = 0; i < 5; i++) {
+    assert.deepEqual(lines(m.handle(k(100, floodSource(i), 5000, "udp"))), [
+      `${floodSource(i)}: M: Stage 1`,
+      `${floodSource(i)}: M: OPEN SESAME`,
+    ]);
+  }
+  assert.equal(m.evictions, 0);
+  assert.deepEqual(lines(m.handle(k(100, "198.51.100.1", 8000))), [
+    "198.51.100.1: A: Stage 2",
+    "198.51.100.1: A: OPEN SESAME",
+  ]);
+});
+
+Deno.test("Matcher.nextDeadline follows the earliest live attempt", () => {
+  const m = new Matcher([door("A", "7000,8000", { seqTimeout: 5 }), door("B", "6000,8000")], LOCAL);
+  assert.equal(m.nextDeadline(), undefined);
+  m.handle(k(100, "198.51.100.1", 6000));
+  m.handle(k(102, "198.51.100.2", 7000));
+  assert.equal(m.nextDeadline(), 107);
+  m.handle(k(103, "198.51.100.2", 8000));
+  assert.equal(m.nextDeadline(), 125);
+  assert.deepEqual(lines(m.tick(125)), ["198.51.100.1: B: sequence timeout (stage 1)"]);
+  assert.equal(m.nextDeadline(), undefined);
+  assert.equal(m.attemptCount, 0);
+});
+
+Deno.test("Matcher: a capture clock that goes backwards expires each attempt on its own time", () => {
+  const m = new Matcher([door("A", "7000,8000", { seqTimeout: 5 })], LOCAL);
+  m.handle(k(5000, "198.51.100.1", 7000));
+  m.handle(k(100, "198.51.100.2", 7000));
+  assert.deepEqual(lines(m.tick(105)), ["198.51.100.2: A: sequence timeout (stage 1)"]);
+  // knockd: now - seq_start < timeout, so the future-dated attempt is live and advances.
+  assert.deepEqual(lines(m.handle(k(106, "198.51.100.1", 8000))), [
+    "198.51.100.1: A: Stage 2",
+    "198.51.100.1: A: OPEN SESAME",
+  ]);
+});
+
+Deno.test("Matcher returns no events for packets the pre-filter drops, without sweeping", () => {
+  const m = new Matcher([door("A", "7000,8000", { seqTimeout: 5 })], LOCAL);
+  m.handle(k(100, "198.51.100.1", 7000));
+  assert.deepEqual(m.handle(k(200, "198.51.100.9", 1234)), []);
+  assert.equal(m.attemptCount, 1);
+  assert.deepEqual(lines(m.handle(k(200, "198.51.100.9", 8000))), [
+    "198.51.100.1: A: sequence timeout (stage 1)",
+  ]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Property: two real knockers always open, whatever noise from other sources is interleaved
+// (knockd's B1 loses one of them whenever the oldest attempt is removed).
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test("Matcher: 200 random interleavings of two real knockers and noise, both open", () => {
+  const doors = [
+    door("A", "7000,8000,9000", { seqTimeout: 10 }),
+    door("B", "7000,5000:udp", { seqTimeout: 2 }),
+    door("C", "9000,6000", { seqTimeout: 1, tcpFlags: { syn: "set" } }),
+  ];
+  const noisePorts = [7000, 8000, 9000, 6000, 1234];
+  let noiseEvents = 0;
+  for (let trial = 0; trial < 200; trial++) {
+    const random = rng(trial + 1);
+    const m = new Matcher(doors, { localAddresses: ["192.0.2.1"], maxAttempts: 64 });
+    const queues: Packet[][] = [];
+    for (const src of ["198.51.100.1", "198.51.100.2"]) {
+      queues.push([7000, 8000, 9000].map((port) => k(0, src, port)));
+    }
+    const noise: Packet[] = [];
+    const nNoise = Math.floor(random() * 40);
+    for (let i = 0; i < nNoise; i++) {
+      const src = `203.0.113.${1 + Math.floor(random() * 6)}`;
+      const port = noisePorts[Math.floor(random() * noisePorts.length)] as number;
+      const udp = random() < 0.3;
+      noise.push(k(0, src, udp ? 5000 : port, udp ? "udp" : "tcp", random() < 0.8 ? SYN : 0x10));
+    }
+    queues.push(noise);
+    const opened = new Set<string>();
+    let t = 1000;
+    while (queues.some((q) => q.length > 0)) {
+      const live = queues.filter((q) => q.length > 0);
+      const q = live[Math.floor(random() * live.length)] as Packet[];
+      // Time advances up to 1 s per packet, but the real knockers finish within A's 10 s only if
+      // the trial is short enough: cap the total at 9 s.
+      if (random() < 0.2 && t < 1009) t++;
+      const packet = { ...(q.shift() as Packet), tsSec: t };
+      for (const e of m.handle(packet)) {
+        if (e.kind === "open" && e.door.name === "A" && e.src.startsWith("198.")) opened.add(e.src);
+        if (e.kind !== "debug" && e.src.startsWith("203.")) noiseEvents++;
+      }
+    }
+    assert.deepEqual(
+      [...opened].sort(),
+      ["198.51.100.1", "198.51.100.2"],
+      `trial ${trial} (seed ${trial + 1})`,
+    );
+  }
+  // The noise really exercised the matcher (it starts, advances, opens and times out attempts).
+  assert.ok(noiseEvents > 200, `only ${noiseEvents} noise events`);
+});
