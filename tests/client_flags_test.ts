@@ -1,0 +1,367 @@
+/**
+ * knocktool's knock client beyond knock 0.8, verified on the wire in a private network
+ * namespace: TCP flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`) for IPv4 and IPv6
+ * with checksums the kernel accepts (it answers each with a RST), `--source`, `--interface`, the
+ * error without CAP_NET_RAW, and `--check` against a listener that is or is not there.
+ *
+ * Needs root, `ip`, tcpdump, setpriv and python3; fails under CI=true when one is missing.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { readPcap } from "../src/wire/pcapfile.ts";
+import {
+  canUseNetns,
+  ignoreUnlessCi,
+  type Netns,
+  run,
+  sleep,
+  waitUntil,
+  withNetns,
+} from "./_lib/netns.ts";
+
+const MAIN = Deno.env.get("KNOCKTOOL_MAIN") ?? new URL("../main.ts", import.meta.url).pathname;
+
+async function have(program: string): Promise<boolean> {
+  try {
+    return (await run(["sh", "-c", `command -v ${program}`], { check: false })).code === 0;
+  } catch {
+    return false;
+  }
+}
+
+const available = (await canUseNetns()) && (await have("tcpdump")) &&
+  (await have("setpriv")) && (await have("python3"));
+
+interface Pkt {
+  family: 4 | 6;
+  proto: "tcp" | "udp";
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+  flags: number;
+  payloadLen: number;
+}
+
+function ipText(b: Uint8Array): string {
+  if (b.length === 4) return b.join(".");
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 2) words.push((((b[i] ?? 0) << 8) | (b[i + 1] ?? 0)).toString(16));
+  // Compress the longest zero run (enough for the addresses used here).
+  return words.join(":").replace(/(^|:)0(:0)+(:|$)/, "::").replace(/:{3,}/, "::");
+}
+
+function decodeCapture(bytes: Uint8Array): Pkt[] {
+  const file = readPcap(bytes);
+  strictEqual(file.linkType, 1, "lo captures as Ethernet");
+  const out: Pkt[] = [];
+  for (const r of file.records) {
+    const d = r.data;
+    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    if (d.length < 14) continue;
+    const type = dv.getUint16(12);
+    let family: 4 | 6, proto: number, l4: number, src: Uint8Array, dst: Uint8Array;
+    if (type === 0x0800 && d.length >= 34) {
+      family = 4;
+      proto = d[23] ?? 0;
+      l4 = 14 + ((d[14] ?? 0) & 0x0f) * 4;
+      src = d.slice(26, 30);
+      dst = d.slice(30, 34);
+    } else if (type === 0x86dd && d.length >= 54) {
+      family = 6;
+      proto = d[20] ?? 0;
+      l4 = 54;
+      src = d.slice(22, 38);
+      dst = d.slice(38, 54);
+    } else continue;
+    if ((proto !== 6 && proto !== 17) || d.length < l4 + 8) continue;
+    out.push({
+      family,
+      proto: proto === 6 ? "tcp" : "udp",
+      src: ipText(src),
+      dst: ipText(dst),
+      srcPort: dv.getUint16(l4),
+      dstPort: dv.getUint16(l4 + 2),
+      flags: proto === 6 ? (d[l4 + 13] ?? 0) : 0,
+      payloadLen: proto === 17 ? dv.getUint16(l4 + 4) - 8 : 0,
+    });
+  }
+  return out;
+}
+
+let captures = 0;
+
+/** Runs `fn` while tcpdump captures `lo` in `ns`; returns every TCP/UDP packet. */
+async function captureLo(ns: Netns, fn: () => Promise<void>): Promise<Pkt[]> {
+  const n = ++captures;
+  const file = `${ns.dir}/flags-${n}.pcap`;
+  const p = ns.spawn(`tcpdump-${n}`, [
+    "tcpdump",
+    "-i",
+    "lo",
+    "-nn",
+    "-U",
+    "--immediate-mode",
+    "-w",
+    file,
+    "tcp or udp",
+  ]);
+  try {
+    await waitUntil(() => p.stderr().includes("listening on"), {
+      what: "tcpdump to listen",
+      context: () => p.describe(),
+    });
+    await fn();
+    await sleep(300);
+  } finally {
+    await p.stop("SIGINT");
+  }
+  return decodeCapture(Deno.readFileSync(file));
+}
+
+const FLAG_NAMES = ["F", "S", "R", "P", "A", "U", "E", "W"];
+
+function describe(p: Pkt): string {
+  if (p.proto === "udp") return `udp ${p.family} ${p.src} > ${p.dstPort} len ${p.payloadLen}`;
+  const f = FLAG_NAMES.filter((_, i) => (p.flags & (1 << i)) !== 0).join("");
+  return `tcp ${p.family} ${p.src} > ${p.dstPort} [${f}]`;
+}
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Packets sent to the knocked ports (the client's hits), in order. */
+  hits: string[];
+  all: Pkt[];
+}
+
+/** Runs `knocktool knock ARGS` in `ns` (optionally behind a prefix such as setpriv), captured. */
+async function knocktool(
+  ns: Netns,
+  args: string[],
+  ports: number[],
+  prefix: string[] = [],
+): Promise<Outcome> {
+  let r = { code: -1, stdout: "", stderr: "" };
+  const all = await captureLo(ns, async () => {
+    r = await ns.exec([...prefix, Deno.execPath(), "run", "-A", MAIN, "knock", ...args], {
+      check: false,
+    });
+  });
+  const set = new Set(ports);
+  return { ...r, all, hits: all.filter((p) => set.has(p.dstPort)).map(describe) };
+}
+
+function detail(o: Outcome): string {
+  return `status ${o.code}\nstdout:\n${o.stdout}stderr:\n${o.stderr}packets:\n${
+    o.all.map((p) => `${describe(p)} from ${p.srcPort}`).join("\n")
+  }`;
+}
+
+/** Each raw hit must be answered with a RST: the kernel accepted our checksum. */
+function assertAnswered(o: Outcome, ports: number[]): void {
+  for (const p of o.all.filter((p) => ports.includes(p.dstPort) && p.proto === "tcp")) {
+    ok(
+      o.all.some((q) =>
+        q.proto === "tcp" && q.srcPort === p.dstPort && q.dstPort === p.srcPort &&
+        (q.flags & 0x04) !== 0
+      ),
+      `no RST answered ${describe(p)} from ${p.srcPort}: bad checksum?\n${detail(o)}`,
+    );
+  }
+}
+
+Deno.test({
+  name: "knock client: TCP flags, source, interface and --check on the wire",
+  ignore: ignoreUnlessCi(available),
+  async fn(t) {
+    ok(available, "needs root, ip netns, tcpdump, setpriv and python3");
+    await withNetns(["cli"], async ([ns]) => {
+      await ns!.addAddress("lo", "2001:db8::5/128");
+
+      await t.step(
+        "--flags for every TCP hit, a per-step override, UDP untouched (IPv4)",
+        async () => {
+          const o = await knocktool(
+            ns!,
+            ["-v", "--flags", "fin,ack", "127.0.0.1", "7000", "7001:tcp:syn", "7002:udp"],
+            [7000, 7001, 7002],
+          );
+          strictEqual(o.code, 0, detail(o));
+          deepStrictEqual(o.hits, [
+            "tcp 4 127.0.0.1 > 7000 [FA]",
+            "tcp 4 127.0.0.1 > 7001 [S]",
+            "udp 4 127.0.0.1 > 7002 len 1",
+          ], detail(o));
+          strictEqual(
+            o.stdout,
+            "hitting tcp 127.0.0.1:7000 (fin,ack)\nhitting tcp 127.0.0.1:7001 (syn)\n" +
+              "hitting udp 127.0.0.1:7002\n",
+          );
+          assertAnswered(o, [7000, 7001]);
+        },
+      );
+
+      await t.step("per-step flags over IPv6, then a plain connect hit", async () => {
+        const o = await knocktool(ns!, ["::1", "7000:tcp:fin,psh,urg", "7001"], [7000, 7001]);
+        strictEqual(o.code, 0, detail(o));
+        deepStrictEqual(o.hits, ["tcp 6 ::1 > 7000 [FPU]", "tcp 6 ::1 > 7001 [S]"], detail(o));
+        assertAnswered(o, [7000]);
+      });
+
+      await t.step("--source sets the source of raw, TCP and UDP hits", async () => {
+        const o = await knocktool(
+          ns!,
+          ["--source", "127.0.0.5", "127.0.0.1", "7000:tcp:rst", "7001", "7002:udp"],
+          [7000, 7001, 7002],
+        );
+        strictEqual(o.code, 0, detail(o));
+        deepStrictEqual(o.hits, [
+          "tcp 4 127.0.0.5 > 7000 [R]",
+          "tcp 4 127.0.0.5 > 7001 [S]",
+          "udp 4 127.0.0.5 > 7002 len 1",
+        ], detail(o));
+        const o6 = await knocktool(
+          ns!,
+          ["--source", "2001:db8::5", "::1", "7000:tcp:fin", "7001"],
+          [7000, 7001],
+        );
+        strictEqual(o6.code, 0, detail(o6));
+        deepStrictEqual(
+          o6.hits,
+          ["tcp 6 2001:db8::5 > 7000 [F]", "tcp 6 2001:db8::5 > 7001 [S]"],
+          detail(o6),
+        );
+        assertAnswered(o6, [7000]);
+      });
+
+      await t.step("--source of the wrong family or not local is an error", async () => {
+        const o = await knocktool(ns!, ["--source", "127.0.0.1", "::1", "7000"], [7000]);
+        strictEqual(o.code, 1, detail(o));
+        strictEqual(
+          o.stderr,
+          'Cannot send from "127.0.0.1" to "::1": the address families differ\n',
+        );
+        deepStrictEqual(o.hits, []);
+        const o2 = await knocktool(ns!, ["--source", "192.0.2.77", "127.0.0.1", "7000"], [7000]);
+        strictEqual(o2.code, 1, detail(o2));
+        strictEqual(
+          o2.stderr,
+          'Cannot bind to source "192.0.2.77": cannot assign requested address\n',
+        );
+      });
+
+      await t.step("--interface binds the hits; an unknown interface is an error", async () => {
+        const o = await knocktool(
+          ns!,
+          ["--interface", "lo", "127.0.0.1", "7000:tcp:fin", "7001"],
+          [7000, 7001],
+        );
+        strictEqual(o.code, 0, detail(o));
+        deepStrictEqual(o.hits, ["tcp 4 127.0.0.1 > 7000 [F]", "tcp 4 127.0.0.1 > 7001 [S]"]);
+        const bad = await knocktool(
+          ns!,
+          ["--interface", "nosuch0", "127.0.0.1", "7000"],
+          [7000],
+        );
+        strictEqual(bad.code, 1, detail(bad));
+        strictEqual(bad.stderr, 'Cannot bind to interface "nosuch0": no such device\n');
+        deepStrictEqual(bad.hits, []);
+      });
+
+      await t.step("without CAP_NET_RAW: a clear error before any hit", async () => {
+        const o = await knocktool(
+          ns!,
+          ["127.0.0.1", "7001", "7000:tcp:fin"],
+          [7000, 7001],
+          ["setpriv", "--bounding-set", "-net_raw", "--"],
+        );
+        strictEqual(o.code, 1, detail(o));
+        strictEqual(
+          o.stderr,
+          "Cannot open a raw socket: operation not permitted: --flags needs root or CAP_NET_RAW\n",
+        );
+        deepStrictEqual(o.hits, [], "no hit may be sent when the sequence cannot be completed");
+      });
+
+      await t.step("bad flag lists are usage errors", async () => {
+        const o = await knocktool(ns!, ["--flags", "fin,foo", "127.0.0.1", "7000"], [7000]);
+        strictEqual(o.code, 1, detail(o));
+        strictEqual(
+          o.stderr,
+          'Cannot parse TCP flags "fin,foo": unknown flag "foo" ' +
+            "(use fin, syn, rst, psh, ack, urg, ece, cwr or none)\n",
+        );
+        const o2 = await knocktool(ns!, ["127.0.0.1", "7000:udp:fin"], [7000]);
+        strictEqual(o2.code, 1, detail(o2));
+        strictEqual(
+          o2.stderr,
+          'Cannot parse port "7000:udp:fin": flags need protocol "tcp", not "udp"\n',
+        );
+        deepStrictEqual([...o.hits, ...o2.hits], []);
+      });
+
+      await t.step("--check: exit 0 when the port answers, 3 after bounded retries", async () => {
+        const server = ns!.spawn("http", [
+          "python3",
+          "-m",
+          "http.server",
+          "8080",
+          "--bind",
+          "127.0.0.1",
+        ]);
+        try {
+          await waitUntil(
+            async () =>
+              (await ns!.exec(["python3", "-c", PROBE_8080], { check: false })).code === 0,
+            { what: "the listener on 8080", context: () => server.describe() },
+          );
+          const good = await knocktool(
+            ns!,
+            ["-v", "127.0.0.1", "7000", "--check", "8080"],
+            [7000, 8080],
+          );
+          strictEqual(good.code, 0, detail(good));
+          strictEqual(
+            good.stdout,
+            "hitting tcp 127.0.0.1:7000\ndoor open: connected to 127.0.0.1 port 8080 (attempt 1)\n",
+          );
+          const bad = await knocktool(
+            ns!,
+            [
+              "127.0.0.1",
+              "7000",
+              "--check",
+              "8081",
+              "--check-retries",
+              "3",
+              "--check-interval",
+              "100",
+            ],
+            [7000, 8081],
+          );
+          strictEqual(bad.code, 3, detail(bad));
+          strictEqual(
+            bad.stderr,
+            'Cannot connect to "127.0.0.1" port "8081" after 3 attempts: ' +
+              "the door did not open (connection refused)\n",
+          );
+          deepStrictEqual(bad.hits, [
+            "tcp 4 127.0.0.1 > 7000 [S]",
+            "tcp 4 127.0.0.1 > 8081 [S]",
+            "tcp 4 127.0.0.1 > 8081 [S]",
+            "tcp 4 127.0.0.1 > 8081 [S]",
+          ], detail(bad));
+        } finally {
+          await server.stop("SIGTERM");
+        }
+      });
+    });
+  },
+});
+
+const PROBE_8080 =
+  "import socket,sys\ns=socket.socket()\ntry:\n s.connect(('127.0.0.1',8080))\nexcept OSError:\n sys.exit(1)";
