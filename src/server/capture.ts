@@ -59,7 +59,11 @@ export interface Frame {
   tsUsec: number;
 }
 
-/** What the capture reports. Callbacks must not throw (a throw is caught, counted and reported). */
+/**
+ * What the capture reports. A throw from `onFrame` is caught, counted ({@link CaptureStats}) and
+ * reported once through `onStatus`; a throw from `onStatus` or `onAddresses` ends the capture
+ * (the promise rejects after everything is closed).
+ */
 export interface CaptureEvents {
   /** A frame passed the filter. */
   onFrame(f: Frame): void;
@@ -105,7 +109,10 @@ export interface CaptureStats {
 
 /** Most packets drained per wake-up before the loop yields to the event loop again. */
 export const DRAIN_BUDGET = 8192;
-/** Largest `pcap_dispatch` buffer (bytes) and packet count per call. */
+/**
+ * Largest `pcap_dispatch` buffer (bytes) and packet count per call: with knockd's snaplen 65535
+ * that is 63 packets per call in a 4 MiB buffer per handle; with snaplen 256, 1024 per call.
+ */
 const BATCH_BYTES = 4 << 20;
 const BATCH_MAX = 1024;
 

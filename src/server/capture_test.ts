@@ -368,6 +368,41 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "captureLive: immediate mode (pcap_create … pcap_activate) delivers frames",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("capi");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    try {
+      const r = new Recorder();
+      await inNetns(ns, async () => {
+        done = captureLive(
+          { iface: "lo", immediate: true, snaplen: 128, filter: r.filter("udp dst port 7007") },
+          r.events,
+          ac.signal,
+        );
+        await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
+        const frame = { src: "127.0.0.75", dst: "127.0.0.1", proto: "udp" as const, port: 7007 };
+        await injectInNetns(ns.name, {
+          iface: "lo",
+          frames: [frame, { ...frame, port: 7008 }, frame],
+        });
+        await waitUntil(() => r.frames.length >= 2, { what: "two frames" });
+        await sleep(200);
+        ac.abort();
+        await done;
+      });
+      assertEquals(r.frames.map((f) => f.port), [7007, 7007], "ports");
+    } finally {
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
+});
+
 Deno.test("captureFile: reads a pcap file through libpcap with the filter applied", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kt-capfile-" });
   try {
