@@ -247,7 +247,9 @@ export class Matcher {
    * against the new sequence at their current stage index (knockd); an attempt whose stage is
    * already at or past the new length is dropped without opening (knockd removes it as
    * "successful" at the next sweep). `null` disables the door: it admits and matches nothing, and
-   * its attempts are dropped.
+   * its attempts are dropped; a later non-null sequence enables it again. Events of the door then
+   * carry a copy of the configured {@link Door} with the new sequence: identify doors by
+   * `doorIndex`, not by object identity.
    *
    * @param doorIndex The door's index in config order.
    * @param sequence The new sequence, or `null`.

@@ -159,14 +159,18 @@ export class PreFilter {
   }
 
   /**
-   * Replaces the local addresses (canonical text; an address containing `:` is IPv6).
+   * Replaces the local addresses (canonical text; an address containing `:` is IPv6; a zone
+   * suffix such as `%eth0` is dropped, as knockd does).
    *
    * @param addresses The interface's current addresses.
    */
   setLocalAddresses(addresses: Iterable<string>): void {
     this.#local4.clear();
     this.#local6.clear();
-    for (const address of addresses) {
+    for (const written of addresses) {
+      // knockd cuts a link-local address's zone (`%eth0`) off the getnameinfo text.
+      const zone = written.indexOf("%");
+      const address = zone < 0 ? written : written.slice(0, zone);
       if (address.includes(":")) {
         // knockd's getifaddrs loop skips AF_INET6 under -4.
         if (!this.#ipv4Only) this.#local6.add(address);

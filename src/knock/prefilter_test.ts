@@ -297,3 +297,9 @@ Deno.test({
     }
   },
 });
+
+Deno.test("PreFilter drops the zone of a link-local address, as knockd does", () => {
+  const f = new PreFilter([door("7000")], ["fe80::1%eth0"], false);
+  assert.equal(f.isLocal("fe80::1"), true);
+  assert.equal(f.admits(pkt("fe80::1", "tcp", 7000)), true);
+});
