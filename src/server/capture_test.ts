@@ -403,6 +403,37 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "captureLive: the capture socket is not inherited by child processes (FD_CLOEXEC)",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("capx");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    try {
+      const r = new Recorder();
+      let links: string[] = [];
+      await inNetns(ns, async () => {
+        done = captureLive({ iface: "lo", filter: r.filter("udp port 7009") }, r.events, ac.signal);
+        await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
+        const out = await new Deno.Command("sh", {
+          args: ["-c", 'for f in /proc/self/fd/*; do readlink "$f"; done'],
+          stdout: "piped",
+        }).output();
+        links = new TextDecoder().decode(out.stdout).split("\n");
+        ac.abort();
+        await done;
+      });
+      const leaked = links.filter((l) => l.startsWith("socket:") || l.startsWith("anon_inode:"));
+      assertEquals(leaked, [], "descriptors a child inherits");
+    } finally {
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
+});
+
 Deno.test("captureFile: reads a pcap file through libpcap with the filter applied", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kt-capfile-" });
   try {
