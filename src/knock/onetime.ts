@@ -55,6 +55,10 @@ export class OneTimeSequences {
    *
    * @param path The file (relative paths resolve against the cwd).
    * @param doorName The door, for messages.
+   * @param initial The door's sequence from the config, when it differs from the file's first
+   *   line: a `Sequence` written after `One_Time_Sequences` wins at first, yet knockd still rotates
+   *   to the file after that sequence opens the door (it finds no line to mark and loads the
+   *   first unused one). Default: the file's first valid line.
    * @returns The sequences, or an error carrying knockd's text (`<path>: <strerror>`, or
    *   `no more sequences left ... for door X --> disabling the door`).
    *
@@ -67,9 +71,17 @@ export class OneTimeSequences {
    * }
    * ```
    */
-  static open(path: string, doorName: string): OneTimeSequences | ConfigError {
+  static open(
+    path: string,
+    doorName: string,
+    initial?: readonly Knock[],
+  ): OneTimeSequences | ConfigError {
     const r = readFirstOneTimeSequence(path);
-    if (r.ok) return new OneTimeSequences(path, doorName, r.knocks, r.line.offset);
+    if (r.ok) {
+      return initial === undefined || sameKnocks(initial, r.knocks)
+        ? new OneTimeSequences(path, doorName, r.knocks, r.line.offset)
+        : new OneTimeSequences(path, doorName, initial, -1);
+    }
     if (r.reason === "open") {
       return {
         message: `Cannot open one-time sequences file ${JSON.stringify(path)} for door ${

@@ -111,3 +111,16 @@ Deno.test("OneTimeSequences: the file vanishing at runtime disables the door wit
     assert.equal(o.current, null);
   });
 });
+
+Deno.test("OneTimeSequences: a Sequence that won over the file is used first, then the file (as knockd)", () => {
+  withFile(" 1001,1002\n 1003\n", (path) => {
+    const r = OneTimeSequences.open(path, "a", [{ port: 5, protocol: "tcp" }]);
+    assert(r instanceof OneTimeSequences);
+    assert.equal(text(r.current), "5:tcp");
+    // knockd 0.8 finds no line for 5 to mark and loads the first unused line (checked with -D).
+    assert.equal(text(r.consume().next), "1001:tcp,1002:tcp");
+    assert.equal(Deno.readTextFileSync(path), " 1001,1002\n 1003\n");
+    assert.equal(text(r.consume().next), "1003:tcp");
+    assert.equal(Deno.readTextFileSync(path), "#1001,1002\n 1003\n");
+  });
+});
