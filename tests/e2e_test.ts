@@ -284,9 +284,14 @@ Deno.test({
     if (!available) throw new Error(PREREQ);
     await withServer(config(), async (ctx) => {
       const before = ctx.log().length;
+      const errBefore = ctx.server.stderr().length;
       // Deleting one end of a veth pair deletes both.
       await ctx.srv.exec(["ip", "link", "del", ctx.srvIf]);
-      await waitUntil(() => ctx.log().slice(before).includes(ctx.srvIf), {
+      // The status line may go to the log file or to stderr (the journal under systemd).
+      const mentioned = () =>
+        ctx.log().slice(before).includes(ctx.srvIf) ||
+        ctx.server.stderr().slice(errBefore).includes(ctx.srvIf);
+      await waitUntil(mentioned, {
         timeoutMs: 8000,
         what: `a log line naming "${ctx.srvIf}" after it was deleted`,
       });
