@@ -1,0 +1,125 @@
+import { PacketSocket, PacketSocketError } from "./packet.ts";
+import { canUseNetns, ignoreUnlessCi, run, waitUntil, withNetns } from "../tests/_lib/netns.ts";
+import { buildFrame, injectInNetns } from "../tests/_lib/inject.ts";
+
+const hasTcpdump = await run(["tcpdump", "--version"], { check: false }).then(
+  (r) => r.code === 0,
+  () => false,
+);
+const available = (await canUseNetns()) && hasTcpdump;
+const ignore = ignoreUnlessCi(available);
+const PREREQ = "Cannot test frame injection: needs root, ip and tcpdump";
+
+Deno.test({
+  name: "PacketSocket.open() names a missing interface in its error",
+  ignore: ignoreUnlessCi(Deno.uid() === 0),
+  fn() {
+    let err: unknown;
+    try {
+      PacketSocket.open("kt-nosuch0");
+    } catch (e) {
+      err = e;
+    }
+    if (!(err instanceof PacketSocketError) || err.errno !== 19) {
+      throw new Error(`Expected a PacketSocketError with ENODEV, got ${err}`);
+    }
+    if (err.message !== 'Cannot find interface "kt-nosuch0": No such device') {
+      throw new Error(`Unexpected message: ${err.message}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "PacketSocket.send() after close() throws",
+  ignore: ignoreUnlessCi(Deno.uid() === 0),
+  fn() {
+    const sock = PacketSocket.open("lo");
+    sock.close();
+    sock.close(); // idempotent
+    let msg = "";
+    try {
+      sock.send(new Uint8Array(60));
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    if (msg !== "Cannot send: the packet socket is closed") throw new Error(`Got "${msg}"`);
+  },
+});
+
+Deno.test({
+  name: "injected frames with spoofed sources arrive on lo as tcpdump decodes them",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withNetns(["pkt"], async ([ns]) => {
+      const td = ns!.spawn("tcpdump", [
+        "tcpdump",
+        "-n",
+        "-l",
+        "-U",
+        "-i",
+        "lo",
+        "dst port 7000 or dst port 8000 or dst port 9000",
+      ]);
+      await waitUntil(() => td.stderr().includes("listening on lo"), {
+        what: "tcpdump",
+        context: () => td.describe(),
+      });
+      const sent = await injectInNetns(ns!.name, {
+        iface: "lo",
+        frames: [
+          { src: "127.0.0.71", dst: "127.0.0.1", proto: "tcp", port: 7000 },
+          { src: "127.1.2.3", dst: "127.0.0.1", proto: "udp", port: 8000, srcPort: 5555 },
+          { src: "::1", dst: "::1", proto: "tcp", port: 9000, flags: "FIN,ACK" },
+        ],
+      });
+      if (sent !== 3) throw new Error(`Expected 3 frames sent, got ${sent}`);
+      const want = [
+        "IP 127.0.0.71.40000 > 127.0.0.1.7000: Flags [S], seq 0, win 64240, length 0",
+        "IP 127.1.2.3.5555 > 127.0.0.1.8000: UDP, length 0",
+        "IP6 ::1.40002 > ::1.9000: Flags [F.], seq 0, ack 0, win 64240, length 0",
+      ];
+      await waitUntil(() => td.stdout().split("\n").filter((l) => l !== "").length >= 3, {
+        what: "three captured frames",
+        context: () => td.describe(),
+      });
+      const got = td.stdout().split("\n").filter((l) => l !== "").map((l) =>
+        l.replace(/^\S+ /, "")
+      );
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        throw new Error(`Unexpected capture:\n${got.join("\n")}\nwanted:\n${want.join("\n")}`);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "a bulk injection sends exactly repeat × frames",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withNetns(["pkt"], async ([ns]) => {
+      const sent = await injectInNetns(ns!.name, {
+        iface: "lo",
+        repeat: 500,
+        frames: [
+          { src: "127.0.0.71", dst: "127.0.0.1", proto: "udp", port: 9 },
+          { src: "127.0.0.72", dst: "127.0.0.1", proto: "udp", port: 9 },
+        ],
+      });
+      if (sent !== 1000) throw new Error(`Expected 1000 frames sent, got ${sent}`);
+    });
+  },
+});
+
+Deno.test("buildFrame() rejects mixed address families", () => {
+  let msg = "";
+  try {
+    buildFrame({ src: "127.0.0.1", dst: "::1", proto: "tcp", port: 1 }, 0);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  if (msg !== 'Cannot build a frame from "127.0.0.1" to "::1": address families differ') {
+    throw new Error(`Got "${msg}"`);
+  }
+});
