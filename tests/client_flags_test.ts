@@ -359,9 +359,84 @@ Deno.test({
           await server.stop("SIGTERM");
         }
       });
+
+      await t.step(
+        "a knocktool serve door with tcpflags = fin,!ack opens only for FIN hits",
+        async () => {
+          const marker = `${ns!.dir}/opened`;
+          const conf = `${ns!.dir}/knockd.conf`;
+          await Deno.writeTextFile(
+            conf,
+            `[options]\n  logfile = ${ns!.dir}/knockd.log\n  interface = lo\n` +
+              `[finDoor]\n  sequence = 7000,8000,9000\n  seq_timeout = 10\n` +
+              `  tcpflags = fin,!ack\n  command = touch ${marker}\n`,
+          );
+          const serve = ns!.spawn("serve", [
+            Deno.execPath(),
+            "run",
+            "-A",
+            MAIN,
+            "serve",
+            "-c",
+            conf,
+            "-v",
+          ]);
+          try {
+            await waitUntil(() => serve.stdout().includes("listening on lo"), {
+              what: "knocktool serve to listen",
+              context: () => serve.describe(),
+            });
+            // Plain SYN hits and FIN+ACK hits do not match the flags: knockd ignores them.
+            const syn = await knocktool(ns!, ["127.0.0.1", "7000", "8000", "9000"], [7000]);
+            strictEqual(syn.code, 0, detail(syn));
+            const finAck = await knocktool(
+              ns!,
+              ["--flags", "fin,ack", "127.0.0.1", "7000", "8000", "9000"],
+              [7000],
+            );
+            strictEqual(finAck.code, 0, detail(finAck));
+            const fin = await knocktool(
+              ns!,
+              ["--flags", "fin", "127.0.0.1", "7000", "8000", "9000"],
+              [7000, 8000, 9000],
+            );
+            strictEqual(fin.code, 0, detail(fin));
+            deepStrictEqual(fin.hits, [
+              "tcp 4 127.0.0.1 > 7000 [F]",
+              "tcp 4 127.0.0.1 > 8000 [F]",
+              "tcp 4 127.0.0.1 > 9000 [F]",
+            ]);
+            await waitUntil(async () => await exists(marker), {
+              what: "the door's command to create its marker",
+              context: () => serve.describe(),
+            });
+            const stages = serve.stdout().split("\n").filter((l) => l.includes("finDoor: Stage"));
+            deepStrictEqual(
+              stages,
+              [
+                "127.0.0.1: finDoor: Stage 1",
+                "127.0.0.1: finDoor: Stage 2",
+                "127.0.0.1: finDoor: Stage 3",
+              ],
+              `only the FIN hits count\n${serve.describe()}`,
+            );
+          } finally {
+            await serve.stop("SIGTERM");
+          }
+        },
+      );
     });
   },
 });
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const PROBE_8080 =
   "import socket,sys\ns=socket.socket()\ntry:\n s.connect(('127.0.0.1',8080))\nexcept OSError:\n sys.exit(1)";
