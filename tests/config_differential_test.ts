@@ -7,8 +7,12 @@
  * output (`-D`) reports while parsing (sequence, timeouts, commands, target, TCP flags,
  * UseSyslog, LogFile, PidFile) must equal what loadConfig produced.
  *
- * Needs /usr/sbin/knockd: without it the test fails under CI=true and is ignored otherwise.
- * Each knockd run is killed after 5 s and in `finally`.
+ * A second test starts knockd on `lo` inside a private network namespace (so no other traffic
+ * reaches it and no door command can run) for every accepted corpus config, and compares the
+ * sub-filters knockd prints (`adding pcap expression for door ...`) with knockdFilter.
+ *
+ * Needs /usr/sbin/knockd (and root for the namespace): without them the tests fail under CI=true
+ * and are ignored otherwise. Each knockd run is bounded (5 s) and killed in `finally`.
  *
  * @module
  */
@@ -16,6 +20,8 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/model.ts";
 import { formatSequence } from "../src/config/sequence.ts";
+import { knockdFilter } from "../src/config/filter.ts";
+import { canUseNetns, Netns, waitUntil } from "./_lib/netns.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
 const CORPUS = new URL("./testdata/configs/", import.meta.url).pathname.replace(/\/$/, "");
@@ -175,6 +181,70 @@ Deno.test({
       assert(accepted >= 30, `only ${accepted} accepted corpus files`);
     } finally {
       Deno.removeSync(tmp, { recursive: true });
+    }
+  },
+});
+
+const haveNetns = await canUseNetns();
+
+Deno.test({
+  name: "config differential: knockdFilter equals the expressions knockd 0.8 builds on lo",
+  ignore: !(haveKnockd && haveNetns) && !inCi,
+  async fn() {
+    assert(haveKnockd, `${KNOCKD} is missing (install the knockd package)`);
+    assert(haveNetns, "network namespaces need root and iproute2");
+    const names = [...Deno.readDirSync(CORPUS)]
+      .filter((e) => e.isFile && e.name.endsWith(".conf"))
+      .map((e) => e.name)
+      .sort();
+    const ns = await Netns.create("cfgdiff");
+    let compared = 0;
+    try {
+      for (const name of names) {
+        const path = materialise(name, ns.dir);
+        const ours = loadConfig(path);
+        if (!ours.ok) continue;
+        // -v prints "listening on lo..." once the filter is installed; stdbuf makes knockd's
+        // stdout line-buffered so that the lines reach the file while it runs.
+        const p = ns.spawn(`knockd-${compared}`, [
+          "stdbuf",
+          "-oL",
+          KNOCKD,
+          "-D",
+          "-v",
+          "-c",
+          path,
+          "-i",
+          "lo",
+        ]);
+        try {
+          let exited = false;
+          p.status.then(() => (exited = true));
+          await waitUntil(() => exited || p.stdout().includes("listening on lo..."), {
+            timeoutMs: 5000,
+            intervalMs: 20,
+            what: `knockd to start with ${name}`,
+            context: () => p.describe(),
+          });
+        } finally {
+          await p.stop("SIGKILL", 2000);
+        }
+        const subs = p.stdout().split("\n").flatMap((l) => {
+          const m = /^adding pcap expression for door '.*?': (.*)$/s.exec(l);
+          return m === null ? [] : [m[1] ?? ""];
+        });
+        // knockd prints every door's IPv4 sub-filter, then every door's IPv6 one, but joins them
+        // door by door (v4, v6) into the string it compiles (gdb capture, reference §3.2).
+        const n = ours.config.doors.length;
+        assert.equal(subs.length, 2 * n, `${name}: ${p.describe()}`);
+        const joined = Array.from({ length: n }, (_, i) => `${subs[i]} or ${subs[n + i]}`);
+        const local = { v4: ["127.0.0.1"], v6: ["::1"] };
+        assert.equal(knockdFilter(ours.config.doors, local, false), joined.join(" or "), name);
+        compared++;
+      }
+      assert(compared >= 30, `only ${compared} configs compared`);
+    } finally {
+      await ns.destroy();
     }
   },
 });
