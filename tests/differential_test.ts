@@ -503,6 +503,62 @@ const scenarios: Scenario[] = [
     expect: "same",
   },
   {
+    name: "B3: after a one-time rotation the new sequence works over IPv6",
+    config: OPTS +
+      door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
+    files: { "otp.txt": " 1001,1002\n 2001,2002\n 3001,3002\n" },
+    traffic: [...seq(S, 1001, 1002), ...seq("::1", 2001, 2002)],
+    knockd: {
+      log: [...opens(S, "O", 2), `O: running command: echo O ${S} >> marks`],
+      marks: [`O ${S}`],
+      files: { "otp.txt": "#1001,1002\n 2001,2002\n 3001,3002\n" },
+    },
+    expect: {
+      differs: "B3: knockd rebuilds only the IPv4 part of its filter after a rotation, so the " +
+        "new sequence is invisible over IPv6; knocktool re-installs the whole filter",
+      knocktool: {
+        log: [
+          ...opens(S, "O", 2),
+          `O: running command: echo O ${S} >> marks`,
+          ...opens("::1", "O", 2),
+          "O: running command: echo O ::1 >> marks",
+        ],
+        marks: [`O ${S}`, "O ::1"],
+        files: { "otp.txt": "#1001,1002\n#2001,2002\n 3001,3002\n" },
+      },
+    },
+  },
+  {
+    name: "an empty Stop_Command_6 runs an empty command over IPv6 after cmd_timeout",
+    config: OPTS +
+      door(
+        "A",
+        "sequence = 7000",
+        "start_command = echo start %IP% >> marks",
+        "cmd_timeout = 1",
+        "stop_command = echo stop %IP% >> marks",
+        "stop_command_6 =",
+      ),
+    traffic: seq("::1", 7000),
+    knockd: {
+      log: [
+        ...opens("::1", "A", 1),
+        "A: running command: echo start ::1 >> marks",
+        "::1: A: command timeout",
+        "A: running command: ",
+      ],
+      marks: ["start ::1"],
+    },
+    expect: "same",
+  },
+  {
+    name: "seq_timeout = 0 expires every attempt at the next packet",
+    config: OPTS + door("A", "sequence = 7000,8000,9000", "seq_timeout = 0", MARK_A),
+    traffic: seq(S, 7000, 8000, 9000),
+    knockd: { log: [`${S}: A: Stage 1`, `${S}: A: sequence timeout (stage 1)`], marks: [] },
+    expect: "same",
+  },
+  {
     name: "B2: one-time sequences running out at runtime",
     config: OPTS +
       door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
