@@ -595,6 +595,16 @@ const READY = "\u0000knocktool-ready\n";
  * forwards what the child prints on stderr before it is ready, and exits 0 once it serves.
  */
 async function spawnDaemon(io: Io): Promise<number> {
+  // Without access to the marker variable the child could not tell it is the child and would
+  // daemonize again: refuse instead.
+  for (const variable of [CHILD_ENV, "KNOCKTOOL_ARGV0"]) {
+    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") {
+      io.stderr(
+        `knocktool serve: Cannot daemonize: permission to read environment variable "${variable}" is missing\n`,
+      );
+      return 1;
+    }
+  }
   const args = readCmdline();
   const exe = Deno.execPath();
   // `deno run main.ts …` and a compiled binary differ: /proc/self/cmdline has the real argv.

@@ -44,6 +44,8 @@ export interface NssLookupOptions {
   readonly concurrency?: number;
   /** Queued requests beyond the running ones (default 256); more are dropped. */
   readonly queueSize?: number;
+  /** The resolver (default: libc `getnameinfo`); null means "no name". For tests. */
+  readonly resolve?: (ip: string) => Promise<string | null>;
 }
 
 /** Encodes a `struct sockaddr_in`/`sockaddr_in6` for Linux. */
@@ -85,6 +87,7 @@ export class NssLookup implements HostLookup {
   readonly #cacheSize: number;
   readonly #concurrency: number;
   readonly #queueSize: number;
+  readonly #resolveFn: ((ip: string) => Promise<string | null>) | undefined;
   #lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
   #closed = false;
 
@@ -97,6 +100,7 @@ export class NssLookup implements HostLookup {
     this.#cacheSize = opts.cacheSize ?? 1024;
     this.#concurrency = opts.concurrency ?? 4;
     this.#queueSize = opts.queueSize ?? 256;
+    this.#resolveFn = opts.resolve;
   }
 
   /** The cached name of `ip`. */
@@ -126,6 +130,17 @@ export class NssLookup implements HostLookup {
   }
 
   async #resolve(ip: string): Promise<void> {
+    const name = this.#resolveFn !== undefined
+      ? await this.#resolveFn(ip)
+      : await this.#getnameinfo(ip);
+    if (this.#cache.size >= this.#cacheSize) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(ip, name);
+  }
+
+  async #getnameinfo(ip: string): Promise<string | null> {
     const sa = sockaddr(ip);
     let name: string | null = null;
     if (sa !== null) {
@@ -146,11 +161,7 @@ export class NssLookup implements HostLookup {
         name = new TextDecoder().decode(host.subarray(0, end < 0 ? host.length : end));
       }
     }
-    if (this.#cache.size >= this.#cacheSize) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
-    }
-    this.#cache.set(ip, name);
+    return name;
   }
 
   /** Waits for running lookups (queued ones are dropped) and unloads libc. */

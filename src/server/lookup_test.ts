@@ -1,0 +1,63 @@
+import { assertEquals } from "./_assert.ts";
+import { NssLookup } from "./lookup.ts";
+
+/** The name /etc/hosts gives 127.0.0.1, read the way NSS would find it first. */
+function hostsName(ip: string): string | undefined {
+  for (const line of Deno.readTextFileSync("/etc/hosts").split("\n")) {
+    const f = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (f[0] === ip && f[1] !== undefined) return f[1];
+  }
+  return undefined;
+}
+
+Deno.test("NssLookup resolves through NSS (/etc/hosts) in the background and caches", async () => {
+  const l = new NssLookup();
+  l.request("127.0.0.1");
+  assertEquals(l.cached("127.0.0.1"), undefined); // never synchronous
+  await l.close();
+  assertEquals(l.cached("127.0.0.1"), hostsName("127.0.0.1"));
+});
+
+Deno.test("NssLookup: an address without a name stays unnamed", async () => {
+  const l = new NssLookup();
+  l.request("not an address");
+  l.request("192.0.2.250");
+  await l.close();
+  assertEquals(l.cached("not an address"), undefined);
+});
+
+Deno.test("NssLookup: bounded concurrency, queue and cache", async () => {
+  const pending = new Map<string, (name: string | null) => void>();
+  const started: string[] = [];
+  const l = new NssLookup({
+    cacheSize: 2,
+    concurrency: 1,
+    queueSize: 1,
+    resolve: (ip) => {
+      started.push(ip);
+      return new Promise((r) => pending.set(ip, r));
+    },
+  });
+  l.request("192.0.2.1"); // runs
+  l.request("192.0.2.2"); // queued
+  l.request("192.0.2.3"); // dropped: queue full
+  l.request("192.0.2.1"); // already running: ignored
+  assertEquals(started, ["192.0.2.1"]);
+  pending.get("192.0.2.1")!("one");
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(started, ["192.0.2.1", "192.0.2.2"]);
+  assertEquals(l.cached("192.0.2.1"), "one");
+  pending.get("192.0.2.2")!("two");
+  await new Promise((r) => setTimeout(r, 0));
+  l.request("192.0.2.4");
+  pending.get("192.0.2.4")!("four");
+  await l.close();
+  // Cache of 2: the oldest (192.0.2.1) was evicted.
+  assertEquals(
+    ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"].map((ip) => l.cached(ip)),
+    [undefined, "two", undefined, "four"],
+  );
+  assertEquals(started, ["192.0.2.1", "192.0.2.2", "192.0.2.4"]);
+  l.request("192.0.2.9"); // after close: ignored
+  assertEquals(started.length, 3);
+});
