@@ -204,6 +204,13 @@ const CASES: WireCase[] = [
     stdout: "hitting tcp 127.0.0.1:ssh\nhitting udp 127.0.0.1:domain\n",
   },
   {
+    // knock 0.8 leaves ai_socktype 0, so a UDP-only service name still resolves for a TCP hit.
+    name: "a UDP-only service name used for a TCP hit (hints without a socket type)",
+    args: ["127.0.0.1", "bootps", "tftp:udp"],
+    expect: ["tcp 4 67", "udp 4 69 1"],
+    status: 0,
+  },
+  {
     name: "70000 wraps to 4464 in glibc",
     args: ["127.0.0.1", "70000"],
     expect: ["tcp 4 4464"],
