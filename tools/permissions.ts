@@ -54,8 +54,17 @@ export const PERMISSIONS: readonly Permission[] = [
   },
   {
     kind: "env",
-    scope: ["KNOCKTOOL_LIBPCAP", "POSIXLY_CORRECT"],
-    why: "the libpcap soname override, and knock 0.8's getopt honouring POSIXLY_CORRECT",
+    // Scoped to the variables knocktool reads; door commands still get the whole environment
+    // (a child's environment is inherited without any permission).
+    scope: [
+      "KNOCKTOOL_LIBPCAP",
+      "KNOCKTOOL_SYSLOG_FACILITY",
+      "KNOCKTOOL_DAEMON_CHILD",
+      "KNOCKTOOL_ARGV0",
+      "POSIXLY_CORRECT",
+    ],
+    why: "libpcap soname override, syslog facility, the -d child's markers (serve refuses -d " +
+      "without them), and knock 0.8's getopt honouring POSIXLY_CORRECT",
   },
   // Not granted: net (the client's knocks, its name resolution and the -l lookups go through
   // glibc by FFI, as in knock 0.8 and knockd) and sys (local addresses come from getifaddrs).
