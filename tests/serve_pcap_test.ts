@@ -8,7 +8,7 @@ import { captureIo } from "../src/io.ts";
 import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
 import { VERSION } from "../src/version.ts";
 import { assert, assertEquals } from "../src/server/_assert.ts";
-import { knocks, onetime } from "./testdata/pcap/make.ts";
+import { knocks, onetime, T0 } from "./testdata/pcap/make.ts";
 
 const PCAP_DIR = new URL("./testdata/pcap/", import.meta.url).pathname;
 
@@ -161,12 +161,13 @@ Deno.test("replay: -4 ignores IPv6 knocks; json log format", async () => {
         ["stage", "198.51.100.7", 3, "198.51.100.7: open: Stage 3"],
         ["open", "198.51.100.7", null, "198.51.100.7: open: OPEN SESAME"],
         ["command", "198.51.100.7", null, "open: running command: fw 198.51.100.7"],
+        ["would-run", null, null, "would run: fw 198.51.100.7"],
         ["stage", "198.51.100.8", 1, "198.51.100.8: open: Stage 1"],
         ["timeout", "198.51.100.8", 1, "198.51.100.8: open: sequence timeout (stage 1)"],
         ["stop", null, null, "shutting down"],
       ],
     );
-    assertEquals(lines.filter((l) => !l.startsWith("{")), ["would run: fw 198.51.100.7"]);
+    assertEquals(lines.filter((l) => !l.startsWith("{")), []);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -226,6 +227,64 @@ closing...
 `,
     );
     assertEquals(Deno.readTextFileSync(`${dir}/ot.txt`), "#1001,1002\n#2001,2002\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("replay without --address warns that only Target doors can match", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-pcap-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/k.conf`, "[open]\n sequence = 7000,8000,9000\n command = fw\n");
+    const io = captureIo();
+    const pcap = `${PCAP_DIR}knocks.pcap`;
+    const status = await main(
+      ["serve", "--pcap-file", pcap, "--dry-run", "-c", `${dir}/k.conf`],
+      io,
+    );
+    assertEquals([status, io.out], [0, ""]);
+    assertEquals(
+      io.err,
+      `Replay "${pcap}" without local addresses: doors without a Target cannot match; give --address\n`,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("replay with -D: local IPs, packet lines with the real month, decode errors", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-pcap-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/k.conf`, "[open]\n sequence = 7000,8000,9000\n");
+    const io = captureIo();
+    const status = await main([
+      "serve",
+      "--pcap-file",
+      `${PCAP_DIR}knocks.pcap`,
+      "-D",
+      "-c",
+      `${dir}/k.conf`,
+      "--address",
+      "192.0.2.1",
+      "--address",
+      "2001:db8::1",
+    ], io);
+    assertEquals([status, io.err], [0, ""]);
+    const lines = io.out.split("\n");
+    const d = new Date(T0 * 1000);
+    const p2 = (n: number) => String(n).padStart(2, "0");
+    const day = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}`;
+    const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
+    assertEquals(lines.slice(0, 3), [
+      "local IP: 2001:db8::1",
+      "local IP: 192.0.2.1",
+      `${day} ${hm}:00: tcp: 198.51.100.7:40000 -> 192.0.2.1:7000 54 bytes`,
+    ]);
+    assert(
+      lines.some((l) => l.startsWith("cannot decode frame: link unsupported at offset 14: ")),
+      io.out,
+    );
+    assert(lines.includes("frames: 12, decode errors: 1, internal errors: 0"), io.out);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

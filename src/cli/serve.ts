@@ -27,7 +27,7 @@ import { VERSION } from "../version.ts";
 import type { Config } from "../config/model.ts";
 import { loadConfig } from "../config/load.ts";
 import { parseFacility, Syslog } from "../../ffi/syslog.ts";
-import { KnockdSink, SERVER_CATEGORY, ServerLog } from "../server/log.ts";
+import { formatJsonLine, KnockdSink, SERVER_CATEGORY, ServerLog } from "../server/log.ts";
 import {
   type CommandRunner,
   DoorActions,
@@ -455,7 +455,17 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
   const log = new ServerLog();
 
   const runner: CommandRunner = opts.dryRun
-    ? new RecordingRunner((cmd) => io.stdout(`would run: ${cmd}\n`))
+    ? new RecordingRunner((cmd) =>
+      io.stdout(
+        opts.logFormat === "json"
+          ? formatJsonLine(new Date(), "info", {
+            text: `would run: ${cmd}`,
+            event: "would-run",
+            channels: "",
+          })
+          : `would run: ${cmd}\n`,
+      )
+    )
     : new ShellRunner(opts.daemon ? { cwd: "/" } : {});
   const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
@@ -542,6 +552,22 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
       } catch (e) {
         const err = e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/s, "") : "";
         log.emit("pidfile", `could not create pid file ${pidFile}: ${err}`, "LD");
+      }
+    }
+    if (opts.pcapFile !== undefined) {
+      // knockd prints its local addresses in reverse order of discovery.
+      for (const ip of [...addrList.v4, ...addrList.v6].reverse()) {
+        log.emit("debug", `local IP: ${ip}`, "D");
+      }
+      if (addrList.v4.length + addrList.v6.length === 0) {
+        log.emit(
+          "warning",
+          `Replay ${
+            JSON.stringify(opts.pcapFile)
+          } without local addresses: doors without a Target cannot match; give --address`,
+          "E",
+          { warning: true },
+        );
       }
     }
     log.emit("start", `listening on ${listening}...`, "V");
