@@ -81,7 +81,13 @@ async function live(count: number): Promise<void> {
     open: { parameters: ["buffer", "i32"], result: "i32" },
     setns: { parameters: ["i32", "i32"], result: "i32" },
     close: { parameters: ["i32"], result: "i32" },
+    gettimeofday: { parameters: ["buffer", "pointer"], result: "i32" },
   });
+  const tv = new BigInt64Array(2);
+  const nowUs = () => {
+    libc.symbols.gettimeofday(tv, null);
+    return Number(tv[0] ?? 0n) * 1e6 + Number(tv[1] ?? 0n);
+  };
   const orig = libc.symbols.open(cString("/proc/self/ns/net"), 0x80000);
   const target = libc.symbols.open(cString(`/run/netns/${ns.name}`), 0x80000);
   const ac = new AbortController();
@@ -127,6 +133,14 @@ async function live(count: number): Promise<void> {
     console.log(`  pcap_stats: ${JSON.stringify(stats.pcap)}`);
     ac.abort();
     await done;
+    done = undefined;
+    for (const immediate of [false, true]) {
+      console.log(
+        `  latency kernel timestamp → onFrame, ${
+          immediate ? "immediate" : "buffered"
+        } mode: ${await latency(ns, immediate, nowUs)}`,
+      );
+    }
   } finally {
     ac.abort();
     await done?.catch(() => {});
@@ -136,6 +150,31 @@ async function live(count: number): Promise<void> {
     libc.close();
     await ns.destroy();
   }
+}
+
+/** Median and max delay from the kernel's capture timestamp to onFrame, over 20 spaced frames. */
+async function latency(ns: Netns, immediate: boolean, nowUs: () => number): Promise<string> {
+  const ac = new AbortController();
+  const control = new CaptureControl();
+  const delays: number[] = [];
+  const done = captureLive({ iface: "lo", immediate, filter: () => "udp dst port 7011", control }, {
+    onAddresses: () => {},
+    onStatus: (m, level) => level !== "info" && console.error(m),
+    onFrame: (f) => delays.push(nowUs() - (f.tsSec * 1e6 + f.tsUsec)),
+  }, ac.signal);
+  try {
+    await waitUntil(() => control.stats().opens === 1, { what: "capture open" });
+    const frame = { src: "127.0.0.74", dst: "127.0.0.1", proto: "udp" as const, port: 7011 };
+    const spaced = Array.from({ length: 20 }, () => ({ ...frame, delayMs: 20 }));
+    await injectInNetns(ns.name, { iface: "lo", frames: spaced });
+    await waitUntil(() => delays.length >= 20, { what: "20 frames" });
+  } finally {
+    ac.abort();
+    await done;
+  }
+  delays.sort((a, b) => a - b);
+  const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
+  return `median ${ms(delays[10] ?? 0)}, max ${ms(delays.at(-1) ?? 0)}`;
 }
 
 if (Deno.args[0] === "--live") {

@@ -81,7 +81,12 @@ export interface LiveOptions {
   snaplen?: number;
   /** libpcap read timeout in ms; default 50 (knockd's). Bounds the latency in buffered mode. */
   timeoutMs?: number;
-  /** Deliver packets at once (`pcap_set_immediate_mode`) instead of per ring block. */
+  /**
+   * Deliver packets at once (`pcap_set_immediate_mode`) instead of per ring block. On Linux this
+   * makes libpcap use TPACKET_V2, whose ring slots are min(snaplen, MTU) bytes each: on `lo`
+   * (MTU 65536) with snaplen 65535 the default 2 MB ring holds only 16 frames, and a burst of
+   * 8 packets (each seen twice on `lo`) already drops. Pair it with a small snaplen there.
+   */
   immediate?: boolean;
   /** The BPF filter text for the current addresses ("" admits everything). */
   filter: (a: LocalAddresses) => string;
