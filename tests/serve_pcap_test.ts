@@ -374,3 +374,74 @@ Deno.test("knockd mode: getopt permutation, clusters, attached arguments, long f
   assert(long.kind === "run");
   assertEquals(long.options.interface, "a-very-long-interface-name-over");
 });
+
+Deno.test("-d: the parent returns 0 once the child serves; relative paths; commands run in /", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-serve-daemon-" });
+  try {
+    Deno.copyFileSync(`${PCAP_DIR}onetime.pcap`, `${dir}/t.pcap`);
+    Deno.writeTextFileSync(`${dir}/ot.txt`, " 1001,1002\n 2001,2002\n");
+    Deno.writeTextFileSync(
+      `${dir}/k.conf`,
+      `[options]
+  LogFile = k.log
+  PidFile = k.pid
+[ot]
+  one_time_sequences = ot.txt
+  command = pwd >> ${dir}/cwd
+`,
+    );
+    const main = new URL("../main.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", main, "serve", "-d", "-c", "k.conf", "--pcap-file", "t.pcap"].concat([
+        "--address",
+        "192.0.2.1",
+      ]),
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(
+      [out.code, new TextDecoder().decode(out.stdout), new TextDecoder().decode(out.stderr)],
+      [0, "", ""],
+    );
+    // The child replays the file, then shuts down: wait (bounded) for its last line.
+    const deadline = Date.now() + 20_000;
+    let log = "";
+    while (Date.now() < deadline) {
+      try {
+        log = Deno.readTextFileSync(`${dir}/k.log`);
+      } catch { /* not yet */ }
+      if (log.includes("shutting down")) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assertEquals(
+      unstamp(log),
+      `[T] starting up, listening on ${dir}/t.pcap
+[T] 198.51.100.9: ot: Stage 1
+[T] 198.51.100.9: ot: Stage 2
+[T] 198.51.100.9: ot: OPEN SESAME
+[T] ot: running command: pwd >> ${dir}/cwd
+
+[T] 198.51.100.9: ot: Stage 1
+[T] 198.51.100.9: ot: Stage 2
+[T] 198.51.100.9: ot: OPEN SESAME
+[T] ot: running command: pwd >> ${dir}/cwd
+
+[T] no more sequences left in the one time sequences file for door ot --> disabling the door
+
+[T] shutting down
+`,
+    );
+    assertEquals(Deno.readTextFileSync(`${dir}/cwd`), "/\n/\n");
+    assertEquals(Deno.readTextFileSync(`${dir}/ot.txt`), "#1001,1002\n#2001,2002\n");
+    let pidLeft = true;
+    try {
+      Deno.statSync(`${dir}/k.pid`);
+    } catch {
+      pidLeft = false;
+    }
+    assertEquals(pidLeft, false);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -418,6 +418,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
   const iface = opts.interface ?? config.options.interface ?? "eth0";
   const abs = (p: string | undefined) => p === undefined || !opts.daemon ? p : absolute(p);
   let logFile = abs(config.options.logFile ?? opts.logFile);
+  const pcapFile = abs(opts.pcapFile);
   const pidFile = abs(config.options.pidFile ?? opts.pidFile ?? "/var/run/knockd.pid")!;
 
   if (opts.daemon && !isChild) return await spawnDaemon(io);
@@ -515,7 +516,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
       run: async (ev, signal) => {
         // The matcher's own pre-filter is exact, and a replay must see the ports of rotated
         // one-time sequences too: no BPF on files.
-        await captureFile(opts.pcapFile!, "", ev, signal);
+        await captureFile(pcapFile!, "", ev, signal);
       },
       refilter: () => {},
     }
@@ -525,7 +526,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
         captureLive({ iface, filter, ipv4Only: opts.ipv4Only, control }, ev, signal),
       refilter: () => control.reinstallFilter(),
     };
-  const listening = opts.pcapFile ?? iface;
+  const listening = pcapFile ?? iface;
 
   const ac = new AbortController();
   let status = 0;
@@ -563,7 +564,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
         log.emit(
           "warning",
           `Replay ${
-            JSON.stringify(opts.pcapFile)
+            JSON.stringify(pcapFile)
           } without local addresses: doors without a Target cannot match; give --address`,
           "E",
           { warning: true },
