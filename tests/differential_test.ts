@@ -11,8 +11,11 @@
  * the scenario says `differs` and why (a knockd defect knocktool fixes), in which case knocktool's
  * own expected behaviour is given.
  *
- * Blank log lines are ignored in the comparison: knockd writes them after messages that end in
- * `\n` (reference B11), which knocktool mirrors only in its byte-compatible mode.
+ * The lines the command child logs (`running command`, `command timeout`, non-zero status) are
+ * compared in order among themselves, not interleaved with the matcher's lines: when a command
+ * runs relative to the next packet is up to the scheduler. Blank log lines are ignored: knockd
+ * writes them after messages that end in `\n` (reference B11), which knocktool mirrors only in
+ * its byte-compatible mode.
  *
  * Environment: `KT_DIFF_ONLY=knockd` (or `knocktool`) runs one daemon only, to record or debug;
  * `KT_DIFF_FILTER=<substring>` runs the matching scenarios only. Needs root, `ip`, `/usr/sbin/knockd`.
@@ -639,9 +642,24 @@ function expectedFor(s: Scenario, d: Daemon): Required<Expected> {
   return full(s.expect.knocktool);
 }
 
+/**
+ * Lines written by the forked command child (knockd logs them from the child process), whose
+ * timing relative to the matcher's lines depends on scheduling.
+ */
+const CHILD_LINE =
+  /: running command: |: command timeout$|: command returned non-zero status code /;
+
+/**
+ * The comparable form of an outcome: the matcher's lines in order, the command child's lines in
+ * order, and the marker lines; everything as multisets when the scenario is unordered.
+ */
 function comparable(o: { log: readonly string[]; marks: readonly string[] }, unordered: boolean) {
   const sort = (a: readonly string[]) => (unordered ? [...a].sort() : [...a]);
-  return { log: sort(o.log), marks: sort(o.marks) };
+  return {
+    log: sort(o.log.filter((l) => !CHILD_LINE.test(l))),
+    commands: sort(o.log.filter((l) => CHILD_LINE.test(l))),
+    marks: sort(o.marks),
+  };
 }
 
 function sameOutcome(o: Observed, e: Required<Expected>, unordered: boolean): boolean {
