@@ -347,6 +347,18 @@ Deno.test("knockd mode: -h, -V, unknown options and missing arguments", async ()
   }
 });
 
+Deno.test("argv0 dispatch: knock and knockd links, knocktool otherwise", async () => {
+  const knock = captureIo();
+  assertEquals(await main(["-V"], knock, "/usr/bin/knock"), 0);
+  assert(knock.out.startsWith("knock 0.8\n"), knock.out);
+  const knockd = captureIo();
+  assertEquals(await main(["-V"], knockd, "/usr/local/sbin/knockd"), 0);
+  assertEquals(knockd.out, `knockd 0.8 (knocktool ${VERSION})\n`);
+  const other = captureIo();
+  assertEquals(await main(["--version"], other, "/usr/bin/knocktool"), 0);
+  assertEquals(other.out, `${VERSION}\n`);
+});
+
 Deno.test("knockd mode: getopt permutation, clusters, attached arguments, long forms", () => {
   const r = parseKnockdArgs(
     ["ignored", "-vDi", "lo", "-c/x.conf", "--pidfile=/p", "--logfile", "/l", "-4l", "--", "-Z"],

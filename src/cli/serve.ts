@@ -53,7 +53,7 @@ export const serveCommand = command(
     ),
     config: withDefault(
       option("-c", "--config", string({ metavar: "FILE" }), {
-        description: message`Config file.`,
+        description: message`Config file (default /etc/knockd.conf).`,
       }),
       "/etc/knockd.conf",
     ),
