@@ -161,21 +161,29 @@ Deno.test("ship: each subcommand runs under exactly the compiled permissions", a
     const pcap = `${dir}/one-syn.pcap`;
     await writeFixture(pcap);
     const port = (listener.addr as Deno.NetAddr).port;
-    const cases: { args: string[]; ok: number[] }[] = [
+    // Links named knockd and knock to the deno binary stand in for links to the compiled binary:
+    // the program must see the name it was started as (argv[0]) under these permissions too.
+    const deno = await Deno.realPath(Deno.execPath());
+    for (const name of ["knockd", "knock"]) await Deno.symlink(deno, `${dir}/${name}`);
+    const cases: { exe?: string; args: string[]; ok: number[]; out?: RegExp }[] = [
       { args: ["check", "-c", conf], ok: [0] },
       { args: ["knock", "127.0.0.1", String(port)], ok: [0] },
       { args: ["serve", "-c", conf, "--pcap-file", pcap, "--dry-run"], ok: [0] },
       { args: ["interfaces"], ok: [0] },
+      { exe: `${dir}/knockd`, args: ["-V"], ok: [0], out: /^knockd 0\.8\n/ },
+      { exe: `${dir}/knock`, args: ["-V"], ok: [0], out: /^knock 0\.8\n/ },
     ];
     for (const c of cases) {
-      await t.step(c.args.join(" "), async () => {
+      const exe = c.exe ?? Deno.execPath();
+      await t.step(`${exe.slice(exe.lastIndexOf("/") + 1)} ${c.args.join(" ")}`, async () => {
         const r = await run(
-          Deno.execPath(),
+          exe,
           ["run", "--no-prompt", ...permissionFlags(), "main.ts", ...c.args],
           { env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" }, timeoutMs: 60_000 },
         );
         assert.doesNotMatch(r.err, PERMISSION_ERROR);
         assert(c.ok.includes(r.code), `exit status ${r.code}: ${r.err}`);
+        if (c.out) assert.match(r.out, c.out, r.err);
       });
     }
   } finally {
@@ -322,3 +330,69 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "ship: serve -d daemonizes and serves under exactly the compiled permissions",
+  ignore: !CI && Deno.uid() !== 0,
+  fn: async () => {
+    assert(Deno.uid() === 0, "Cannot run the test: it needs root for a network namespace");
+    const dir = await Deno.makeTempDir({ prefix: "kt-daemon-" });
+    const ns = `kt-ship-d-${Deno.pid}`;
+    let pid: number | undefined;
+    const add = await run("ip", ["netns", "add", ns]);
+    assert.equal(add.code, 0, add.err);
+    try {
+      await inNs(ns, "ip", "link", "set", "lo", "up");
+      const conf = `${dir}/knockd.conf`;
+      await Deno.writeTextFile(conf, CONFIG.replace("LOGFILE", `${dir}/knock.log`));
+      const pidfile = `${dir}/knocktool.pid`;
+      const r = await run("ip", [
+        "netns",
+        "exec",
+        ns,
+        Deno.execPath(),
+        "run",
+        "--no-prompt",
+        ...permissionFlags(),
+        "main.ts",
+        "serve",
+        "-d",
+        "-i",
+        "lo",
+        "-c",
+        conf,
+        "-p",
+        pidfile,
+      ], { env: { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
+      assert.doesNotMatch(r.err, PERMISSION_ERROR);
+      assert.equal(r.code, 0, r.err);
+      // The parent returns once the child serves; the child writes the pidfile.
+      for (let i = 0; i < 100 && pid === undefined; i++) {
+        const text = await Deno.readTextFile(pidfile).catch(() => "");
+        if (/^\d+\n$/.test(text)) pid = Number(text.trim());
+        else await new Promise((res) => setTimeout(res, 100));
+      }
+      assert(pid !== undefined, "no pidfile within 10 s");
+      const log = await Deno.readTextFile(`${dir}/knock.log`);
+      assert.match(log, /starting up, listening on lo/);
+      Deno.kill(pid, "SIGTERM");
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 100));
+      assert(!alive(pid), "the daemon did not exit within 10 s of SIGTERM");
+      pid = undefined;
+    } finally {
+      if (pid !== undefined && alive(pid)) Deno.kill(pid, "SIGKILL");
+      await run("ip", ["netns", "del", ns]);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** Whether a process exists (signal 0 is not available in Deno: read /proc). */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z /.test(stat); // a zombie has exited
+  } catch {
+    return false;
+  }
+}
