@@ -434,6 +434,37 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "captureLive: a filter libpcap rejects is reported with libpcap's text; capture goes on",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("capb");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    try {
+      const r = new Recorder();
+      await inNetns(ns, async () => {
+        done = captureLive({ iface: "lo", filter: r.filter("udp port") }, r.events, ac.signal);
+        await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
+        ac.abort();
+        await done;
+      });
+      assertEquals(r.statuses, [
+        {
+          msg:
+            `Cannot compile filter "udp port" for interface "lo": can't parse filter expression: syntax error`,
+          level: "error",
+        },
+        { msg: 'Listening on interface "lo" (link type EN10MB)', level: "info" },
+      ], "statuses");
+    } finally {
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
+});
+
 Deno.test("captureFile: reads a pcap file through libpcap with the filter applied", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kt-capfile-" });
   try {
