@@ -39,7 +39,7 @@ import { NssLookup } from "../server/lookup.ts";
 import { CaptureControl, captureFile, captureLive } from "../server/capture.ts";
 import type { LocalAddresses } from "../server/addresses.ts";
 import { parseIpv4, parseIpv6 } from "../wire/address.ts";
-import { setsid, stdioToDevNull } from "../server/detach.ts";
+import { readProcCmdline, setsid, stdioToDevNull } from "../server/detach.ts";
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -667,16 +667,20 @@ async function spawnDaemon(io: Io): Promise<number> {
   return st.code === 0 ? 1 : st.code;
 }
 
-/** argv of this process as the kernel has it (Deno.args and execPath hide links and scripts). */
+/**
+ * argv of this process as the kernel has it (Deno.args and execPath hide links and `deno run`'s
+ * own arguments).
+ *
+ * @returns argv; `[Deno.execPath(), ...Deno.args]` when /proc cannot be read.
+ */
 export function readCmdline(): string[] {
   try {
-    const raw = Deno.readTextFileSync("/proc/self/cmdline");
-    const parts = raw.split("\0");
-    if (parts.at(-1) === "") parts.pop();
-    return parts;
+    const argv = readProcCmdline();
+    if (argv !== undefined && argv.length > 0) return argv;
   } catch {
-    return [Deno.execPath(), ...Deno.args];
+    // No FFI permission or no libc: fall through.
   }
+  return [Deno.execPath(), ...Deno.args];
 }
 
 /** Called first thing in the daemonized child (main.ts): start a new session. */

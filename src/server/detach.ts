@@ -14,9 +14,12 @@ const SYMBOLS = {
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   // int close(int fd);
   close: { parameters: ["i32"], result: "i32" },
+  // ssize_t read(int fd, void *buf, size_t count);
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
 } as const;
 
 const O_RDWR = 2;
+const O_CLOEXEC = 0o2000000;
 
 function withLibc<T>(fn: (s: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]) => T): T {
   const lib = Deno.dlopen("libc.so.6", SYMBOLS);
@@ -49,5 +52,43 @@ export function stdioToDevNull(): boolean {
     for (const target of [0, 1, 2]) if (c.dup2(fd, target) < 0) ok = false;
     if (fd > 2) c.close(fd);
     return ok;
+  });
+}
+
+/**
+ * The kernel's argv of this process (`/proc/self/cmdline`), read through libc: Deno refuses a
+ * plain read of `/proc/self/*` without `--allow-all`, and `Deno.execPath()`/`Deno.args` hide
+ * both a `knockd` link (execPath resolves it) and `deno run`'s own arguments.
+ *
+ * @returns argv, or undefined when it cannot be read.
+ */
+export function readProcCmdline(): string[] | undefined {
+  return withLibc((c) => {
+    const fd = c.open(new TextEncoder().encode("/proc/self/cmdline\0"), O_CLOEXEC);
+    if (fd < 0) return undefined;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const buf = new Uint8Array(4096);
+        const n = Number(c.read(fd, buf, BigInt(buf.length)));
+        if (n < 0) return undefined;
+        if (n === 0) break;
+        chunks.push(buf.subarray(0, n));
+        total += n;
+        if (total > 1 << 20) break; // ARG_MAX-sized at most; bound it anyway
+      }
+    } finally {
+      c.close(fd);
+    }
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const ch of chunks) {
+      all.set(ch, off);
+      off += ch.length;
+    }
+    const parts = new TextDecoder().decode(all).split("\0");
+    if (parts.at(-1) === "") parts.pop();
+    return parts;
   });
 }
