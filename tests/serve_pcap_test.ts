@@ -324,8 +324,8 @@ Deno.test("knockd mode: -h, -V, unknown options and missing arguments", async ()
   const cases: [string[], number, string, string][] = [
     [["-h"], 0, KNOCKD_USAGE, ""],
     [["--help"], 0, KNOCKD_USAGE, ""],
-    [["-V"], 0, `knockd 0.8 (knocktool ${VERSION})\n`, ""],
-    [["--vers"], 0, `knockd 0.8 (knocktool ${VERSION})\n`, ""],
+    [["-V"], 0, `knockd 0.8\nknocktool ${VERSION}, compatible with knockd 0.8\n`, ""],
+    [["--vers"], 0, `knockd 0.8\nknocktool ${VERSION}, compatible with knockd 0.8\n`, ""],
     [["-Z"], 0, KNOCKD_USAGE, "knockd: invalid option -- 'Z'\n"],
     [["-vZ"], 0, KNOCKD_USAGE, "knockd: invalid option -- 'Z'\n"],
     [["-i"], 0, KNOCKD_USAGE, "knockd: option requires an argument -- 'i'\n"],
@@ -353,7 +353,7 @@ Deno.test("argv0 dispatch: knock and knockd links, knocktool otherwise", async (
   assert(knock.out.startsWith("knock 0.8\n"), knock.out);
   const knockd = captureIo();
   assertEquals(await main(["-V"], knockd, "/usr/local/sbin/knockd"), 0);
-  assertEquals(knockd.out, `knockd 0.8 (knocktool ${VERSION})\n`);
+  assertEquals(knockd.out, `knockd 0.8\nknocktool ${VERSION}, compatible with knockd 0.8\n`);
   const other = captureIo();
   assertEquals(await main(["--version"], other, "/usr/bin/knocktool"), 0);
   assertEquals(other.out, `${VERSION}\n`);
