@@ -42,6 +42,12 @@ interface Knock {
   readonly delayMs?: number;
 }
 
+/** A signal to both daemons at this point of the traffic, then a pause before what follows. */
+interface Signal {
+  readonly signal: Deno.Signal;
+  readonly pauseMs?: number;
+}
+
 /** What one daemon is expected to show. */
 interface Expected {
   /** Log lines (timestamps and blank lines removed), without the start and shutdown lines. */
@@ -61,7 +67,10 @@ interface Scenario {
   readonly config: string;
   /** Files created in each daemon's directory before start (e.g. one-time sequence files). */
   readonly files?: Readonly<Record<string, string>>;
-  readonly traffic: readonly Knock[];
+  /** Knocks, and signals to both daemons (sent between injections, after the knocks before them). */
+  readonly traffic: readonly (Knock | Signal)[];
+  /** Extra daemon options (given to both), e.g. `-4`. */
+  readonly args?: readonly string[];
   /** knockd 0.8's recorded behaviour. */
   readonly knockd: Expected;
   /** "same": knocktool must show exactly `knockd`; else why it differs and what it shows. */
@@ -562,6 +571,57 @@ const scenarios: Scenario[] = [
     expect: "same",
   },
   {
+    name: "-4: IPv6 knocks are not tracked",
+    config: OPTS + A,
+    args: ["-4"],
+    traffic: [...seq("::1", 7000, 8000, 9000), ...seq(S, 7000, 8000, 9000)],
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "-l: the knocker's host name is shown in the log lines",
+    config: OPTS + door("A", "sequence = 7000,8000", MARK_A),
+    args: ["-l"],
+    traffic: seq("127.0.0.1", 7000, 8000),
+    knockd: {
+      log: [
+        "127.0.0.1 (localhost): A: Stage 1",
+        "127.0.0.1 (localhost): A: Stage 2",
+        "127.0.0.1 (localhost): A: OPEN SESAME",
+        RUN_A("127.0.0.1"),
+      ],
+      marks: ["A 127.0.0.1"],
+    },
+    expect: {
+      differs: "B21: knockd resolves the name inside the capture loop (blocking) before the " +
+        "first Stage line; knocktool resolves in the background, so the first line has no name",
+      knocktool: {
+        log: [
+          "127.0.0.1: A: Stage 1",
+          "127.0.0.1 (localhost): A: Stage 2",
+          "127.0.0.1 (localhost): A: OPEN SESAME",
+          RUN_A("127.0.0.1"),
+        ],
+        marks: ["A 127.0.0.1"],
+      },
+    },
+  },
+  {
+    name: "SIGHUP re-reads the config and drops attempts in progress",
+    config: OPTS + A,
+    traffic: [...seq(S, 7000, 8000), { signal: "SIGHUP" }, ...seq(S, 9000, 7000, 8000, 9000)],
+    knockd: {
+      log: [
+        ...stages(S, "A", 2),
+        "re-reading config file: knockd.conf",
+        ...opens(S, "A", 3),
+        RUN_A(S),
+      ],
+      marks: [`A ${S}`],
+    },
+    expect: "same",
+  },
+  {
     name: "B2: one-time sequences running out at runtime",
     config: OPTS +
       door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
@@ -671,8 +731,8 @@ function sameOutcome(o: Observed, e: Required<Expected>, unordered: boolean): bo
     Object.entries(e.files).every(([f, text]) => o.files[f] === text);
 }
 
-function daemonArgv(d: Daemon): string[] {
-  return d === "knockd" ? [KNOCKD, "-i", "lo", "-c", "knockd.conf", "-g", "log"] : [
+function daemonArgv(d: Daemon, extra: readonly string[]): string[] {
+  return d === "knockd" ? [KNOCKD, "-i", "lo", "-c", "knockd.conf", "-g", "log", ...extra] : [
     Deno.execPath(),
     "run",
     "-A",
@@ -686,6 +746,7 @@ function daemonArgv(d: Daemon): string[] {
     "knockd.conf",
     "-g",
     "log",
+    ...extra,
   ];
 }
 
@@ -731,7 +792,7 @@ async function runScenario(
       for (const [f, text] of Object.entries(s.files ?? {})) {
         await Deno.writeTextFile(`${dir}/${f}`, text);
       }
-      procs.set(d, { dir, p: ns.spawn(d, daemonArgv(d), { cwd: dir }) });
+      procs.set(d, { dir, p: ns.spawn(d, daemonArgv(d, s.args ?? []), { cwd: dir }) });
     }
     for (const [d, { dir, p }] of procs) {
       await waitUntil(
@@ -740,7 +801,21 @@ async function runScenario(
       );
     }
     await sleep(100);
-    await injectInNetns(ns.name, { iface: "lo", gapMs: 150, frames: toFrames(s.traffic) });
+    let chunk: Knock[] = [];
+    for (const step of [...s.traffic, { signal: "SIGCONT" } as Signal]) {
+      if (!("signal" in step)) {
+        chunk.push(step);
+        continue;
+      }
+      if (chunk.length > 0) {
+        await injectInNetns(ns.name, { iface: "lo", gapMs: 150, frames: toFrames(chunk) });
+      }
+      chunk = [];
+      if (step.signal === "SIGCONT") break; // the end marker
+      await sleep(150);
+      for (const { p } of procs.values()) p.kill(step.signal);
+      await sleep(step.pauseMs ?? 500);
+    }
     // Wait until each daemon shows what it should before shutdown, or a bounded deadline.
     const settled = async (d: Daemon) => {
       const { dir, p } = procs.get(d)!;
