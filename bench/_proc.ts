@@ -1,0 +1,123 @@
+/**
+ * Per-process readings from `/proc` for the comparative benchmark (`bench/harness.ts`): CPU time
+ * from `/proc/PID/stat` (utime + stime of the process itself, all its threads, not its children)
+ * and resident memory from `/proc/PID/status`. Linux only.
+ *
+ * @module
+ */
+
+/** CPU time of one process, as `/proc/PID/stat` has it. */
+export interface CpuTicks {
+  /** utime, in clock ticks. */
+  readonly utime: number;
+  /** stime, in clock ticks. */
+  readonly stime: number;
+}
+
+/**
+ * Parses the utime and stime fields (14 and 15) of a `/proc/PID/stat` line. The command name
+ * (field 2) is in parentheses and may itself hold spaces and parentheses, so fields are counted
+ * from the last `)`.
+ *
+ * @param text The file's content.
+ * @returns The two fields, in clock ticks.
+ * @throws {Error} When the text is not a stat line.
+ * @example
+ * ```ts
+ * import { parseStat } from "./_proc.ts";
+ * const line = "42 (a b) c) S 1 42 42 0 -1 4194560 10 0 0 0 17 5 0 0 20 0 1 0 9 1000 50";
+ * const t = parseStat(line);
+ * if (t.utime !== 17 || t.stime !== 5) throw new Error("bad parse");
+ * ```
+ */
+export function parseStat(text: string): CpuTicks {
+  const close = text.lastIndexOf(")");
+  const rest = close < 0 ? [] : text.slice(close + 2).trim().split(/\s+/);
+  // rest[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isInteger(utime) || !Number.isInteger(stime)) {
+    throw new Error(`Cannot parse "/proc/PID/stat": expected utime and stime, got "${text}"`);
+  }
+  return { utime, stime };
+}
+
+/**
+ * Reads a process's own CPU time (utime + stime, all threads, children excluded).
+ *
+ * @param pid Process id.
+ * @returns The ticks.
+ * @throws {Error} When the process is gone or the file cannot be parsed.
+ */
+export function readCpuTicks(pid: number): CpuTicks {
+  return parseStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
+}
+
+/**
+ * Reads the sum of `sum_exec_runtime` (first field of `/proc/PID/task/TID/schedstat`, in
+ * nanoseconds) over the live threads of a process: a finer clock than the 10 ms ticks of
+ * `/proc/PID/stat`, but blind to threads that have exited.
+ *
+ * @param pid Process id.
+ * @returns Nanoseconds, or undefined when the kernel has no schedstat.
+ */
+export function readThreadsNs(pid: number): number | undefined {
+  let sum = 0;
+  try {
+    for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const first = Deno.readTextFileSync(`/proc/${pid}/task/${e.name}/schedstat`).split(" ")[0];
+        const ns = Number(first);
+        if (Number.isFinite(ns)) sum += ns;
+      } catch { /* thread exited meanwhile */ }
+    }
+  } catch {
+    return undefined;
+  }
+  return sum;
+}
+
+/**
+ * Parses `VmRSS` out of a `/proc/PID/status` text.
+ *
+ * @param text The file's content.
+ * @returns Resident memory in KiB, or undefined when the line is missing (a zombie).
+ * @example
+ * ```ts
+ * import { parseVmRss } from "./_proc.ts";
+ * if (parseVmRss("Name:\tx\nVmRSS:\t   1234 kB\n") !== 1234) throw new Error("bad parse");
+ * ```
+ */
+export function parseVmRss(text: string): number | undefined {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Reads a process's resident memory.
+ *
+ * @param pid Process id.
+ * @returns KiB, or undefined when unknown.
+ */
+export function readVmRssKiB(pid: number): number | undefined {
+  try {
+    return parseVmRss(Deno.readTextFileSync(`/proc/${pid}/status`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Clock ticks per second (`getconf CLK_TCK`); 100 when getconf cannot be run.
+ *
+ * @returns Ticks per second.
+ */
+export function clockTicksPerSecond(): number {
+  try {
+    const out = new Deno.Command("getconf", { args: ["CLK_TCK"], stderr: "null" }).outputSync();
+    const n = Number(new TextDecoder().decode(out.stdout).trim());
+    return Number.isInteger(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The result record of `bench/harness.ts` and its plain-text side-by-side table.
+ *
+ * @module
+ */
+
+/** The three processes measured. */
+export const CONTENDERS = ["knocktool", "knockd", "tcpdump"] as const;
+
+/** One of {@link CONTENDERS}. */
+export type Contender = typeof CONTENDERS[number];
+
+/** A value per contender (null: not measured or not applicable). */
+export type PerContender<T> = Record<Contender, T | null>;
+
+/** A flood workload (w1, w3). */
+export interface FloodResult {
+  /** Frames sent. */
+  readonly packets: number;
+  /** Distinct frames (sources) cycled through. */
+  readonly distinct: number;
+  /** Seconds the sender took. */
+  readonly sendSeconds: number;
+  /** CPU seconds of each process over the workload (utime + stime). */
+  readonly cpuSeconds: PerContender<number>;
+  /** Microseconds of CPU per packet sent. */
+  readonly usPerPacket: PerContender<number>;
+  /**
+   * Microseconds per packet from the summed `schedstat` run time of the live threads: finer than
+   * the 10 ms ticks (matters for tcpdump), blind to threads that exited during the workload.
+   */
+  readonly usPerPacketThreads: PerContender<number>;
+  /** tcpdump's own count of kernel drops over the workload (`ps_drop`; over-counts on `lo`). */
+  readonly tcpdumpDrops: number | null;
+}
+
+/** The flood-then-knockers workload (w2). */
+export interface KnockersResult {
+  /** Spoofed sources that knocked door A's first port. */
+  readonly floodPackets: number;
+  /** Real knockers that completed door A. */
+  readonly knockers: number;
+  /** CPU seconds of each process over the workload. */
+  readonly cpuSeconds: PerContender<number>;
+  /** `OPEN SESAME` lines logged for the real knockers. */
+  readonly opensLogged: PerContender<number>;
+  /** Commands that ran for the real knockers (lines in the marker file). */
+  readonly commandsRan: PerContender<number>;
+  /** VmRSS in KiB right after the flood. */
+  readonly rssAfterFloodKiB: PerContender<number>;
+  /** VmRSS in KiB at the end of the workload. */
+  readonly rssKiB: PerContender<number>;
+  /** tcpdump's own count of kernel drops over the workload. */
+  readonly tcpdumpDrops: number | null;
+}
+
+/** The idle workload (w4). */
+export interface IdleResult {
+  /** Seconds idle. */
+  readonly seconds: number;
+  /** CPU seconds over the period. */
+  readonly cpuSeconds: PerContender<number>;
+  /** CPU use in percent of one core. */
+  readonly cpuPercent: PerContender<number>;
+}
+
+/** The knock-to-command latency workload (w5). */
+export interface LatencyResult {
+  /** Knock sequences sent. */
+  readonly knocks: number;
+  /** Commands seen per daemon. */
+  readonly seen: PerContender<number>;
+  /** Median latency, milliseconds. */
+  readonly p50Ms: PerContender<number>;
+  /** 99th percentile (nearest rank), milliseconds. */
+  readonly p99Ms: PerContender<number>;
+  /** Largest latency, milliseconds. */
+  readonly maxMs: PerContender<number>;
+}
+
+/** Everything one harness run measured. */
+export interface BenchResults {
+  /** ISO time of the run. */
+  readonly date: string;
+  /** Whether `--quick` was given. */
+  readonly quick: boolean;
+  /** How the contenders shared the traffic. */
+  readonly mode: "concurrent";
+  /** Clock ticks per second used to convert `/proc/PID/stat`. */
+  readonly clockTicks: number;
+  /** Load average when the run started (the machine is shared). */
+  readonly loadAverage: string;
+  /** In-filter TCP SYNs to door A's second port, no attempt open. */
+  readonly w1: FloodResult;
+  /** Spoofed flood of door A's first port, then real knockers. */
+  readonly w2: KnockersResult;
+  /** Packets to ports no door uses. */
+  readonly w3: FloodResult;
+  /** Idle. */
+  readonly w4: IdleResult;
+  /** Knock-to-command latency. */
+  readonly w5: LatencyResult;
+  /** tcpdump's closing statistics line. */
+  readonly tcpdumpFinal: string | null;
+  /** Anything odd the harness noticed. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Formats a number with a fixed count of decimals, or `-` for null.
+ *
+ * @param v The value.
+ * @param decimals Digits after the point.
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { fmt } from "./_report.ts";
+ * if (fmt(1.234, 2) !== "1.23" || fmt(null, 2) !== "-") throw new Error("bad");
+ * ```
+ */
+export function fmt(v: number | null | undefined, decimals: number): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(decimals);
+}
+
+/**
+ * knocktool / knockd, or null when either is missing or knockd's value is 0.
+ *
+ * @param v Values per contender.
+ * @returns The ratio.
+ * @example
+ * ```ts
+ * import { ratio } from "./_report.ts";
+ * if (ratio({ knocktool: 1, knockd: 4, tcpdump: null }) !== 0.25) throw new Error("bad");
+ * ```
+ */
+export function ratio(v: PerContender<number>): number | null {
+  return v.knocktool === null || v.knockd === null || v.knockd === 0
+    ? null
+    : v.knocktool / v.knockd;
+}
+
+/**
+ * Nearest-rank percentile of a list of numbers.
+ *
+ * @param values The samples (any order).
+ * @param p Percentile, 0 < p <= 100.
+ * @returns The sample at that rank, or null for an empty list.
+ * @example
+ * ```ts
+ * import { percentile } from "./_report.ts";
+ * const xs = [5, 1, 4, 2, 3];
+ * if (percentile(xs, 50) !== 3 || percentile(xs, 99) !== 5) throw new Error("bad");
+ * ```
+ */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? null;
+}
+
+function row(
+  label: string,
+  v: PerContender<number>,
+  decimals: number,
+  withRatio = true,
+): string {
+  const cells = [v.knocktool, v.knockd, v.tcpdump].map((x) => fmt(x, decimals).padStart(11));
+  const r = withRatio ? fmt(ratio(v), 2).padStart(11) : "".padStart(11);
+  return `  ${label.padEnd(36)}${cells.join("")}${r}`;
+}
+
+/**
+ * The side-by-side table (knocktool | knockd | tcpdump | knocktool/knockd).
+ *
+ * @param r The results.
+ * @returns Plain text, one line per figure.
+ */
+export function formatTable(r: BenchResults): string {
+  const kib = (v: PerContender<number>): PerContender<number> => ({
+    knocktool: v.knocktool === null ? null : v.knocktool / 1024,
+    knockd: v.knockd === null ? null : v.knockd / 1024,
+    tcpdump: v.tcpdump === null ? null : v.tcpdump / 1024,
+  });
+  const lines = [
+    `knocktool bench ${r.date}${r.quick ? " (--quick)" : ""}; all three on the same lo at once;` +
+    ` load average at start ${r.loadAverage}`,
+    `  ${"".padEnd(36)}${
+      ["knocktool", "knockd", "tcpdump", "kt/knockd"].map((h) => h.padStart(11)).join("")
+    }`,
+    `w1 ${r.w1.packets} in-filter SYNs to 8000, no attempt (${r.w1.distinct} sources,` +
+    ` sent in ${fmt(r.w1.sendSeconds, 2)} s)`,
+    row("CPU s", r.w1.cpuSeconds, 3),
+    row("CPU us/packet", r.w1.usPerPacket, 3),
+    row("CPU us/packet (thread schedstat)", r.w1.usPerPacketThreads, 3),
+    `  tcpdump kernel drops: ${r.w1.tcpdumpDrops ?? "-"}`,
+    `w3 ${r.w3.packets} packets to ports no door uses (sent in ${fmt(r.w3.sendSeconds, 2)} s)`,
+    row("CPU s", r.w3.cpuSeconds, 3),
+    row("CPU us/packet", r.w3.usPerPacket, 3),
+    row("CPU us/packet (thread schedstat)", r.w3.usPerPacketThreads, 3),
+    `  tcpdump kernel drops: ${r.w3.tcpdumpDrops ?? "-"}`,
+    `w2 ${r.w2.floodPackets} spoofed sources on 7000, then ${r.w2.knockers} real knockers complete A`,
+    row("CPU s", r.w2.cpuSeconds, 3),
+    row(`OPEN SESAME logged (of ${r.w2.knockers})`, r.w2.opensLogged, 0),
+    row(`commands run (of ${r.w2.knockers})`, r.w2.commandsRan, 0),
+    row("VmRSS MiB right after the flood", kib(r.w2.rssAfterFloodKiB), 1),
+    row("VmRSS MiB after w2", kib(r.w2.rssKiB), 1),
+    `  tcpdump kernel drops: ${r.w2.tcpdumpDrops ?? "-"}`,
+    `w4 idle ${r.w4.seconds} s`,
+    row("CPU %", r.w4.cpuPercent, 2),
+    `w5 knock-to-command latency over ${r.w5.knocks} knocks (last frame sent -> date +%s%N in the command)`,
+    row("commands seen", r.w5.seen, 0, false),
+    row("p50 ms", r.w5.p50Ms, 1),
+    row("p99 ms", r.w5.p99Ms, 1),
+    row("max ms", r.w5.maxMs, 1),
+  ];
+  if (r.tcpdumpFinal !== null) lines.push(`tcpdump at exit: ${r.tcpdumpFinal}`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines.join("\n");
+}
