@@ -310,8 +310,7 @@ function summary(r: DecodeResult): string {
 
 /**
  * For a decoded frame: every shorter capture of it is a `truncated` error or the same packet
- * (a decoder reading past what it checked would differ), and the same bytes at an odd offset
- * inside a larger buffer decode identically.
+ * (a decoder reading past what it checked would differ), and {@link checkOffset}.
  */
 function checkPrefixesAndOffset(
   r: DecodeResult,
@@ -329,10 +328,23 @@ function checkPrefixesAndOffset(
       fail(`prefix ${k} gave ${summary(cut)}, full frame ${full}`, linkType, frame, wireLen);
     }
   }
+  checkOffset(r, linkType, frame, wireLen, tsSec);
+}
+
+/** The same bytes at an odd offset inside a larger buffer decode identically. */
+function checkOffset(
+  r: DecodeResult,
+  linkType: number,
+  frame: Uint8Array,
+  wireLen: number,
+  tsSec: number,
+): void {
   const big = new Uint8Array(frame.length + 11).fill(0x5a);
   big.set(frame, 3);
   const moved = decodeFrame(linkType, big.subarray(3, 3 + frame.length), wireLen, tsSec, 7);
-  if (summary(moved) !== summary(r)) fail("decode depends on byteOffset", linkType, frame, wireLen);
+  if (summary(moved) !== summary(r)) {
+    fail(`at byteOffset 3: ${summary(moved)} vs ${summary(r)}`, linkType, frame, wireLen);
+  }
 }
 
 function door(name: string, sequence: [number, "tcp" | "udp"][], extra: Partial<Door> = {}): Door {
@@ -415,6 +427,7 @@ Deno.test("fuzz: random and mutated frames never throw and decode in range", () 
     }
     check(r, m.linkType, m.frame, m.wireLen, tsSec);
     if (!r.ok) {
+      if (rng.int(100) === 0) checkOffset(r, m.linkType, m.frame, m.wireLen, tsSec);
       kinds[r.error.kind] = (kinds[r.error.kind] ?? 0) + 1;
       continue;
     }

@@ -8,11 +8,17 @@
 
 import type { DecodeError, Layer } from "./packet.ts";
 
-/** Where decoding stands within one frame. */
+/**
+ * Where decoding stands within one frame. Offsets are absolute positions in the frame's
+ * underlying buffer (so one `DataView` over that buffer serves every frame in it); the frame
+ * starts at {@link base}.
+ */
 export class Cursor {
-  /** Captured end: the number of bytes in the buffer (pcap `caplen`). */
+  /** Where the frame starts in its buffer (`frame.byteOffset`). */
+  base = 0;
+  /** Captured end: `base` + the number of captured bytes (pcap `caplen`). */
   cap = 0;
-  /** End of the frame as it was on the wire: max(pcap `len`, `caplen`). */
+  /** End of the frame as it was on the wire: `base` + max(pcap `len`, `caplen`). */
   wire = 0;
   /** Start of the next header to decode. */
   off = 0;
@@ -30,11 +36,15 @@ export class Cursor {
    */
   fragment = false;
 
-  /** Starts a frame of `cap` captured bytes that had `wireLen` bytes on the wire. */
-  reset(cap: number, wireLen: number): void {
-    this.cap = cap;
-    this.wire = wireLen > cap ? wireLen : cap;
-    this.off = 0;
+  /**
+   * Starts a frame of `caplen` captured bytes at `base` in its buffer that had `wireLen` bytes
+   * on the wire (a smaller or non-numeric `wireLen` counts as `caplen`).
+   */
+  reset(caplen: number, wireLen: number, base = 0): void {
+    this.base = base;
+    this.cap = base + caplen;
+    this.wire = base + (wireLen > caplen ? wireLen : caplen);
+    this.off = base;
     this.end = this.wire;
     this.proto = 0;
     this.src = 0;

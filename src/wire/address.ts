@@ -165,6 +165,11 @@ export function formatIpv4(b: Uint8Array, off = 0): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
+// Hex text of a byte without and with a leading zero: a group is HEX[hi] + HEX2[lo], or
+// HEX[lo] when hi is 0, which avoids Number#toString(16) on the capture path.
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX2: readonly string[] = HEX.map((h) => h.padStart(2, "0"));
+
 /**
  * Formats sixteen bytes exactly as glibc `inet_ntop(AF_INET6)` does: lower-case hex groups
  * without leading zeros, the first longest run of at least two zero groups as `::`, and the
@@ -225,7 +230,9 @@ export function formatIpv6(b: Uint8Array, off = 0): string {
       s += formatIpv4(b, off + 12);
       break;
     }
-    s += ((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!).toString(16);
+    const hi = b[off + 2 * i]!;
+    const lo = b[off + 2 * i + 1]!;
+    s += hi === 0 ? HEX[lo]! : HEX[hi]! + HEX2[lo]!;
   }
   if (bestBase >= 0 && bestBase + bestLen === 8) s += ":";
   return s;

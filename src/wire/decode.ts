@@ -12,7 +12,8 @@
  * checked against the frame as it was on the wire (`wireLen`): an IP length beyond it, or a
  * transport header beyond the IP length, is `invalid`.
  *
- * Cost per call: one `DataView`, the result object and the two address strings.
+ * Cost per call: the result object and the two address strings; a `DataView` only when the
+ * frame lives in a different buffer than the previous frame did.
  *
  * @module
  */
@@ -34,8 +35,15 @@ import { skipVlanTags } from "./vlan.ts";
 // Safe to share: decodeFrame is synchronous and never re-entered.
 const cursor = new Cursor();
 
-function failed(error: DecodeError): DecodeResult {
-  return { ok: false, error };
+// Creating a DataView costs about as much as the rest of a decode, and a capture loop hands
+// over many frames that are views into one batch buffer: keep one view per buffer and address
+// frames by their byteOffset. Holds on to the last buffer until a frame from another arrives.
+let viewBuffer: ArrayBufferLike | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function failed(error: DecodeError, base: number): DecodeResult {
+  // Layer checks report positions in the buffer; callers want offsets in the frame.
+  return { ok: false, error: base === 0 ? error : { ...error, offset: error.offset - base } };
 }
 
 /**
@@ -97,8 +105,13 @@ export function decodeFrame(
   tsUsec: number,
 ): DecodeResult {
   const c = cursor;
-  c.reset(frame.length, wireLen);
-  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const base = frame.byteOffset;
+  c.reset(frame.length, wireLen, base);
+  if (frame.buffer !== viewBuffer || view.byteLength < base + frame.length) {
+    viewBuffer = frame.buffer;
+    view = new DataView(frame.buffer);
+  }
+  const dv = view;
   let err: DecodeError | undefined;
   switch (linkType) {
     case DLT.EN10MB:
@@ -123,9 +136,9 @@ export function decodeFrame(
       err = checkRaw(dv, c);
       break;
     default:
-      return failed(fail("link", "unsupported", 0, `link type ${linkType} is not supported`));
+      return failed(fail("link", "unsupported", 0, `link type ${linkType} is not supported`), 0);
   }
-  if (err !== undefined) return failed(err);
+  if (err !== undefined) return failed(err, base);
   let family: 4 | 6;
   if (c.proto === ETHERTYPE_IPV4) {
     family = 4;
@@ -136,13 +149,14 @@ export function decodeFrame(
   } else {
     return failed(
       fail("link", "unsupported", c.off, `EtherType ${hex16(c.proto)} is not IPv4 or IPv6`),
+      base,
     );
   }
-  if (err !== undefined) return failed(err);
+  if (err !== undefined) return failed(err, base);
   // checkIpv4/checkIpv6 replaced the EtherType with the IP protocol number.
   const tcp = (c.proto as number) === IPPROTO_TCP;
   err = tcp ? checkTcp(dv, c) : checkUdp(dv, c);
-  if (err !== undefined) return failed(err);
+  if (err !== undefined) return failed(err, base);
   // Ports and flags lie inside the transport header checked just above.
   return {
     ok: true,
@@ -150,8 +164,8 @@ export function decodeFrame(
       tsSec,
       tsUsec,
       family,
-      src: family === 4 ? formatIpv4(frame, c.src) : formatIpv6(frame, c.src),
-      dst: family === 4 ? formatIpv4(frame, c.dst) : formatIpv6(frame, c.dst),
+      src: family === 4 ? formatIpv4(frame, c.src - base) : formatIpv6(frame, c.src - base),
+      dst: family === 4 ? formatIpv4(frame, c.dst - base) : formatIpv6(frame, c.dst - base),
       protocol: tcp ? "tcp" : "udp",
       srcPort: dv.getUint16(c.off),
       dstPort: dv.getUint16(c.off + 2),

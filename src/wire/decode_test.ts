@@ -341,3 +341,19 @@ Deno.test("decodeFrame reports unknown link types", () => {
   assertEq(isSupportedLinkType(147), false);
   assertEq(isSupportedLinkType(239), false);
 });
+
+Deno.test("decodeFrame reports error offsets relative to the frame, not its buffer", () => {
+  const v = vectors[2]!; // lo_udp.pcap: record 2 is ICMP, unsupported at the IPv4 header
+  const r = load(v)[1]!;
+  const big = new Uint8Array(r.data.length + 50);
+  big.set(r.data, 21);
+  const frame = big.subarray(21, 21 + r.data.length);
+  assertEq(summary(decodeFrame(v.linkType, frame, r.wireLen, 0, 0)), v.records[1]!.expect);
+  // Frames from the same buffer one after another, and truncated ones, keep their own offsets.
+  big.set(r.data.subarray(0, 10), 0);
+  assertEq(
+    summary(decodeFrame(v.linkType, big.subarray(0, 10), r.wireLen, 0, 0)),
+    "link truncated @0: Ethernet header needs 14 bytes, 10 captured",
+  );
+  assertEq(summary(decodeFrame(v.linkType, frame, r.wireLen, 0, 0)), v.records[1]!.expect);
+});

@@ -16,7 +16,7 @@ export const ETHERNET_HEADER_LEN = 14;
  * Checks an Ethernet II header at the start of the frame; on success `c.proto` is its
  * EtherType and `c.off` the offset after it.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, reset for this frame.
  * @returns An error, or `undefined`.
  *
@@ -33,10 +33,11 @@ export const ETHERNET_HEADER_LEN = 14;
  * ```
  */
 export function checkEthernet(dv: DataView, c: Cursor): DecodeError | undefined {
-  if (c.cap < ETHERNET_HEADER_LEN) {
-    return fail("link", "truncated", 0, `Ethernet header needs 14 bytes, ${c.cap} captured`);
+  const at = c.base;
+  if (c.cap - at < ETHERNET_HEADER_LEN) {
+    return fail("link", "truncated", at, `Ethernet header needs 14 bytes, ${c.cap - at} captured`);
   }
-  c.proto = dv.getUint16(12);
-  c.off = ETHERNET_HEADER_LEN;
+  c.proto = dv.getUint16(at + 12);
+  c.off = at + ETHERNET_HEADER_LEN;
   return undefined;
 }

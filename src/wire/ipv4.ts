@@ -25,7 +25,7 @@ export const IPPROTO_UDP = 17;
  * `c.off` at the transport header, `c.end` at the end of the datagram (total length; link
  * padding after it is ignored) and `c.proto` is 6 or 17.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, after the link layer.
  * @returns An error (`truncated`, `invalid`, or `unsupported` for a later fragment or a
  * protocol other than TCP/UDP), or `undefined`.

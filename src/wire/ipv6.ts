@@ -29,7 +29,7 @@ const EXT_MIN_LEN = 8;
  * `c.dst` point at the addresses, `c.off` at the transport header, `c.end` at the end of the
  * payload and `c.proto` is 6 or 17.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, after the link layer.
  * @returns An error (layer `ipv6` or `ipv6-ext`), or `undefined`.
  *

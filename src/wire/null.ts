@@ -37,7 +37,7 @@ export function familyToEtherType(af: number): number {
  * Checks a DLT_NULL (`loop` false) or DLT_LOOP (`loop` true) header; on success `c.proto` is
  * the EtherType its family stands for and `c.off` 4.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, reset for this frame.
  * @param loop Whether the family is in network byte order (DLT_LOOP).
  * @returns An error, or `undefined`.
@@ -54,16 +54,17 @@ export function familyToEtherType(af: number): number {
  */
 export function checkNull(dv: DataView, c: Cursor, loop: boolean): DecodeError | undefined {
   const name = loop ? "LOOP" : "NULL";
-  if (c.cap < NULL_HEADER_LEN) {
-    return fail("link", "truncated", 0, `${name} header needs 4 bytes, ${c.cap} captured`);
+  const at = c.base;
+  if (c.cap - at < NULL_HEADER_LEN) {
+    return fail("link", "truncated", at, `${name} header needs 4 bytes, ${c.cap - at} captured`);
   }
-  let af = dv.getUint32(0, !loop);
-  if (!loop && af > 0xffff) af = dv.getUint32(0, false);
+  let af = dv.getUint32(at, !loop);
+  if (!loop && af > 0xffff) af = dv.getUint32(at, false);
   const et = familyToEtherType(af);
   if (et < 0) {
-    return fail("link", "unsupported", 0, `address family ${af} is not IPv4 or IPv6`);
+    return fail("link", "unsupported", at, `address family ${af} is not IPv4 or IPv6`);
   }
   c.proto = et;
-  c.off = NULL_HEADER_LEN;
+  c.off = at + NULL_HEADER_LEN;
   return undefined;
 }

@@ -15,7 +15,7 @@ import type { DecodeError } from "./packet.ts";
  * Picks IPv4 or IPv6 from the first byte of a raw-IP frame; on success `c.proto` is the
  * matching EtherType and `c.off` 0.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, reset for this frame.
  * @returns An error, or `undefined`.
  *
@@ -30,11 +30,12 @@ import type { DecodeError } from "./packet.ts";
  * ```
  */
 export function checkRaw(dv: DataView, c: Cursor): DecodeError | undefined {
-  if (c.cap < 1) return fail("link", "truncated", 0, "raw IP frame is empty");
-  const v = dv.getUint8(0) >> 4;
+  const at = c.base;
+  if (c.cap <= at) return fail("link", "truncated", at, "raw IP frame is empty");
+  const v = dv.getUint8(at) >> 4;
   if (v === 4) c.proto = ETHERTYPE_IPV4;
   else if (v === 6) c.proto = ETHERTYPE_IPV6;
-  else return fail("link", "unsupported", 0, `IP version ${v} is not 4 or 6`);
-  c.off = 0;
+  else return fail("link", "unsupported", at, `IP version ${v} is not 4 or 6`);
+  c.off = at;
   return undefined;
 }

@@ -16,7 +16,7 @@ export const SLL_HEADER_LEN = 16;
 /**
  * Checks a LINUX_SLL header; on success `c.proto` is its protocol field and `c.off` 16.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, reset for this frame.
  * @returns An error, or `undefined`.
  *
@@ -32,10 +32,11 @@ export const SLL_HEADER_LEN = 16;
  * ```
  */
 export function checkSll(dv: DataView, c: Cursor): DecodeError | undefined {
-  if (c.cap < SLL_HEADER_LEN) {
-    return fail("link", "truncated", 0, `LINUX_SLL header needs 16 bytes, ${c.cap} captured`);
+  const at = c.base;
+  if (c.cap - at < SLL_HEADER_LEN) {
+    return fail("link", "truncated", at, `LINUX_SLL header needs 16 bytes, ${c.cap - at} captured`);
   }
-  c.proto = dv.getUint16(14);
-  c.off = SLL_HEADER_LEN;
+  c.proto = dv.getUint16(at + 14);
+  c.off = at + SLL_HEADER_LEN;
   return undefined;
 }

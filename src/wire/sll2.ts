@@ -16,7 +16,7 @@ export const SLL2_HEADER_LEN = 20;
 /**
  * Checks a LINUX_SLL2 header; on success `c.proto` is its protocol field and `c.off` 20.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, reset for this frame.
  * @returns An error, or `undefined`.
  *
@@ -33,10 +33,16 @@ export const SLL2_HEADER_LEN = 20;
  * ```
  */
 export function checkSll2(dv: DataView, c: Cursor): DecodeError | undefined {
-  if (c.cap < SLL2_HEADER_LEN) {
-    return fail("link", "truncated", 0, `LINUX_SLL2 header needs 20 bytes, ${c.cap} captured`);
+  const at = c.base;
+  if (c.cap - at < SLL2_HEADER_LEN) {
+    return fail(
+      "link",
+      "truncated",
+      at,
+      `LINUX_SLL2 header needs 20 bytes, ${c.cap - at} captured`,
+    );
   }
-  c.proto = dv.getUint16(0);
-  c.off = SLL2_HEADER_LEN;
+  c.proto = dv.getUint16(at + 0);
+  c.off = at + SLL2_HEADER_LEN;
   return undefined;
 }

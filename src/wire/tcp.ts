@@ -17,7 +17,7 @@ export const TCP_MIN_HEADER_LEN = 20;
  * Checks the TCP header at `c.off`, inside the IP payload ending at `c.end`. On success the
  * ports are at `c.off` and `c.off + 2`, the flags byte at `c.off + 13`.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, after the IP layer.
  * @returns An error, or `undefined`.
  *

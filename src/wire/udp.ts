@@ -18,7 +18,7 @@ export const UDP_HEADER_LEN = 8;
  * Checks the UDP header at `c.off`, inside the IP payload ending at `c.end`. On success the
  * ports are at `c.off` and `c.off + 2`.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor, after the IP layer.
  * @returns An error, or `undefined`.
  *

@@ -37,7 +37,7 @@ export function isVlanTpid(etherType: number): boolean {
  * Skips the VLAN tags starting at `c.off` while `c.proto` is a tag TPID, leaving `c.proto` at
  * the inner EtherType and `c.off` after the last tag.
  *
- * @param dv The frame.
+ * @param dv A view of the frame's buffer (the cursor's offsets are positions in it).
  * @param c The cursor (`proto` = EtherType just read, `off` = where its payload starts).
  * @returns An error, or `undefined` when the tags were skipped.
  *
