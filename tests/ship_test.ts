@@ -396,3 +396,29 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+Deno.test({
+  name: "demo: tools/demo.sh knocks a door open in a namespace and cleans up",
+  ignore: !CI && Deno.uid() !== 0,
+  fn: async () => {
+    assert(Deno.uid() === 0, "Cannot run the test: tools/demo.sh needs root");
+    const r = await run("bash", ["tools/demo.sh"], {
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+      timeoutMs: 180_000,
+    });
+    const all = r.out + r.err;
+    assert.equal(r.code, 0, all);
+    assert.match(r.out, /127\.0\.0\.1: openSSH: OPEN SESAME/);
+    assert.match(r.out, /^door opened for 127\.0\.0\.1$/m);
+    assert.match(r.out, /elements = \{ 127\.0\.0\.1 timeout 30s expires/);
+    const ns = /private network namespace \((kt-demo-\d+)\)/.exec(r.out)?.[1];
+    assert(ns !== undefined, all);
+    const list = await run("ip", ["netns", "list"]);
+    assert(!list.out.includes(ns), `namespace "${ns}" left behind`);
+    const work = /^== (\/tmp\/kt-demo\.\w+)\/knockd\.conf$/m.exec(r.out)?.[1];
+    assert(work !== undefined, all);
+    const ps = await run("ps", ["-eo", "args"]);
+    assert(!ps.out.includes(work), `a process of the demo is still running: ${ps.out}`);
+    await assert.rejects(Deno.stat(work), Deno.errors.NotFound);
+  },
+});

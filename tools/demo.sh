@@ -21,12 +21,19 @@ ns="kt-demo-$$"
 work=$(mktemp -d /tmp/kt-demo.XXXXXX)
 server=""
 cleanup() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill -TERM "$server" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
+  # SIGTERM to the server (it runs pending stop commands and exits 15), then to anything else
+  # still in the namespace; SIGKILL what is left after 5 s.
+  local pids
+  pids="$server $(ip netns pids "$ns" 2>/dev/null || true)"
+  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+  [ -n "$server" ] && wait "$server" 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -35,8 +42,9 @@ trap 'exit 130' INT TERM
 
 read -r -a perms <<<"$(deno eval --quiet \
   'import { permissionFlags } from "./tools/permissions.ts"; console.log(permissionFlags().join(" "))')"
-knocktool() { deno run --quiet --no-prompt "${perms[@]}" "$PWD/main.ts" "$@"; }
 in_ns() { ip netns exec "$ns" "$@"; }
+# knocktool as the compiled binary would run: exactly its permissions, no prompts.
+knocktool_in_ns() { in_ns deno run --quiet --no-prompt "${perms[@]}" "$PWD/main.ts" "$@"; }
 
 echo "== a private network namespace ($ns) with only lo, and an nftables set with timeouts"
 ip netns add "$ns"
@@ -54,11 +62,12 @@ cat >"$work/knockd.conf" <<EOF
 EOF
 echo "== $work/knockd.conf"
 cat "$work/knockd.conf"
-echo "== knocktool check"
-knocktool check -c "$work/knockd.conf"
+echo "== knocktool check -i lo (in the namespace)"
+knocktool_in_ns check -i lo -c "$work/knockd.conf"
 
 echo "== knocktool serve -i lo (in the namespace)"
-in_ns deno run --quiet --no-prompt "${perms[@]}" "$PWD/main.ts" \
+# Started directly (not through a shell function), so that $! is the server itself.
+ip netns exec "$ns" deno run --quiet --no-prompt "${perms[@]}" "$PWD/main.ts" \
   serve -i lo -c "$work/knockd.conf" -v >"$work/serve.out" 2>&1 &
 server=$!
 for _ in $(seq 150); do
@@ -70,7 +79,7 @@ grep -qs "listening on" "$work/serve.out" "$work/knockd.log" ||
   { cat "$work/serve.out"; echo "demo: serve did not start within 15 s" >&2; exit 1; }
 
 echo "== knocktool knock -v 127.0.0.1 7000 8000:udp 9000"
-in_ns timeout 20 deno run --quiet --no-prompt "${perms[@]}" "$PWD/main.ts" \
+timeout 20 ip netns exec "$ns" deno run --quiet --no-prompt "${perms[@]}" "$PWD/main.ts" \
   knock -v 127.0.0.1 7000 8000:udp 9000
 
 for _ in $(seq 100); do [ -s "$work/door" ] && break; sleep 0.1; done
