@@ -362,12 +362,14 @@ Deno.test({
         intervalMs: 100,
         what: "the service to accept connections after the knock",
       });
-      ctx.server.kill("SIGTERM");
+      const stopLine =
+        `openService: running command: nft delete element inet kt allow4 { ${CLI4} }`;
+      if (ctx.log().includes(stopLine)) {
+        throw new Error("Cannot test: the stop command already ran before SIGTERM");
+      }
       const status = await ctx.server.stop("SIGTERM", 10_000);
       const log = ctx.log();
-      const stop = log.indexOf(
-        `openService: running command: nft delete element inet kt allow4 { ${CLI4} }`,
-      );
+      const stop = log.indexOf(stopLine);
       const down = log.indexOf("shutting down");
       if (stop < 0 || down < 0 || stop > down) {
         throw new Error('Expected the stop command to run before "shutting down"');
