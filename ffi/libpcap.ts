@@ -67,6 +67,8 @@ const SYMBOLS = {
   pcap_set_timeout: { parameters: ["pointer", "i32"], result: "i32" },
   /** `int pcap_set_immediate_mode(pcap_t *p, int immediate_mode);` (libpcap ≥ 1.5) */
   pcap_set_immediate_mode: { parameters: ["pointer", "i32"], result: "i32", optional: true },
+  /** `int pcap_set_buffer_size(pcap_t *p, int buffer_size);` (bytes of kernel ring) */
+  pcap_set_buffer_size: { parameters: ["pointer", "i32"], result: "i32" },
   /** `int pcap_activate(pcap_t *p);` */
   pcap_activate: { parameters: ["pointer"], result: "i32" },
   /** `const char *pcap_statustostr(int error);` */

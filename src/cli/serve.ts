@@ -93,6 +93,13 @@ export const serveCommand = command(
         description: message`A local address for --pcap-file (repeatable).`,
       }),
     ),
+    capture: withDefault(
+      option("--capture", choice(["immediate", "buffered"]), {
+        description:
+          message`immediate (default): deliver each packet at once, snaplen 1024, 8 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
+      }),
+      "immediate" as const,
+    ),
     syslogFacility: optional(
       option("--syslog-facility", string({ metavar: "NAME" }), {
         description: message`Syslog facility for UseSyslog (default daemon, as Debian's knockd).`,
@@ -119,8 +126,24 @@ export interface ServeOptions {
   readonly logFormat: "text" | "json";
   readonly addresses: readonly string[];
   readonly syslogFacility?: string | undefined;
+  /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
+  readonly capture?: "immediate" | "buffered";
   /** Started as `knockd`: errors use knockd's texts and the usage text. */
   readonly knockd?: boolean;
+}
+
+/**
+ * Capture settings for a live interface. knockd reads with `pcap_open_live(iface, 65535, 0, 50)`,
+ * so a knock reaches it up to 50 ms late (TPACKET_V3 hands over whole blocks). Immediate mode
+ * delivers each packet at once; libpcap then uses TPACKET_V2, whose ring slots are min(snaplen,
+ * MTU) bytes, so the snaplen is cut to 1024 — room for Ethernet, two VLAN tags, IPv6 with ~900
+ * bytes of extension headers and a full TCP header — and the ring is sized for ~7,500 frames.
+ */
+function captureTuning(
+  opts: ServeOptions,
+): { immediate: boolean; snaplen: number; bufferBytes?: number } {
+  if (opts.capture === "buffered") return { immediate: false, snaplen: 65535 };
+  return { immediate: true, snaplen: 1024, bufferBytes: 8 * 1024 * 1024 };
 }
 
 /** Environment variable the daemonized child finds its readiness pipe through (internal). */
@@ -524,7 +547,11 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
     : {
       live: true,
       run: (ev, signal, filter) =>
-        captureLive({ iface, filter, ipv4Only: opts.ipv4Only, control }, ev, signal),
+        captureLive(
+          { iface, filter, ipv4Only: opts.ipv4Only, control, ...captureTuning(opts) },
+          ev,
+          signal,
+        ),
       refilter: () => control.reinstallFilter(),
     };
   const listening = pcapFile ?? iface;

@@ -88,6 +88,12 @@ export interface LiveOptions {
    * 8 packets (each seen twice on `lo`) already drops. Pair it with a small snaplen there.
    */
   immediate?: boolean;
+  /**
+   * Kernel ring size in bytes (`pcap_set_buffer_size`), applied with `immediate`. With TPACKET_V2
+   * each slot holds one frame of up to min(snaplen, MTU) bytes plus headers, so the ring holds
+   * about `bufferBytes / (snaplen + 80)` frames before the kernel drops. Default: libpcap's 2 MB.
+   */
+  bufferBytes?: number;
   /** The BPF filter text for the current addresses ("" admits everything). */
   filter: (a: LocalAddresses) => string;
   /** Leave IPv6 addresses out of the address set (`-4`). */
@@ -366,6 +372,7 @@ function openLive(p: PcapLib, opts: LiveOptions): OpenResult {
     sym.pcap_set_promisc(handle, 0);
     sym.pcap_set_timeout(handle, timeout);
     sym.pcap_set_immediate_mode(handle, 1);
+    if (opts.bufferBytes !== undefined) sym.pcap_set_buffer_size(handle, opts.bufferBytes);
     const rc = sym.pcap_activate(handle);
     const detail = cstr(sym.pcap_geterr(handle));
     if (rc < 0) {
