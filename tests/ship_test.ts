@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { type Permission, permissionFlags, PERMISSIONS } from "../tools/permissions.ts";
+import { compileArgs, parseArgs } from "../tools/compile.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const ROOT_PATH = ROOT.pathname;
@@ -421,4 +422,34 @@ Deno.test({
     assert(!ps.out.includes(work), `a process of the demo is still running: ${ps.out}`);
     await assert.rejects(Deno.stat(work), Deno.errors.NotFound);
   },
+});
+
+Deno.test("compile: arguments select targets; unknown targets are refused by name", () => {
+  const host = "x86_64-unknown-linux-gnu";
+  assert.deepEqual(parseArgs([], host), { outDir: "dist", targets: [host] });
+  assert.deepEqual(parseArgs(["aarch64-unknown-linux-gnu", host, "--out-dir", "/o"], host), {
+    outDir: "/o",
+    targets: ["aarch64-unknown-linux-gnu", host],
+  });
+  assert.deepEqual(parseArgs(["x86_64-apple-darwin"], host), {
+    error: 'Cannot compile for "x86_64-apple-darwin": target must be one of ' +
+      '"x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"',
+  });
+  assert.deepEqual(parseArgs(["--out-dir"], host), {
+    error: 'Cannot read "--out-dir": a directory must follow it',
+  });
+  assert.deepEqual(parseArgs([], "aarch64-apple-darwin"), {
+    error: 'Cannot compile for the host "aarch64-apple-darwin": name a supported target',
+  });
+  // No --include, no extra flags: the permissions, the target and the output name only.
+  assert.deepEqual(compileArgs("aarch64-unknown-linux-gnu", "dist"), [
+    "compile",
+    "--no-prompt",
+    ...permissionFlags(),
+    "--target",
+    "aarch64-unknown-linux-gnu",
+    "--output",
+    "dist/knocktool-aarch64-unknown-linux-gnu",
+    "main.ts",
+  ]);
 });
