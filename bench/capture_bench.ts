@@ -115,7 +115,7 @@ async function live(count: number): Promise<void> {
     const iv = setInterval(() => ticks++, 10);
     const c0 = cpuMicros();
     const frame = { src: "127.0.0.74", dst: "127.0.0.1", proto: "udp" as const, port: 7010 };
-    const { sent } = await injectInNetns(ns.name, { iface: "lo", frames: [frame], repeat: count });
+    const sent = await injectInNetns(ns.name, { iface: "lo", frames: [frame], repeat: count });
     await waitUntil(() => performance.now() - last > 300, { what: "flood drained" });
     const cpu = cpuMicros() - c0;
     clearInterval(iv);

@@ -161,7 +161,7 @@ Deno.test({
             port: 7002,
           })),
         ];
-        assertEquals((await injectInNetns(ns.name, { iface: "lo", frames })).sent, 8, "frames sent");
+        assertEquals(await injectInNetns(ns.name, { iface: "lo", frames }), 8, "frames sent");
         await waitUntil(() => r.frames.length >= 5, { what: "five frames" });
         await sleep(300); // anything extra would arrive within the 50 ms read timeout
         assertEquals(r.frames.map((f) => f.port), [7001, 7001, 7001, 7001, 7001], "ports");
@@ -210,7 +210,7 @@ Deno.test({
         await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
         interval = setInterval(() => ticks.push(performance.now()), 2);
         const frame = { src: "127.0.0.72", dst: "127.0.0.1", proto: "udp" as const, port: 7003 };
-        const { sent } = await injectInNetns(ns.name, { iface: "lo", frames: [frame], repeat: 50_000 });
+        const sent = await injectInNetns(ns.name, { iface: "lo", frames: [frame], repeat: 50_000 });
         assertEquals(sent, 50_000, "frames sent");
         await sleep(300);
         clearInterval(interval);
