@@ -112,6 +112,29 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a paced injection sends every frame",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withNetns(["pkt"], async ([ns]) => {
+      const td = ns!.spawn("tcpdump", ["tcpdump", "-n", "-l", "-U", "-i", "lo", "udp dst port 9"]);
+      await waitUntil(() => td.stderr().includes("listening on lo"), { what: "tcpdump" });
+      const sent = await injectInNetns(ns!.name, {
+        iface: "lo",
+        repeat: 50,
+        ratePps: 1000,
+        frames: [{ src: "127.0.0.71", dst: "127.0.0.1", proto: "udp", port: 9 }],
+      });
+      if (sent !== 50) throw new Error(`Expected 50 frames sent, got ${sent}`);
+      await waitUntil(() => td.stdout().split("\n").filter((l) => l !== "").length >= 50, {
+        what: "50 captured frames",
+        context: () => td.describe(),
+      });
+    });
+  },
+});
+
 Deno.test("buildFrame() rejects mixed address families", () => {
   let msg = "";
   try {

@@ -8,9 +8,9 @@
  * ```
  *
  * The argument is an {@link InjectSpec} as JSON (or `-` to read it from stdin). On success it
- * prints `{"sent":N}` and exits 0; on a bad spec or a socket error it prints the error on stderr
- * and exits 1. Every run is bounded: at most {@link MAX_FRAMES} frames in total, and each delay at
- * most {@link MAX_DELAY_MS}.
+ * prints an {@link InjectResult} as JSON (`{"sent":N,"elapsedMs":T}`) and exits 0; on a bad spec
+ * or a socket error it prints the error on stderr and exits 1. Every run is bounded: at most
+ * {@link MAX_FRAMES} frames in total, and each delay at most {@link MAX_DELAY_MS}.
  *
  * @module
  */
@@ -59,6 +59,16 @@ export interface InjectSpec {
   readonly dstMac?: string;
   /** Source MAC (default zeros). */
   readonly srcMac?: string;
+  /** Pace the sending at about this many frames per second (default: as fast as possible). */
+  readonly ratePps?: number;
+}
+
+/** What one run did. */
+export interface InjectResult {
+  /** Frames sent. */
+  readonly sent: number;
+  /** Wall time from the first send to the last, in milliseconds (information only). */
+  readonly elapsedMs: number;
 }
 
 /**
@@ -156,10 +166,10 @@ export function buildFrame(
  * send, so bulk runs send as fast as the socket accepts them.
  *
  * @param spec What to send.
- * @returns How many frames were sent.
+ * @returns How many frames were sent, and how long it took.
  * @throws {Error} On a bad spec (nothing is sent) or a socket error.
  */
-export async function inject(spec: InjectSpec): Promise<number> {
+export async function inject(spec: InjectSpec): Promise<InjectResult> {
   const repeat = spec.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) {
     throw new Error(`Cannot inject: "repeat" must be a positive integer, got "${repeat}"`);
@@ -176,17 +186,31 @@ export async function inject(spec: InjectSpec): Promise<number> {
     }
     return d;
   });
+  const rate = spec.ratePps;
+  if (rate !== undefined && !(rate > 0 && rate <= 100_000_000)) {
+    throw new Error(`Cannot inject: "ratePps" must be a positive number, got "${rate}"`);
+  }
   using sock = PacketSocket.open(spec.iface);
   let sent = 0;
+  const start = performance.now();
   for (let r = 0; r < repeat; r++) {
     for (let i = 0; i < built.length; i++) {
       const d = delays[i] ?? 0;
-      if (d > 0) await new Promise((resolve) => setTimeout(resolve, d));
+      if (d > 0) await sleepMs(d);
+      if (rate !== undefined) {
+        // Pace in steps of at least 2 ms so that timers, not a busy loop, do the waiting.
+        const ahead = (sent / rate) * 1000 - (performance.now() - start);
+        if (ahead >= 2) await sleepMs(ahead);
+      }
       sock.send(built[i]!);
       sent++;
     }
   }
-  return sent;
+  return { sent, elapsedMs: performance.now() - start };
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 if (import.meta.main) {
@@ -194,8 +218,8 @@ if (import.meta.main) {
     const arg = Deno.args[0];
     if (arg === undefined) throw new Error("Cannot inject: give the spec as JSON, or - for stdin");
     const text = arg === "-" ? await new Response(Deno.stdin.readable).text() : arg;
-    const sent = await inject(JSON.parse(text) as InjectSpec);
-    console.log(JSON.stringify({ sent }));
+    const result = await inject(JSON.parse(text) as InjectSpec);
+    console.log(JSON.stringify(result));
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
     Deno.exit(1);
@@ -208,10 +232,13 @@ if (import.meta.main) {
  *
  * @param nsName Namespace name.
  * @param spec What to send.
- * @returns How many frames were sent.
+ * @returns How many frames were sent, and how long it took.
  * @throws {Error} With the injector's stderr when it fails.
  */
-export async function injectInNetns(nsName: string, spec: InjectSpec): Promise<number> {
+export async function injectInNetnsResult(
+  nsName: string,
+  spec: InjectSpec,
+): Promise<InjectResult> {
   const child = new Deno.Command("ip", {
     args: [
       "netns",
@@ -237,6 +264,21 @@ export async function injectInNetns(nsName: string, spec: InjectSpec): Promise<n
   if (out.code !== 0) {
     throw new Error(`Cannot inject frames in "${nsName}": exit status ${out.code}\n${stderr}`);
   }
-  const m = /"sent":(\d+)/.exec(stdout);
-  return m ? Number(m[1]) : 0;
+  try {
+    return JSON.parse(stdout) as InjectResult;
+  } catch {
+    throw new Error(`Cannot read the injector's result: "${stdout.trim()}"`);
+  }
+}
+
+/**
+ * Same as {@link injectInNetnsResult}, returning only how many frames were sent.
+ *
+ * @param nsName Namespace name.
+ * @param spec What to send.
+ * @returns How many frames were sent.
+ * @throws {Error} With the injector's stderr when it fails.
+ */
+export async function injectInNetns(nsName: string, spec: InjectSpec): Promise<number> {
+  return (await injectInNetnsResult(nsName, spec)).sent;
 }
