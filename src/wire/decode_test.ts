@@ -209,6 +209,78 @@ const vectors: Vector[] = [
       },
     ],
   },
+  {
+    // knock -d 50 127.0.0.1 7000 8000:udp 9000 && knock -6 -d 50 ::1 7000 8000:udp 9000
+    file: "lo_knock.pcap",
+    linkType: DLT.EN10MB,
+    records: [
+      {
+        tcpdump: "IP 127.0.0.1.51028 > 127.0.0.1.7000: Flags [S], seq 556931690, win 65495, " +
+          "options [mss 65495,sackOK,TS val 1447529145 ecr 0,nop,wscale 10], length 0",
+        expect: `tcp 127.0.0.1.51028 > 127.0.0.1.7000 ${S} len=74`,
+        headersEnd: 14 + 20 + 40,
+      },
+      {
+        tcpdump: "IP 127.0.0.1.7000 > 127.0.0.1.51028: Flags [R.], seq 0, ack 556931691, win 0, " +
+          "length 0",
+        expect: `tcp 127.0.0.1.7000 > 127.0.0.1.51028 ${RA} len=54`,
+        headersEnd: 14 + 20 + 20,
+      },
+      {
+        tcpdump: "IP 127.0.0.1.45505 > 127.0.0.1.8000: UDP, length 1",
+        expect: "udp 127.0.0.1.45505 > 127.0.0.1.8000 flags=0x0 len=43",
+        headersEnd: 14 + 20 + 8,
+      },
+      {
+        tcpdump: "IP 127.0.0.1 > 127.0.0.1: ICMP 127.0.0.1 udp port 8000 unreachable, length 37",
+        expect: "ipv4 unsupported @14: protocol 1 is not TCP or UDP",
+      },
+      {
+        tcpdump: "IP 127.0.0.1.48736 > 127.0.0.1.9000: Flags [S], seq 2319295138, win 65495, " +
+          "options [mss 65495,sackOK,TS val 3493127811 ecr 0,nop,wscale 10], length 0",
+        expect: `tcp 127.0.0.1.48736 > 127.0.0.1.9000 ${S} len=74`,
+        headersEnd: 14 + 20 + 40,
+      },
+      {
+        tcpdump: "IP 127.0.0.1.9000 > 127.0.0.1.48736: Flags [R.], seq 0, ack 2319295139, win 0, " +
+          "length 0",
+        expect: `tcp 127.0.0.1.9000 > 127.0.0.1.48736 ${RA} len=54`,
+        headersEnd: 14 + 20 + 20,
+      },
+      {
+        tcpdump: "IP6 ::1.40092 > ::1.7000: Flags [S], seq 2603154591, win 65476, options [mss " +
+          "65476,sackOK,TS val 2027132626 ecr 0,nop,wscale 10], length 0",
+        expect: `tcp ::1.40092 > ::1.7000 ${S} len=94`,
+        headersEnd: 14 + 40 + 40,
+      },
+      {
+        tcpdump: "IP6 ::1.7000 > ::1.40092: Flags [R.], seq 0, ack 2603154592, win 0, length 0",
+        expect: `tcp ::1.7000 > ::1.40092 ${RA} len=74`,
+        headersEnd: 14 + 40 + 20,
+      },
+      {
+        tcpdump: "IP6 ::1.37373 > ::1.8000: UDP, length 1",
+        expect: "udp ::1.37373 > ::1.8000 flags=0x0 len=63",
+        headersEnd: 14 + 40 + 8,
+      },
+      {
+        tcpdump: "IP6 ::1 > ::1: ICMP6, destination unreachable, unreachable port, ::1 udp port " +
+          "8000, length 57",
+        expect: "ipv6 unsupported @14: next header 58 is not TCP or UDP",
+      },
+      {
+        tcpdump: "IP6 ::1.50710 > ::1.9000: Flags [S], seq 1297994802, win 65476, options [mss " +
+          "65476,sackOK,TS val 2191931991 ecr 0,nop,wscale 10], length 0",
+        expect: `tcp ::1.50710 > ::1.9000 ${S} len=94`,
+        headersEnd: 14 + 40 + 40,
+      },
+      {
+        tcpdump: "IP6 ::1.9000 > ::1.50710: Flags [R.], seq 0, ack 1297994803, win 0, length 0",
+        expect: `tcp ::1.9000 > ::1.50710 ${RA} len=74`,
+        headersEnd: 14 + 40 + 20,
+      },
+    ],
+  },
   ...(["any_sll.pcap", "any_sll2.pcap"] as const).map((file): Vector => {
     const h = file === "any_sll.pcap" ? 16 : 20; // tcpdump -i any -y LINUX_SLL / LINUX_SLL2
     return {
