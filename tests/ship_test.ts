@@ -418,8 +418,11 @@ Deno.test({
     assert(!list.out.includes(ns), `namespace "${ns}" left behind`);
     const work = /^== (\/tmp\/kt-demo\.\w+)\/knockd\.conf$/m.exec(r.out)?.[1];
     assert(work !== undefined, all);
-    const ps = await run("ps", ["-eo", "args"]);
-    assert(!ps.out.includes(work), `a process of the demo is still running: ${ps.out}`);
+    for (const e of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      const cmdline = await Deno.readTextFile(`/proc/${e.name}/cmdline`).catch(() => "");
+      assert(!cmdline.includes(work), `a process of the demo is still running: ${cmdline}`);
+    }
     await assert.rejects(Deno.stat(work), Deno.errors.NotFound);
   },
 });
