@@ -777,6 +777,9 @@ function toFrames(traffic: readonly Knock[]): FrameSpec[] {
   }));
 }
 
+/** Daemons that did not start, and how often: after two, later scenarios fail at once. */
+const startFailures = new Map<Daemon, number>();
+
 /** Runs one scenario with the given daemons; returns what each showed. */
 async function runScenario(
   s: Scenario,
@@ -795,10 +798,20 @@ async function runScenario(
       procs.set(d, { dir, p: ns.spawn(d, daemonArgv(d, s.args ?? []), { cwd: dir }) });
     }
     for (const [d, { dir, p }] of procs) {
-      await waitUntil(
-        () => readText(`${dir}/log`).includes("starting up") || p.exited !== undefined,
-        { timeoutMs: 30_000, what: `${d} to log "starting up"`, context: () => p.describe() },
-      );
+      const failed = startFailures.get(d) ?? 0;
+      if (failed >= 2) {
+        throw new Error(`Cannot start ${d}: it did not start in ${failed} earlier scenarios`);
+      }
+      const started = () => readText(`${dir}/log`).includes("starting up");
+      await waitUntil(() => started() || p.exited !== undefined, {
+        timeoutMs: 30_000,
+        what: `${d} to log "starting up"`,
+        context: () => p.describe(),
+      }).catch(() => {});
+      if (!started()) {
+        startFailures.set(d, failed + 1);
+        throw new Error(`Cannot start ${d}:\n${p.describe()}`);
+      }
     }
     await sleep(100);
     let chunk: Knock[] = [];
