@@ -46,6 +46,10 @@ export interface KnockersResult {
   readonly opensLogged: PerContender<number>;
   /** Commands that ran for the real knockers (lines in the marker file). */
   readonly commandsRan: PerContender<number>;
+  /** VmRSS in KiB once the processes were ready (before any workload). */
+  readonly rssReadyKiB: PerContender<number>;
+  /** VmRSS in KiB after w1 (which runs before w2). */
+  readonly rssAfterW1KiB: PerContender<number>;
   /** VmRSS in KiB right after the flood. */
   readonly rssAfterFloodKiB: PerContender<number>;
   /** VmRSS in KiB at the end of the workload. */
@@ -102,6 +106,10 @@ export interface BenchResults {
   readonly w5: LatencyResult;
   /** tcpdump's closing statistics line. */
   readonly tcpdumpFinal: string | null;
+  /** With `--profile`: knocktool's heaviest functions (self time) per profiled workload. */
+  readonly profiles: Readonly<
+    Record<string, readonly { where: string; share: number; hits: number }[]>
+  >;
   /** Anything odd the harness noticed. */
   readonly notes: readonly string[];
 }
@@ -203,7 +211,9 @@ export function formatTable(r: BenchResults): string {
     row("CPU s", r.w2.cpuSeconds, 3),
     row(`OPEN SESAME logged (of ${r.w2.knockers})`, r.w2.opensLogged, 0),
     row(`commands run (of ${r.w2.knockers})`, r.w2.commandsRan, 0),
-    row("VmRSS MiB right after the flood", kib(r.w2.rssAfterFloodKiB), 1),
+    row("VmRSS MiB when ready (before w4)", kib(r.w2.rssReadyKiB), 1),
+    row("VmRSS MiB after w1", kib(r.w2.rssAfterW1KiB), 1),
+    row("VmRSS MiB right after the w2 flood", kib(r.w2.rssAfterFloodKiB), 1),
     row("VmRSS MiB after w2", kib(r.w2.rssKiB), 1),
     `  tcpdump kernel drops: ${r.w2.tcpdumpDrops ?? "-"}`,
     `w4 idle ${r.w4.seconds} s`,
@@ -214,6 +224,10 @@ export function formatTable(r: BenchResults): string {
     row("p99 ms", r.w5.p99Ms, 1),
     row("max ms", r.w5.maxMs, 1),
   ];
+  for (const [label, top] of Object.entries(r.profiles)) {
+    lines.push(`knocktool CPU profile during ${label} (self time, inspector attached):`);
+    for (const t of top) lines.push(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.where}`);
+  }
   if (r.tcpdumpFinal !== null) lines.push(`tcpdump at exit: ${r.tcpdumpFinal}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join("\n");

@@ -22,6 +22,7 @@ import { loadConfig } from "../src/config/load.ts";
 import { knockdFilter } from "../src/config/filter.ts";
 import { buildEthernet, buildIp, TCP_FLAGS } from "../src/wire/build.ts";
 import { RealtimeClock } from "./_clock.ts";
+import { InspectorSession, type SelfTime, selfTimes } from "./_profile.ts";
 import {
   clockTicksPerSecond,
   type CpuTicks,
@@ -43,12 +44,15 @@ const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../deno.json", import.meta.url).pathname;
 /** Hard bound on the inner run (the brief: a whole run under 3 minutes). */
 const INNER_LIMIT_MS = 240_000;
+/** Inspector port of knocktool under `--profile` (inside the private namespace). */
+const INSPECT_PORT = 9229;
 
 /** Command-line options. */
 interface Options {
   readonly quick: boolean;
   readonly json: string | undefined;
   readonly keep: boolean;
+  readonly profile: string | undefined;
   readonly inner: boolean;
 }
 
@@ -57,6 +61,7 @@ function parseArgs(args: readonly string[]): Options {
   let keep = false;
   let inner = false;
   let json: string | undefined;
+  let profile: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--quick") quick = true;
@@ -66,9 +71,15 @@ function parseArgs(args: readonly string[]): Options {
       json = args[++i];
       if (json === undefined) throw new Error('Cannot parse "--json": a file name is missing');
     } else if (a?.startsWith("--json=")) json = a.slice(7);
+    else if (a === "--profile") {
+      profile = args[++i];
+      if (profile === undefined) {
+        throw new Error('Cannot parse "--profile": a file name is missing');
+      }
+    } else if (a?.startsWith("--profile=")) profile = a.slice(10);
     else throw new Error(`Cannot parse arguments: unknown option "${a}"`);
   }
-  return { quick, json, keep, inner };
+  return { quick, json, keep, inner, profile };
 }
 
 /** Workload sizes. */
@@ -162,6 +173,7 @@ async function outer(opts: Options): Promise<number> {
       ...(opts.quick ? ["--quick"] : []),
       ...(opts.keep ? ["--keep"] : []),
       ...(opts.json === undefined ? [] : ["--json", absolute(opts.json)]),
+      ...(opts.profile === undefined ? [] : ["--profile", absolute(opts.profile)]),
     ];
     child = new Deno.Command("ip", { args, stdin: "null", stdout: "inherit", stderr: "inherit" })
       .spawn();
@@ -400,6 +412,7 @@ async function inner(opts: Options): Promise<number> {
           "-A",
           "--config",
           DENO_JSON,
+          ...(opts.profile === undefined ? [] : [`--inspect=127.0.0.1:${INSPECT_PORT}`]),
           MAIN_TS,
           "serve",
           "-i",
@@ -446,6 +459,8 @@ async function inner(opts: Options): Promise<number> {
         return x === null || y === null ? null : (y.utime + y.stime - x.utime - x.stime) / ticks;
       });
     /** Waits until no process gains CPU for 300 ms (they drained their rings), at most maxMs. */
+    // The inspector's sampler keeps knocktool busy while profiling: shorter bound, no note.
+    const settleMs = opts.profile === undefined ? 15_000 : 3_000;
     const settle = async (maxMs: number) => {
       const end = Date.now() + maxMs;
       let last = JSON.stringify(cpuAll());
@@ -456,7 +471,9 @@ async function inner(opts: Options): Promise<number> {
         stable = now === last ? stable + 1 : 0;
         last = now;
       }
-      if (stable < 3) notes.push(`a process was still busy ${maxMs} ms after a workload`);
+      if (stable < 3 && opts.profile === undefined) {
+        notes.push(`a process was still busy ${maxMs} ms after a workload`);
+      }
     };
     const tcpdumpStats = async (): Promise<
       { recv: number; drop: number; captured: number } | null
@@ -482,7 +499,7 @@ async function inner(opts: Options): Promise<number> {
       const t0 = cpuAll();
       const n0 = nsAll();
       const sendSeconds = sendAll(frames, count);
-      await settle(15_000);
+      await settle(settleMs);
       const t1 = cpuAll();
       const n1 = nsAll();
       const s1 = await tcpdumpStats();
@@ -519,8 +536,26 @@ async function inner(opts: Options): Promise<number> {
     };
     check();
 
+    const rssReadyKiB = per((n) => readVmRssKiB(byName(n).pid) ?? null);
+    let inspector: InspectorSession | undefined;
+    const profiles: Record<string, SelfTime[]> = {};
+    const profiled = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
+      if (opts.profile === undefined) return await work();
+      inspector ??= await InspectorSession.connect(`127.0.0.1:${INSPECT_PORT}`);
+      await inspector.startProfile(250);
+      const r = await work();
+      const profile = await inspector.stopProfile();
+      const file = label === "w1"
+        ? opts.profile
+        : `${opts.profile.replace(/\.cpuprofile$/, "")}-${label}.cpuprofile`;
+      Deno.writeTextFileSync(file, JSON.stringify(profile));
+      profiles[label] = selfTimes(profile, 15);
+      return r;
+    };
+
     console.error(`bench: w1 ${sizes.w1} in-filter SYNs...`);
-    const w1 = await flood(w1Pool, sizes.w1);
+    const w1 = await profiled("w1", () => flood(w1Pool, sizes.w1));
+    const rssAfterW1KiB = per((n) => readVmRssKiB(byName(n).pid) ?? null);
     check();
     console.error(`bench: w3 ${sizes.w3} off-door packets...`);
     const w3 = await flood(w3Pool, sizes.w3);
@@ -541,24 +576,27 @@ async function inner(opts: Options): Promise<number> {
       }
     }
     events.sort((a, b) => a.at - b.at);
-    const s20 = await tcpdumpStats();
-    const c20 = cpuAll();
-    sendAll(w2Pool, sizes.w2Flood);
-    const floodEnd = performance.now();
-    await sleep(100);
-    const rssAfterFloodKiB = per((n) => readVmRssKiB(byName(n).pid) ?? null);
-    for (const e of events) {
-      const wait = floodEnd + e.at - performance.now();
-      if (wait > 0) await sleep(wait);
-      s.send(e.f);
-    }
-    // Let knocktool's timer expire the flood's attempts, and the commands finish.
-    const expireBy = floodEnd + (SEQ_TIMEOUT_A + 1.5) * 1000;
-    const lastKnock = floodEnd + (events.at(-1)?.at ?? 0) + 1000;
-    await sleep(Math.max(0, expireBy - performance.now(), lastKnock - performance.now()));
-    await settle(15_000);
-    const c21 = cpuAll();
-    const s21 = await tcpdumpStats();
+    const { s20, c20, c21, s21, rssAfterFloodKiB } = await profiled("w2", async () => {
+      const s20 = await tcpdumpStats();
+      const c20 = cpuAll();
+      sendAll(w2Pool, sizes.w2Flood);
+      const floodEnd = performance.now();
+      await sleep(100);
+      const rssAfterFloodKiB = per((n) => readVmRssKiB(byName(n).pid) ?? null);
+      for (const e of events) {
+        const wait = floodEnd + e.at - performance.now();
+        if (wait > 0) await sleep(wait);
+        s.send(e.f);
+      }
+      // Let knocktool's timer expire the flood's attempts, and the commands finish.
+      const expireBy = floodEnd + (SEQ_TIMEOUT_A + 1.5) * 1000;
+      const lastKnock = floodEnd + (events.at(-1)?.at ?? 0) + 1000;
+      await sleep(Math.max(0, expireBy - performance.now(), lastKnock - performance.now()));
+      await settle(settleMs);
+      const c21 = cpuAll();
+      const s21 = await tcpdumpStats();
+      return { s20, c20, c21, s21, rssAfterFloodKiB };
+    });
     const rssKiB = per((n) => readVmRssKiB(byName(n).pid) ?? null);
     const countIn = (text: string, re: RegExp) => text.split("\n").filter((l) => re.test(l)).length;
     const w2 = {
@@ -573,6 +611,8 @@ async function inner(opts: Options): Promise<number> {
       commandsRan: per((n) =>
         n === "tcpdump" ? null : countIn(readText(byName(n).marker), /^127\.200\.0\.\d+ A /)
       ),
+      rssReadyKiB,
+      rssAfterW1KiB,
       rssAfterFloodKiB,
       rssKiB,
       tcpdumpDrops: s20 && s21 ? s21.drop - s20.drop : null,
@@ -636,9 +676,11 @@ async function inner(opts: Options): Promise<number> {
       tcpdumpFinal: fin
         ? `${fin[1]} captured, ${fin[2]} received by filter, ${fin[3]} dropped by kernel`
         : null,
+      profiles,
       notes,
     };
     console.log(formatTable(results));
+    await inspector?.close();
     if (opts.json !== undefined) {
       Deno.writeTextFileSync(opts.json, JSON.stringify(results, null, 2) + "\n");
       console.error(`bench: wrote ${opts.json}`);
