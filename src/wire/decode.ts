@@ -107,7 +107,11 @@ export function decodeFrame(
   const c = cursor;
   const base = frame.byteOffset;
   c.reset(frame.length, wireLen, base);
-  if (frame.buffer !== viewBuffer || view.byteLength < base + frame.length) {
+  // An empty frame is never read (every layer checks its length first), and may be a view of
+  // a detached buffer, on which the DataView constructor throws.
+  if (
+    frame.length !== 0 && (frame.buffer !== viewBuffer || view.byteLength < base + frame.length)
+  ) {
     viewBuffer = frame.buffer;
     view = new DataView(frame.buffer);
   }

@@ -429,3 +429,13 @@ Deno.test("decodeFrame reports error offsets relative to the frame, not its buff
   );
   assertEq(summary(decodeFrame(v.linkType, frame, r.wireLen, 0, 0)), v.records[1]!.expect);
 });
+
+Deno.test("decodeFrame does not throw on a view of a detached buffer", () => {
+  const b = new ArrayBuffer(100);
+  const frame = new Uint8Array(b, 10, 60);
+  b.transfer(); // detaches b: frame now has length 0
+  assertEq(
+    summary(decodeFrame(DLT.EN10MB, frame, 60, 0, 0)),
+    "link truncated @0: Ethernet header needs 14 bytes, 0 captured",
+  );
+});

@@ -1,4 +1,4 @@
-import { buildLinuxSll, buildLinuxSll2 } from "./build.ts";
+import { buildLinuxSll } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
 import { DLT } from "./packet.ts";
 import { assertEq, concat, summary, v4, v6 } from "./_testutil.ts";
@@ -29,18 +29,4 @@ Deno.test("LINUX_SLL: protocol at 14, IP at 16, VLAN tags after the header", () 
     summary(decodeFrame(DLT.LINUX_SLL, arp, arp.length, 0, 0)),
     "link unsupported @16: EtherType 0x0806 is not IPv4 or IPv6",
   );
-});
-
-Deno.test("LINUX_SLL2: protocol at 0, IP at 20", () => {
-  const f = buildLinuxSll2(v4(), 4);
-  assertEq(
-    summary(decodeFrame(DLT.LINUX_SLL2, f, f.length, 0, 0)),
-    "tcp 192.0.2.1.40000 > 192.0.2.2.7000 flags=0x2 len=60",
-  );
-  assertEq(
-    summary(decodeFrame(DLT.LINUX_SLL2, f.subarray(0, 19), f.length, 0, 0)),
-    "link truncated @0: LINUX_SLL2 header needs 20 bytes, 19 captured",
-  );
-  // The same bytes read as SLL v1 put the "protocol" at 14: inside the link address.
-  assertEq(decodeFrame(DLT.LINUX_SLL, f, f.length, 0, 0).ok, false);
 });
