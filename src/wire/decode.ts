@@ -18,7 +18,7 @@
  * @module
  */
 
-import { Cursor, ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail, hex16 } from "./_cursor.ts";
+import { Cursor, ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail, hex16 } from "./cursor.ts";
 import { formatIpv4, formatIpv6 } from "./address.ts";
 import { checkEthernet } from "./ethernet.ts";
 import { checkIpv4, IPPROTO_TCP } from "./ipv4.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Length of an Ethernet II header. */
@@ -22,7 +22,7 @@ export const ETHERNET_HEADER_LEN = 14;
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkEthernet } from "./ethernet.ts";
  * const f = new Uint8Array(14);
  * f[12] = 0x86;

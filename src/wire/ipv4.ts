@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Length of an IPv4 header without options. */
@@ -32,7 +32,7 @@ export const IPPROTO_UDP = 17;
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkIpv4 } from "./ipv4.ts";
  * const ip = new Uint8Array(20);
  * ip[0] = 0x45;

@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import { IPPROTO_TCP, IPPROTO_UDP } from "./ipv4.ts";
 import type { DecodeError } from "./packet.ts";
 
@@ -35,7 +35,7 @@ const EXT_MIN_LEN = 8;
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkIpv6 } from "./ipv6.ts";
  * const ip = new Uint8Array(48);
  * ip[0] = 0x60;

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Length of the DLT_NULL / DLT_LOOP header. */
@@ -44,7 +44,7 @@ export function familyToEtherType(af: number): number {
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkNull } from "./null.ts";
  * const c = new Cursor();
  * c.reset(4, 4);

@@ -45,7 +45,9 @@ export type Layer = "link" | "vlan" | "ipv4" | "ipv6" | "ipv6-ext" | "tcp" | "ud
  * not something knockd matches (ARP, ICMP, a non-first IPv4 fragment, an unknown link type, …).
  */
 export interface DecodeError {
+  /** The layer whose header failed. */
   readonly layer: Layer;
+  /** Why it failed (see above). */
   readonly kind: "truncated" | "invalid" | "unsupported";
   /** Byte offset in the frame where the failing header starts. */
   readonly offset: number;

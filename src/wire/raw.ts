@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /**
@@ -21,7 +21,7 @@ import type { DecodeError } from "./packet.ts";
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkRaw } from "./raw.ts";
  * const c = new Cursor();
  * c.reset(1, 1);

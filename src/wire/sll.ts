@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Length of a LINUX_SLL header. */
@@ -22,7 +22,7 @@ export const SLL_HEADER_LEN = 16;
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkSll } from "./sll.ts";
  * const f = new Uint8Array(16);
  * f[14] = 0x08;

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Length of a LINUX_SLL2 header. */
@@ -22,7 +22,7 @@ export const SLL2_HEADER_LEN = 20;
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkSll2 } from "./sll2.ts";
  * const f = new Uint8Array(20);
  * f[0] = 0x86;

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Length of a TCP header without options. */
@@ -23,7 +23,7 @@ export const TCP_MIN_HEADER_LEN = 20;
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkTcp } from "./tcp.ts";
  * const seg = new Uint8Array(20);
  * seg[12] = 0x40; // data offset 4

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Length of a UDP header. */
@@ -24,7 +24,7 @@ export const UDP_HEADER_LEN = 8;
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { checkUdp } from "./udp.ts";
  * const c = new Cursor();
  * c.reset(8, 8);

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Cursor } from "./_cursor.ts";
-import { fail } from "./_cursor.ts";
+import type { Cursor } from "./cursor.ts";
+import { fail } from "./cursor.ts";
 import type { DecodeError } from "./packet.ts";
 
 /** Bytes per tag: TCI (2) then the next EtherType (2); the TPID is the previous EtherType. */
@@ -43,7 +43,7 @@ export function isVlanTpid(etherType: number): boolean {
  *
  * @example
  * ```ts
- * import { Cursor } from "./_cursor.ts";
+ * import { Cursor } from "./cursor.ts";
  * import { skipVlanTags } from "./vlan.ts";
  * const f = new Uint8Array([0x00, 0x64, 0x08, 0x00]); // VID 100, then IPv4
  * const c = new Cursor();
