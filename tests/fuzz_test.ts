@@ -92,9 +92,10 @@ interface Seed {
 function capturedSeeds(): Seed[] {
   const dir = new URL("./testdata/wire/", import.meta.url);
   const seeds: Seed[] = [];
-  for (const entry of Deno.readDirSync(dir)) {
-    if (!entry.name.endsWith(".pcap")) continue;
-    const f = readPcap(Deno.readFileSync(new URL(entry.name, dir)));
+  // Sorted: directory order differs between file systems, and the seed must replay exactly.
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".pcap"));
+  for (const name of names.sort()) {
+    const f = readPcap(Deno.readFileSync(new URL(name, dir)));
     for (const r of f.records) {
       let off = f.linkType === DLT.LINUX_SLL ? 16 : f.linkType === DLT.LINUX_SLL2 ? 20 : 14;
       // Walk in-line VLAN tags independently of the decoder.
