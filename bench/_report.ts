@@ -90,6 +90,10 @@ export interface BenchResults {
   readonly quick: boolean;
   /** How the contenders shared the traffic. */
   readonly mode: "concurrent";
+  /** `git rev-parse --short HEAD` of the tree that ran. */
+  readonly commit: string;
+  /** Extra arguments given to `knocktool serve` (`--serve-arg`). */
+  readonly serveArgs: readonly string[];
   /** Clock ticks per second used to convert `/proc/PID/stat`. */
   readonly clockTicks: number;
   /** Load average when the run started (the machine is shared). */
@@ -192,7 +196,8 @@ export function formatTable(r: BenchResults): string {
   });
   const lines = [
     `knocktool bench ${r.date}${r.quick ? " (--quick)" : ""}; all three on the same lo at once;` +
-    ` load average at start ${r.loadAverage}`,
+    ` load average at start ${r.loadAverage}; commit ${r.commit}` +
+    (r.serveArgs.length > 0 ? `; serve ${r.serveArgs.join(" ")}` : ""),
     `  ${"".padEnd(36)}${
       ["knocktool", "knockd", "tcpdump", "kt/knockd"].map((h) => h.padStart(11)).join("")
     }`,

@@ -54,6 +54,7 @@ interface Options {
   readonly keep: boolean;
   readonly profile: string | undefined;
   readonly inner: boolean;
+  readonly serveArgs: readonly string[];
 }
 
 function parseArgs(args: readonly string[]): Options {
@@ -62,6 +63,7 @@ function parseArgs(args: readonly string[]): Options {
   let inner = false;
   let json: string | undefined;
   let profile: string | undefined;
+  const serveArgs: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--quick") quick = true;
@@ -77,9 +79,14 @@ function parseArgs(args: readonly string[]): Options {
         throw new Error('Cannot parse "--profile": a file name is missing');
       }
     } else if (a?.startsWith("--profile=")) profile = a.slice(10);
+    else if (a === "--serve-arg") {
+      const v = args[++i];
+      if (v === undefined) throw new Error('Cannot parse "--serve-arg": a value is missing');
+      serveArgs.push(v);
+    } else if (a?.startsWith("--serve-arg=")) serveArgs.push(a.slice(12));
     else throw new Error(`Cannot parse arguments: unknown option "${a}"`);
   }
-  return { quick, json, keep, inner, profile };
+  return { quick, json, keep, inner, profile, serveArgs };
 }
 
 /** Workload sizes. */
@@ -174,6 +181,7 @@ async function outer(opts: Options): Promise<number> {
       ...(opts.keep ? ["--keep"] : []),
       ...(opts.json === undefined ? [] : ["--json", absolute(opts.json)]),
       ...(opts.profile === undefined ? [] : ["--profile", absolute(opts.profile)]),
+      ...opts.serveArgs.map((a) => `--serve-arg=${a}`),
     ];
     child = new Deno.Command("ip", { args, stdin: "null", stdout: "inherit", stderr: "inherit" })
       .spawn();
@@ -419,6 +427,7 @@ async function inner(opts: Options): Promise<number> {
           "lo",
           "-c",
           `${dir}/knocktool.conf`,
+          ...opts.serveArgs,
         ],
         `${dir}/knocktool.marker`,
         `${dir}/knocktool.log`,
@@ -666,6 +675,15 @@ async function inner(opts: Options): Promise<number> {
       date: new Date().toISOString(),
       quick: opts.quick,
       mode: "concurrent",
+      commit: (await run("git", [
+        "-C",
+        new URL("..", import.meta.url).pathname,
+        "rev-parse",
+        "--short",
+        "HEAD",
+      ]))
+        .out.trim().split("\n")[0] ?? "",
+      serveArgs: opts.serveArgs,
       clockTicks: ticks,
       loadAverage,
       w1,
