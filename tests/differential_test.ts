@@ -40,6 +40,8 @@ interface Knock {
   readonly port: number;
   readonly flags?: string;
   readonly delayMs?: number;
+  /** 802.1Q tags (outermost first). */
+  readonly vlan?: readonly number[];
 }
 
 /** A signal to both daemons at this point of the traffic, then a pause before what follows. */
@@ -622,6 +624,91 @@ const scenarios: Scenario[] = [
     expect: "same",
   },
   {
+    name: "an IPv6 Target door ignores IPv4 knocks and opens for IPv6 ones",
+    config: OPTS +
+      door("T", "sequence = 6000,6001", "target = ::1", "start_command = echo T %IP% >> marks"),
+    traffic: [...seq(S, 6000, 6001), ...seq("::1", 6000, 6001)],
+    knockd: {
+      log: [...opens("::1", "T", 2), "T: running command: echo T ::1 >> marks"],
+      marks: ["T ::1"],
+    },
+    expect: "same",
+  },
+  {
+    name: "a Target with leading zeros is no IP literal and never matches (as in knockd)",
+    config: OPTS +
+      door("T", "sequence = 6000,6001", "target = 127.000.0.2", "start_command = echo T >> marks"),
+    traffic: [{ src: S, dst: "127.0.0.2", port: 6000 }, { src: S, dst: "127.0.0.2", port: 6001 }],
+    knockd: { log: [], marks: [] },
+    expect: "same",
+  },
+  {
+    name: "B24: a non-canonical IPv6 Target",
+    config: OPTS +
+      door(
+        "T",
+        "sequence = 6000,6001",
+        "target = 0:0:0:0:0:0:0:1",
+        "start_command = echo T >> marks",
+      ),
+    traffic: seq("::1", 6000, 6001),
+    knockd: { log: [], marks: [] },
+    expect: {
+      differs: "B24: knockd compares the Target as a string, so `0:0:0:0:0:0:0:1` never equals " +
+        "the packet's `::1`; knocktool compares canonical addresses",
+      knocktool: {
+        log: [...opens("::1", "T", 2), "T: running command: echo T >> marks"],
+        marks: ["T"],
+      },
+    },
+  },
+  {
+    name: "the same port over UDP then TCP, and a trailing comma's port 0",
+    config: OPTS + door("A", "sequence = 7000:udp,7000:tcp,", MARK_A),
+    traffic: [{ src: S, port: 7000, proto: "udp" }, { src: S, port: 7000 }, { src: S, port: 0 }],
+    knockd: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    expect: "same",
+  },
+  {
+    name: "TCPFlags accumulate across lines; SYN+ACK knocks open a syn,ack door only",
+    config: OPTS + door("A", "sequence = 7000,8000", "tcpflags = syn", "tcpflags = !ack", MARK_A) +
+      door(
+        "B",
+        "sequence = 7100,8100",
+        "tcpflags = syn,ack",
+        "start_command = echo B %IP% >> marks",
+      ),
+    traffic: [
+      { src: S, port: 7000, flags: "SYN,ACK" },
+      { src: S, port: 7000 },
+      { src: S, port: 8000 },
+      { src: T, port: 7100, flags: "SYN,ACK,PSH" },
+      { src: T, port: 7100 },
+      { src: T, port: 8100, flags: "SYN,ACK" },
+    ],
+    knockd: {
+      log: [
+        ...opens(S, "A", 2),
+        RUN_A(S),
+        ...opens(T, "B", 2),
+        `B: running command: echo B ${T} >> marks`,
+      ],
+      marks: [`A ${S}`, `B ${T}`],
+    },
+    expect: "same",
+  },
+  {
+    name: "B22: an 802.1Q-tagged knock",
+    config: OPTS + A,
+    traffic: [{ src: S, port: 7000 }, { src: S, port: 8000, vlan: [100] }, { src: S, port: 9000 }],
+    knockd: { log: stages(S, "A", 1), marks: [] },
+    expect: {
+      differs: "B22: knockd drops VLAN-tagged frames; knocktool decodes them, so the tagged " +
+        "8000 counts and the door opens",
+      knocktool: { log: [...opens(S, "A", 3), RUN_A(S)], marks: [`A ${S}`] },
+    },
+  },
+  {
     name: "B2: one-time sequences running out at runtime",
     config: OPTS +
       door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
@@ -774,6 +861,7 @@ function toFrames(traffic: readonly Knock[]): FrameSpec[] {
     port: k.port,
     ...(k.flags === undefined ? {} : { flags: k.flags }),
     ...(k.delayMs === undefined ? {} : { delayMs: k.delayMs }),
+    ...(k.vlan === undefined ? {} : { vlan: k.vlan }),
   }));
 }
 
