@@ -179,7 +179,7 @@ function row(
 ): string {
   const cells = [v.knocktool, v.knockd, v.tcpdump].map((x) => fmt(x, decimals).padStart(11));
   const r = withRatio ? fmt(ratio(v), 2).padStart(11) : "".padStart(11);
-  return `  ${label.padEnd(36)}${cells.join("")}${r}`;
+  return `  ${label.padEnd(36)}${cells.join("")}${r}`.trimEnd();
 }
 
 /**
