@@ -75,7 +75,7 @@ interface Ctx {
   /** Everything known, for failure messages. */
   context(): string;
   /** Runs `knocktool knock` in the client namespace. */
-  knock(host: string, ports: readonly string[]): Promise<void>;
+  knock(host: string, ports: readonly string[], client?: "knocktool" | "knock"): Promise<void>;
   /** Whether a TCP connection from the client to the service succeeds (within 1.5 s). */
   canConnect(host: string): Promise<boolean>;
 }
@@ -142,9 +142,10 @@ function withServer(conf: string, fn: (ctx: Ctx) => Promise<void>): Promise<void
       context: () =>
         `${server.describe()}--- server log:\n${readText(logPath)}--- nft:\n` +
         readText(`${srv!.dir}/nft.txt`),
-      async knock(host, ports) {
+      async knock(host, ports, client) {
         // KT_E2E_CLIENT=knock uses Debian's knock 0.8 instead of `knocktool knock`.
-        const argv = Deno.env.get("KT_E2E_CLIENT") === "knock"
+        const which = client ?? (Deno.env.get("KT_E2E_CLIENT") === "knock" ? "knock" : "knocktool");
+        const argv = which === "knock"
           ? ["knock", host, ...ports]
           : [Deno.execPath(), "run", "-A", "--config", DENO_CONFIG, MAIN, "knock", host, ...ports];
         const r = await cli!.exec(argv, { check: false });
@@ -190,11 +191,12 @@ async function openAndClose(
   host: string,
   client: string,
   ports: readonly string[] = ["7000", "8000", "9000"],
+  program?: "knocktool" | "knock",
 ): Promise<void> {
   if (await ctx.canConnect(host)) {
     throw new Error(`Cannot test: the service on "${host}" is reachable before the knock`);
   }
-  await ctx.knock(host, ports);
+  await ctx.knock(host, ports, program);
   await waitUntil(() => ctx.canConnect(host), {
     timeoutMs: 8000,
     intervalMs: 100,
@@ -234,6 +236,20 @@ Deno.test({
   async fn() {
     if (!available) throw new Error(PREREQ);
     await withServer(config(), (ctx) => openAndClose(ctx, SRV6, CLI6));
+  },
+});
+
+const hasKnock = await run(["knock", "-V"], { check: false }).then(
+  (r) => r.code === 0,
+  () => false,
+);
+
+Deno.test({
+  name: "e2e: Debian's knock 0.8 client opens the door over IPv6",
+  ignore: ignoreUnlessCi(available && hasKnock),
+  async fn() {
+    if (!available || !hasKnock) throw new Error(`${PREREQ}, and knock`);
+    await withServer(config(), (ctx) => openAndClose(ctx, SRV6, CLI6, undefined, "knock"));
   },
 });
 
