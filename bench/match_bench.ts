@@ -4,7 +4,9 @@
  *
  * Scenarios: SYNs that pass the pre-filter (a door's 2nd port) from many sources with no attempt
  * open; a 20k-source flood of first-port hits (with and without eviction); packets to a port no
- * door uses (rejected by the pre-filter).
+ * door uses (rejected by the pre-filter); and, with 10,000 `TCPFlags = syn` doors, ACKs to a
+ * door's first port (every door's flag test fails) and SYNs to a door's 2nd port, where the work
+ * per packet should depend on the doors using that port, not on the number of doors.
  */
 import type { Door, Knock } from "../src/config/model.ts";
 import { Matcher } from "../src/knock/matcher.ts";
@@ -34,7 +36,17 @@ const doors: Door[] = [
 const LOCAL = ["192.0.2.1", "2001:db8::1"];
 const SOURCES = 20_000;
 
-function packets(port: number): Packet[] {
+/** 10,000 doors, door `i` knocking `10000 + i` then `30000 + i`, SYN required. */
+const manyDoors: Door[] = Array.from({ length: 10_000 }, (_, i) => ({
+  name: `d${i}`,
+  line: 1 + 4 * i,
+  sequence: [{ port: 10_000 + i, protocol: "tcp" }, { port: 30_000 + i, protocol: "tcp" }],
+  seqTimeout: 25,
+  cmdTimeout: 10,
+  tcpFlags: { syn: "set" },
+}));
+
+function packets(port: number, tcpFlags = 0x02): Packet[] {
   const out: Packet[] = [];
   for (let i = 0; i < SOURCES; i++) {
     out.push({
@@ -46,19 +58,25 @@ function packets(port: number): Packet[] {
       protocol: "tcp",
       srcPort: 40000 + (i % 20000),
       dstPort: port,
-      tcpFlags: 0x02,
+      tcpFlags,
       wireLen: 60,
     });
   }
   return out;
 }
 
-function bench(name: string, port: number, maxAttempts?: number): void {
+function bench(
+  name: string,
+  port: number,
+  maxAttempts?: number,
+  config: readonly Door[] = doors,
+  tcpFlags = 0x02,
+): void {
   const matcher = new Matcher(
-    doors,
+    config,
     maxAttempts === undefined ? { localAddresses: LOCAL } : { localAddresses: LOCAL, maxAttempts },
   );
-  const list = packets(port);
+  const list = packets(port, tcpFlags);
   let i = 0;
   let sink = 0;
   Deno.bench(name, () => {
@@ -76,3 +94,11 @@ bench("in-filter SYN to a door's 2nd port, 20k sources, no attempt open", 8000);
 bench("first-port flood from 20k sources (tracked, then invalidated on the next lap)", 7100);
 bench("first-port flood from 20k sources with maxAttempts 4096 (evicting)", 7100, 4096);
 bench("port no door uses (pre-filter reject)", 1234);
+bench(
+  "10k syn doors: ACK to a door's first port (every flag test fails)",
+  15_000,
+  undefined,
+  manyDoors,
+  0x10,
+);
+bench("10k syn doors: SYN to a door's 2nd port, no attempt open", 35_000, undefined, manyDoors);
