@@ -671,18 +671,19 @@ async function inner(opts: Options): Promise<number> {
       const errs = d.stderr.trim();
       if (errs !== "") notes.push(`${d.name} stderr: ${errs.split("\n").slice(0, 3).join(" | ")}`);
     }
+    const rev = await run("git", [
+      "-C",
+      new URL("..", import.meta.url).pathname,
+      "rev-parse",
+      "--short",
+      "HEAD",
+    ]);
+    const commit = rev.code === 0 ? rev.out.trim() : "unknown";
     const results: BenchResults = {
       date: new Date().toISOString(),
       quick: opts.quick,
       mode: "concurrent",
-      commit: (await run("git", [
-        "-C",
-        new URL("..", import.meta.url).pathname,
-        "rev-parse",
-        "--short",
-        "HEAD",
-      ]))
-        .out.trim().split("\n")[0] ?? "",
+      commit,
       serveArgs: opts.serveArgs,
       clockTicks: ticks,
       loadAverage,
