@@ -1,6 +1,6 @@
 /**
  * C-library string behaviour that knockd's config reader depends on (glibc, "C" locale):
- * `fgets` line splitting, `isspace` trimming, `toupper`, `atoi`.
+ * `fgets` line splitting, `isspace` trimming, `toupper` (`atoi` is in `atoi.ts`).
  *
  * @module
  */
@@ -72,43 +72,6 @@ export function cUpper(s: string): string {
 export function truncateBytes(s: string, maxBytes: number): string {
   const b = encoder.encode(s);
   return b.length <= maxBytes ? s : decoder.decode(b.subarray(0, maxBytes));
-}
-
-const LONG_MAX = (1n << 63n) - 1n;
-const LONG_MIN = -(1n << 63n);
-
-/** What `atoi` made of a text, and whether the text was a plain number. */
-export interface AtoiResult {
-  /** glibc `atoi`: `(int) strtol(s, NULL, 10)`: saturated at 64 bits, then truncated to 32. */
-  readonly value: number;
-  /** The text (after leading spaces) is empty: the value is 0. */
-  readonly empty: boolean;
-  /** Characters after the number were ignored, or there was no number at all. */
-  readonly junk: boolean;
-  /** The written number lies outside the 32-bit `int` range, so `atoi` returned a wrapped value. */
-  readonly overflow: boolean;
-}
-
-/** glibc `atoi` on 64-bit Linux, with notes on how the text was read. */
-export function cAtoi(s: string): AtoiResult {
-  let i = 0;
-  while (i < s.length && isCSpace(s[i])) i++;
-  const rest = s.slice(i);
-  const m = /^([+-]?)(\d+)/.exec(rest);
-  if (m === null) {
-    return { value: 0, empty: rest.length === 0, junk: rest.length > 0, overflow: false };
-  }
-  let v = BigInt(m[2] ?? "0");
-  if (m[1] === "-") v = -v;
-  if (v > LONG_MAX) v = LONG_MAX;
-  if (v < LONG_MIN) v = LONG_MIN;
-  const value = Number(BigInt.asIntN(32, v));
-  return {
-    value,
-    empty: false,
-    junk: cTrim(rest.slice(m[0].length)).length > 0,
-    overflow: BigInt(value) !== v,
-  };
 }
 
 /** strerror-style text of a Deno file-system error ("No such file or directory"). */

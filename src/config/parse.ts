@@ -5,7 +5,8 @@
  * @module
  */
 import type { Config, Door, FlagRequirement, Knock, PortNote, TcpFlagName } from "./model.ts";
-import { cAtoi, cTrim, cUpper, fgetsPieces, truncateBytes, utf8 } from "./_cstr.ts";
+import { readAtoi } from "./atoi.ts";
+import { cTrim, cUpper, fgetsPieces, truncateBytes, utf8 } from "./_cstr.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
 
@@ -204,10 +205,10 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       }
       case "SEQ_TIMEOUT":
       case "TIMEOUT":
-        door.seqTimeout = cAtoi(value).value;
+        door.seqTimeout = readAtoi(value).value;
         break;
       case "CMD_TIMEOUT":
-        door.cmdTimeout = cAtoi(value).value;
+        door.cmdTimeout = readAtoi(value).value;
         break;
       case "TCPFLAGS":
         parseFlags(value, door, written, n);

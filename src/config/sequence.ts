@@ -5,7 +5,8 @@
  * @module
  */
 import type { Knock, PortNote } from "./model.ts";
-import { cAtoi, cTrim, cUpper } from "./_cstr.ts";
+import { readAtoi } from "./atoi.ts";
+import { cTrim, cUpper } from "./_cstr.ts";
 
 /** knockd keeps at most 32 knocks per sequence. */
 export const MAX_KNOCKS = 32;
@@ -45,7 +46,7 @@ export function parsePortSequence(value: string): SequenceResult {
     const element = cTrim(raw);
     const parts = element.split(":");
     const portText = parts[0] ?? "";
-    const read = cAtoi(portText);
+    const read = readAtoi(portText);
     if (read.value > 65535) {
       return { ok: false, problem: { kind: "invalid-port", portText, value: read.value } };
     }
