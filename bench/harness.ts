@@ -593,6 +593,7 @@ async function inner(opts: Options): Promise<number> {
       await sleep(100);
       const rssAfterFloodKiB = per((n) => readVmRssKiB(byName(n).pid) ?? null);
       for (const e of events) {
+        check();
         const wait = floodEnd + e.at - performance.now();
         if (wait > 0) await sleep(wait);
         s.send(e.f);
