@@ -8,7 +8,9 @@
  *   seqTimeout`), with a min-heap of bucket keys. An expiry sweep pops only due buckets, so it
  *   costs nothing when nothing is due, and stays exact if the capture clock goes backwards (an
  *   attempt expires when `now >= seqStart + seqTimeout`, exactly knockd's `now - seq_start >=
- *   seq_timeout`, whatever order attempts were created in).
+ *   seq_timeout`, whatever order attempts were created in). A bucket is deleted as soon as its
+ *   last attempt leaves it, and the heap is rebuilt when most of its keys are stale, so the index
+ *   holds O(attempts held) entries even with a huge `Seq_Timeout`.
  * - **By stage**: attempts still at stage 1 are kept in a FIFO list for eviction.
  *
  * Eviction policy (the table holds at most `capacity` attempts): a new attempt may only evict the
@@ -118,8 +120,11 @@ export class AttemptTable {
   readonly #capacity: number;
   readonly #bySource = new Map<string, Attempt[]>();
   readonly #buckets = new Map<number, Bucket>();
-  /** Min-heap of the keys of {@link #buckets}; exactly one entry per key. */
-  readonly #heap: number[] = [];
+  /**
+   * Min-heap of bucket keys: every key of {@link #buckets} at least once, plus stale keys of
+   * deleted buckets (skipped when popped; compacted by {@link #compactHeap}).
+   */
+  #heap: number[] = [];
   #s1Head: Attempt | null = null;
   #s1Tail: Attempt | null = null;
   #size = 0;
@@ -142,6 +147,14 @@ export class AttemptTable {
   /** Number of attempts held. */
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * Entries in the expiry index (buckets plus heap keys). It stays within a small multiple of
+   * {@link size} (at most `3 * size + 64`), whatever the timeouts.
+   */
+  get expiryIndexSize(): number {
+    return this.#buckets.size + this.#heap.length;
   }
 
   /** Whether the table is at capacity. */
@@ -257,11 +270,9 @@ export class AttemptTable {
   nextDeadline(): number | undefined {
     while (this.#heap.length > 0) {
       const key = this.#heap[0] as number;
-      const bucket = this.#buckets.get(key);
-      if (bucket !== undefined && bucket.head !== null) return key;
-      // Empty buckets are dropped lazily once they reach the top.
+      if (this.#buckets.has(key)) return key;
+      // A stale key (its bucket emptied and was deleted).
       this.#heapPop();
-      this.#buckets.delete(key);
     }
     return undefined;
   }
@@ -290,6 +301,18 @@ export class AttemptTable {
     a.bucket = null;
     a.bPrev = null;
     a.bNext = null;
+    if (bucket.head === null) {
+      this.#buckets.delete(bucket.expiry);
+      this.#compactHeap();
+    }
+  }
+
+  /** Rebuilds the heap from the live bucket keys once stale keys outnumber live ones. */
+  #compactHeap(): void {
+    if (this.#heap.length <= 2 * this.#buckets.size + 64) return;
+    const keys = [...this.#buckets.keys()].sort((x, y) => x - y);
+    // A sorted array is a valid min-heap.
+    this.#heap = keys;
   }
 
   #s1Add(a: Attempt): void {

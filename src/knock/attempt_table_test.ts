@@ -118,17 +118,48 @@ Deno.test("AttemptTable refuses to grow past its capacity", () => {
   );
 });
 
-Deno.test("AttemptTable: a large table expires in bounded batches", () => {
+Deno.test("AttemptTable: a large table expires exactly the due second's attempts per sweep", () => {
   const t = new AttemptTable(100_000);
   for (let i = 0; i < 50_000; i++) t.add(attempt(`10.0.${i >> 8}.${i & 255}`, 100 + (i % 10), 5));
-  let total = 0;
   for (let now = 100; now <= 115; now++) {
     const out = t.expire(now);
+    // Seconds 105..114 each hold 5,000 attempts; a sweep returns only those due now.
+    assert.equal(out.length, now >= 105 && now <= 114 ? 5_000 : 0, `at ${now}`);
+    for (const a of out) assert.equal(a.expiry, now);
     for (let i = 1; i < out.length; i++) {
       assert.ok((out[i - 1] as Attempt).id < (out[i] as Attempt).id);
     }
-    total += out.length;
   }
-  assert.equal(total, 50_000);
   assert.equal(t.size, 0);
+  assert.equal(t.expiryIndexSize, 0);
+});
+
+Deno.test("AttemptTable: the expiry index stays bounded with a huge Seq_Timeout", () => {
+  const t = new AttemptTable(8);
+  const live: Attempt[] = [];
+  // One attempt per second for 20,000 seconds, each removed (completed) a few seconds later:
+  // without freeing emptied buckets the index would hold one entry per second.
+  for (let second = 0; second < 20_000; second++) {
+    const a = attempt(`10.0.${(second >> 8) & 255}.${second & 255}`, second, 2 ** 31 - 1);
+    t.add(a);
+    live.push(a);
+    if (live.length > 4) t.remove(live.shift() as Attempt);
+    assert.ok(t.expiryIndexSize <= 3 * t.size + 64, `${t.expiryIndexSize} entries at ${second}`);
+  }
+  assert.equal(t.size, 4);
+  assert.equal(t.nextDeadline(), 19_996 + 2 ** 31 - 1);
+  assert.deepEqual(t.expire(2 ** 40), live);
+});
+
+Deno.test("AttemptTable: a bucket emptied and filled again still expires once", () => {
+  const t = new AttemptTable(8);
+  const a = attempt("192.0.2.1", 100, 5);
+  t.add(a);
+  t.remove(a);
+  const b = attempt("192.0.2.2", 100, 5);
+  t.add(b);
+  assert.equal(t.nextDeadline(), 105);
+  assert.deepEqual(t.expire(105), [b]);
+  assert.deepEqual(t.expire(106), []);
+  assert.equal(t.nextDeadline(), undefined);
 });
