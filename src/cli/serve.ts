@@ -472,7 +472,12 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
   configureSync({
     sinks: { knockd: sink.sink },
     loggers: [
-      { category: [...SERVER_CATEGORY], sinks: ["knockd"], lowestLevel: "debug" },
+      // Debug records are built only under -D: the per-packet line costs more than matching.
+      {
+        category: [...SERVER_CATEGORY],
+        sinks: ["knockd"],
+        lowestLevel: opts.debug ? "debug" : "info",
+      },
       { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
     ],
     reset: true,
@@ -505,6 +510,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
       log,
       localAddresses: opts.pcapFile !== undefined ? addrList : { v4: [], v6: [] },
       ipv4Only: opts.ipv4Only,
+      debug: opts.debug,
       ...(lookup !== undefined ? { lookup } : {}),
       onReload: (c) => {
         openSyslog(c);

@@ -95,6 +95,8 @@ export interface DaemonOptions {
   readonly localAddresses: LocalAddresses;
   /** `-4`. */
   readonly ipv4Only: boolean;
+  /** `-D`: the matcher produces its debug events (default false: it creates none). */
+  readonly debug?: boolean;
   /** `-l`: reverse lookups. */
   readonly lookup?: HostLookup;
   /** Called after a successful reload, to reopen the log file with the new config. */
@@ -141,6 +143,8 @@ export class Daemon {
   #addrs: LocalAddresses;
   #source: FrameSource | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether `-D` lines are recorded; read when logging is configured (construction, run). */
+  #debug: boolean;
   #timerAt: number | undefined;
   #live = false;
   #stopped = false;
@@ -153,6 +157,7 @@ export class Daemon {
    */
   constructor(opts: DaemonOptions) {
     this.#opts = opts;
+    this.#debug = opts.log.debugEnabled;
     this.#config = opts.config;
     this.#addrs = opts.localAddresses;
     const setup = this.#setup(opts.config);
@@ -206,6 +211,7 @@ export class Daemon {
     const m = new Matcher(doors.map((d, i) => d ?? this.#config.doors[i]!), {
       localAddresses: [...this.#addrs.v4, ...this.#addrs.v6],
       ipv4Only: this.#opts.ipv4Only,
+      debug: this.#opts.debug ?? false,
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);
@@ -232,6 +238,7 @@ export class Daemon {
    * @param signal Stops the run.
    */
   async run(source: FrameSource, signal: AbortSignal): Promise<void> {
+    this.#debug = this.#opts.log.debugEnabled;
     this.#source = source;
     this.#live = source.live;
     const onAbort = () => this.#clearTimer();
@@ -288,7 +295,7 @@ export class Daemon {
         );
         return;
       }
-      this.#opts.log.emit("packet", formatPacketDebugLine(f.tsSec, r.packet), "D");
+      if (this.#debug) this.#opts.log.emit("packet", formatPacketDebugLine(f.tsSec, r.packet), "D");
       this.#events(this.#matcher.handle(r.packet));
     } catch (e) {
       this.counters.internalErrors++;

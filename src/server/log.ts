@@ -71,6 +71,16 @@ export class ServerLog {
   }
 
   /**
+   * Whether debug (`-D`) messages reach any sink. Callers on the per-packet path check this
+   * before formatting a debug line.
+   *
+   * @returns True when debug records are recorded.
+   */
+  get debugEnabled(): boolean {
+    return this.#logger.isEnabledFor("debug");
+  }
+
+  /**
    * Sends one knockd message.
    *
    * @param event Short event name (for `--log-format json`).
