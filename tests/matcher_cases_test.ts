@@ -4,7 +4,9 @@
  *
  * Events are written as knockd logs them (`SRC: DOOR: Stage N`, `SRC: DOOR: OPEN SESAME`,
  * `SRC: DOOR: sequence timeout (stage N)`); `-D` lines are prefixed `D ` and only compared in
- * cases with `debug: true`.
+ * cases with `debug: true`. Every case runs twice: with the matcher's `debug` option (debug lines
+ * filtered out unless the case compares them) and without it (no debug event may appear), and both
+ * runs must give the expected lines.
  */
 import assert from "node:assert/strict";
 import type { Knock } from "../src/config/model.ts";
@@ -249,10 +251,27 @@ const cases: readonly Case[] = [
     expect: [`${ME}: A: Stage 1`, `${ME}: A: sequence timeout (stage 1)`, `${ME}: A: Stage 1`],
   },
   {
-    name: "tick() reports a timeout on an idle link at the same second a packet would",
+    name: "tick() reports a timeout on an idle link at most one second after a packet would",
     config: ABC,
-    steps: [k(100, "7000"), { tick: 104 }, { tick: 105 }, k(106, "8000")],
+    steps: [k(100, "7000"), { tick: 104 }, { tick: 105 }, { tick: 106 }, k(106, "8000")],
     expect: [`${ME}: A: Stage 1`, `${ME}: A: sequence timeout (stage 1)`],
+  },
+  {
+    name: "a tick at the deadline, then a packet captured at deadline-1 still advances",
+    config: ABC,
+    steps: [k(100, "7000"), k(101, "8000"), { tick: 105 }, k(104, "9000")],
+    expect: [
+      `${ME}: A: Stage 1`,
+      `${ME}: A: Stage 2`,
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+    ],
+  },
+  {
+    name: "after the tick one second past the deadline, a packet from deadline-1 is too late",
+    config: ABC,
+    steps: [k(100, "7000"), k(101, "8000"), { tick: 106 }, k(104, "9000")],
+    expect: [`${ME}: A: Stage 1`, `${ME}: A: Stage 2`, `${ME}: A: sequence timeout (stage 2)`],
   },
   {
     name: "an unrelated packet from another source sweeps timeouts before its own match",
@@ -609,12 +628,13 @@ function sequence(text: string): Knock[] {
   return text.split(",").map((s) => ({ port: Number(s), protocol: "tcp" as const }));
 }
 
-function run(c: Case): string[] {
+function run(c: Case, debug: boolean): string[] {
   const parsed = parseConfig(c.config);
   if (!parsed.ok) throw new Error(`Cannot parse config of "${c.name}": ${parsed.error.message}`);
   const matcher = new Matcher(parsed.config.doors, {
     localAddresses: c.local ?? ["127.0.0.1", "::1"],
     ipv4Only: c.ipv4Only ?? false,
+    debug,
   });
   const out: string[] = [];
   for (const step of c.steps) {
@@ -626,6 +646,9 @@ function run(c: Case): string[] {
     } else if ("setLocalAddresses" in step) matcher.setLocalAddresses(step.setLocalAddresses);
     else events = matcher.handle(step);
     for (const event of events) {
+      if (event.kind === "debug" && !debug) {
+        throw new Error(`Cannot run case "${c.name}": debug event without debug: ${event.message}`);
+      }
       if (event.kind !== "debug" || c.debug) out.push(render(event));
     }
   }
@@ -637,7 +660,9 @@ for (const c of cases) {
   if (names.has(c.name)) throw new Error(`Cannot register case "${c.name}": duplicate name`);
   names.add(c.name);
   Deno.test(`matcher: ${c.name}`, () => {
-    assert.deepEqual(run(c), c.expect);
+    assert.deepEqual(run(c, true), c.expect, "with debug");
+    const quiet = c.debug ? c.expect.filter((line) => !line.startsWith("D ")) : c.expect;
+    assert.deepEqual(run(c, false), quiet, "without debug");
   });
 }
 
@@ -650,7 +675,7 @@ Deno.test("matcher: events carry the door, its index and the packet family", () 
   assert.deepEqual(matcher.handle(k(10, "7000", v6)), [
     { kind: "stage", door: doors[1], doorIndex: 1, src: "2001:db8::1", family: 6, stage: 1 },
   ]);
-  assert.deepEqual(matcher.tick(12), [
+  assert.deepEqual(matcher.tick(13), [
     { kind: "timeout", door: doors[1], doorIndex: 1, src: "2001:db8::1", family: 6, stage: 1 },
   ]);
 });

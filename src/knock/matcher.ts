@@ -21,13 +21,23 @@
  *
  * Completed and invalidated attempts are gone before the next packet is matched; knockd's debug
  * lines `removing successful knock attempt (SRC)` / `removing failed knock attempt (SRC)` are
- * emitted at the next sweep, as knockd prints them. Timeouts are also swept by {@link
- * Matcher.tick}, so they can be logged on an idle link (B16's late log fixed; the semantics, `>=`
- * on whole seconds from the first knock, are kept).
+ * emitted at the next sweep, as knockd prints them. Debug events are produced only with
+ * {@link MatcherOptions.debug} (knockd's `-D`).
  *
- * Work per packet is independent of the number of live attempts (see {@link AttemptTable}); the
- * number of tracked attempts is capped by {@link MatcherOptions.maxAttempts}, with the eviction
- * policy documented there and in `attempt_table.ts`.
+ * Timeouts are also swept by {@link Matcher.tick}, so they can be logged on an idle link (B16's
+ * late log fixed; the semantics, `>=` on whole seconds from the first knock, are kept). A tick
+ * runs on the wall clock while packets carry their capture time, and a packet captured in the
+ * second before a deadline may be delivered after it (capture buffering, batches under load), so
+ * `tick(now)` expires only what a packet captured at `now - 1` would: a timeout on an idle link is
+ * logged at most one second after the packet-driven sweep would have, and never kills a knock
+ * knockd would accept (knockd uses packet time only).
+ *
+ * Work per packet is independent of the number of live attempts (see {@link AttemptTable}) and,
+ * without `debug`, of the number of doors: the pre-filter and step D look only at the doors that
+ * use the packet's port and protocol (step D: as their first knock). With `debug`, step D visits
+ * every door, as knockd does, to report each failing flag test. The number of tracked attempts is
+ * capped by {@link MatcherOptions.maxAttempts}, with the eviction policy documented there and in
+ * `attempt_table.ts`.
  *
  * @module
  */
@@ -60,6 +70,12 @@ export interface MatcherOptions {
    * therefore displaces only other stage-1 attempts, never a knocker who has made progress.
    */
   readonly maxAttempts?: number;
+  /**
+   * knockd's `-D`: produce `debug` events (failing flag tests, `removing ... knock attempt`,
+   * evictions). Default false: no debug event is created, and step D looks only at the doors
+   * whose first knock is the packet's port and protocol instead of at every door.
+   */
+  readonly debug?: boolean;
 }
 
 /** A flag test of one door, precomputed with knockd's debug text. */
@@ -105,6 +121,11 @@ function compileFlags(door: Door): FlagTest[] {
   return tests;
 }
 
+/** Key of the per-(protocol, port) door index. */
+function portKey(protocol: "tcp" | "udp", port: number): number {
+  return protocol === "tcp" ? port : port + 65536;
+}
+
 function stepMatches(knock: Knock | undefined, packet: Packet): boolean {
   return knock !== undefined && knock.port === packet.dstPort &&
     knock.protocol === packet.protocol;
@@ -142,17 +163,22 @@ export class Matcher {
   #pendingRemovals: [number, string][] = [];
   #evictions = 0;
   #refusals = 0;
+  readonly #debug: boolean;
+  /** Enabled doors by their first knock (see {@link portKey}), in config order. */
+  readonly #starts = new Map<number, number[]>();
 
   /**
    * Creates a matcher.
    *
    * @param doors Doors in config order (event `doorIndex` values index this array).
-   * @param options Local addresses, `-4`, and the attempt cap.
+   * @param options Local addresses, `-4`, the attempt cap and `debug`.
    * @throws {RangeError} If `maxAttempts` is not a positive integer.
    */
   constructor(doors: readonly Door[], options: MatcherOptions) {
     this.#configured = doors.slice();
     this.#doors = doors.map(doorState);
+    this.#debug = options.debug ?? false;
+    this.#doors.forEach((state, index) => this.#indexStart(index, state, true));
     this.#filter = new PreFilter(doors, options.localAddresses, options.ipv4Only ?? false);
     const cap = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isSafeInteger(cap) || cap < 1) {
@@ -201,21 +227,21 @@ export class Matcher {
         found = true;
         const mismatch = this.#flagMismatch(state, packet);
         if (mismatch !== null) {
-          (events ??= []).push({ kind: "debug", message: mismatch });
+          if (this.#debug) (events ??= []).push({ kind: "debug", message: mismatch });
           continue;
         }
         if (stepMatches(state.door.sequence[attempt.stage], packet)) {
           events = this.#advance(attempt, state.door, events ?? []);
           if (attempt.stage >= state.door.sequence.length) {
             this.#table.remove(attempt);
-            this.#pendingRemovals.push([attempt.id, `removing successful knock attempt (${src})`]);
+            this.#removed(attempt.id, "successful", src);
           } else {
             this.#table.advanced(attempt);
           }
         } else {
           // knockd sets stage = -1; nothing is logged.
           this.#table.remove(attempt);
-          this.#pendingRemovals.push([attempt.id, `removing failed knock attempt (${src})`]);
+          this.#removed(attempt.id, "failed", src);
         }
       }
     }
@@ -225,21 +251,25 @@ export class Matcher {
 
   /**
    * Timer-driven expiry at `nowSec` (whole seconds), so timeouts are reported on an idle link.
+   * It expires what a packet captured at `nowSec - 1` would (one second of grace for packets
+   * captured before the deadline but delivered after the timer; see the module documentation).
    *
-   * @param nowSec The current capture-clock second.
+   * @param nowSec The current wall-clock second.
    * @returns Timeout events in creation order (plus pending debug lines).
    */
   tick(nowSec: number): readonly MatchEvent[] {
-    return this.#sweep(nowSec) ?? NO_EVENTS;
+    return this.#sweep(nowSec - 1) ?? NO_EVENTS;
   }
 
   /**
-   * Earliest whole second at which {@link tick} could expire something.
+   * Earliest whole second at which {@link tick} could expire something (one second after the
+   * second at which a packet would).
    *
    * @returns That second, or undefined when no attempt is live.
    */
   nextDeadline(): number | undefined {
-    return this.#table.nextDeadline();
+    const due = this.#table.nextDeadline();
+    return due === undefined ? undefined : due + 1;
   }
 
   /**
@@ -263,7 +293,10 @@ export class Matcher {
       );
     }
     const door = sequence === null ? null : { ...base, sequence };
-    this.#doors[doorIndex] = door === null ? null : doorState(door);
+    this.#indexStart(doorIndex, this.#doors[doorIndex] ?? null, false);
+    const state = door === null ? null : doorState(door);
+    this.#doors[doorIndex] = state;
+    this.#indexStart(doorIndex, state, true);
     this.#filter.setDoor(doorIndex, door);
     const drop: Attempt[] = [];
     for (const attempt of this.#table.all()) {
@@ -272,12 +305,7 @@ export class Matcher {
     }
     for (const attempt of drop) {
       this.#table.remove(attempt);
-      if (door !== null) {
-        this.#pendingRemovals.push([
-          attempt.id,
-          `removing successful knock attempt (${attempt.src})`,
-        ]);
-      }
+      if (door !== null) this.#removed(attempt.id, "successful", attempt.src);
     }
   }
 
@@ -320,45 +348,90 @@ export class Matcher {
     return events;
   }
 
+  /** Queues knockd's `removing ... knock attempt` debug line for the next sweep. */
+  #removed(id: number, how: "successful" | "failed", src: string): void {
+    if (this.#debug) this.#pendingRemovals.push([id, `removing ${how} knock attempt (${src})`]);
+  }
+
+  /** Adds door `index` to (or removes it from) the step-D list of its first knock. */
+  #indexStart(index: number, state: DoorState | null, add: boolean): void {
+    const first = state?.door.sequence[0];
+    if (first === undefined) return;
+    const key = portKey(first.protocol, first.port);
+    const list = this.#starts.get(key);
+    if (add) {
+      if (list === undefined) {
+        this.#starts.set(key, [index]);
+        return;
+      }
+      // Keep config order: a door re-enabled by setSequence goes back to its place.
+      let at = list.length;
+      while (at > 0 && (list[at - 1] as number) > index) at--;
+      list.splice(at, 0, index);
+    } else if (list !== undefined) {
+      const at = list.indexOf(index);
+      if (at >= 0) list.splice(at, 1);
+      if (list.length === 0) this.#starts.delete(key);
+    }
+  }
+
   /** Step D: start an attempt on every door whose first knock this packet is. */
   #start(packet: Packet, events: MatchEvent[] | null): MatchEvent[] | null {
-    for (let index = 0; index < this.#doors.length; index++) {
-      const state = this.#doors[index];
-      if (state == null) continue;
+    if (this.#debug) {
       // knockd evaluates flags_match first, so its debug line appears for every door whose flag
-      // constraints the packet fails, whatever the port.
-      const mismatch = this.#flagMismatch(state, packet);
-      if (mismatch !== null) {
-        (events ??= []).push({ kind: "debug", message: mismatch });
-        continue;
+      // constraints the packet fails, whatever the port, interleaved with the starts.
+      for (let index = 0; index < this.#doors.length; index++) {
+        const state = this.#doors[index];
+        if (state == null) continue;
+        const mismatch = this.#flagMismatch(state, packet);
+        if (mismatch !== null) {
+          (events ??= []).push({ kind: "debug", message: mismatch });
+          continue;
+        }
+        if (stepMatches(state.door.sequence[0], packet)) {
+          events = this.#startOne(packet, index, state, events);
+        }
       }
-      const door = state.door;
-      if (!stepMatches(door.sequence[0], packet) || !this.#targetMatches(state, packet.dst)) {
-        continue;
-      }
-      const attempt = newAttempt(
-        this.#nextId++,
-        packet.src,
-        packet.family,
-        index,
-        packet.tsSec,
-        door.seqTimeout,
-      );
-      if (door.sequence.length > 1 && this.#table.full) {
-        const message = this.#makeRoom(attempt, door);
-        (events ??= []).push({ kind: "debug", message });
-        if (this.#table.full) continue;
-      }
-      events = this.#advance(attempt, door, events ?? []);
-      if (attempt.stage >= door.sequence.length) {
-        // A single-knock door opens on every matching packet and is never tracked.
-        this.#pendingRemovals.push([
-          attempt.id,
-          `removing successful knock attempt (${packet.src})`,
-        ]);
-      } else {
-        this.#table.add(attempt);
-      }
+      return events;
+    }
+    const candidates = this.#starts.get(portKey(packet.protocol, packet.dstPort));
+    if (candidates === undefined) return events;
+    for (const index of candidates) {
+      const state = this.#doors[index] as DoorState;
+      if (this.#flagMismatch(state, packet) !== null) continue;
+      events = this.#startOne(packet, index, state, events);
+    }
+    return events;
+  }
+
+  /** Step D for one door whose flags and first knock match: target check, then a new attempt. */
+  #startOne(
+    packet: Packet,
+    index: number,
+    state: DoorState,
+    events: MatchEvent[] | null,
+  ): MatchEvent[] | null {
+    if (!this.#targetMatches(state, packet.dst)) return events;
+    const door = state.door;
+    const attempt = newAttempt(
+      this.#nextId++,
+      packet.src,
+      packet.family,
+      index,
+      packet.tsSec,
+      door.seqTimeout,
+    );
+    if (door.sequence.length > 1 && this.#table.full) {
+      const message = this.#makeRoom(attempt, door);
+      if (message !== undefined) (events ??= []).push({ kind: "debug", message });
+      if (this.#table.full) return events;
+    }
+    events = this.#advance(attempt, door, events ?? []);
+    if (attempt.stage >= door.sequence.length) {
+      // A single-knock door opens on every matching packet and is never tracked.
+      this.#removed(attempt.id, "successful", packet.src);
+    } else {
+      this.#table.add(attempt);
     }
     return events;
   }
@@ -366,17 +439,19 @@ export class Matcher {
   /**
    * Evicts the oldest stage-1 attempt, or counts a refusal if there is none.
    *
-   * @returns The debug text describing what happened.
+   * @returns The debug text describing what happened (undefined without `debug`).
    */
-  #makeRoom(attempt: Attempt, door: Door): string {
+  #makeRoom(attempt: Attempt, door: Door): string | undefined {
     const victim = this.#table.evictionCandidate();
     if (victim === undefined) {
       this.#refusals++;
+      if (!this.#debug) return undefined;
       return `cannot track knock attempt (${attempt.src}) for door ${door.name}: ` +
         `all ${this.#table.size} tracked attempts are past stage 1`;
     }
     this.#table.remove(victim);
     this.#evictions++;
+    if (!this.#debug) return undefined;
     const victimDoor = this.#doors[victim.doorIndex]?.door.name ?? String(victim.doorIndex);
     return `evicting knock attempt (${victim.src}) for door ${victimDoor} at stage ` +
       `${victim.stage}: attempt table is full`;

@@ -102,7 +102,7 @@ Deno.test("Matcher: a first-port flood evicts only stage-1 attempts; a progresse
 });
 
 Deno.test("Matcher: eviction is reported as a debug event naming the victim", () => {
-  const m = new Matcher([door("A", "7000,8000")], { ...LOCAL, maxAttempts: 1 });
+  const m = new Matcher([door("A", "7000,8000")], { ...LOCAL, maxAttempts: 1, debug: true });
   m.handle(k(100, "198.51.100.1", 7000));
   assert.deepEqual(lines(m.handle(k(100, "198.51.100.2", 7000))), [
     "D evicting knock attempt (198.51.100.1) for door A at stage 1: attempt table is full",
@@ -112,7 +112,7 @@ Deno.test("Matcher: eviction is reported as a debug event naming the victim", ()
 });
 
 Deno.test("Matcher refuses a new attempt rather than evict a progressed one", () => {
-  const m = new Matcher([door("A", "7000,8000,9000")], { ...LOCAL, maxAttempts: 2 });
+  const m = new Matcher([door("A", "7000,8000,9000")], { ...LOCAL, maxAttempts: 2, debug: true });
   for (const src of ["198.51.100.1", "198.51.100.2"]) {
     m.handle(k(100, src, 7000));
     m.handle(k(100, src, 8000));
@@ -147,15 +147,16 @@ Deno.test("Matcher: single-knock doors never take a table slot", () => {
   ]);
 });
 
-Deno.test("Matcher.nextDeadline follows the earliest live attempt", () => {
+Deno.test("Matcher.nextDeadline follows the earliest live attempt, one second of grace late", () => {
   const m = new Matcher([door("A", "7000,8000", { seqTimeout: 5 }), door("B", "6000,8000")], LOCAL);
   assert.equal(m.nextDeadline(), undefined);
   m.handle(k(100, "198.51.100.1", 6000));
   m.handle(k(102, "198.51.100.2", 7000));
-  assert.equal(m.nextDeadline(), 107);
+  assert.equal(m.nextDeadline(), 108);
   m.handle(k(103, "198.51.100.2", 8000));
-  assert.equal(m.nextDeadline(), 125);
-  assert.deepEqual(lines(m.tick(125)), ["198.51.100.1: B: sequence timeout (stage 1)"]);
+  assert.equal(m.nextDeadline(), 126);
+  assert.deepEqual(lines(m.tick(125)), []);
+  assert.deepEqual(lines(m.tick(126)), ["198.51.100.1: B: sequence timeout (stage 1)"]);
   assert.equal(m.nextDeadline(), undefined);
   assert.equal(m.attemptCount, 0);
 });
@@ -164,7 +165,7 @@ Deno.test("Matcher: a capture clock that goes backwards expires each attempt on 
   const m = new Matcher([door("A", "7000,8000", { seqTimeout: 5 })], LOCAL);
   m.handle(k(5000, "198.51.100.1", 7000));
   m.handle(k(100, "198.51.100.2", 7000));
-  assert.deepEqual(lines(m.tick(105)), ["198.51.100.2: A: sequence timeout (stage 1)"]);
+  assert.deepEqual(lines(m.tick(106)), ["198.51.100.2: A: sequence timeout (stage 1)"]);
   // knockd: now - seq_start < timeout, so the future-dated attempt is live and advances.
   assert.deepEqual(lines(m.handle(k(106, "198.51.100.1", 8000))), [
     "198.51.100.1: A: Stage 2",
@@ -243,4 +244,20 @@ Deno.test("Matcher: 200 random interleavings of two real knockers and noise, bot
   }
   // The noise really exercised the matcher (it starts, advances, opens and times out attempts).
   assert.ok(noiseEvents > 200, `only ${noiseEvents} noise events`);
+});
+
+Deno.test("Matcher creates no debug event without the debug option", () => {
+  const doors = [door("A", "7000,8000", { tcpFlags: { syn: "set" } }), door("B", "7000")];
+  for (const debug of [false, true]) {
+    const m = new Matcher(doors, { ...LOCAL, maxAttempts: 1, debug });
+    const kinds = [
+      ...m.handle(k(100, "198.51.100.1", 7000)),
+      ...m.handle(k(100, "198.51.100.1", 7000, "tcp", 0x10)),
+      ...m.handle(k(100, "198.51.100.2", 7000)),
+      ...m.handle(k(100, "198.51.100.1", 8000)),
+      ...m.tick(200),
+    ].filter((e) => e.kind === "debug").length;
+    if (debug) assert.ok(kinds >= 4, `${kinds} debug events`);
+    else assert.equal(kinds, 0);
+  }
 });

@@ -55,9 +55,6 @@ interface DoorFilter {
   readonly hasFlags: boolean;
 }
 
-const TCP_BIT = 1;
-const UDP_BIT = 2;
-
 /** Splits a door's `TCPFlags` into set and clear masks. */
 function flagMasks(door: Door): { mustSet: number; mustClear: number } {
   let mustSet = 0;
@@ -137,8 +134,10 @@ export class PreFilter {
   #local4 = new Set<string>();
   #local6 = new Set<string>();
   #ipv4Only: boolean;
-  /** Union over enabled doors: bit 1 = some door uses the port for TCP, bit 2 = for UDP. */
-  #ports = new Uint8Array(65536);
+  /** Per TCP port: the enabled doors using it for TCP (so `admits` looks only at those). */
+  readonly #tcpDoors: (number[] | undefined)[] = new Array(65536).fill(undefined);
+  /** Per UDP port: the enabled doors using it for UDP. */
+  readonly #udpDoors: (number[] | undefined)[] = new Array(65536).fill(undefined);
 
   /**
    * Builds the filter.
@@ -154,7 +153,7 @@ export class PreFilter {
   ) {
     this.#ipv4Only = ipv4Only;
     this.#doors = doors.map((door) => door === null ? null : compileDoor(door));
-    this.#rebuildPorts();
+    this.#doors.forEach((door, index) => this.#index(index, door, true));
     this.setLocalAddresses(localAddresses);
   }
 
@@ -191,8 +190,10 @@ export class PreFilter {
     if (!Number.isInteger(index) || index < 0 || index >= this.#doors.length) {
       throw new RangeError(`Cannot set door "${index}": there are ${this.#doors.length} doors`);
     }
-    this.#doors[index] = door === null ? null : compileDoor(door);
-    this.#rebuildPorts();
+    this.#index(index, this.#doors[index] ?? null, false);
+    const compiled = door === null ? null : compileDoor(door);
+    this.#doors[index] = compiled;
+    this.#index(index, compiled, true);
   }
 
   /**
@@ -220,39 +221,50 @@ export class PreFilter {
     // No sub-filter at all: knockd never calls pcap_setfilter, so everything is delivered.
     if (!has4 && !has6) return true;
     const tcp = packet.protocol === "tcp";
-    const port = packet.dstPort;
-    if (((this.#ports[port] ?? 0) & (tcp ? TCP_BIT : UDP_BIT)) === 0) return false;
+    // Only the doors that use this port with this protocol can admit the packet.
+    const candidates = (tcp ? this.#tcpDoors : this.#udpDoors)[packet.dstPort];
+    if (candidates === undefined) return false;
     const dst = packet.dst;
     const local = v6 ? this.#local6.has(dst) : this.#local4.has(dst);
     // The sub-filter whose flag test can match this packet's family.
     const ownSubFilter = v6 ? has6 : has4;
     const flags = packet.tcpFlags;
-    for (const door of this.#doors) {
-      if (door === null) continue;
+    for (const index of candidates) {
+      const door = this.#doors[index] as DoorFilter;
       if (door.target !== undefined) {
         if (dst !== door.target) continue;
       } else if (!local) {
         continue;
       }
-      if (tcp) {
-        if (!door.tcpPorts.has(port)) continue;
-        if (door.hasFlags) {
-          if (!ownSubFilter) continue;
-          if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
-        }
-        return true;
+      if (tcp && door.hasFlags) {
+        if (!ownSubFilter) continue;
+        if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
       }
-      if (door.udpPorts.has(port)) return true;
+      return true;
     }
     return false;
   }
 
-  #rebuildPorts(): void {
-    this.#ports.fill(0);
-    for (const door of this.#doors) {
-      if (door === null) continue;
-      for (const port of door.tcpPorts) this.#ports[port] = (this.#ports[port] ?? 0) | TCP_BIT;
-      for (const port of door.udpPorts) this.#ports[port] = (this.#ports[port] ?? 0) | UDP_BIT;
+  /** Adds door `index` to (or removes it from) the per-port lists of its ports. */
+  #index(index: number, door: DoorFilter | null, add: boolean): void {
+    if (door === null) return;
+    for (
+      const [ports, byPort] of [[door.tcpPorts, this.#tcpDoors], [
+        door.udpPorts,
+        this.#udpDoors,
+      ]] as const
+    ) {
+      for (const port of ports) {
+        const list = byPort[port];
+        if (add) {
+          if (list === undefined) byPort[port] = [index];
+          else list.push(index);
+        } else if (list !== undefined) {
+          const at = list.indexOf(index);
+          if (at >= 0) list.splice(at, 1);
+          if (list.length === 0) byPort[port] = undefined;
+        }
+      }
     }
   }
 }
