@@ -79,6 +79,8 @@ interface Scenario {
   readonly expect: "same" | { readonly differs: string; readonly knocktool: Expected };
   /** Compare log lines and marks as multisets (events from one packet race in forked children). */
   readonly unordered?: boolean;
+  /** No recorded expectation: knocktool must show exactly what knockd shows in the same run. */
+  readonly oracle?: boolean;
 }
 
 const S = "127.0.0.71";
@@ -1052,7 +1054,20 @@ async function runScenario(
         );
       }, { timeoutMs: 4000, intervalMs: 100 }).catch(() => {});
     };
-    await Promise.all([...procs.keys()].map(settled));
+    if (s.oracle) {
+      // No recorded expectation: wait until nothing changes for 700 ms (bounded).
+      let last = "";
+      let since = Date.now();
+      await waitUntil(() => {
+        const now = [...procs.values()].map(({ dir }) =>
+          readText(`${dir}/log`) + readText(`${dir}/marks`)
+        ).join("\0");
+        if (now !== last) [last, since] = [now, Date.now()];
+        return Date.now() - since >= 700;
+      }, { timeoutMs: 8000, intervalMs: 100 }).catch(() => {});
+    } else {
+      await Promise.all([...procs.keys()].map(settled));
+    }
     await sleep(300); // let anything unexpected show up too
     // One SIGTERM each, at the same time (a second one would test something else).
     await Promise.all([...procs.values()].map(({ p }) => p.stop("SIGTERM", 5000)));
@@ -1117,6 +1132,123 @@ Deno.test({
           if (!sameOutcome(o, e, r.s.unordered ?? false)) failures.push(report(r.s, d, o, e, all));
         }
         if (failures.length > 0) throw new Error(failures.join("\n"));
+      });
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Random traffic with knockd as the live oracle.
+
+/** mulberry32: a small seeded PRNG, so every case is reproducible from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random case for one knocker: two or three doors over a small port alphabet, with distinct
+ * first knocks (so at most one attempt is ever live and knockd's B1 cannot show), random
+ * TCPFlags, and about 30 knocks: whole door sequences and random knocks mixing door ports, other
+ * ports, both protocols and several flag combinations.
+ */
+function randomScenario(seed: number): Scenario {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const ports = [7001, 7002, 7003, 7004];
+  const protos = ["tcp", "udp"] as const;
+  const flagSets = ["", "syn", "syn,!ack", "ack", "!fin"];
+  const nDoors = 2 + Math.floor(rnd() * 2);
+  const firsts = [...ports].sort(() => rnd() - 0.5).slice(0, nDoors);
+  let config = OPTS;
+  const sequences: Knock[][] = [];
+  for (let d = 0; d < nDoors; d++) {
+    const len = 1 + Math.floor(rnd() * 3);
+    const seqItems = [`${firsts[d]}:${pick(protos)}`];
+    for (let i = 1; i < len; i++) seqItems.push(`${pick(ports)}:${pick(protos)}`);
+    sequences.push(seqItems.map((item) => {
+      const [port, proto] = item.split(":");
+      return { src: S, port: Number(port), proto: proto as "tcp" | "udp" };
+    }));
+    const flags = pick(flagSets);
+    const name = String.fromCharCode(65 + d);
+    config += door(
+      name,
+      `sequence = ${seqItems.join(",")}`,
+      ...(flags === "" ? [] : [`tcpflags = ${flags}`]),
+      `start_command = echo ${name} %IP% >> marks`,
+    );
+  }
+  const traffic: Knock[] = [];
+  while (traffic.length < 30) {
+    if (rnd() < 0.3) {
+      // A door's whole sequence (SYN knocks), which random noise around it may spoil.
+      traffic.push(...pick(sequences));
+      continue;
+    }
+    traffic.push({
+      src: S,
+      port: rnd() < 0.85 ? pick(ports) : 7999,
+      proto: pick(protos),
+      flags: pick(["SYN", "SYN", "SYN", "ACK", "SYN,ACK", "FIN"]),
+    });
+  }
+  return {
+    name: `random case, seed ${seed}`,
+    config,
+    traffic,
+    knockd: { log: [], marks: [] },
+    expect: "same",
+    oracle: true,
+  };
+}
+
+const randomCases = [1, 2, 3, 4, 5, 6, 7, 8].map(randomScenario);
+
+Deno.test({
+  name:
+    `differential: random single-knocker traffic, knockd as the oracle (${randomCases.length} cases)`,
+  ignore: ignoreUnlessCi(available) || only !== undefined || filter !== undefined,
+  async fn(t) {
+    if (!available) throw new Error("Cannot run the differential suite: needs root, ip and knockd");
+    const results = await pool(randomCases, 3, async (s) => {
+      try {
+        return { s, obs: await runScenario(s, ["knockd", "knocktool"]) };
+      } catch (e) {
+        return { s, error: e instanceof Error ? e.stack ?? e.message : String(e) };
+      }
+    });
+    // Guard against a vacuous generator: the cases together must exercise stages and opens.
+    const knockdLogs = results.flatMap((r) => ("obs" in r ? r.obs.get("knockd")!.log : []));
+    const stagesSeen = knockdLogs.filter((l) => / Stage \d+$/.test(l)).length;
+    const opensSeen = knockdLogs.filter((l) => l.endsWith("OPEN SESAME")).length;
+    console.log(`random cases: knockd logged ${stagesSeen} stages and ${opensSeen} opens`);
+    await t.step("the random cases exercise stages and opens", () => {
+      if (stagesSeen < 10 || opensSeen < 3) {
+        throw new Error(`Expected at least 10 stages and 3 opens, got ${stagesSeen}, ${opensSeen}`);
+      }
+    });
+    for (const r of results) {
+      await t.step(r.s.name, () => {
+        if ("error" in r) throw new Error(`Cannot run "${r.s.name}": ${r.error}`);
+        const k = r.obs.get("knockd")!;
+        const kt = r.obs.get("knocktool")!;
+        const opens = k.log.filter((l) => l.endsWith("OPEN SESAME")).length;
+        const same =
+          JSON.stringify(comparable(k, false)) === JSON.stringify(comparable(kt, false)) &&
+          JSON.stringify(k.stderr) === JSON.stringify(kt.stderr) && k.exit === kt.exit;
+        if (!same) {
+          throw new Error(
+            `knocktool differs from knockd in "${r.s.name}" (knockd opened ${opens} times)\n` +
+              `config:\n${r.s.config}traffic: ${JSON.stringify(r.s.traffic)}\n${k.raw}${kt.raw}`,
+          );
+        }
       });
     }
   },
