@@ -18,7 +18,7 @@ import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../io.ts";
 import { checkOpen } from "../client/check.ts";
 import { runCompat } from "../client/compat.ts";
-import { atoi } from "../client/getopt.ts";
+import { atoi } from "../config/atoi.ts";
 import { sendKnocks, type Sleep, sleep } from "../client/knock.ts";
 import { type KnockStep, parseFlags, parseStep } from "../client/steps.ts";
 

@@ -24,6 +24,7 @@ import { choice, string } from "@optique/core/valueparser";
 import { message } from "@optique/core/message";
 import type { Io } from "../io.ts";
 import { VERSION } from "../version.ts";
+import { getoptLong, type LongOption } from "./_getopt.ts";
 import type { Config } from "../config/model.ts";
 import { loadConfig } from "../config/load.ts";
 import { parseFacility, Syslog } from "../../ffi/syslog.ts";
@@ -174,18 +175,19 @@ options:
 
 `;
 
-const KNOCKD_LONG: readonly { name: string; short: string; arg: boolean }[] = [
-  { name: "interface", short: "i", arg: true },
-  { name: "daemon", short: "d", arg: false },
-  { name: "config", short: "c", arg: true },
-  { name: "debug", short: "D", arg: false },
-  { name: "lookup", short: "l", arg: false },
-  { name: "pidfile", short: "p", arg: true },
-  { name: "logfile", short: "g", arg: true },
-  { name: "verbose", short: "v", arg: false },
-  { name: "only-ip-v4", short: "4", arg: false },
-  { name: "version", short: "V", arg: false },
-  { name: "help", short: "h", arg: false },
+/** knockd 0.8's long options in its table order (glibc lists ambiguities in this order). */
+const KNOCKD_LONG: readonly LongOption[] = [
+  { name: "verbose", val: "v", hasArg: false },
+  { name: "debug", val: "D", hasArg: false },
+  { name: "daemon", val: "d", hasArg: false },
+  { name: "lookup", val: "l", hasArg: false },
+  { name: "interface", val: "i", hasArg: true },
+  { name: "config", val: "c", hasArg: true },
+  { name: "help", val: "h", hasArg: false },
+  { name: "pidfile", val: "p", hasArg: true },
+  { name: "logfile", val: "g", hasArg: true },
+  { name: "only-ip-v4", val: "4", hasArg: false },
+  { name: "version", val: "V", hasArg: false },
 ];
 const KNOCKD_SHORT = "4vDdli:c:p:g:hV";
 
@@ -230,11 +232,11 @@ export function parseKnockdArgs(args: readonly string[], argv0: string): KnockdA
     logFile: undefined as string | undefined,
     ipv4Only: false,
   };
-  const bad = (msg: string): KnockdArgs => ({
+  const bad = (stderr: string): KnockdArgs => ({
     kind: "exit",
     status: 0,
     stdout: KNOCKD_USAGE,
-    stderr: `${argv0}: ${msg}\n`,
+    stderr,
   });
   const apply = (short: string, value: string | undefined): KnockdArgs | undefined => {
     switch (short) {
@@ -278,52 +280,11 @@ export function parseKnockdArgs(args: readonly string[], argv0: string): KnockdA
     }
     return undefined;
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") break;
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = a.slice(2, eq < 0 ? undefined : eq);
-      const exact = KNOCKD_LONG.find((l) => l.name === name);
-      const matches = exact ? [exact] : KNOCKD_LONG.filter((l) => l.name.startsWith(name));
-      if (matches.length === 0) return bad(`unrecognized option '${eq < 0 ? a : a.slice(0, eq)}'`);
-      if (matches.length > 1) {
-        return bad(
-          `option '${a.slice(0, eq < 0 ? undefined : eq)}' is ambiguous; possibilities:${
-            matches.map((m) => ` '--${m.name}'`).join("")
-          }`,
-        );
-      }
-      const opt = matches[0]!;
-      let value: string | undefined;
-      if (opt.arg) {
-        if (eq >= 0) value = a.slice(eq + 1);
-        else if (i + 1 < args.length) value = args[++i]!;
-        else return bad(`option '--${opt.name}' requires an argument`);
-      } else if (eq >= 0) {
-        return bad(`option '--${opt.name}' doesn't allow an argument`);
-      }
-      const r = apply(opt.short, value);
-      if (r) return r;
-      continue;
-    }
-    if (!a.startsWith("-") || a === "-") continue; // non-options are ignored (permuted away)
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
-      const at = KNOCKD_SHORT.indexOf(c);
-      if (at < 0 || c === ":") return bad(`invalid option -- '${c}'`);
-      if (KNOCKD_SHORT[at + 1] === ":") {
-        let value: string;
-        if (j + 1 < a.length) value = a.slice(j + 1);
-        else if (i + 1 < args.length) value = args[++i]!;
-        else return bad(`option requires an argument -- '${c}'`);
-        const r = apply(c, value);
-        if (r) return r;
-        break;
-      }
-      const r = apply(c, undefined);
-      if (r) return r;
-    }
+  // Operands are ignored (knockd takes none); getopt permutes them away.
+  for (const ev of getoptLong(args, KNOCKD_SHORT, KNOCKD_LONG, argv0).events) {
+    if (ev.kind === "error") return bad(ev.message);
+    const r = apply(ev.opt, ev.arg);
+    if (r) return r;
   }
   return {
     kind: "run",

@@ -9,7 +9,8 @@
 
 import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../io.ts";
-import { atoi, getoptLong, type LongOption } from "./getopt.ts";
+import { getoptLong, type LongOption } from "../cli/_getopt.ts";
+import { atoi } from "../config/atoi.ts";
 import { type KnockPlan, sendKnocks, type Sleep, sleep } from "./knock.ts";
 import { parseKnockStep } from "./steps.ts";
 
