@@ -12,6 +12,10 @@
  *   never its address, and `pcap_dispatch` needs the function pointer itself.
  * - `fcntl` sets `FD_CLOEXEC` on libpcap's descriptors so they never leak into command children.
  *
+ * {@link openLibc} is the one way the project loads libc (it tries glibc's, then musl's names), and
+ * {@link errno}, {@link strerror} and {@link cString} are the shared helpers; the socket and
+ * syslog bindings open their own symbol sets through it.
+ *
  * Lifetime: {@link acquireLibc} opens the library on first use; every acquire is paired with one
  * {@link releaseLibc}, and the last release closes it (the resource sanitizer checks this).
  * Variadic `fcntl` is declared with a fixed third `int` argument, which is the correct calling
@@ -24,6 +28,54 @@ const LIBC_NAMES: Readonly<Record<string, readonly string[]>> = {
   linux: ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"],
   darwin: ["libSystem.B.dylib"],
 };
+
+/**
+ * Opens libc with a symbol set, trying glibc's name first, then the other names this platform's
+ * libc goes by (musl's `libc.musl-<arch>.so.1`, macOS's `libSystem.B.dylib`).
+ *
+ * @param symbols The symbols to bind.
+ * @returns The open library; close it when done.
+ * @throws {Error} When no name loads, with every name tried and why.
+ *
+ * @example
+ * ```ts
+ * import { openLibc } from "./libc.ts";
+ * const lib = openLibc({ getpid: { parameters: [], result: "i32" } });
+ * try {
+ *   if (lib.symbols.getpid() !== Deno.pid) throw new Error("not this process");
+ * } finally {
+ *   lib.close();
+ * }
+ * ```
+ */
+export function openLibc<const S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+): Deno.DynamicLibrary<S> {
+  const names = LIBC_NAMES[Deno.build.os] ?? ["libc.so.6", "libc.so"];
+  const errors: string[] = [];
+  for (const name of names) {
+    try {
+      return Deno.dlopen(name, symbols);
+    } catch (e) {
+      errors.push(`"${name}" (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+  throw new Error(`Cannot load libc: tried ${errors.join(", ")}`);
+}
+
+/** The symbols {@link errno} needs (declare them `optional: true`: each libc has one). */
+export interface ErrnoSymbols {
+  /** `int *__errno_location(void);` (glibc and musl). */
+  readonly __errno_location?: (() => Deno.PointerValue) | null;
+  /** `int *__error(void);` (macOS). */
+  readonly __error?: (() => Deno.PointerValue) | null;
+}
+
+/** The symbol {@link strerror} needs. */
+export interface StrerrorSymbols {
+  /** `char *strerror(int errnum);` */
+  readonly strerror: (errnum: number) => Deno.PointerValue;
+}
 
 const SYMBOLS = {
   /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout);` run off the main thread. */
@@ -111,19 +163,7 @@ let users = 0;
  * ```
  */
 export function acquireLibc(): Libc {
-  if (lib === undefined) {
-    const names = LIBC_NAMES[Deno.build.os] ?? ["libc.so.6", "libc.so"];
-    const errors: string[] = [];
-    for (const name of names) {
-      try {
-        lib = Deno.dlopen(name, SYMBOLS);
-        break;
-      } catch (e) {
-        errors.push(`"${name}" (${e instanceof Error ? e.message : String(e)})`);
-      }
-    }
-    if (lib === undefined) throw new Error(`Cannot load libc: tried ${errors.join(", ")}`);
-  }
+  lib ??= openLibc(SYMBOLS);
   users++;
   return lib.symbols;
 }
@@ -150,7 +190,7 @@ export function releaseLibc(): void {
 /**
  * Reads the calling thread's `errno` (meaningful right after a failed sync call).
  *
- * @param c The libc symbols.
+ * @param c The libc symbols (any set with `__errno_location` or `__error`).
  * @returns The current errno, or 0 when this platform's accessor is unknown.
  *
  * @example
@@ -164,7 +204,7 @@ export function releaseLibc(): void {
  * }
  * ```
  */
-export function errno(c: Libc): number {
+export function errno(c: ErrnoSymbols): number {
   const p = c.__errno_location?.() ?? c.__error?.() ?? null;
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
 }
@@ -172,7 +212,7 @@ export function errno(c: Libc): number {
 /**
  * Describes an errno value with libc's own `strerror` text.
  *
- * @param c The libc symbols.
+ * @param c The libc symbols (any set with `strerror`).
  * @param code The errno value.
  * @returns The text, e.g. `Bad file descriptor`.
  *
@@ -187,7 +227,7 @@ export function errno(c: Libc): number {
  * }
  * ```
  */
-export function strerror(c: Libc, code: number): string {
+export function strerror(c: StrerrorSymbols, code: number): string {
   const p = c.strerror(code);
   return p === null ? `errno ${code}` : Deno.UnsafePointerView.getCString(p);
 }

@@ -1,5 +1,7 @@
 /**
- * glibc sockets and name resolution through FFI, for the knock client.
+ * glibc sockets and name resolution through FFI, for the knock client. libc is loaded through
+ * `libc.ts`'s {@link openLibc} (glibc, then musl names) and errors are read with its shared
+ * {@link errno}/{@link strerror} helpers.
  *
  * The client resolves through glibc's own `getaddrinfo` (so `/etc/hosts`, nsswitch, service
  * names such as `ssh` and glibc's quirks, e.g. port `70000` wrapping to 4464, are exactly those of
@@ -12,6 +14,8 @@
  *
  * @module
  */
+
+import { cString, errno, openLibc, strerror } from "./libc.ts";
 
 /** `AF_UNSPEC`. */
 export const AF_UNSPEC = 0;
@@ -51,6 +55,8 @@ export const EAI_SYSTEM = -11;
 const NI_NUMERICHOST = 1;
 const NI_MAXHOST = 1025;
 const POLLOUT = 4;
+const POLLERR = 8;
+const POLLHUP = 0x10;
 
 const SYMBOLS = {
   // int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res);
@@ -84,11 +90,13 @@ const SYMBOLS = {
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   // int inet_pton(int af, const char *src, void *dst);
   inet_pton: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  // int *__errno_location(void);
-  __errno_location: { parameters: [], result: "pointer" },
+  // int *__errno_location(void);  (glibc and musl)
+  __errno_location: { parameters: [], result: "pointer", optional: true },
+  // int *__error(void);  (macOS)
+  __error: { parameters: [], result: "pointer", optional: true },
   // char *strerror(int errnum);
   strerror: { parameters: ["i32"], result: "pointer" },
-} as const;
+} as const satisfies Deno.ForeignLibraryInterface;
 
 /** A socket address as the kernel sees it, plus its numeric text. */
 export interface SockAddr {
@@ -126,14 +134,6 @@ export class SocketError extends Error {
     this.call = call;
     this.errno = errno;
   }
-}
-
-const encoder = new TextEncoder();
-
-function cstr(s: string): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(encoder.encode(s).length + 1);
-  encoder.encodeInto(s, b);
-  return b;
 }
 
 /**
@@ -209,10 +209,10 @@ export class SocketLib {
   }
 
   /**
-   * Opens glibc (`libc.so.6`).
+   * Opens libc (glibc's `libc.so.6`, else musl's names; see `libc.ts`).
    *
    * @returns The handle.
-   * @throws {Error} When libc cannot be loaded (not glibc, or no `--allow-ffi`).
+   * @throws {Error} When libc cannot be loaded (no `--allow-ffi`, or no libc name loads).
    *
    * @example
    * ```ts
@@ -222,7 +222,7 @@ export class SocketLib {
    * ```
    */
   static open(): SocketLib {
-    return new SocketLib(Deno.dlopen("libc.so.6", SYMBOLS));
+    return new SocketLib(openLibc(SYMBOLS));
   }
 
   /** Closes the library handle. */
@@ -241,8 +241,7 @@ export class SocketLib {
    * @returns errno as the last libc call left it.
    */
   errno(): number {
-    const p = this.#s.__errno_location();
-    return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+    return errno(this.#s);
   }
 
   /**
@@ -252,8 +251,7 @@ export class SocketLib {
    * @returns glibc's text, e.g. `Operation not permitted`.
    */
   strerror(errno: number): string {
-    const p = this.#s.strerror(errno);
-    return p === null ? `errno ${errno}` : Deno.UnsafePointerView.getCString(p);
+    return strerror(this.#s, errno);
   }
 
   /**
@@ -288,7 +286,12 @@ export class SocketLib {
     dv.setInt32(4, family, true);
     dv.setInt32(8, socktype, true);
     const res = new BigUint64Array(1);
-    const code = this.#s.getaddrinfo(cstr(host), cstr(service), hints, new Uint8Array(res.buffer));
+    const code = this.#s.getaddrinfo(
+      cString(host),
+      cString(service),
+      hints,
+      new Uint8Array(res.buffer),
+    );
     if (code !== 0) {
       let message = this.gaiStrerror(code);
       if (code === EAI_SYSTEM) message = this.strerror(this.errno());
@@ -343,8 +346,8 @@ export class SocketLib {
    */
   parseAddress(text: string): Uint8Array | null {
     const out = new Uint8Array(16);
-    if (this.#s.inet_pton(AF_INET, cstr(text), out) === 1) return out.slice(0, 4);
-    if (this.#s.inet_pton(AF_INET6, cstr(text), out) === 1) return out;
+    if (this.#s.inet_pton(AF_INET, cString(text), out) === 1) return out.slice(0, 4);
+    if (this.#s.inet_pton(AF_INET6, cString(text), out) === 1) return out;
     return null;
   }
 
@@ -444,7 +447,7 @@ export class SocketLib {
    * @throws {SocketError} When the call fails (e.g. `No such device`).
    */
   bindToDevice(fd: number, iface: string): void {
-    const name = cstr(iface);
+    const name = cString(iface);
     if (this.#s.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) {
       throw this.#fail("setsockopt");
     }
@@ -482,6 +485,9 @@ export class SocketLib {
     dv.setInt32(0, fd, true);
     dv.setInt16(4, POLLOUT, true);
     const r = await this.#s.poll(pfd, 1n, Math.max(0, Math.trunc(timeoutMs)));
-    return r > 0;
+    // Deno keeps no reference to the buffer of a nonblocking call: reading `revents` after the
+    // await keeps `pfd` alive until poll has returned.
+    const revents = dv.getInt16(6, true);
+    return r > 0 && (revents & (POLLOUT | POLLERR | POLLHUP)) !== 0;
   }
 }

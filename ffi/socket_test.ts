@@ -3,10 +3,12 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNSPEC,
+  EINPROGRESS,
   makeSockAddr,
   parseSockAddr,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
+  SOCK_NONBLOCK,
   SOCK_STREAM,
   SocketLib,
 } from "./socket.ts";
@@ -49,4 +51,32 @@ Deno.test("socket: inet_pton, and the source the kernel picks for a destination"
     lib.closeFd(fd);
   }
   strictEqual(lib.strerror(1), "Operation not permitted");
+});
+
+Deno.test("socket: waitWritable reports a finished connect from poll's revents", async () => {
+  using lib = SocketLib.open();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const accepted = listener.accept();
+  const fd = lib.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  try {
+    const err = lib.connect(fd, makeSockAddr(new Uint8Array([127, 0, 0, 1]), port));
+    strictEqual(err === 0 || err === EINPROGRESS, true, `connect: ${lib.strerror(err)}`);
+    strictEqual(await lib.waitWritable(fd, 5000), true);
+    strictEqual(lib.pendingError(fd), 0);
+    (await accepted).close();
+  } finally {
+    lib.closeFd(fd);
+    listener.close();
+  }
+  // A refused connect is "writable" with a pending ECONNREFUSED (POLLERR in revents).
+  const closedPort = port;
+  const fd2 = lib.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  try {
+    lib.connect(fd2, makeSockAddr(new Uint8Array([127, 0, 0, 1]), closedPort));
+    strictEqual(await lib.waitWritable(fd2, 5000), true);
+    strictEqual(lib.strerror(lib.pendingError(fd2)), "Connection refused");
+  } finally {
+    lib.closeFd(fd2);
+  }
 });

@@ -3,10 +3,13 @@
  * `UseSyslog` does (to `/dev/log` with the ident `knockd`, at LOG_NOTICE, no PID).
  *
  * Declaring the variadic `syslog` with a fixed arity (`int, char*, char*`) is correct on the
- * x86_64 and aarch64 Linux ABIs (reference notes §2), not on Apple arm64.
+ * x86_64 and aarch64 Linux ABIs (reference notes §2), not on Apple arm64. libc is loaded through
+ * `libc.ts`'s {@link openLibc} (glibc, then musl names).
  *
  * @module
  */
+
+import { cString, openLibc } from "./libc.ts";
 
 /** syslog facilities (`<syslog.h>` values, already shifted left by 3). */
 export const FACILITIES: Readonly<Record<string, number>> = {
@@ -59,18 +62,7 @@ const SYMBOLS = {
   syslog: { parameters: ["i32", "buffer", "buffer"], result: "void" },
   // void closelog(void);
   closelog: { parameters: [], result: "void" },
-} as const;
-
-const LIBC_NAMES = ["libc.so.6", "libc.so", "libc.dylib"];
-
-const encoder = new TextEncoder();
-
-function cString(text: string): Uint8Array<ArrayBuffer> {
-  const bytes = encoder.encode(text);
-  const buf = new Uint8Array(bytes.length + 1);
-  buf.set(bytes);
-  return buf;
-}
+} as const satisfies Deno.ForeignLibraryInterface;
 
 /** An open connection to the system logger, as knockd makes with `openlog`. */
 export class Syslog {
@@ -94,18 +86,10 @@ export class Syslog {
    * @throws {Error} When no libc can be loaded.
    */
   static open(ident: string, facility: number): Syslog {
-    const errors: string[] = [];
-    for (const name of LIBC_NAMES) {
-      try {
-        const lib = Deno.dlopen(name, SYMBOLS);
-        const log = new Syslog(lib, cString(ident));
-        lib.symbols.openlog(log.#ident, 0, facility);
-        return log;
-      } catch (e) {
-        errors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-    throw new Error(`Cannot load libc for syslog: ${errors.join("; ")}`);
+    const lib = openLibc(SYMBOLS);
+    const log = new Syslog(lib, cString(ident));
+    lib.symbols.openlog(log.#ident, 0, facility);
+    return log;
   }
 
   /**
