@@ -254,6 +254,17 @@ Deno.test({
 });
 
 Deno.test({
+  name: "e2e: a UDP knock (knocktool knock -u) opens a UDP door",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    const conf = config().replace("sequence    = 7000,8000,9000", "sequence    = 7000:udp,8000:udp")
+      .replace("tcpflags    = syn\n", "");
+    await withServer(conf, (ctx) => openAndClose(ctx, SRV4, CLI4, ["-u", "7000", "8000"]));
+  },
+});
+
+Deno.test({
   name: "e2e: an idle link still logs the sequence timeout (timers alive)",
   ignore,
   async fn() {
