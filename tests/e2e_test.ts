@@ -378,6 +378,32 @@ Deno.test({
 });
 
 Deno.test({
+  name: "e2e: an address added while serving can be knocked on (B7)",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), async (ctx) => {
+      const added = "192.0.2.10";
+      await ctx.srv.addAddress(ctx.srvIf, `${added}/24`);
+      // Knock until the server has picked the address up (each round a fresh sequence), bounded.
+      const deadline = Date.now() + 15_000;
+      while (!ctx.log().includes(`${CLI4}: openService: OPEN SESAME`)) {
+        if (Date.now() > deadline) {
+          throw new Error(`Cannot open the door on "${added}", added after the start`);
+        }
+        await ctx.knock(added, ["7000", "8000", "9000"]);
+        await sleep(500);
+      }
+      await waitUntil(() => ctx.canConnect(added), {
+        timeoutMs: 8000,
+        intervalMs: 100,
+        what: `the service on "${added}" to accept connections after the knock`,
+      });
+    });
+  },
+});
+
+Deno.test({
   name: "e2e: SIGTERM with a stop command pending runs it before exiting with status 15",
   ignore,
   async fn() {
