@@ -104,16 +104,22 @@ function serveArgv(iface: string, confPath: string, logPath: string): string[] {
 }
 
 /** Creates both namespaces, the link, the service, the firewall and the server; always cleans up. */
-function withServer(conf: string, fn: (ctx: Ctx) => Promise<void>): Promise<void> {
+function withServer(
+  conf: string,
+  fn: (ctx: Ctx) => Promise<void>,
+  opts: { linkAfterStart?: boolean } = {},
+): Promise<void> {
   return withNetns(["e2es", "e2ec"], async ([srv, cli]) => {
     const srvIf = uniqueIfName("s");
     const cliIf = uniqueIfName("c");
-    await vethPair(srv!, cli!, {
-      nameA: srvIf,
-      nameB: cliIf,
-      addrsA: [`${SRV4}/24`, `${SRV6}/64`],
-      addrsB: [`${CLI4}/24`, `${CLI6}/64`],
-    });
+    const link = () =>
+      vethPair(srv!, cli!, {
+        nameA: srvIf,
+        nameB: cliIf,
+        addrsA: [`${SRV4}/24`, `${SRV6}/64`],
+        addrsB: [`${CLI4}/24`, `${CLI6}/64`],
+      });
+    if (!opts.linkAfterStart) await link();
     await srv!.exec(["nft", "-f", "-"], { stdin: NFT_RULES });
     const service = srv!.spawn("service", [
       Deno.execPath(),
@@ -166,6 +172,19 @@ function withServer(conf: string, fn: (ctx: Ctx) => Promise<void>): Promise<void
         return r.code === 0;
       },
     };
+    if (opts.linkAfterStart) {
+      // The interface does not exist yet: wait until the server says something about it.
+      await waitUntil(
+        () =>
+          ctx.log().includes(srvIf) || server.stderr().includes(srvIf) ||
+          server.exited !== undefined,
+        { timeoutMs: 30_000, what: `knocktool serve to mention "${srvIf}"`, context: ctx.context },
+      );
+      if (server.exited !== undefined) {
+        throw new Error(`Expected serve to wait for the missing interface:\n${ctx.context()}`);
+      }
+      await link();
+    }
     await waitUntil(
       () => ctx.log().includes("starting up") || server.exited !== undefined,
       { timeoutMs: 30_000, what: 'knocktool serve to log "starting up"', context: ctx.context },
@@ -400,6 +419,29 @@ Deno.test({
         what: `the service on "${added}" to accept connections after the knock`,
       });
     });
+  },
+});
+
+Deno.test({
+  name: "e2e: serve started before its interface exists waits for it (B6), then knocks work",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), async (ctx) => {
+      const deadline = Date.now() + 15_000;
+      while (!ctx.log().includes(`${CLI4}: openService: OPEN SESAME`)) {
+        if (Date.now() > deadline) {
+          throw new Error("Cannot open the door on the interface created after the start");
+        }
+        await ctx.knock(SRV4, ["7000", "8000", "9000"]);
+        await sleep(500);
+      }
+      await waitUntil(() => ctx.canConnect(SRV4), {
+        timeoutMs: 8000,
+        intervalMs: 100,
+        what: "the service to accept connections after the knock",
+      });
+    }, { linkAfterStart: true });
   },
 });
 
