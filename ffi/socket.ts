@@ -50,7 +50,7 @@ export const EACCES = 13;
 /** `EINPROGRESS`. */
 export const EINPROGRESS = 115;
 /** `EAI_SYSTEM`: the error is in errno. */
-export const EAI_SYSTEM = -11;
+export const EAI_SYSTEM: number = -11;
 
 const NI_NUMERICHOST = 1;
 const NI_MAXHOST = 1025;

@@ -14,6 +14,7 @@ import { message } from "@optique/core/message";
 import { multiple, optional, withDefault } from "@optique/core/modifiers";
 import { argument, command, constant, option } from "@optique/core/primitives";
 import { integer, string } from "@optique/core/valueparser";
+import type { Parser } from "@optique/core/parser";
 import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../io.ts";
 import { checkOpen } from "../client/check.ts";
@@ -23,7 +24,7 @@ import { sendKnocks, type Sleep, sleep } from "../client/knock.ts";
 import { type KnockStep, parseFlags, parseStep } from "../client/steps.ts";
 
 /** The `knock` subcommand's parser. */
-export const knockCommand = command(
+export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
   "knock",
   object({
     cmd: constant("knock"),
@@ -83,6 +84,7 @@ export const knockCommand = command(
 
 /** Options of `knock`. */
 export interface KnockOptions {
+  /** The subcommand tag (`main.ts` dispatches on it). */
   readonly cmd: "knock";
   /** `-u`: every hit is UDP. */
   readonly udp?: boolean;
@@ -165,7 +167,7 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
   }
   const delay = opts.delay === undefined ? 0 : atoi(opts.delay);
   if (delay < 0) {
-    io.stderr("error: delay cannot be negative\n");
+    io.stderr(`Cannot use delay "${opts.delay}": it must not be negative\n`);
     return 1;
   }
   const family = opts.ipv4 === true ? 4 : opts.ipv6 === true ? 6 : 0;

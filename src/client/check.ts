@@ -13,7 +13,8 @@ import {
   SOCK_STREAM,
   type SocketLib,
 } from "../../ffi/socket.ts";
-import { bindDevice, bindSource, RawSocketError } from "./raw.ts";
+import { bindDevice, bindSource, openSocket, RawSocketError } from "./raw.ts";
+import { lowerFirst as lower } from "./_text.ts";
 import { familyHint, type Sleep, sleep } from "./knock.ts";
 
 /** Exit status when the door did not open. */
@@ -68,7 +69,13 @@ export async function checkOpen(
   let last = "";
   for (let attempt = 1; attempt <= plan.attempts; attempt++) {
     const started = performance.now();
-    const fd = lib.socket(dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    let fd: number;
+    try {
+      fd = openSocket(lib, dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    } catch (e) {
+      if (e instanceof RawSocketError) return { ok: false, status: 1, error: e.message };
+      throw e;
+    }
     try {
       if (plan.iface !== undefined) bindDevice(lib, fd, plan.iface);
       if (plan.source !== undefined && (plan.source.length === 16) === (dst.family === AF_INET6)) {
@@ -96,8 +103,4 @@ export async function checkOpen(
     error: `Cannot connect to "${host}" port "${plan.port}" after ${plan.attempts} ` +
       `attempt${plan.attempts === 1 ? "" : "s"}: the door did not open (${last})`,
   };
-}
-
-function lower(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
 }

@@ -15,7 +15,8 @@ import { type KnockPlan, sendKnocks, type Sleep, sleep } from "./knock.ts";
 import { parseKnockStep } from "./steps.ts";
 
 /** knock 0.8's usage text, byte for byte (printed on stdout). */
-export const KNOCK_USAGE = "usage: knock [options] <host> <port[:proto]> [port[:proto]] ...\n" +
+export const KNOCK_USAGE: string =
+  "usage: knock [options] <host> <port[:proto]> [port[:proto]] ...\n" +
   "options:\n" +
   "  -u, --udp            make all ports hits use UDP (default is TCP)\n" +
   "  -d, --delay <t>      wait <t> milliseconds between port hits\n" +

@@ -22,6 +22,7 @@ import {
   type SocketLib,
 } from "../../ffi/socket.ts";
 import { buildTransport, formatIpv4, formatIpv6 } from "../wire/build.ts";
+import { lowerFirst as lower } from "./_text.ts";
 
 /** The error text when raw sockets are not allowed. */
 export const RAW_PERMISSION_ERROR =
@@ -141,7 +142,7 @@ export class RawSender {
       }
       return src;
     }
-    const fd = this.#lib.socket(dst.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const fd = openSocket(this.#lib, dst.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     try {
       if (this.#opts.iface !== undefined) bindDevice(this.#lib, fd, this.#opts.iface);
       // Connecting a UDP socket sends nothing; it only makes the kernel choose a route and source.
@@ -155,7 +156,13 @@ export class RawSender {
             lower(this.#lib.strerror(err)),
         );
       }
-      return this.#lib.getsockname(fd).addr;
+      try {
+        return this.#lib.getsockname(fd).addr;
+      } catch (e) {
+        throw new RawSocketError(
+          `Cannot find a source address for "${addrText(dst.addr)}": ${lower(errText(e))}`,
+        );
+      }
     } finally {
       this.#lib.closeFd(fd);
     }
@@ -198,6 +205,32 @@ export class RawSender {
 }
 
 /**
+ * `socket()`, with a failure (e.g. `EMFILE`, `ENOBUFS`) as a {@link RawSocketError} in std voice.
+ *
+ * @param lib The libc handle.
+ * @param family The address family.
+ * @param type The socket type, possibly or-ed with `SOCK_NONBLOCK`/`SOCK_CLOEXEC`.
+ * @param protocol The protocol, 0 for the default.
+ * @returns The file descriptor.
+ * @throws {RawSocketError} `Cannot open socket: <strerror text>`.
+ *
+ * @example
+ * ```ts
+ * import { AF_INET, SOCK_CLOEXEC, SOCK_DGRAM, SocketLib } from "../../ffi/socket.ts";
+ * import { openSocket } from "./raw.ts";
+ * using lib = SocketLib.open();
+ * lib.closeFd(openSocket(lib, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC));
+ * ```
+ */
+export function openSocket(lib: SocketLib, family: number, type: number, protocol = 0): number {
+  try {
+    return lib.socket(family, type, protocol);
+  } catch (e) {
+    throw new RawSocketError(`Cannot open socket: ${lower(errText(e))}`);
+  }
+}
+
+/**
  * Binds a socket to an interface, with the error in std voice.
  *
  * @param lib The libc handle.
@@ -232,8 +265,4 @@ export function bindSource(lib: SocketLib, fd: number, addr: Uint8Array): void {
 function errText(e: unknown): string {
   if (e instanceof SocketError) return e.message.replace(/^[a-z_]+: /, "");
   return e instanceof Error ? e.message : String(e);
-}
-
-function lower(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
 }

@@ -5,17 +5,16 @@
  * @module
  */
 
-/** TCP flag bits by their lower-case names (the TCP header's flags byte). */
-export const FLAG_BITS: Readonly<Record<string, number>> = {
-  fin: 0x01,
-  syn: 0x02,
-  rst: 0x04,
-  psh: 0x08,
-  ack: 0x10,
-  urg: 0x20,
-  ece: 0x40,
-  cwr: 0x80,
-};
+import { TCP_FLAGS } from "../wire/build.ts";
+import { lowerFirst } from "./_text.ts";
+
+/**
+ * TCP flag bits by their lower-case names (the TCP header's flags byte): `wire/build.ts`'s
+ * {@link TCP_FLAGS} table, keyed as the client's `--flags` spells them.
+ */
+export const FLAG_BITS: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(TCP_FLAGS).map(([name, bit]) => [name.toLowerCase(), bit])),
+);
 
 /** One hit of a knock sequence. */
 export interface KnockStep {
@@ -132,8 +131,4 @@ export function parseStep(arg: string): StepResult {
   const f = parseFlags(arg.slice(second + 1));
   if (!f.ok) return { ok: false, error: `Cannot parse port "${arg}": ${lowerFirst(f.error)}` };
   return { ok: true, step: { port, protocol: "tcp", flags: f.flags } };
-}
-
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
 }

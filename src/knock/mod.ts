@@ -6,6 +6,7 @@
  *   `setLocalAddresses()`; events as defined in `events.ts`.
  * - {@link PreFilter}: which packets knockd's filter would deliver.
  * - {@link AttemptTable}: the bounded attempt store and its eviction policy.
+ * - {@link OneTimeSequences}: a door's `One_Time_Sequences` file (load, mark used, rotate).
  *
  * @example Usage
  * ```ts
@@ -29,4 +30,5 @@
 export * from "./matcher.ts";
 export * from "./prefilter.ts";
 export * from "./attempt_table.ts";
+export * from "./onetime.ts";
 export type * from "./events.ts";
