@@ -160,6 +160,8 @@ interface WireCase {
   stdout?: string;
   /** knocktool knock's own parser differs for this case (usage errors, -h): its expectation. */
   knocktoolStatus?: number;
+  /** knocktool knock's own message (std voice) when it differs from knock's. */
+  knocktoolStderr?: string;
   knocktoolArgs?: string[];
   /** -d pacing in ms to check. */
   delayMs?: number;
@@ -252,6 +254,8 @@ const CASES: WireCase[] = [
     args: ["-d", "-5", "127.0.0.1", "7000"],
     expect: [],
     status: 1,
+    knocktoolStatus: 1,
+    knocktoolStderr: 'Cannot use delay "-5": it must not be negative\n',
   },
   {
     name: "-d pacing: the delay follows every hit, the last one included",
@@ -403,6 +407,9 @@ Deno.test({
               );
             } else {
               strictEqual(kt.code, c.knocktoolStatus, detail("knocktool"));
+              if (c.knocktoolStderr !== undefined) {
+                strictEqual(kt.stderr, c.knocktoolStderr, detail("knocktool"));
+              }
             }
           });
         }
