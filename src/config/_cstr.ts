@@ -24,24 +24,30 @@ export interface Piece {
 
 /**
  * Splits bytes the way repeated `fgets(buf, 4096)` calls do: each piece ends after a newline or
- * after 4095 bytes, so a longer line becomes several pieces, each counted as a line.
+ * after 4095 bytes, so a longer line becomes several pieces, each counted as a line. Lazy, and
+ * linear in the input's length.
  */
-export function fgetsPieces(bytes: Uint8Array): Piece[] {
-  const pieces: Piece[] = [];
+export function* iterPieces(bytes: Uint8Array): Generator<Piece> {
   let off = 0;
   let line = 0;
   while (off < bytes.length) {
-    let end = off;
-    while (end < bytes.length && end - off < FGETS_MAX) {
-      end++;
-      if (bytes[end - 1] === 0x0a) break;
-    }
-    let nul = bytes.indexOf(0, off);
-    if (nul < 0 || nul > end) nul = end;
-    pieces.push({ line: ++line, text: decoder.decode(bytes.subarray(off, nul)), offset: off });
-    off = end;
+    const limit = Math.min(bytes.length, off + FGETS_MAX);
+    const window = bytes.subarray(off, limit);
+    const nl = window.indexOf(0x0a);
+    const len = nl < 0 ? window.length : nl + 1;
+    const nul = window.subarray(0, len).indexOf(0);
+    yield {
+      line: ++line,
+      text: decoder.decode(window.subarray(0, nul < 0 ? len : nul)),
+      offset: off,
+    };
+    off += len;
   }
-  return pieces;
+}
+
+/** {@link iterPieces} as an array. */
+export function fgetsPieces(bytes: Uint8Array): Piece[] {
+  return [...iterPieces(bytes)];
 }
 
 /** Encodes text as UTF-8 (the byte form knockd would have read). */

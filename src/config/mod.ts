@@ -37,6 +37,7 @@ export {
 } from "./sequence.ts";
 export {
   type FirstSequence,
+  iterOneTimeFile,
   noMoreSequencesText,
   type OneTimeLine,
   readFirstOneTimeSequence,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Knock } from "./model.ts";
-import { cTrim, errnoText, fgetsPieces } from "./_cstr.ts";
+import { cTrim, errnoText, iterPieces } from "./_cstr.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 
 /** One non-blank, non-comment line of a one-time sequences file. */
@@ -35,19 +35,36 @@ export interface OneTimeLine {
  * ```
  */
 export function scanOneTimeFile(bytes: Uint8Array): OneTimeLine[] {
-  const out: OneTimeLine[] = [];
-  for (const piece of fgetsPieces(bytes)) {
+  return [...iterOneTimeFile(bytes)];
+}
+
+/**
+ * Lazily yields the candidate lines of a one-time sequences file, in file order: each line is
+ * parsed only when reached, so finding the first valid line does not parse the rest.
+ *
+ * @param bytes The file's content.
+ * @returns Every line that is neither blank nor a comment, valid or not.
+ *
+ * @example
+ * ```ts
+ * import { iterOneTimeFile } from "./onetime_file.ts";
+ * const it = iterOneTimeFile(new TextEncoder().encode("# used\n1,2:udp\nbad:x\n"));
+ * const first = it.next().value;
+ * if (first === undefined || !("knocks" in first.result)) throw new Error("unexpected");
+ * ```
+ */
+export function* iterOneTimeFile(bytes: Uint8Array): Generator<OneTimeLine, void, undefined> {
+  for (const piece of iterPieces(bytes)) {
     const text = cTrim(piece.text);
     if (text === "" || text.startsWith("#")) continue;
     const r = parsePortSequence(text);
-    out.push({
+    yield {
       line: piece.line,
       offset: piece.offset,
       text,
       result: r.ok ? { knocks: r.knocks } : { problem: r.problem },
-    });
+    };
   }
-  return out;
 }
 
 /** The first valid line of a one-time file, or why there is none. */
@@ -74,7 +91,7 @@ export function readFirstOneTimeSequence(path: string): FirstSequence {
   } catch (e) {
     return { ok: false, reason: "open", errno: errnoText(e) };
   }
-  for (const line of scanOneTimeFile(bytes)) {
+  for (const line of iterOneTimeFile(bytes)) {
     if ("knocks" in line.result) return { ok: true, line, knocks: line.result.knocks };
   }
   return { ok: false, reason: "none-left" };

@@ -6,7 +6,7 @@
  */
 import type { Config, Door, FlagRequirement, Knock, PortNote, TcpFlagName } from "./model.ts";
 import { readAtoi } from "./atoi.ts";
-import { cTrim, cUpper, fgetsPieces, truncateBytes, utf8 } from "./_cstr.ts";
+import { cTrim, cUpper, iterPieces, truncateBytes, utf8 } from "./_cstr.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
 
@@ -119,7 +119,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let section: string | undefined;
   let door: DoorDraft | undefined;
 
-  for (const piece of fgetsPieces(bytes)) {
+  for (const piece of iterPieces(bytes)) {
     const n = piece.line;
     const line = cTrim(piece.text);
     if (line === "" || line.startsWith("#")) continue;

@@ -10,11 +10,11 @@
 import type { Knock } from "../config/model.ts";
 import type { ConfigError } from "../config/parse.ts";
 import {
+  iterOneTimeFile,
   noMoreSequencesText,
   type OneTimeLine,
   readAllSync,
   readFirstOneTimeSequence,
-  scanOneTimeFile,
 } from "../config/onetime_file.ts";
 
 const HASH = 0x23;
@@ -22,13 +22,6 @@ const HASH = 0x23;
 function sameKnocks(a: readonly Knock[], b: readonly Knock[]): boolean {
   return a.length === b.length &&
     a.every((k, i) => k.port === b[i]?.port && k.protocol === b[i]?.protocol);
-}
-
-function firstValid(lines: readonly OneTimeLine[]): { line: OneTimeLine; knocks: Knock[] } | null {
-  for (const line of lines) {
-    if ("knocks" in line.result) return { line, knocks: line.result.knocks };
-  }
-  return null;
 }
 
 /** The one-time sequences of one door, backed by its file. */
@@ -132,27 +125,50 @@ export class OneTimeSequences {
     }
     try {
       const bytes = readAllSync(f);
-      const lines = scanOneTimeFile(bytes);
-      const isUsed = (l: OneTimeLine) => "knocks" in l.result && sameKnocks(l.result.knocks, used);
-      const at = lines.find((l) => l.offset === this.#offset && isUsed(l)) ?? lines.find(isUsed);
-      if (at !== undefined) {
-        f.seekSync(at.offset, Deno.SeekMode.Start);
+      const { marked, next } = this.#locate(bytes, used);
+      if (marked !== undefined) {
+        f.seekSync(marked.offset, Deno.SeekMode.Start);
         if (f.writeSync(Uint8Array.of(HASH)) !== 1) return failed();
-        bytes[at.offset] = HASH;
       }
-      const next = firstValid(scanOneTimeFile(bytes));
-      if (next === null) {
+      if (next === undefined || !("knocks" in next.result)) {
         this.#current = null;
         return { next: null, message: noMoreSequencesText(this.doorName) };
       }
-      this.#current = next.knocks;
-      this.#offset = next.line.offset;
-      return { next: next.knocks };
+      this.#current = next.result.knocks;
+      this.#offset = next.offset;
+      return { next: next.result.knocks };
     } catch {
       return failed();
     } finally {
       f.close();
     }
+  }
+
+  /**
+   * One lazy pass over the file: the line to mark (the line at the remembered offset if it still
+   * holds `used`, else the first valid line holding `used`) and the first valid line other than
+   * it. Stops as soon as both are known, so a long file is parsed only as far as needed.
+   */
+  #locate(
+    bytes: Uint8Array,
+    used: readonly Knock[],
+  ): { marked: OneTimeLine | undefined; next: OneTimeLine | undefined } {
+    let exact: OneTimeLine | undefined;
+    let firstSame: OneTimeLine | undefined;
+    let passed = false;
+    const valid: OneTimeLine[] = [];
+    for (const line of iterOneTimeFile(bytes)) {
+      if (!("knocks" in line.result)) continue;
+      const same = sameKnocks(line.result.knocks, used);
+      if (same && line.offset === this.#offset) exact = line;
+      if (same && firstSame === undefined) firstSame = line;
+      if (line.offset >= this.#offset) passed = true;
+      if (valid.length < 2) valid.push(line);
+      const marked = exact ?? (passed ? firstSame : undefined);
+      if (marked !== undefined && valid.some((v) => v !== marked)) break;
+    }
+    const marked = exact ?? firstSame;
+    return { marked, next: valid.find((v) => v !== marked) };
   }
 
   /** Stops using the file: later {@link consume} calls return null. Holds no resources. */
