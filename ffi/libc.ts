@@ -77,7 +77,8 @@ export interface StrerrorSymbols {
   readonly strerror: (errnum: number) => Deno.PointerValue;
 }
 
-const SYMBOLS = {
+/** The symbols {@link acquireLibc} binds (the {@link Libc} table). */
+export const LIBC_SYMBOLS = {
   /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout);` run off the main thread. */
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout);` on the main thread (timeout 0). */
@@ -120,8 +121,8 @@ const SYMBOLS = {
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** The opened libc: Deno's symbol table for {@link SYMBOLS}. */
-export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+/** The opened libc: X. */
+export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 
 /** `struct pollfd` flags (identical on Linux and macOS). */
 export const POLLIN = 0x001;
@@ -142,7 +143,7 @@ export const RTLD_LAZY = 1;
 /** `dlopen` flag: only succeed if the library is already loaded (glibc/musl value). */
 export const RTLD_NOLOAD = Deno.build.os === "darwin" ? 0x10 : 0x4;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+let lib: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
 let users = 0;
 
 /**
@@ -163,7 +164,7 @@ let users = 0;
  * ```
  */
 export function acquireLibc(): Libc {
-  lib ??= openLibc(SYMBOLS);
+  lib ??= openLibc(LIBC_SYMBOLS);
   users++;
   return lib.symbols;
 }
