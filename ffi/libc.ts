@@ -121,7 +121,7 @@ export const LIBC_SYMBOLS = {
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** The opened libc: X. */
+/** The opened libc: Deno's symbol table for {@link LIBC_SYMBOLS}. */
 export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 
 /** `struct pollfd` flags (identical on Linux and macOS). */
