@@ -261,3 +261,58 @@ Deno.test("Matcher creates no debug event without the debug option", () => {
     else assert.equal(kinds, 0);
   }
 });
+
+Deno.test("Matcher: the per-port door index gives the full scan's events, across rotations", () => {
+  const base = [
+    door("A", "7000,8000,9000", { seqTimeout: 5, tcpFlags: { syn: "set" } }),
+    door("B", "7000,5000:udp", { seqTimeout: 3 }),
+    door("C", "5000:udp,7000", { seqTimeout: 2, tcpFlags: { ack: "clear" } }),
+    door("D", "8000,7000", { target: "192.0.2.9" }),
+    door("E", "9000", { tcpFlags: { syn: "set", ack: "clear" } }),
+  ];
+  const ports = [5000, 7000, 8000, 9000, 6000];
+  const rotations: (string | null)[] = ["6000,7000", "7000", null, "5000:udp,9000", "9000,8000"];
+  let compared = 0;
+  for (let trial = 0; trial < 100; trial++) {
+    const random = rng(1000 + trial);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const options = { localAddresses: ["192.0.2.1"], maxAttempts: 6 };
+    const quiet = new Matcher(base, options);
+    const loud = new Matcher(base, { ...options, debug: true });
+    let t = 100;
+    for (let i = 0; i < 120; i++) {
+      let a: readonly MatchEvent[];
+      let b: readonly MatchEvent[];
+      const r = random();
+      if (r < 0.05) {
+        const index = Math.floor(random() * base.length);
+        const text = pick(rotations);
+        quiet.setSequence(index, text === null ? null : seq(text));
+        loud.setSequence(index, text === null ? null : seq(text));
+        continue;
+      } else if (r < 0.1) {
+        a = quiet.tick(t + 1);
+        b = loud.tick(t + 1);
+      } else {
+        if (random() < 0.3) t++;
+        const udp = random() < 0.3;
+        const packet: Packet = {
+          ...k(t, `198.51.100.${1 + Math.floor(random() * 4)}`, pick(ports), udp ? "udp" : "tcp"),
+          dst: random() < 0.8 ? "192.0.2.1" : "192.0.2.9",
+          tcpFlags: udp ? 0 : pick([SYN, SYN, 0x10, 0x12, 0x01]),
+        };
+        a = quiet.handle(packet);
+        b = loud.handle(packet);
+      }
+      assert.deepEqual(a.filter((e) => e.kind === "debug"), [], `trial ${trial} step ${i}`);
+      assert.deepEqual(
+        lines(a),
+        lines(b.filter((e) => e.kind !== "debug")),
+        `trial ${trial} step ${i}`,
+      );
+      compared += a.length;
+    }
+  }
+  // The streams were not trivially empty.
+  assert.ok(compared > 1000, `only ${compared} events compared`);
+});

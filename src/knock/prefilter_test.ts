@@ -303,3 +303,54 @@ Deno.test("PreFilter drops the zone of a link-local address, as knockd does", ()
   assert.equal(f.isLocal("fe80::1"), true);
   assert.equal(f.admits(pkt("fe80::1", "tcp", 7000)), true);
 });
+
+Deno.test("PreFilter: the per-port index after setDoor admits what a fresh filter admits", () => {
+  const shapes: (Door | null)[] = [
+    door("7000,8000", { tcpFlags: { syn: "set" } }),
+    door("8000:udp,9000"),
+    door("7000,5000:udp", { target: "192.0.2.9" }),
+    door("9000,7000", { tcpFlags: { ack: "clear" } }),
+    door("5000:udp"),
+    null,
+  ];
+  let state: (Door | null)[] = [shapes[0]!, shapes[1]!, shapes[2]!, shapes[3]!];
+  const local = ["192.0.2.1", "2001:db8::1"];
+  const kept = new PreFilter(state, local, false);
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  let admitted = 0;
+  for (let round = 0; round < 200; round++) {
+    const index = next(state.length);
+    const replacement = shapes[next(shapes.length)] ?? null;
+    kept.setDoor(index, replacement);
+    state = state.map((d, i) => i === index ? replacement : d);
+    const fresh = new PreFilter(state, local, false);
+    for (const port of [5000, 7000, 8000, 9000, 1234]) {
+      for (const protocol of ["tcp", "udp"] as const) {
+        for (const dst of ["192.0.2.1", "192.0.2.9", "2001:db8::1"]) {
+          for (const tcpFlags of [SYN, ACK]) {
+            const packet: Packet = {
+              tsSec: 0,
+              tsUsec: 0,
+              family: dst.includes(":") ? 6 : 4,
+              src: "198.51.100.7",
+              dst,
+              protocol,
+              srcPort: 40000,
+              dstPort: port,
+              tcpFlags: protocol === "tcp" ? tcpFlags : 0,
+              wireLen: 60,
+            };
+            const want = fresh.admits(packet);
+            assert.equal(kept.admits(packet), want, `round ${round}: ${JSON.stringify(packet)}`);
+            if (want) admitted++;
+          }
+        }
+      }
+    }
+  }
+  assert.ok(admitted > 1000, `only ${admitted} packets admitted`);
+});
