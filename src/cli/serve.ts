@@ -587,7 +587,6 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
     }
     log.emit("stop", "shutting down", "L");
   } finally {
-    for (const [s, h] of signals) Deno.removeSignalListener(s, h);
     daemon.close();
     await lookup?.close();
     if (wrotePid) {
@@ -598,6 +597,8 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
     resetSync();
     sink.close();
     syslog?.close();
+    // Last, so that a second SIGTERM during shutdown never meets the default action (exit 143).
+    for (const [s, h] of signals) Deno.removeSignalListener(s, h);
   }
   return status;
 }

@@ -262,7 +262,9 @@ export class Daemon {
 
   #status(msg: string, level: "info" | "warning" | "error"): void {
     if (level === "info") this.#opts.log.emit("capture", msg, "D");
-    else this.#opts.log.emit("capture", msg, "E", { warning: level === "warning" });
+    // Interface loss and recovery belong in the log file and syslog too, not only on stderr:
+    // knockd exited silently there (B6), so no log parser expects these lines to be absent.
+    else this.#opts.log.emit("capture", msg, "LE", { warning: level === "warning" });
   }
 
   /**
