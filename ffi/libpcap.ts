@@ -73,6 +73,8 @@ const SYMBOLS = {
   pcap_activate: { parameters: ["pointer"], result: "i32" },
   /** `const char *pcap_statustostr(int error);` */
   pcap_statustostr: { parameters: ["i32"], result: "pointer" },
+  /** `pcap_t *pcap_open_dead(int linktype, int snaplen);` */
+  pcap_open_dead: { parameters: ["i32", "i32"], result: "pointer" },
   /** `pcap_t *pcap_open_offline(const char *fname, char *errbuf);` */
   pcap_open_offline: { parameters: ["buffer", "buffer"], result: "pointer" },
   /** `int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int optimize, bpf_u_int32 netmask);` */
@@ -440,4 +442,50 @@ function copy(v: Deno.UnsafePointerView, offset: number, length: number): Uint8A
   const out = new Uint8Array(length);
   v.copyInto(out, offset);
   return out;
+}
+
+/** The outcome of {@link compileFilter}. */
+export type CompileResult =
+  | { readonly ok: true; readonly instructions: number }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * Compiles a filter expression for a link type without capturing (`pcap_open_dead` +
+ * `pcap_compile` with the optimizer on, as a capture does) and counts its BPF instructions.
+ *
+ * @param p The library.
+ * @param linkType The pcap link type (`DLT_*`).
+ * @param text The expression ("" compiles to one instruction that accepts everything).
+ * @param snaplen The snapshot length the program returns for accepted packets.
+ * @returns The instruction count, or libpcap's error text.
+ * @throws {PcapError} When libpcap cannot create a dead handle.
+ *
+ * @example
+ * ```ts
+ * import { compileFilter, DLT, withPcap } from "./libpcap.ts";
+ * const r = withPcap((p) => compileFilter(p, DLT.EN10MB, "udp dst port 7000"));
+ * if (!r.ok || r.instructions < 2) throw new Error("unexpected");
+ * const bad = withPcap((p) => compileFilter(p, DLT.RAW, "vlan"));
+ * if (bad.ok) throw new Error("libpcap has no VLAN support for raw IP");
+ * ```
+ */
+export function compileFilter(
+  p: PcapLib,
+  linkType: number,
+  text: string,
+  snaplen = 262144,
+): CompileResult {
+  const handle = p.sym.pcap_open_dead(linkType, snaplen);
+  if (handle === null) throw new PcapError(`Cannot create a pcap handle for link type ${linkType}`);
+  try {
+    const prog = new Uint8Array(16); // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }
+    if (p.sym.pcap_compile(handle, prog, cString(text), 1, PCAP_NETMASK_UNKNOWN) < 0) {
+      return { ok: false, error: cstr(p.sym.pcap_geterr(handle)) };
+    }
+    const instructions = new Uint32Array(prog.buffer, 0, 1)[0] ?? 0;
+    p.sym.pcap_freecode(prog);
+    return { ok: true, instructions };
+  } finally {
+    p.sym.pcap_close(handle);
+  }
 }

@@ -1,12 +1,12 @@
 /**
  * BPF filter expressions for the doors of a config: knockd 0.8's exact expression
- * (`generate_pcap_filter`, reference §3.2) and the superset knocktool installs.
+ * (`generate_pcap_filter`, reference §3.2) and the compact superset knocktool installs.
  *
  * @module
  */
 import type { Door, TcpFlagName } from "./model.ts";
 import { TCP_FLAG_NAMES } from "./model.ts";
-import { canonicalIp } from "./_ip.ts";
+import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../wire/address.ts";
 
 /**
  * The interface's local addresses, as text (IPv6 without a zone), in knockd's `myips` order:
@@ -104,21 +104,196 @@ export function knockdFilter(
   return subs.join(" or ");
 }
 
+/** pcap `DLT_EN10MB`: the only link type whose filter gets 802.1Q/802.1ad variants. */
+const DLT_EN10MB = 1;
+
+/** The kernel's limit on a classic BPF program (`BPF_MAXINSNS`). */
+export const BPF_MAX_INSNS = 4096;
+
+/** How exact a capture filter is; see {@link captureFilters}. */
+export type FilterLevel = "ports" | "hosts" | "ip";
+
+/** One candidate capture filter. */
+export interface FilterCandidate {
+  /** How much it narrows: `ports` (addresses and ports), `hosts` (addresses), `ip` (IP only). */
+  readonly level: FilterLevel;
+  /** The pcap expression ("" admits everything). */
+  readonly text: string;
+}
+
+/** The addresses a door can be knocked at, in canonical text, and the union of its ports. */
+interface Scope {
+  readonly v4: string[];
+  readonly v6: string[];
+  readonly tcp: number[];
+  readonly udp: number[];
+}
+
+function scopeOf(doors: readonly Door[], addrs: LocalAddresses, ipv4Only: boolean): Scope {
+  const v4 = new Set<string>();
+  const v6 = new Set<string>();
+  const tcp = new Set<number>();
+  const udp = new Set<number>();
+  let local = false;
+  for (const door of doors) {
+    if (door.sequence.length === 0) continue;
+    if (door.target === undefined) local = true;
+    else {
+      // A Target that is no address (or IPv6 under -4) matches nothing: it adds nothing.
+      const c = canonicalAddress(door.target);
+      if (c === null || (c.family === 6 && ipv4Only)) continue;
+      (c.family === 4 ? v4 : v6).add(c.text);
+    }
+    for (const k of door.sequence) (k.protocol === "tcp" ? tcp : udp).add(k.port);
+  }
+  if (local) {
+    for (const a of [...addrs.v4, ...(ipv4Only ? [] : addrs.v6)]) {
+      const c = canonicalAddress(a);
+      if (c !== null) (c.family === 4 ? v4 : v6).add(c.text);
+    }
+  }
+  const num = (a: number, b: number) => a - b;
+  return { v4: [...v4], v6: [...v6], tcp: [...tcp].sort(num), udp: [...udp].sort(num) };
+}
+
 /**
- * The expression knocktool installs: a superset of {@link knockdFilter} so that the matcher's own
- * exact pre-filter sees every packet knockd would have seen, plus the ones knockd loses (B22):
+ * At most this many port terms per protocol: beyond it the port set is widened to fewer ranges
+ * (closing the smallest gaps first), which keeps the program small whatever the config holds.
+ */
+export const MAX_PORT_TERMS = 32;
+
+/** Covers sorted distinct ports with at most `max` ranges, closing the smallest gaps first. */
+function coverPorts(ports: readonly number[], max: number): [number, number][] {
+  if (ports.length === 0) return [];
+  const gaps: number[] = [];
+  for (let i = 1; i < ports.length; i++) if (ports[i]! > ports[i - 1]! + 1) gaps.push(i);
+  // Keep the max - 1 widest gaps as breaks between ranges (ties: the earlier gap).
+  const width = (i: number) => ports[i]! - ports[i - 1]!;
+  const breaks = new Set(
+    gaps.length < max ? gaps : [...gaps].sort((a, b) => width(b) - width(a) || a - b)
+      .slice(0, max - 1),
+  );
+  const out: [number, number][] = [];
+  let start = ports[0]!;
+  for (let i = 1; i <= ports.length; i++) {
+    if (i === ports.length || breaks.has(i)) {
+      out.push([start, ports[i - 1]!]);
+      if (i < ports.length) start = ports[i]!;
+    }
+  }
+  return out;
+}
+
+/** `tcp dst port 1 or tcp dst portrange 5-9 ...` for a cover of the ports. */
+function portsPart(proto: "tcp" | "udp", ports: readonly number[]): string[] {
+  return coverPorts(ports, MAX_PORT_TERMS).map(([a, b]) =>
+    a === b ? `${proto} dst port ${a}` : `${proto} dst portrange ${a}-${b}`
+  );
+}
+
+/** At most this many address terms: beyond it addresses are widened to shorter prefixes. */
+export const MAX_HOST_TERMS = 64;
+
+/** `dst host a` terms, or `dst net a/len` terms with the longest prefix that fits the cap. */
+function hostTerms(hosts: readonly string[], family: 4 | 6, max: number): string[] {
+  if (hosts.length <= max) return hosts.map((h) => `dst host ${h}`);
+  const bytes = hosts.map((h) => (family === 4 ? parseIpv4(h) : parseIpv6(h))!);
+  const size = family === 4 ? 4 : 16;
+  for (let len = size * 8 - 8; len >= 8; len -= 8) {
+    const nets = new Set<string>();
+    for (const b of bytes) {
+      const masked = new Uint8Array(size);
+      masked.set(b.subarray(0, len / 8));
+      nets.add(`${family === 4 ? formatIpv4(masked) : formatIpv6(masked)}/${len}`);
+    }
+    if (nets.size <= max) return [...nets].map((n) => `dst net ${n}`);
+  }
+  return [family === 4 ? "ip" : "ip6"];
+}
+
+function withVlan(inner: string, linkType: number): string {
+  if (linkType !== DLT_EN10MB) return inner;
+  // Every `vlan` keyword shifts the offsets of everything after it in the expression, so the
+  // single- and double-tagged variants must nest rather than sit side by side.
+  return `(${inner}) or (vlan and ((${inner}) or (vlan and (${inner}))))`;
+}
+
+/**
+ * The candidate filters knocktool installs, most exact first. Each is a superset of
+ * {@link knockdFilter} (the matcher's own pre-filter does the exact per-door check, including
+ * targets and TCP flags) and also admits what knockd loses (B22):
  *
- * - IPv6 packets to a local or target address whose immediate next header is not TCP, UDP or
- *   ICMPv6 (that is, packets with extension headers, which the decoder follows);
- * - the same, behind one or two VLAN tags (802.1Q, 802.1ad).
+ * - `ports`: packets to one of the addresses (the local addresses, when some door has no
+ *   Target, and every Target in canonical form) that are TCP or UDP to one of the ports of any
+ *   door (union per protocol), or IPv6 packets to those addresses whose immediate next header is
+ *   not TCP, UDP or ICMPv6, that is, with extension headers, which the decoder follows;
+ * - `hosts`: every packet to those addresses;
+ * - `ip`: every IPv4 packet, and every IPv6 packet unless `-4`.
  *
- * A target is written in canonical form (the matcher compares canonical text, B24 fix); a door
- * whose target is not an IP literal is left out, since no packet can match it. Returns "" when
- * there is no sub-filter.
+ * On `DLT_EN10MB` each is also given behind one and two VLAN tags (802.1Q, 802.1ad); other link
+ * types have no VLAN tags in their frames (libpcap rejects `vlan` there). The capture tries them
+ * in order and installs the first that compiles within the kernel's {@link BPF_MAX_INSNS}
+ * instructions, warning when it had to fall back. A Target that is not an IP literal
+ * (`inet_pton` rules) matches nothing and adds nothing. TCP flags are left to the matcher.
  *
- * @param doors The doors, in config order.
+ * The list is empty, meaning "install no filter", when the interface has no address of an
+ * admitted family (knockd then installs none either and the matcher admits every packet) or
+ * when no door has an address to be knocked at.
+ *
+ * @param doors The doors in use.
+ * @param addrs The interface's addresses.
+ * @param ipv4Only knocktool's `-4`: IPv6 is never admitted.
+ * @param linkType The capture's pcap link type (default `DLT_EN10MB`).
+ * @returns The candidates, most exact first.
+ *
+ * @example
+ * ```ts
+ * import { captureFilters } from "./filter.ts";
+ * const door = { name: "d", line: 1, sequence: [{ port: 7000, protocol: "tcp" as const }],
+ *   seqTimeout: 25, cmdTimeout: 10, tcpFlags: {} };
+ * const [exact, hosts] = captureFilters([door], { v4: ["192.0.2.1"], v6: [] }, false, 12);
+ * if (exact?.text !== "(dst host 192.0.2.1) and (tcp dst port 7000)") throw new Error(exact?.text);
+ * if (hosts?.text !== "(dst host 192.0.2.1)") throw new Error(hosts?.text);
+ * ```
+ */
+export function captureFilters(
+  doors: readonly Door[],
+  addrs: LocalAddresses,
+  ipv4Only: boolean,
+  linkType: number = DLT_EN10MB,
+): FilterCandidate[] {
+  // Without a local address of an admitted family knockd installs no filter at all (B7) and the
+  // matcher's pre-filter admits every packet: so must the capture.
+  if (addrs.v4.length === 0 && (ipv4Only || addrs.v6.length === 0)) return [];
+  const scope = scopeOf(doors, addrs, ipv4Only);
+  if (scope.v4.length + scope.v6.length === 0) return [];
+  const v4 = hostTerms(scope.v4, 4, MAX_HOST_TERMS);
+  const v6 = hostTerms(scope.v6, 6, MAX_HOST_TERMS);
+  const hosts = `(${[...v4, ...v6].join(" or ")})`;
+  const ports = [...portsPart("tcp", scope.tcp), ...portsPart("udp", scope.udp)];
+  let exact = `${hosts} and (${ports.join(" or ")})`;
+  if (scope.v6.length > 0) {
+    // Extension headers: the immediate next header (ip6[6]) is neither TCP, UDP nor ICMPv6.
+    exact = `(${exact}) or (ip6 and (${
+      v6.join(" or ")
+    }) and not (ip6[6] == 6 or ip6[6] == 17 or ip6[6] == 58))`;
+  }
+  const ip = scope.v6.length > 0 ? "ip or ip6" : "ip";
+  return [
+    { level: "ports", text: withVlan(exact, linkType) },
+    { level: "hosts", text: withVlan(hosts, linkType) },
+    { level: "ip", text: withVlan(ip, linkType) },
+  ];
+}
+
+/**
+ * The most exact of {@link captureFilters}: the expression knocktool installs when it compiles
+ * within {@link BPF_MAX_INSNS} instructions. Returns "" when there is no candidate.
+ *
+ * @param doors The doors in use.
  * @param addrs The interface's addresses.
  * @param ipv4Only knocktool's `-4`.
+ * @param linkType The capture's pcap link type (default `DLT_EN10MB`).
  * @returns A pcap filter expression.
  *
  * @example
@@ -128,43 +303,16 @@ export function knockdFilter(
  *   seqTimeout: 25, cmdTimeout: 10, tcpFlags: {} };
  * const f = captureFilter([door], { v4: ["192.0.2.1"], v6: [] }, false);
  * if (!f.includes("vlan and")) throw new Error(f);
+ * if (captureFilter([door], { v4: ["192.0.2.1"], v6: [] }, false, 113).includes("vlan")) {
+ *   throw new Error("no VLAN variant on Linux cooked captures");
+ * }
  * ```
  */
 export function captureFilter(
   doors: readonly Door[],
   addrs: LocalAddresses,
   ipv4Only: boolean,
+  linkType: number = DLT_EN10MB,
 ): string {
-  const hasV4 = addrs.v4.length > 0;
-  const hasV6 = !ipv4Only && addrs.v6.length > 0;
-  const subs: string[] = [];
-  const v6hosts = new Set<string>();
-  for (const door of doors) {
-    if (door.sequence.length === 0) continue;
-    let target: string | undefined;
-    if (door.target !== undefined) {
-      const c = canonicalIp(door.target);
-      if (c === null) continue;
-      target = c.text;
-    }
-    if (hasV4) {
-      subs.push(`(${hostPart(hostsFor(addrs.v4, target))} and ${protoPart(door, "v4")})`);
-    }
-    if (hasV6) {
-      const hosts = hostsFor(addrs.v6, target);
-      subs.push(`(${hostPart(hosts)} and ${protoPart(door, "v6")})`);
-      for (const h of hosts) if (canonicalIp(h)?.family === 6) v6hosts.add(h);
-    }
-  }
-  if (v6hosts.size > 0) {
-    // Extension headers: the immediate next header (ip6[6]) is neither TCP, UDP nor ICMPv6.
-    subs.push(
-      `(ip6 and ${hostPart([...v6hosts])} and not (ip6[6] == 6 or ip6[6] == 17 or ip6[6] == 58))`,
-    );
-  }
-  if (subs.length === 0) return "";
-  const inner = subs.join(" or ");
-  // Every `vlan` keyword shifts the offsets of everything after it in the expression, so the
-  // single- and double-tagged variants must nest rather than sit side by side.
-  return `(${inner}) or (vlan and ((${inner}) or (vlan and (${inner}))))`;
+  return captureFilters(doors, addrs, ipv4Only, linkType)[0]?.text ?? "";
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { captureFilter, knockdFilter } from "./filter.ts";
+import { captureFilter, captureFilters, knockdFilter, MAX_PORT_TERMS } from "./filter.ts";
 import { parseConfig } from "./parse.ts";
 import type { Door } from "./model.ts";
 
@@ -69,14 +69,66 @@ Deno.test("knockdFilter: ports in sequence order, not de-duplicated; every flag 
   );
 });
 
-Deno.test("captureFilter is knockdFilter plus extension-header and VLAN clauses", () => {
-  const f = captureFilter(doors(GDB_CONFIG), LO, false);
-  const k = knockdFilter(doors(GDB_CONFIG), LO, false);
+Deno.test("captureFilter: one address list, the port union, VLAN variants only on Ethernet", () => {
   const ext = "(ip6 and (dst host ::1) and not (ip6[6] == 6 or ip6[6] == 17 or ip6[6] == 58))";
-  const inner = `${k} or ${ext}`;
-  assert.equal(f, `(${inner}) or (vlan and ((${inner}) or (vlan and (${inner}))))`);
-  assert.equal(captureFilter(doors(GDB_CONFIG), LO, true).includes("ip6"), false);
+  // Ports sorted per protocol; ranges only appear beyond MAX_PORT_TERMS.
+  const f = captureFilter(doors(GDB_CONFIG), LO, false, 113);
+  assert.equal(
+    f,
+    "((dst host 127.0.0.1 or dst host ::1) and (tcp dst port 3333 or tcp dst port 7000 or " +
+      "tcp dst port 8000 or tcp dst port 9000 or udp dst port 2222 or udp dst port 4444)) or " +
+      ext,
+  );
+  const e = captureFilter(doors(GDB_CONFIG), LO, false);
+  assert.equal(e, `(${f}) or (vlan and ((${f}) or (vlan and (${f}))))`);
+  for (const linkType of [0, 12, 113, 276]) {
+    assert.equal(captureFilter(doors(GDB_CONFIG), LO, false, linkType), f, `link type ${linkType}`);
+  }
+  assert.equal(
+    captureFilter(doors(GDB_CONFIG), LO, true, 12),
+    "(dst host 127.0.0.1) and (tcp dst port 3333 or tcp dst port 7000 or tcp dst port 8000 or " +
+      "tcp dst port 9000 or udp dst port 2222 or udp dst port 4444)",
+  );
   assert.equal(captureFilter([], LO, false), "");
+  // No address of an admitted family: knockd installs no filter, and the matcher admits all.
+  assert.equal(captureFilter(doors(GDB_CONFIG), { v4: [], v6: [] }, false), "");
+  assert.equal(captureFilter(doors(GDB_CONFIG), { v4: [], v6: ["::1"] }, true), "");
+});
+
+Deno.test("captureFilters: coarser candidates; ports and addresses widened beyond the caps", () => {
+  const c = captureFilters(doors(GDB_CONFIG), LO, false, 12);
+  assert.deepEqual(c.map((x) => x.level), ["ports", "hosts", "ip"]);
+  assert.equal(c[1]?.text, "(dst host 127.0.0.1 or dst host ::1)");
+  assert.equal(c[2]?.text, "ip or ip6");
+  // 40 scattered TCP ports: the 31 widest gaps stay, the smallest are closed into ranges.
+  const ports = Array.from({ length: 40 }, (_, i) => 1000 + i * 10 + (i % 2));
+  const many = doors(
+    `[m]\nsequence=${ports.slice(0, 32).join(",")}\n[n]\nsequence=${ports.slice(32).join(",")}\n`,
+  );
+  const text = captureFilter(many, LO, true, 12);
+  const terms = text.match(/tcp dst port(range)? [\d-]+/g) ?? [];
+  assert.equal(terms.length, MAX_PORT_TERMS, text);
+  for (const p of ports) {
+    assert(
+      terms.some((t) => {
+        const [a, b] = t.split(" ").at(-1)!.split("-").map(Number);
+        return p >= a! && p <= (b ?? a!);
+      }),
+      `port ${p} is covered`,
+    );
+  }
+  // 300 targets: widened to /24 networks (2 of them), each target inside one.
+  let cfg = "";
+  for (let i = 0; i < 300; i++) cfg += `[t${i}]\nsequence=1\ntarget=198.51.${i >> 8}.${i & 255}\n`;
+  assert.equal(
+    captureFilters(doors(cfg), LO, true, 12)[1]?.text,
+    "(dst net 198.51.0.0/24 or dst net 198.51.1.0/24)",
+  );
+  // A door without Target adds the local addresses.
+  assert.equal(
+    captureFilters(doors(cfg + "[l]\nsequence=2\n"), LO, true, 12)[1]?.text,
+    "(dst net 198.51.0.0/24 or dst net 198.51.1.0/24 or dst net 127.0.0.0/24)",
+  );
 });
 
 Deno.test("captureFilter canonicalises targets and leaves out doors whose target is no IP", () => {
@@ -159,11 +211,12 @@ Deno.test({
       // name, frame, knockd filter admits it, capture filter admits it (frame i has timestamp i + 1 s)
       ["v4 SYN to a door port", buildEthernet(v4("192.0.2.1", 7000), 4), true, true],
       ["v4 SYN to another port", buildEthernet(v4("192.0.2.1", 7001), 4), false, false],
+      // TCP flags are left to the matcher's exact pre-filter.
       [
         "v4 ACK to a door port",
         buildEthernet(v4("192.0.2.1", 7000, TCP_FLAGS.ACK), 4),
         false,
-        false,
+        true,
       ],
       ["v4 SYN to another host", buildEthernet(v4("192.0.2.9", 7000), 4), false, false],
       ["v4 UDP to a door port", buildEthernet(v4("192.0.2.1", 2222, 0, "udp"), 4), true, true],

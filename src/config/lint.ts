@@ -5,7 +5,7 @@
  * @module
  */
 import type { Config, Door, Knock } from "./model.ts";
-import { canonicalIp } from "./_ip.ts";
+import { canonicalAddress } from "../wire/address.ts";
 
 /** One warning about a config. */
 export interface Warning {
@@ -114,8 +114,21 @@ function lintDoor(door: Door, all: readonly Door[], out: Warning[]): void {
   }
 
   if (door.target !== undefined) {
-    const ip = canonicalIp(door.target);
-    if (ip === null) {
+    // One rule for Target (knockd B24 fix): an inet_pton literal is compared in canonical form;
+    // anything else (a host name, an IPv4 part with a leading zero) matches no packet.
+    const ip = canonicalAddress(door.target);
+    const unpadded = /^\d{1,3}(\.\d{1,3}){3}$/.test(door.target)
+      ? canonicalAddress(door.target.split(".").map((p) => String(Number(p))).join("."))
+      : null;
+    if (ip === null && unpadded !== null) {
+      warn(
+        `"Target" ${
+          JSON.stringify(door.target)
+        } has a leading zero in an IPv4 part, so it is not an address and no knock can match (write ${
+          JSON.stringify(unpadded.text)
+        })`,
+      );
+    } else if (ip === null) {
       warn(
         `"Target" ${
           JSON.stringify(door.target)
@@ -125,7 +138,7 @@ function lintDoor(door: Door, all: readonly Door[], out: Warning[]): void {
       warn(
         `"Target" ${JSON.stringify(door.target)} is not in canonical form ${
           JSON.stringify(ip.text)
-        }: knockd compares it as text and never matches`,
+        }: knockd compares it as text and never matches (knocktool matches it)`,
       );
     }
   }

@@ -70,8 +70,8 @@ Deno.test("lintConfig: Target that is no IP literal or not canonical", () => {
     ),
     [
       `1: Door "a": "Target" "not..valid" is not an IP address: knockd fails to compile its filter and no knock can match`,
-      `4: Door "b": "Target" "192.168.001.002" is not in canonical form "192.168.1.2": knockd compares it as text and never matches`,
-      `7: Door "c": "Target" "2001:DB8::1" is not in canonical form "2001:db8::1": knockd compares it as text and never matches`,
+      `4: Door "b": "Target" "192.168.001.002" has a leading zero in an IPv4 part, so it is not an address and no knock can match (write "192.168.1.2")`,
+      `7: Door "c": "Target" "2001:DB8::1" is not in canonical form "2001:db8::1": knockd compares it as text and never matches (knocktool matches it)`,
     ],
   );
 });

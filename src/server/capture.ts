@@ -5,7 +5,8 @@
  * Live capture, per handle:
  * 1. `pcap_open_live(iface, snaplen, 0, timeoutMs)` as knockd does (or `pcap_create` … with
  *    `pcap_set_immediate_mode` when `immediate` is set), non-blocking mode, `FD_CLOEXEC` on its
- *    descriptors, then the filter `opts.filter(addresses)`.
+ *    descriptors, then the filter `opts.filter(addresses, linkType)`: the first of its candidates
+ *    that compiles within the kernel's 4096 BPF instructions (a warning names the fallback).
  * 2. Wait: `poll()` on `pcap_get_selectable_fd` plus a wake-up descriptor (eventfd), as a
  *    `nonblocking: true` FFI call with a bounded timeout (≤ 1 s). Idle costs about one wake-up per
  *    second. Every wait is an event-loop turn, so timers, signals and child reaping run whether
@@ -94,8 +95,14 @@ export interface LiveOptions {
    * about `bufferBytes / (snaplen + 80)` frames before the kernel drops. Default: libpcap's 2 MB.
    */
   bufferBytes?: number;
-  /** The BPF filter text for the current addresses ("" admits everything). */
-  filter: (a: LocalAddresses) => string;
+  /**
+   * The BPF filter for the current addresses and the handle's link type: one expression, or
+   * candidates from most to least exact. The first that compiles within {@link BPF_MAX_INSNS}
+   * instructions is installed; falling back is reported once as a warning, and when none fits
+   * an error is reported and the previous filter stays (none on a fresh handle). "" (or no
+   * candidate at all) admits everything.
+   */
+  filter: (a: LocalAddresses, linkType: number) => string | readonly string[];
   /** Leave IPv6 addresses out of the address set (`-4`). */
   ipv4Only?: boolean;
   /** Handle for re-installing the filter on demand and reading statistics. */
@@ -417,25 +424,85 @@ function closeSession(p: PcapLib, s: Session): void {
   p.sym.pcap_close(s.handle);
 }
 
+/** The kernel's limit on a classic BPF program (`BPF_MAXINSNS`); longer ones are rejected. */
+export const BPF_MAX_INSNS = 4096;
+
 /**
- * Compiles and installs a filter on a handle.
+ * A filter expression for a message: short ones whole, long ones cut with their length, so that
+ * a huge generated filter does not flood the log.
  *
- * @returns "" on success, else libpcap's text in a std-voice message.
+ * @param text The expression.
+ * @returns The quoted text.
+ *
+ * @example
+ * ```ts
+ * import { quoteFilter } from "./capture.ts";
+ * if (quoteFilter("udp") !== `"udp"`) throw new Error("short filters stay whole");
+ * if (quoteFilter("x".repeat(500)).length > 120) throw new Error("long filters are cut");
+ * ```
+ */
+export function quoteFilter(text: string): string {
+  return text.length <= 80
+    ? JSON.stringify(text)
+    : `${JSON.stringify(text.slice(0, 60))}... (${text.length} characters)`;
+}
+
+/** What {@link installFilter} did. */
+interface InstallResult {
+  /** An error message ("" when a candidate was installed). */
+  readonly error: string;
+  /** A warning about falling back to a coarser candidate ("" when the first one fit). */
+  readonly warning: string;
+}
+
+/**
+ * Compiles the candidates in order and installs the first that compiles within
+ * {@link BPF_MAX_INSNS} instructions.
  */
 function installFilter(
   p: PcapLib,
   handle: Deno.PointerObject,
-  text: string,
+  filter: string | readonly string[],
   where: string,
-): string {
-  const prog = new Uint8Array(16); // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }
-  if (p.sym.pcap_compile(handle, prog, cString(text), 1, PCAP_NETMASK_UNKNOWN) < 0) {
-    return `Cannot compile filter "${text}" for ${where}: ${cstr(p.sym.pcap_geterr(handle))}`;
+): InstallResult {
+  // No candidate at all means "admit everything", like "".
+  const candidates = typeof filter === "string" ? [filter] : filter.length === 0 ? [""] : filter;
+  const problems: string[] = [];
+  for (const [i, text] of candidates.entries()) {
+    const prog = new Uint8Array(16); // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }
+    if (p.sym.pcap_compile(handle, prog, cString(text), 1, PCAP_NETMASK_UNKNOWN) < 0) {
+      problems.push(
+        `Cannot compile filter ${quoteFilter(text)} for ${where}: ${
+          cstr(p.sym.pcap_geterr(handle))
+        }`,
+      );
+      continue;
+    }
+    const length = new Uint32Array(prog.buffer, 0, 1)[0] ?? 0;
+    if (length > BPF_MAX_INSNS) {
+      p.sym.pcap_freecode(prog);
+      problems.push(
+        `Cannot use filter ${
+          quoteFilter(text)
+        } for ${where}: it has ${length} BPF instructions, more than the kernel's ${BPF_MAX_INSNS}`,
+      );
+      continue;
+    }
+    const rc = p.sym.pcap_setfilter(handle, prog);
+    const why = rc < 0 ? cstr(p.sym.pcap_geterr(handle)) : "";
+    p.sym.pcap_freecode(prog);
+    if (rc < 0) return { error: `Cannot install filter on ${where}: ${why}`, warning: "" };
+    const warning = i === 0
+      ? ""
+      : `${problems.join("; ")}: using the coarser filter ${
+        quoteFilter(text)
+      } instead (the matcher still checks every packet exactly)`;
+    return { error: "", warning };
   }
-  const rc = p.sym.pcap_setfilter(handle, prog);
-  const why = rc < 0 ? cstr(p.sym.pcap_geterr(handle)) : "";
-  p.sym.pcap_freecode(prog);
-  return rc < 0 ? `Cannot install filter on ${where}: ${why}` : "";
+  return {
+    error: problems.join("; ") || `Cannot install filter on ${where}: no filter`,
+    warning: "",
+  };
 }
 
 function readStats(p: PcapLib, handle: Deno.PointerObject): CaptureStats["pcap"] {
@@ -509,6 +576,7 @@ export async function captureLive(
     let lastAddrs: LocalAddresses | undefined;
     let lastOpenError = "";
     let lastUp: boolean | undefined;
+    let lastFallback = "";
     const deliver = (f: Frame) => {
       frames++;
       try {
@@ -551,15 +619,18 @@ export async function captureLive(
         ev.onAddresses(a);
       }
       if (changed || force) {
-        let text: string;
+        let filter: string | readonly string[];
         try {
-          text = opts.filter(a);
+          filter = opts.filter(a, s.linkType);
         } catch (e) {
           ev.onStatus(`Cannot build the filter for ${where}: ${message(e)}`, "error");
           return true;
         }
-        const err = installFilter(p, s.handle, text, where);
-        if (err !== "") ev.onStatus(err, "error");
+        const r = installFilter(p, s.handle, filter, where);
+        if (r.error !== "") ev.onStatus(r.error, "error");
+        // A fallback is reported once, not at every re-install with the same outcome.
+        if (r.warning !== lastFallback && r.warning !== "") ev.onStatus(r.warning, "warning");
+        if (r.error === "") lastFallback = r.warning;
       }
       return true;
     };
@@ -657,8 +728,9 @@ async function serve(
  * batches so timers run during long files.
  *
  * @param path The pcap (or pcapng) file.
- * @param filter BPF filter text ("" for none).
- * @param ev Where frames go (`onStatus`, `onAddresses` are not called).
+ * @param filter BPF filter text ("" for none), or candidates from most to least exact (as for
+ *   {@link LiveOptions.filter}).
+ * @param ev Where frames go (`onStatus` only reports a fallback; `onAddresses` is not called).
  * @param signal Stops reading early.
  * @returns The number of frames delivered.
  * @throws {PcapError} `Cannot open capture file "x": <libpcap text>`, filter and read errors,
@@ -676,7 +748,7 @@ async function serve(
  */
 export async function captureFile(
   path: string,
-  filter: string,
+  filter: string | readonly string[],
   ev: CaptureEvents,
   signal?: AbortSignal,
 ): Promise<{ frames: number }> {
@@ -689,8 +761,9 @@ export async function captureFile(
     }
     let reader: BatchReader | undefined;
     try {
-      const err = installFilter(p, handle, filter, `capture file "${path}"`);
-      if (err !== "") throw new PcapError(err);
+      const r = installFilter(p, handle, filter, `capture file "${path}"`);
+      if (r.error !== "") throw new PcapError(r.error);
+      if (r.warning !== "") ev.onStatus(r.warning, "warning");
       reader = new BatchReader(p, handle);
       const linkType = p.sym.pcap_datalink(handle);
       let frames = 0;

@@ -15,7 +15,7 @@
  */
 import type { Config, Door, Knock } from "../config/model.ts";
 import type { ConfigError, ParseResult } from "../config/parse.ts";
-import { captureFilter, type LocalAddresses } from "../config/filter.ts";
+import { captureFilters, type LocalAddresses } from "../config/filter.ts";
 import { noMoreSequencesText } from "../config/onetime_file.ts";
 import { OneTimeSequences } from "../knock/onetime.ts";
 import { Matcher } from "../knock/matcher.ts";
@@ -58,9 +58,15 @@ export interface FrameSource {
    *
    * @param ev Callbacks.
    * @param signal Stops the source.
-   * @param filter The current capture filter for the given local addresses.
+   * @param filter The current capture filter for the given local addresses and link type:
+   *   candidates from most to least exact (install the first that compiles within 4096 BPF
+   *   instructions); an empty list admits everything.
    */
-  run(ev: SourceEvents, signal: AbortSignal, filter: (a: LocalAddresses) => string): Promise<void>;
+  run(
+    ev: SourceEvents,
+    signal: AbortSignal,
+    filter: (a: LocalAddresses, linkType: number) => readonly string[],
+  ): Promise<void>;
   /** Re-installs the capture filter (after a one-time rotation or a reload). */
   refilter(): void;
 }
@@ -220,15 +226,16 @@ export class Daemon {
   }
 
   /**
-   * The capture filter for the doors in use (knockd's filter, extended for VLAN and IPv6
-   * extension headers).
+   * The capture filter candidates for the doors in use (`captureFilters`: a compact superset of
+   * knockd's filter that also admits IPv6 extension headers, and VLAN tags on Ethernet).
    *
    * @param addrs Local addresses (default: the current ones).
-   * @returns The BPF expression ("" means capture everything).
+   * @param linkType The capture's pcap link type (default Ethernet).
+   * @returns BPF expressions, most exact first (empty: capture everything).
    */
-  filter(addrs: LocalAddresses = this.#addrs): string {
+  filter(addrs: LocalAddresses = this.#addrs, linkType = 1): string[] {
     const doors = this.#doors.filter((d): d is Door => d !== null);
-    return captureFilter(doors, addrs, this.#opts.ipv4Only);
+    return captureFilters(doors, addrs, this.#opts.ipv4Only, linkType).map((c) => c.text);
   }
 
   /**
@@ -251,7 +258,7 @@ export class Daemon {
           onAddresses: (a) => this.setLocalAddresses(a),
         },
         signal,
-        (a) => this.filter(a),
+        (a, linkType) => this.filter(a, linkType),
       );
     } finally {
       signal.removeEventListener("abort", onAbort);

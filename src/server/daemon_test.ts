@@ -124,10 +124,10 @@ Deno.test("frames that do not decode are counted, the loop goes on; rotation ref
     const source: FrameSource = {
       live: false,
       run(ev: SourceEvents, _signal, filter) {
-        filters.push(filter({ v4: ["192.0.2.1"], v6: [] }));
+        filters.push(filter({ v4: ["192.0.2.1"], v6: [] }, 1)[0] ?? "");
         ev.onFrame({ linkType: 1, data: new Uint8Array(3), wireLen: 3, tsSec: 1, tsUsec: 0 });
         ev.onFrame(frame(1, 2));
-        filters.push(filter({ v4: ["192.0.2.1"], v6: [] }));
+        filters.push(filter({ v4: ["192.0.2.1"], v6: [] }, 1)[0] ?? "");
         ev.onFrame(frame(2, 3));
         ev.onFrame(frame(2, 4));
         return Promise.resolve();

@@ -237,3 +237,54 @@ export function formatIpv6(b: Uint8Array, off = 0): string {
   if (bestBase >= 0 && bestBase + bestLen === 8) s += ":";
   return s;
 }
+
+/** An IP literal's family and its canonical text (see {@link canonicalAddress}). */
+export interface CanonicalAddress {
+  /** Address family. */
+  readonly family: 4 | 6;
+  /** `inet_ntoa` / glibc `inet_ntop` text: what the decoder gives packets to this address. */
+  readonly text: string;
+}
+
+/**
+ * Parses an IP literal with {@link parseIpv4} / {@link parseIpv6} (`inet_pton` rules: no leading
+ * zeros in IPv4 parts, no zone, no prefix) and returns its canonical text, the form packet
+ * addresses are decoded to; null when the text is not an IP literal.
+ *
+ * @param text The literal.
+ * @returns Family and canonical text, or null.
+ *
+ * @example
+ * ```ts
+ * import { canonicalAddress } from "./address.ts";
+ * console.assert(canonicalAddress("2001:DB8:0:0::1")?.text === "2001:db8::1");
+ * console.assert(canonicalAddress("192.0.2.1")?.family === 4);
+ * console.assert(canonicalAddress("192.0.2.01") === null);
+ * ```
+ */
+export function canonicalAddress(text: string): CanonicalAddress | null {
+  const v4 = parseIpv4(text);
+  if (v4 !== null) return { family: 4, text: formatIpv4(v4) };
+  const v6 = parseIpv6(text);
+  return v6 === null ? null : { family: 6, text: formatIpv6(v6) };
+}
+
+/**
+ * Formats 4 or 16 address bytes as {@link formatIpv4} or {@link formatIpv6} do.
+ *
+ * @param bytes The address (4 or 16 bytes).
+ * @returns The text.
+ * @throws {RangeError} When `bytes` is not 4 or 16 bytes long.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "./address.ts";
+ * console.assert(formatAddress(new Uint8Array([192, 0, 2, 1])) === "192.0.2.1");
+ * console.assert(formatAddress(new Uint8Array(16)) === "::");
+ * ```
+ */
+export function formatAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return formatIpv4(bytes);
+  if (bytes.length === 16) return formatIpv6(bytes);
+  throw new RangeError(`Cannot format address: length ${bytes.length} is not 4 or 16`);
+}

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { canonicalIp } from "./_ip.ts";
+// Targets are canonicalised with the wire parser (inet_pton rules), the same one the matcher
+// and the capture filter use, so a Target the filter admits is one the matcher can match.
+import { canonicalAddress as canonicalIp } from "../wire/address.ts";
 
-Deno.test("canonicalIp: glibc inet_ntop forms (checked against glibc through Python's socket.inet_ntop)", () => {
+Deno.test("Target canonical form: glibc inet_ntop forms (checked against glibc through Python's socket.inet_ntop)", () => {
   const cases: [string, string][] = [
     ["::2", "::2"],
     ["::1.2.3.4", "::1.2.3.4"],
@@ -20,12 +22,14 @@ Deno.test("canonicalIp: glibc inet_ntop forms (checked against glibc through Pyt
   }
 });
 
-Deno.test("canonicalIp: IPv4, leading zeros read as decimal", () => {
-  assert.deepEqual(canonicalIp("192.168.001.010"), { family: 4, text: "192.168.1.10" });
+Deno.test("Target canonical form: IPv4; leading zeros are not an address (inet_pton)", () => {
+  assert.equal(canonicalIp("192.168.001.010"), null);
+  assert.equal(canonicalIp("192.168.1.00"), null);
+  assert.deepEqual(canonicalIp("192.168.1.0"), { family: 4, text: "192.168.1.0" });
   assert.deepEqual(canonicalIp("127.0.0.1"), { family: 4, text: "127.0.0.1" });
 });
 
-Deno.test("canonicalIp: not IP literals", () => {
+Deno.test("Target canonical form: not IP literals", () => {
   for (
     const s of [
       "",
