@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { captureFilter, captureFilters, knockdFilter, MAX_PORT_TERMS } from "./filter.ts";
 import { parseConfig } from "./parse.ts";
 import type { Door } from "./model.ts";
+import { compileFilter, DLT, withPcap } from "../../ffi/libpcap.ts";
 
 function doors(text: string): readonly Door[] {
   const r = parseConfig(text);
@@ -270,6 +271,148 @@ Deno.test({
         assert.equal(byKnockd.has(i + 1), k, `knockdFilter, ${name}`);
         assert.equal(byCapture.has(i + 1), c, `captureFilter, ${name}`);
       });
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** Config text: `n` doors of `ports` knocks each (alternating TCP/UDP), optionally with Targets. */
+function bigConfig(n: number, ports: number, targets: boolean): string {
+  let s = "";
+  for (let d = 0; d < n; d++) {
+    const seq = Array.from(
+      { length: ports },
+      (_, i) => `${1000 + d * 10 + i}:${i % 2 ? "udp" : "tcp"}`,
+    );
+    s += `[door${d}]\nsequence = ${seq.join(",")}\ntcpflags = syn\n`;
+    if (targets) {
+      s += `target = ${d % 2 ? `2001:db8:${d.toString(16)}::1` : `10.${d >> 8}.${d & 255}.1`}\n`;
+    }
+  }
+  return s;
+}
+
+Deno.test({
+  name:
+    "captureFilter compiles through libpcap for EN10MB, LINUX_SLL, LINUX_SLL2, RAW and NULL within 4096 instructions",
+  ignore: Deno.env.get("CI") !== "true" && !(() => {
+    try {
+      withPcap(() => {});
+      return true;
+    } catch {
+      return false;
+    }
+  })(),
+  fn() {
+    const addrs = { v4: ["192.0.2.1", "192.0.2.7"], v6: ["2001:db8::1", "fe80::1"] };
+    const configs: [string, readonly Door[]][] = [
+      ["gdb", doors(GDB_CONFIG)],
+      ["15x3", doors(bigConfig(15, 3, false))],
+      ["30x8", doors(bigConfig(30, 8, false))],
+      ["200x8", doors(bigConfig(200, 8, false))],
+      ["2000x8 with targets", doors(bigConfig(2000, 8, true))],
+    ];
+    withPcap((p) => {
+      for (const linkType of [DLT.EN10MB, DLT.LINUX_SLL, DLT.LINUX_SLL2, DLT.RAW, DLT.NULL]) {
+        for (const [name, ds] of configs) {
+          for (const v4only of [false, true]) {
+            for (const c of captureFilters(ds, addrs, v4only, linkType)) {
+              const r = compileFilter(p, linkType, c.text);
+              const what = `${name}, link type ${linkType}, -4 ${v4only}, ${c.level}`;
+              assert(r.ok, `${what}: ${r.ok || r.error}`);
+              assert(r.instructions <= 4096, `${what}: ${r.instructions} instructions`);
+            }
+          }
+        }
+      }
+      // The check has teeth: VLAN on a cooked capture and an oversized program are caught.
+      assert.equal(compileFilter(p, DLT.LINUX_SLL, "vlan and ip").ok, false);
+      const huge = compileFilter(
+        p,
+        DLT.RAW,
+        knockdFilter(doors(bigConfig(200, 8, false)), addrs, false),
+      );
+      assert(huge.ok && huge.instructions > 4096, "knockd's own filter for 200 doors is too big");
+    });
+  },
+});
+
+Deno.test({
+  name: "filters select the right packets on SLL, SLL2, RAW and NULL captures (tcpdump -r)",
+  ignore: !haveTcpdump && Deno.env.get("CI") !== "true",
+  async fn() {
+    assert(haveTcpdump, "tcpdump is missing");
+    const { buildIp, buildLinuxSll, buildLinuxSll2, buildNull } = await import("../wire/build.ts");
+    const { writePcap } = await import("../wire/pcapfile.ts");
+    const addrs = { v4: ["192.0.2.1"], v6: ["2001:db8::1"] };
+    const ip = (family: 4 | 6, dst: string, port: number, protocol: "tcp" | "udp" = "tcp") =>
+      buildIp({
+        family,
+        src: family === 4 ? "198.51.100.7" : "2001:db8::7",
+        dst,
+        protocol,
+        srcPort: 40000,
+        dstPort: port,
+      });
+    const hopByHop = (p: Uint8Array) => {
+      const out = new Uint8Array(p.length + 8);
+      out.set(p.subarray(0, 40));
+      out.set([p[6]!, 0, 1, 4, 0, 0, 0, 0], 40);
+      out.set(p.subarray(40), 48);
+      out[6] = 0;
+      new DataView(out.buffer).setUint16(4, p.length - 40 + 8);
+      return out;
+    };
+    const packets: [string, 4 | 6, Uint8Array, boolean, boolean][] = [
+      // name, family, IP packet, knockd filter admits it, capture filter admits it
+      ["v4 to a door port", 4, ip(4, "192.0.2.1", 7000), true, true],
+      ["v4 UDP to a door port", 4, ip(4, "192.0.2.1", 2222, "udp"), true, true],
+      ["v4 to another port", 4, ip(4, "192.0.2.1", 7001), false, false],
+      ["v4 to another host", 4, ip(4, "192.0.2.9", 7000), false, false],
+      ["v6 to a door port", 6, ip(6, "2001:db8::1", 8000), true, true],
+      ["v6 to another port", 6, ip(6, "2001:db8::1", 8001), false, false],
+      ["v6 hop-by-hop", 6, hopByHop(ip(6, "2001:db8::1", 9000)), false, true],
+      ["v6 hop-by-hop to another host", 6, hopByHop(ip(6, "2001:db8::9", 9000)), false, false],
+    ];
+    const wrap: [number, (p: Uint8Array, f: 4 | 6) => Uint8Array][] = [
+      [DLT.LINUX_SLL, buildLinuxSll],
+      [DLT.LINUX_SLL2, (p, f) => buildLinuxSll2(p, f)],
+      [DLT.RAW, (p) => p],
+      [DLT.NULL, (p, f) => buildNull(p, f)],
+    ];
+    const dir = Deno.makeTempDirSync({ prefix: "kt-filter-lt-" });
+    try {
+      for (const [linkType, frame] of wrap) {
+        const file = `${dir}/${linkType}.pcap`;
+        Deno.writeFileSync(
+          file,
+          writePcap(
+            linkType,
+            packets.map(([, f, p], i) => ({ tsSec: i + 1, tsUsec: 0, data: frame(p, f) })),
+          ),
+        );
+        const matched = (expr: string): Set<number> => {
+          const out = new Deno.Command("tcpdump", {
+            args: ["-nn", "-tt", "-r", file, expr],
+            stdout: "piped",
+            stderr: "piped",
+          }).outputSync();
+          assert(out.success, `${linkType}: ${new TextDecoder().decode(out.stderr)}`);
+          return new Set(
+            new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map((l) =>
+              parseInt(l)
+            ),
+          );
+        };
+        const ds = doors(GDB_CONFIG);
+        const byKnockd = matched(knockdFilter(ds, addrs, false));
+        const byCapture = matched(captureFilter(ds, addrs, false, linkType));
+        packets.forEach(([name, , , k, c], i) => {
+          assert.equal(byKnockd.has(i + 1), k, `knockdFilter, link type ${linkType}, ${name}`);
+          assert.equal(byCapture.has(i + 1), c, `captureFilter, link type ${linkType}, ${name}`);
+        });
+      }
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
