@@ -8,22 +8,30 @@
 import { object } from "@optique/core/constructs";
 import { message } from "@optique/core/message";
 import { optional, withDefault } from "@optique/core/modifiers";
+import type { Parser } from "@optique/core/parser";
 import { command, constant, option } from "@optique/core/primitives";
 import { string } from "@optique/core/valueparser";
 import type { Io } from "../io.ts";
-import { withPcap } from "../../ffi/libpcap.ts";
+import { compileFilter, type CompileResult, DLT, withPcap } from "../../ffi/libpcap.ts";
 import { readAddresses } from "../server/addresses.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config, Door } from "../config/model.ts";
 import { TCP_FLAG_NAMES } from "../config/model.ts";
-import { captureFilter, knockdFilter, type LocalAddresses } from "../config/filter.ts";
+import {
+  BPF_MAX_INSNS,
+  captureFilters,
+  type FilterCandidate,
+  type FilterLevel,
+  knockdFilter,
+  type LocalAddresses,
+} from "../config/filter.ts";
 import { lintConfig, type Warning } from "../config/lint.ts";
 
 /** knockd's default config path. */
 export const DEFAULT_CONFIG = "/etc/knockd.conf";
 
 /** The `check` subcommand's parser. */
-export const checkCommand = command(
+export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
   "check",
   object({
     cmd: constant("check"),
@@ -42,6 +50,12 @@ export const checkCommand = command(
     ipv4Only: option("-4", "--only-ip-v4", {
       description: message`Leave IPv6 out of the filter, as ${"serve -4"} does.`,
     }),
+    linkType: optional(
+      option("--link-type", string({ metavar: "TYPE" }), {
+        description:
+          message`Link type to compile the capture filter for: ${"EN10MB"}, ${"LINUX_SLL"}, ${"LINUX_SLL2"}, ${"RAW"}, ${"NULL"} or ${"LOOP"} (default: ${"LINUX_SLL"} for ${"any"}, else ${"EN10MB"}).`,
+      }),
+    ),
     json: option("--json", { description: message`Print one JSON object for scripts.` }),
   }),
   {
@@ -60,6 +74,8 @@ export interface CheckOptions {
   readonly iface?: string | undefined;
   /** knockd's `-4`. */
   readonly ipv4Only?: boolean;
+  /** Link type name for the capture filter (default: `LINUX_SLL` for `any`, else `EN10MB`). */
+  readonly linkType?: string | undefined;
   /** Print JSON. */
   readonly json?: boolean;
 }
@@ -71,6 +87,69 @@ export interface CheckDeps {
    * Throws when they cannot be read at all.
    */
   readonly addresses?: (iface: string, ipv4Only: boolean) => LocalAddresses | null;
+  /**
+   * Compiles a filter for a link type and counts its BPF instructions (default: libpcap through
+   * `pcap_open_dead`, as the capture would). Throws when it cannot compile at all.
+   */
+  readonly compile?: (linkType: number, text: string) => CompileResult;
+}
+
+/** The capture filter `serve` would install, as `check` found it. */
+interface CaptureReport {
+  /** Link type name. */
+  linkType: string;
+  /** The expression ("" when there is none). */
+  text: string;
+  /** Which candidate: `ports`, `hosts`, `ip`, or `none`. */
+  level: FilterLevel | "none";
+  /** Its BPF instruction count, when it was compiled. */
+  instructions?: number;
+  /** Why more exact candidates were not used, or why nothing could be compiled. */
+  problems: string[];
+  /** No candidate compiles within the limit: `serve` would capture without a filter. */
+  failed: boolean;
+}
+
+const LINK_TYPES: Readonly<Record<string, number>> = DLT;
+
+/** Picks the candidate `serve` installs: the first that compiles within BPF_MAX_INSNS. */
+function chooseCapture(
+  candidates: readonly FilterCandidate[],
+  linkType: string,
+  compile: (linkType: number, text: string) => CompileResult,
+): CaptureReport {
+  const dlt = LINK_TYPES[linkType] ?? DLT.EN10MB;
+  if (candidates.length === 0) {
+    return { linkType, text: "", level: "none", problems: [], failed: false };
+  }
+  const problems: string[] = [];
+  for (const c of candidates) {
+    let r: CompileResult;
+    try {
+      r = compile(dlt, c.text);
+    } catch (e) {
+      problems.push(`cannot compile the filter: ${e instanceof Error ? e.message : String(e)}`);
+      return { linkType, text: candidates[0]!.text, level: "none", problems, failed: false };
+    }
+    if (!r.ok) problems.push(`the ${JSON.stringify(c.level)} filter does not compile: ${r.error}`);
+    else if (r.instructions > BPF_MAX_INSNS) {
+      problems.push(
+        `the ${
+          JSON.stringify(c.level)
+        } filter has ${r.instructions} BPF instructions, more than the kernel's ${BPF_MAX_INSNS}`,
+      );
+    } else {
+      return {
+        linkType,
+        text: c.text,
+        level: c.level,
+        instructions: r.instructions,
+        problems,
+        failed: false,
+      };
+    }
+  }
+  return { linkType, text: "", level: "none", problems, failed: true };
 }
 
 /** What `check` found out about the interface. */
@@ -107,8 +186,18 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     return Promise.resolve(1);
   }
   const config = r.config;
+  const ifaceName = opts.iface ?? config.options.interface ?? "eth0";
+  const linkType = (opts.linkType ?? (ifaceName === "any" ? "LINUX_SLL" : "EN10MB")).toUpperCase();
+  if (!Object.hasOwn(LINK_TYPES, linkType)) {
+    io.stderr(
+      `Cannot check for link type ${JSON.stringify(opts.linkType)}: expected one of ${
+        Object.keys(LINK_TYPES).join(", ")
+      }\n`,
+    );
+    return Promise.resolve(1);
+  }
   const iface: IfaceReport = {
-    name: opts.iface ?? config.options.interface ?? "eth0",
+    name: ifaceName,
     source: opts.iface !== undefined
       ? "command line"
       : config.options.interface !== undefined
@@ -127,9 +216,18 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     }`;
   }
   const addrs = iface.addresses ?? { v4: [], v6: [] };
+  const capture = chooseCapture(
+    captureFilters(config.doors, addrs, ipv4Only, LINK_TYPES[linkType]),
+    linkType,
+    deps.compile ?? ((dlt, text) => withPcap((p) => compileFilter(p, dlt, text))),
+  );
   const filters = {
     knockd: knockdFilter(config.doors, addrs, ipv4Only),
-    capture: captureFilter(config.doors, addrs, ipv4Only),
+    capture: capture.text,
+    captureLevel: capture.level,
+    linkType,
+    ...(capture.instructions !== undefined ? { instructions: capture.instructions } : {}),
+    problems: capture.problems,
   };
   const warnings = lintConfig(config);
   if (opts.json) {
@@ -149,7 +247,13 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
       ) + "\n",
     );
   } else {
-    io.stdout(describe(path, config, iface, filters, warnings, ipv4Only));
+    io.stdout(describe(path, config, iface, capture, filters.knockd, warnings, ipv4Only));
+  }
+  if (capture.failed) {
+    io.stderr(
+      `Cannot build a capture filter for link type ${linkType}: ${capture.problems.join("; ")}\n`,
+    );
+    return Promise.resolve(1);
   }
   return Promise.resolve(0);
 }
@@ -186,7 +290,8 @@ function describe(
   path: string,
   config: Config,
   iface: IfaceReport,
-  filters: { knockd: string; capture: string },
+  capture: CaptureReport,
+  knockd: string,
   warnings: readonly Warning[],
   ipv4Only: boolean,
 ): string {
@@ -239,9 +344,15 @@ function describe(
     );
   }
   lines.push("", "Filter knockd 0.8 would install");
-  lines.push(`  ${filters.knockd === "" ? "(none: every packet is captured)" : filters.knockd}`);
-  lines.push("", "Filter knocktool serve installs");
-  lines.push(`  ${filters.capture === "" ? "(none: every packet is captured)" : filters.capture}`);
+  lines.push(`  ${knockd === "" ? "(none: every packet is captured)" : knockd}`);
+  const size = capture.instructions === undefined
+    ? ""
+    : `, ${
+      capture.level === "ports" ? "" : `coarser ${JSON.stringify(capture.level)} filter, `
+    }${capture.instructions} BPF instructions`;
+  lines.push("", `Filter knocktool serve installs (link type ${capture.linkType}${size})`);
+  lines.push(`  ${capture.text === "" ? "(none: every packet is captured)" : capture.text}`);
+  for (const p of capture.problems) lines.push(`  ${p}`);
   lines.push("", warnings.length === 0 ? "No warnings" : `Warnings (${warnings.length})`);
   for (const w of warnings) {
     lines.push(`  ${w.line !== undefined ? `line ${w.line}: ` : ""}${w.message}`);

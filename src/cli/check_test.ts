@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { captureIo } from "../io.ts";
 import { runCheck } from "./check.ts";
 import { main } from "../../main.ts";
+import { compileFilter, DLT, withPcap } from "../../ffi/libpcap.ts";
 
 const CORPUS = new URL("../../tests/testdata/configs/", import.meta.url).pathname;
 const LO = { v4: ["127.0.0.1"], v6: ["::1"] };
@@ -34,7 +35,11 @@ Deno.test("check: a valid config prints every door, the filters and the warnings
     ),
     out,
   );
-  assert(out.includes("\nFilter knocktool serve installs\n  (((dst host 127.0.0.1)"), out);
+  assert(
+    /\nFilter knocktool serve installs \(link type EN10MB, \d+ BPF instructions\)\n {2}\(\(\(dst host 127\.0\.0\.1 or dst host ::1\) and \(tcp dst portrange 1-2\)\)/
+      .test(out),
+    out,
+  );
   assert(
     out.endsWith(
       `\nWarnings (2)\n  line 2: Door "d": sequence 1/tcp,2/tcp is in ascending order, so a sequential port scan completes it\n` +
@@ -153,5 +158,88 @@ Deno.test("main check: through the real command line, with lo's addresses from l
   assert.equal(
     bad.err,
     `Cannot read config file "${CORPUS}no-such.conf": No such file or directory\n`,
+  );
+});
+
+Deno.test("check: the capture filter for the link type, compiled through libpcap, with its size", async () => {
+  const io = captureIo();
+  const status = await runCheck(
+    {
+      cmd: "check",
+      config: `${CORPUS}ipv6-commands.conf`,
+      iface: "lo",
+      linkType: "raw",
+      json: true,
+    },
+    io,
+    { addresses: () => LO },
+  );
+  assert.equal(status, 0, io.err);
+  const j = JSON.parse(io.out);
+  assert.equal(j.filter.linkType, "RAW");
+  assert.equal(j.filter.captureLevel, "ports");
+  assert(!j.filter.capture.includes("vlan"), j.filter.capture);
+  // The count is libpcap's: compiling the same text again gives the same number.
+  const again = withPcap((p) => compileFilter(p, DLT.RAW, j.filter.capture));
+  assert(again.ok);
+  assert.equal(j.filter.instructions, again.instructions);
+  assert.deepEqual(j.filter.problems, []);
+
+  // -i any defaults to Linux cooked captures.
+  const any = captureIo();
+  assert.equal(
+    await runCheck({ cmd: "check", config: `${CORPUS}ipv6-commands.conf`, iface: "any" }, any, {
+      addresses: () => LO,
+    }),
+    0,
+  );
+  assert(any.out.includes("\nFilter knocktool serve installs (link type LINUX_SLL, "), any.out);
+
+  const bad = captureIo();
+  assert.equal(
+    await runCheck({ cmd: "check", config: `${CORPUS}ipv6-commands.conf`, linkType: "FDDI" }, bad, {
+      addresses: () => LO,
+    }),
+    1,
+  );
+  assert.equal(
+    bad.err,
+    `Cannot check for link type "FDDI": expected one of NULL, EN10MB, RAW, LOOP, LINUX_SLL, LINUX_SLL2\n`,
+  );
+});
+
+Deno.test("check: a filter over the kernel's limit falls back to a coarser one, and says why", async () => {
+  const io = captureIo();
+  const status = await runCheck(
+    { cmd: "check", config: `${CORPUS}ipv6-commands.conf`, iface: "lo" },
+    io,
+    {
+      addresses: () => LO,
+      compile: (_dlt, text) =>
+        text.includes("port") ? { ok: true, instructions: 5000 } : { ok: true, instructions: 42 },
+    },
+  );
+  assert.equal(status, 0, io.err);
+  assert(
+    io.out.includes(
+      `\nFilter knocktool serve installs (link type EN10MB, coarser "hosts" filter, 42 BPF instructions)\n` +
+        `  ((dst host 127.0.0.1 or dst host ::1)) or (vlan and (((dst host 127.0.0.1 or dst host ::1)) or (vlan and ((dst host 127.0.0.1 or dst host ::1)))))\n` +
+        `  the "ports" filter has 5000 BPF instructions, more than the kernel's 4096\n`,
+    ),
+    io.out,
+  );
+
+  const none = captureIo();
+  assert.equal(
+    await runCheck({ cmd: "check", config: `${CORPUS}ipv6-commands.conf`, iface: "lo" }, none, {
+      addresses: () => LO,
+      compile: () => ({ ok: false, error: "syntax error" }),
+    }),
+    1,
+  );
+  assert.equal(
+    none.err,
+    `Cannot build a capture filter for link type EN10MB: the "ports" filter does not compile: syntax error; ` +
+      `the "hosts" filter does not compile: syntax error; the "ip" filter does not compile: syntax error\n`,
   );
 });

@@ -41,6 +41,7 @@ import {
 } from "../../ffi/libpcap.ts";
 import { cString, POLLERR, POLLHUP, POLLIN, POLLNVAL, setCloexec } from "../../ffi/libc.ts";
 import { type LocalAddresses, readAddresses, sameAddresses } from "./addresses.ts";
+import { BPF_MAX_INSNS } from "../config/filter.ts";
 
 export type { LocalAddresses } from "./addresses.ts";
 
@@ -423,9 +424,6 @@ function closeSession(p: PcapLib, s: Session): void {
   s.reader.close();
   p.sym.pcap_close(s.handle);
 }
-
-/** The kernel's limit on a classic BPF program (`BPF_MAXINSNS`); longer ones are rejected. */
-export const BPF_MAX_INSNS = 4096;
 
 /**
  * A filter expression for a message: short ones whole, long ones cut with their length, so that
