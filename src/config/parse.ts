@@ -293,7 +293,7 @@ function sequenceReject(problem: SequenceProblem, written: string, n: number, na
       );
     case "invalid-port":
       return reject(
-        `${where}: port ${quote(problem.portText)} must be at most 65535${
+        `${where}: port ${quote(cTrim(problem.portText))} must be at most 65535${
           cTrim(problem.portText) === String(problem.value) ? "" : ` (read as ${problem.value})`
         }`,
         `config: section ${name}: port ${problem.portText} is invalid`,

@@ -133,9 +133,10 @@ Deno.test("parseConfig: error texts", () => {
     line: 3,
     section: "a",
   });
+  // knockd prints the port as written, with the space after the comma (verified with knockd 0.8).
   assert.deepEqual(err("[ssh]\n Sequence = 7000, 70000:udp\n"), {
     message: `Cannot parse "Sequence" at line 2: port "70000" must be at most 65535`,
-    knockdText: "config: section ssh: port 70000 is invalid",
+    knockdText: "config: section ssh: port  70000 is invalid",
     line: 2,
     section: "ssh",
   });

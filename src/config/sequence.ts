@@ -14,7 +14,12 @@ export const MAX_KNOCKS = 32;
 /** Why a sequence was rejected, with the text knockd's message quotes. */
 export type SequenceProblem =
   | { readonly kind: "too-many" }
-  | { readonly kind: "invalid-port"; readonly portText: string; readonly value: number }
+  | {
+    readonly kind: "invalid-port";
+    /** The port text as written, untrimmed (knockd prints it so). */
+    readonly portText: string;
+    readonly value: number;
+  }
   | { readonly kind: "unknown-protocol"; readonly protocolText: string; readonly element: string };
 
 /** The outcome of {@link parsePortSequence}. */
@@ -48,7 +53,9 @@ export function parsePortSequence(value: string): SequenceResult {
     const portText = parts[0] ?? "";
     const read = readAtoi(portText);
     if (read.value > 65535) {
-      return { ok: false, problem: { kind: "invalid-port", portText, value: read.value } };
+      // knockd prints the port text as it was written, spaces around it included.
+      const written = raw.split(":")[0] ?? "";
+      return { ok: false, problem: { kind: "invalid-port", portText: written, value: read.value } };
     }
     const port = read.value & 0xffff;
     let protocol: Knock["protocol"] = "tcp";
