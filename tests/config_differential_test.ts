@@ -21,6 +21,7 @@ import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/model.ts";
 import { formatSequence } from "../src/config/sequence.ts";
 import { knockdFilter } from "../src/config/filter.ts";
+import { decodeRawText } from "../src/config/bytes.ts";
 import { canUseNetns, Netns, waitUntil } from "./_lib/netns.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
@@ -58,10 +59,10 @@ async function runKnockd(path: string): Promise<KnockdRun> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
   try {
     const out = await child.output();
-    const dec = new TextDecoder();
+    // Bytes that are not UTF-8 are kept (as loadConfig keeps them), so commands compare bytewise.
     return {
-      stdout: dec.decode(out.stdout),
-      stderrLines: dec.decode(out.stderr).split("\n").filter((l) => l !== ""),
+      stdout: decodeRawText(out.stdout),
+      stderrLines: decodeRawText(out.stderr).split("\n").filter((l) => l !== ""),
     };
   } finally {
     clearTimeout(timer);

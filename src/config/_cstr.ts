@@ -8,15 +8,16 @@
 /** knockd reads lines with `fgets(line, PATH_MAX)`: at most 4095 bytes per piece. */
 export const FGETS_MAX = 4095;
 
-// ignoreBOM: keep a leading U+FEFF, which knockd sees as ordinary bytes.
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-const encoder = new TextEncoder();
+import { decodeRawText, encodeRawText } from "./bytes.ts";
 
 /** One piece returned by an emulated `fgets` call, with its 1-based piece number. */
 export interface Piece {
   /** 1-based number of the `fgets` call that returned this piece (knockd's line counter). */
   readonly line: number;
-  /** The piece up to its first NUL byte (what `strlen` sees), decoded as UTF-8. */
+  /**
+   * The piece up to its first NUL byte (what `strlen` sees), decoded as UTF-8 with invalid bytes
+   * kept as escapes (see `bytes.ts`).
+   */
   readonly text: string;
   /** Byte offset of the piece in the input. */
   readonly offset: number;
@@ -38,7 +39,7 @@ export function* iterPieces(bytes: Uint8Array): Generator<Piece> {
     const nul = window.subarray(0, len).indexOf(0);
     yield {
       line: ++line,
-      text: decoder.decode(window.subarray(0, nul < 0 ? len : nul)),
+      text: decodeRawText(window.subarray(0, nul < 0 ? len : nul)),
       offset: off,
     };
     off += len;
@@ -50,9 +51,9 @@ export function fgetsPieces(bytes: Uint8Array): Piece[] {
   return [...iterPieces(bytes)];
 }
 
-/** Encodes text as UTF-8 (the byte form knockd would have read). */
+/** Encodes text as the bytes knockd would have read (UTF-8, escaped bytes restored). */
 export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
+  return encodeRawText(text);
 }
 
 /** `isspace()` in the "C" locale: space, \t, \n, \v, \f, \r. */
@@ -74,10 +75,10 @@ export function cUpper(s: string): string {
   return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 }
 
-/** Truncates text to at most `maxBytes` UTF-8 bytes, like a fixed `char[]` buffer. */
+/** Truncates text to at most `maxBytes` bytes, like a fixed `char[]` buffer. */
 export function truncateBytes(s: string, maxBytes: number): string {
-  const b = encoder.encode(s);
-  return b.length <= maxBytes ? s : decoder.decode(b.subarray(0, maxBytes));
+  const b = encodeRawText(s);
+  return b.length <= maxBytes ? s : decodeRawText(b.subarray(0, maxBytes));
 }
 
 /** strerror-style text of a Deno file-system error ("No such file or directory"). */

@@ -25,6 +25,7 @@ export {
   type ParseResult,
 } from "./parse.ts";
 export { loadConfig } from "./load.ts";
+export { decodeRawText, encodeRawText, hasRawBytes, shellArgs } from "./bytes.ts";
 export { atoi, type AtoiResult, readAtoi } from "./atoi.ts";
 export { captureFilter, knockdFilter, type LocalAddresses } from "./filter.ts";
 export { lintConfig, type Warning } from "./lint.ts";

@@ -375,5 +375,6 @@ function quote(s: string): string {
   return JSON.stringify(short).replace(
     /[\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+    // Bytes that are not UTF-8 (kept as lone surrogates, see bytes.ts) show as \xNN.
+  ).replace(/\\udc([89a-f][0-9a-f])/g, "\\x$1");
 }
