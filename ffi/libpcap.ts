@@ -182,11 +182,11 @@ export function pcapLibraryCandidates(): readonly string[] {
  * @throws {PcapError} When no candidate loads: `Cannot load libpcap: tried "a" (reason), …`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { acquirePcap, releasePcap } from "./libpcap.ts";
  * const p = acquirePcap();
  * try {
- *   console.log(p.name);
+ *   if (p.name === "") throw new Error("no library name");
  * } finally {
  *   releasePcap();
  * }
@@ -265,9 +265,9 @@ export function releasePcap(): void {
  * @throws {PcapError} When libpcap cannot be loaded; whatever `f` throws.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { libVersion, withPcap } from "./libpcap.ts";
- * console.log(withPcap(libVersion));
+ * if (!withPcap(libVersion).startsWith("libpcap version ")) throw new Error("unexpected");
  * ```
  */
 export function withPcap<T>(f: (p: PcapLib) => T): T {
@@ -327,9 +327,10 @@ export function errbufText(errbuf: Uint8Array): string {
  * @returns The text.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { libVersion, withPcap } from "./libpcap.ts";
- * console.log(withPcap(libVersion));
+ * const v = withPcap(libVersion); // e.g. "libpcap version 1.10.3 (with TPACKET_V3)"
+ * if (!/^libpcap version \d+\.\d+/.test(v)) throw new Error(v);
  * ```
  */
 export function libVersion(p: PcapLib): string {
@@ -344,9 +345,10 @@ export function libVersion(p: PcapLib): string {
  * @returns The name.
  *
  * @example
- * ```ts ignore
- * import { linkTypeName, withPcap } from "./libpcap.ts";
- * console.log(withPcap((p) => linkTypeName(p, 1))); // EN10MB
+ * ```ts
+ * import { DLT, linkTypeName, withPcap } from "./libpcap.ts";
+ * if (withPcap((p) => linkTypeName(p, DLT.EN10MB)) !== "EN10MB") throw new Error("unexpected");
+ * if (withPcap((p) => linkTypeName(p, 65000)) !== "65000") throw new Error("unexpected");
  * ```
  */
 export function linkTypeName(p: PcapLib, dlt: number): string {
@@ -392,9 +394,10 @@ const AF_INET6 = Deno.build.os === "darwin" ? 30 : Deno.build.os === "freebsd" ?
  * @throws {PcapError} `Cannot list interfaces: <libpcap text>`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { findAllDevs, withPcap } from "./libpcap.ts";
- * console.log(withPcap(findAllDevs).map((d) => d.name));
+ * const lo = withPcap(findAllDevs).find((d) => d.name === "lo");
+ * if (lo === undefined || !lo.addresses.some((a) => a.family === 4)) throw new Error("no lo");
  * ```
  */
 export function findAllDevs(p: PcapLib): Device[] {

@@ -14,17 +14,10 @@
  * @module
  */
 import { type Device, type DeviceAddress, findAllDevs, type PcapLib } from "../../ffi/libpcap.ts";
+import type { LocalAddresses } from "../config/filter.ts";
+import { formatAddress } from "../wire/address.ts";
 
-/**
- * The interface's addresses by family, in canonical text. Structurally the same type as
- * `LocalAddresses` in `src/config/filter.ts`.
- */
-export interface LocalAddresses {
-  /** IPv4 addresses, dotted quad. */
-  readonly v4: readonly string[];
-  /** IPv6 addresses, glibc `inet_ntop` text without zone. */
-  readonly v6: readonly string[];
-}
+export type { LocalAddresses } from "../config/filter.ts";
 
 /** What {@link readAddresses} found. */
 export interface InterfaceState {
@@ -35,11 +28,8 @@ export interface InterfaceState {
 }
 
 /**
- * Formats an address as knockd prints it: dotted quad, or glibc `inet_ntop` text.
- *
- * glibc compresses the longest run of two or more zero groups (the first when tied), never a
- * single zero group, and prints `::a.b.c.d` / `::ffff:a.b.c.d` for IPv4-compatible and -mapped
- * addresses.
+ * Formats an address as knockd prints it: dotted quad, or glibc `inet_ntop` text (the wire
+ * module's `formatAddress`, the same text the decoder gives packet addresses).
  *
  * @param bytes 4 or 16 address bytes.
  * @returns The text.
@@ -55,49 +45,7 @@ export interface InterfaceState {
  * ```
  */
 export function addressText(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join(".");
-  if (bytes.length !== 16) {
-    throw new RangeError(`Cannot format address: length ${bytes.length} is not 4 or 16`);
-  }
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
-  let bestBase = -1;
-  let bestLen = 0;
-  let curBase = -1;
-  let curLen = 0;
-  for (let i = 0; i < 8; i++) {
-    if (words[i] === 0) {
-      if (curBase === -1) {
-        curBase = i;
-        curLen = 1;
-      } else curLen++;
-    } else if (curBase !== -1) {
-      if (bestBase === -1 || curLen > bestLen) [bestBase, bestLen] = [curBase, curLen];
-      curBase = -1;
-    }
-  }
-  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) {
-    [bestBase, bestLen] = [curBase, curLen];
-  }
-  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
-  let out = "";
-  for (let i = 0; i < 8; i++) {
-    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) out += ":";
-      continue;
-    }
-    if (i !== 0) out += ":";
-    if (
-      i === 6 && bestBase === 0 &&
-      (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))
-    ) {
-      out += Array.from(bytes.subarray(12)).join(".");
-      break;
-    }
-    out += (words[i] ?? 0).toString(16);
-  }
-  if (bestBase !== -1 && bestBase + bestLen === 8) out += ":";
-  return out;
+  return formatAddress(bytes);
 }
 
 /**
@@ -141,10 +89,11 @@ export function localAddresses(addrs: readonly DeviceAddress[], ipv4Only: boolea
  * @throws {PcapError} When libpcap cannot list interfaces.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { readAddresses } from "./addresses.ts";
  * import { withPcap } from "../../ffi/libpcap.ts";
- * console.log(withPcap((p) => readAddresses(p, "lo", false)).addresses);
+ * const lo = withPcap((p) => readAddresses(p, "lo", false));
+ * if (lo.device === undefined || !lo.addresses.v4.includes("127.0.0.1")) throw new Error("no lo");
  * ```
  */
 export function readAddresses(p: PcapLib, iface: string, ipv4Only: boolean): InterfaceState {
