@@ -2,6 +2,8 @@ import { CaptureControl, captureFile, captureLive, type Frame } from "./capture.
 import type { LocalAddresses } from "./addresses.ts";
 import { PcapError } from "../../ffi/libpcap.ts";
 import { writePcap } from "../wire/pcapfile.ts";
+import { captureFilters } from "../config/filter.ts";
+import { decodeFrame } from "../wire/decode.ts";
 import { buildFrame, injectInNetns } from "../../tests/_lib/inject.ts";
 import { canUseNetns, ignoreUnlessCi, Netns, sleep, waitUntil } from "../../tests/_lib/netns.ts";
 
@@ -544,4 +546,82 @@ Deno.test("captureFile: errors carry libpcap's text", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "captureLive: -i any installs the link-type-specific capture filter (no VLAN), falling back once with a warning",
+  ignore,
+  async fn() {
+    const ns = await Netns.create("capf");
+    const ac = new AbortController();
+    let done: Promise<void> | undefined;
+    try {
+      const r = new Recorder();
+      const door = {
+        name: "d",
+        line: 1,
+        sequence: [{ port: 7010, protocol: "udp" as const }],
+        seqTimeout: 25,
+        cmdTimeout: 10,
+        tcpFlags: {},
+      };
+      const linkTypes: number[] = [];
+      const ports: number[] = [];
+      const events = {
+        ...r.events,
+        onFrame: (f: Frame) => {
+          r.events.onFrame(f);
+          const d = decodeFrame(f.linkType, f.data, f.wireLen, f.tsSec, f.tsUsec);
+          ports.push(d.ok ? d.packet.dstPort : -1);
+        },
+      };
+      const control = new CaptureControl();
+      await inNetns(ns, async () => {
+        done = captureLive(
+          {
+            iface: "any",
+            control,
+            // A first candidate libpcap rejects, then the real capture filter for the link type.
+            filter: (a, linkType) => {
+              linkTypes.push(linkType);
+              return ["udp port", ...captureFilters([door], a, false, linkType).map((c) => c.text)];
+            },
+          },
+          events,
+          ac.signal,
+        );
+        await waitUntil(() => r.count("Listening on") === 1, { what: "capture started" });
+        await injectInNetns(ns.name, {
+          iface: "lo",
+          frames: [
+            { src: "127.0.0.73", dst: "127.0.0.1", proto: "udp", port: 7011 },
+            { src: "127.0.0.73", dst: "127.0.0.1", proto: "udp", port: 7010 },
+          ],
+        });
+        await waitUntil(() => r.frames.length >= 1, { what: "a frame" });
+        await sleep(200);
+        control.reinstallFilter();
+        await waitUntil(() => linkTypes.length >= 2, { what: "filter re-installed" });
+        ac.abort();
+        await done;
+      });
+      assert(linkTypes.every((lt) => lt === 113 || lt === 276), `cooked link type: ${linkTypes}`);
+      assertEquals(JSON.stringify([...new Set(ports)]), "[7010]", "only the door port");
+      assertEquals(r.statuses.filter((s) => s.level === "error"), [], "no filter error");
+      const warnings = r.statuses.filter((s) => s.level === "warning").map((s) => s.msg);
+      assertEquals(warnings.length, 1, warnings.join("\n"));
+      assert(
+        warnings[0] !== undefined &&
+          warnings[0]!.startsWith(
+            `Cannot compile filter "udp port" for interface "any": can't parse filter expression: syntax error: using the coarser filter "((dst host 127.0.0.1 or dst host ::1) and (udp dst port 7010"... (`,
+          ),
+        String(warnings[0]),
+      );
+    } finally {
+      ac.abort();
+      await done?.catch(() => {});
+      await ns.destroy();
+    }
+  },
 });
