@@ -5,7 +5,7 @@
  * @module
  */
 import type { Door, TcpFlagName } from "./model.ts";
-import { TCP_FLAG_NAMES } from "./model.ts";
+import { TCP_FLAG_BITS, TCP_FLAG_NAMES } from "./model.ts";
 import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../wire/address.ts";
 
 /**
@@ -127,6 +127,8 @@ interface Scope {
   readonly v6: string[];
   readonly tcp: number[];
   readonly udp: number[];
+  /** TCP flag masks every door with a TCP knock requires alike, or undefined. */
+  readonly flags: { readonly mask: number; readonly value: number } | undefined;
 }
 
 function scopeOf(doors: readonly Door[], addrs: LocalAddresses, ipv4Only: boolean): Scope {
@@ -135,6 +137,8 @@ function scopeOf(doors: readonly Door[], addrs: LocalAddresses, ipv4Only: boolea
   const tcp = new Set<number>();
   const udp = new Set<number>();
   let local = false;
+  // null: no TCP door seen yet; undefined: TCP doors disagree.
+  let flags: { mask: number; value: number } | null | undefined = null;
   for (const door of doors) {
     if (door.sequence.length === 0) continue;
     if (door.target === undefined) local = true;
@@ -145,6 +149,20 @@ function scopeOf(doors: readonly Door[], addrs: LocalAddresses, ipv4Only: boolea
       (c.family === 4 ? v4 : v6).add(c.text);
     }
     for (const k of door.sequence) (k.protocol === "tcp" ? tcp : udp).add(k.port);
+    if (door.sequence.some((k) => k.protocol === "tcp")) {
+      let mask = 0;
+      let value = 0;
+      for (const f of TCP_FLAG_NAMES) {
+        const want = door.tcpFlags[f];
+        if (want === undefined) continue;
+        mask |= TCP_FLAG_BITS[f];
+        if (want === "set") value |= TCP_FLAG_BITS[f];
+      }
+      if (flags === null) flags = { mask, value };
+      else if (flags !== undefined && (flags.mask !== mask || flags.value !== value)) {
+        flags = undefined;
+      }
+    }
   }
   if (local) {
     for (const a of [...addrs.v4, ...(ipv4Only ? [] : addrs.v6)]) {
@@ -153,7 +171,13 @@ function scopeOf(doors: readonly Door[], addrs: LocalAddresses, ipv4Only: boolea
     }
   }
   const num = (a: number, b: number) => a - b;
-  return { v4: [...v4], v6: [...v6], tcp: [...tcp].sort(num), udp: [...udp].sort(num) };
+  return {
+    v4: [...v4],
+    v6: [...v6],
+    tcp: [...tcp].sort(num),
+    udp: [...udp].sort(num),
+    flags: flags === null || flags?.mask === 0 ? undefined : flags,
+  };
 }
 
 /**
@@ -234,7 +258,9 @@ function withVlan(inner: string, linkType: number): string {
  * types have no VLAN tags in their frames (libpcap rejects `vlan` there). The capture tries them
  * in order and installs the first that compiles within the kernel's {@link BPF_MAX_INSNS}
  * instructions, warning when it had to fall back. A Target that is not an IP literal
- * (`inet_pton` rules) matches nothing and adds nothing. TCP flags are left to the matcher.
+ * (`inet_pton` rules) matches nothing and adds nothing. TCP flags are checked only when every
+ * door with a TCP knock demands the same ones (IPv4, and IPv6 with TCP right after the fixed
+ * header); otherwise they are left to the matcher.
  *
  * The list is empty, meaning "install no filter", when the interface has no address of an
  * admitted family (knockd then installs none either and the matcher admits every packet) or
@@ -270,7 +296,17 @@ export function captureFilters(
   const v4 = hostTerms(scope.v4, 4, MAX_HOST_TERMS);
   const v6 = hostTerms(scope.v6, 6, MAX_HOST_TERMS);
   const hosts = `(${[...v4, ...v6].join(" or ")})`;
-  const ports = [...portsPart("tcp", scope.tcp), ...portsPart("udp", scope.udp)];
+  const tcpTerms = portsPart("tcp", scope.tcp);
+  let tcp = tcpTerms.join(" or ");
+  if (scope.flags !== undefined && tcpTerms.length > 0) {
+    // Every TCP door demands the same flags: check them here too. `tcp dst port` on IPv6 means
+    // TCP right after the fixed header, whose flags byte is then ip6[53].
+    const { mask, value } = scope.flags;
+    const v4 = `ip and tcp[tcpflags] & ${mask} == ${value}`;
+    const cond = scope.v6.length > 0 ? `(${v4}) or (ip6 and ip6[53] & ${mask} == ${value})` : v4;
+    tcp = `(${tcp}) and (${cond})`;
+  }
+  const ports = [...(tcp === "" ? [] : [tcp]), ...portsPart("udp", scope.udp)];
   let exact = `${hosts} and (${ports.join(" or ")})`;
   if (scope.v6.length > 0) {
     // Extension headers: the immediate next header (ip6[6]) is neither TCP, UDP nor ICMPv6.

@@ -418,3 +418,97 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "captureFilter checks TCP flags when every TCP door demands the same (tcpdump -r)",
+  ignore: !haveTcpdump && Deno.env.get("CI") !== "true",
+  async fn() {
+    assert(haveTcpdump, "tcpdump is missing");
+    const { buildEthernet, buildIp, TCP_FLAGS } = await import("../wire/build.ts");
+    const { writePcap } = await import("../wire/pcapfile.ts");
+    const same = doors(
+      "[a]\nsequence=7000,8000:udp\ntcpflags=syn,!ack\n[b]\nsequence=9000\ntcpflags=!ack,syn\n[u]\nsequence=2222:udp\n",
+    );
+    const addrs = { v4: ["192.0.2.1"], v6: ["2001:db8::1"] };
+    const f = captureFilter(same, addrs, false, DLT.RAW);
+    assert(
+      f.includes(
+        "(tcp dst port 7000 or tcp dst port 9000) and ((ip and tcp[tcpflags] & 18 == 2) or (ip6 and ip6[53] & 18 == 2))",
+      ),
+      f,
+    );
+    // Doors that disagree (or a TCP door without flags) leave the flags to the matcher.
+    assert(!captureFilter(doors(GDB_CONFIG), addrs, false).includes("tcpflags"));
+    assert(
+      !captureFilter(doors("[a]\nsequence=1\ntcpflags=syn\n[b]\nsequence=2\n"), addrs, false)
+        .includes("tcpflags"),
+    );
+    const tcp = (family: 4 | 6, flags: number) =>
+      buildIp({
+        family,
+        src: family === 4 ? "198.51.100.7" : "2001:db8::7",
+        dst: family === 4 ? "192.0.2.1" : "2001:db8::1",
+        protocol: "tcp",
+        srcPort: 40000,
+        dstPort: 9000,
+        tcpFlags: flags,
+      });
+    const hopByHop = (p: Uint8Array) => {
+      const out = new Uint8Array(p.length + 8);
+      out.set(p.subarray(0, 40));
+      out.set([p[6]!, 0, 1, 4, 0, 0, 0, 0], 40);
+      out.set(p.subarray(40), 48);
+      out[6] = 0;
+      new DataView(out.buffer).setUint16(4, p.length - 40 + 8);
+      return out;
+    };
+    const { SYN, ACK } = TCP_FLAGS;
+    const frames: [string, Uint8Array, boolean][] = [
+      ["v4 SYN", buildEthernet(tcp(4, SYN), 4), true],
+      ["v4 SYN+ACK", buildEthernet(tcp(4, SYN | ACK), 4), false],
+      ["v4 ACK", buildEthernet(tcp(4, ACK), 4), false],
+      ["v6 SYN", buildEthernet(tcp(6, SYN), 6), true],
+      ["v6 ACK", buildEthernet(tcp(6, ACK), 6), false],
+      ["v6 hop-by-hop ACK (the matcher decides)", buildEthernet(hopByHop(tcp(6, ACK)), 6), true],
+      ["802.1Q v4 SYN", buildEthernet(tcp(4, SYN), 4, { vlan: [5] }), true],
+      ["802.1Q v4 ACK", buildEthernet(tcp(4, ACK), 4, { vlan: [5] }), false],
+      [
+        "UDP door port",
+        buildEthernet(
+          buildIp({
+            family: 4,
+            src: "198.51.100.7",
+            dst: "192.0.2.1",
+            protocol: "udp",
+            srcPort: 1,
+            dstPort: 2222,
+          }),
+          4,
+        ),
+        true,
+      ],
+    ];
+    const dir = Deno.makeTempDirSync({ prefix: "kt-filter-flags-" });
+    try {
+      const file = `${dir}/f.pcap`;
+      Deno.writeFileSync(
+        file,
+        writePcap(1, frames.map(([, data], i) => ({ tsSec: i + 1, tsUsec: 0, data }))),
+      );
+      const out = new Deno.Command("tcpdump", {
+        args: ["-nn", "-tt", "-r", file, captureFilter(same, addrs, false)],
+        stdout: "piped",
+        stderr: "piped",
+      }).outputSync();
+      assert(out.success, new TextDecoder().decode(out.stderr));
+      const got = new Set(
+        new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map((l) =>
+          parseInt(l)
+        ),
+      );
+      frames.forEach(([name, , want], i) => assert.equal(got.has(i + 1), want, name));
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
