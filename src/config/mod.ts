@@ -1,7 +1,8 @@
 /**
  * knockd.conf for knocktool: a parser that accepts and rejects exactly what knockd 0.8 does
  * (with knockd's own error line beside a readable message), the BPF filter knockd would install
- * and the superset knocktool installs, and warnings for configs that knockd accepts but that
+ * and the compact superset knocktool installs (with coarser fallbacks), glibc's `atoi`, byte-exact
+ * handling of text that is not UTF-8, and warnings for configs that knockd accepts but that
  * probably do not do what was meant.
  *
  * @example
@@ -27,7 +28,17 @@ export {
 export { loadConfig } from "./load.ts";
 export { decodeRawText, encodeRawText, hasRawBytes, shellArgs } from "./bytes.ts";
 export { atoi, type AtoiResult, readAtoi } from "./atoi.ts";
-export { captureFilter, knockdFilter, type LocalAddresses } from "./filter.ts";
+export {
+  BPF_MAX_INSNS,
+  captureFilter,
+  captureFilters,
+  type FilterCandidate,
+  type FilterLevel,
+  knockdFilter,
+  type LocalAddresses,
+  MAX_HOST_TERMS,
+  MAX_PORT_TERMS,
+} from "./filter.ts";
 export { lintConfig, type Warning } from "./lint.ts";
 export {
   formatSequence,
