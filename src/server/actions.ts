@@ -18,6 +18,7 @@
 import type { Door } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import type { ServerLog } from "./log.ts";
+import { shellArgs } from "../config/bytes.ts";
 
 /** Outcome of one command. */
 export interface CommandResult {
@@ -62,7 +63,9 @@ export class ShellRunner implements CommandRunner {
   /** Runs `/bin/sh -c command`. */
   async run(command: string): Promise<CommandResult> {
     const child = new Deno.Command("/bin/sh", {
-      args: ["-c", command],
+      // Bytes that are not UTF-8 cannot travel in argv as text; shellArgs rebuilds them (B-compat
+      // with knockd, whose system() passes the config's bytes untouched).
+      args: shellArgs(command),
       ...(this.#cwd !== undefined ? { cwd: this.#cwd } : {}),
       stdin: "inherit",
       stdout: "inherit",

@@ -220,3 +220,16 @@ Deno.test("a runner that cannot start the shell logs knockd's fork error", async
     done();
   }
 });
+
+Deno.test("ShellRunner: a command with bytes that are not UTF-8 reaches the shell byte for byte", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-actions-" });
+  try {
+    // "printf 'caf\xE9' > DIR/out" as a config file holds it: the raw byte 0xE9 is kept by the
+    // parser as the lone surrogate U+DCE9 (src/config/bytes.ts).
+    const r = await new ShellRunner().run(`printf 'caf\udce9' > ${dir}/out`);
+    assertEquals(r.code, 0);
+    assertEquals([...Deno.readFileSync(`${dir}/out`)], [0x63, 0x61, 0x66, 0xe9]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

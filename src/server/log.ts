@@ -15,6 +15,7 @@
  */
 import { getLogger, type Logger, type LogRecord } from "@logtape/logtape";
 import type { Io } from "../io.ts";
+import { encodeRawText } from "../config/bytes.ts";
 
 /** The LogTape category of the server. */
 export const SERVER_CATEGORY: readonly string[] = ["knocktool", "server"];
@@ -334,7 +335,8 @@ export class KnockdSink {
       if (this.#file !== undefined) {
         writeAllSync(
           this.#file,
-          encoder.encode(formatLogFileLine(now, p.text, this.#opts.newlineQuirk ?? true)),
+          // Raw config bytes (kept as lone surrogates) go back out as the bytes knockd writes.
+          encodeRawText(formatLogFileLine(now, p.text, this.#opts.newlineQuirk ?? true)),
         );
       }
       this.#syslog?.notice(truncate1023(p.text));
