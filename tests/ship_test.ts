@@ -374,7 +374,12 @@ Deno.test({
         else await new Promise((res) => setTimeout(res, 100));
       }
       assert(pid !== undefined, "no pidfile within 10 s");
-      const log = await Deno.readTextFile(`${dir}/knock.log`);
+      // knockd's order: pidfile first, then the "starting up" log line.
+      let log = "";
+      for (let i = 0; i < 100 && !log.includes("starting up"); i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        log = await Deno.readTextFile(`${dir}/knock.log`).catch(() => "");
+      }
       assert.match(log, /starting up, listening on lo/);
       Deno.kill(pid, "SIGTERM");
       for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 100));
