@@ -11,7 +11,7 @@ import {
 
 const fixed = () => new Date(2026, 10, 21, 10, 25, 31);
 
-Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored", () => {
+Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "kt-log-" });
   const io = captureIo();
   const sink = new KnockdSink({
@@ -38,6 +38,9 @@ Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored"
     log.emit("command", "A: running command: false\n", "LV");
     log.emit("status", "A: command returned non-zero status code (1)", "LE");
     log.emit("debug", "local IP: 127.0.0.1", "D");
+    // Lines of one turn are written together, before the event loop next waits.
+    assertEquals(Deno.readTextFileSync(`${dir}/k.log`), "");
+    await new Promise((resolve) => setTimeout(resolve, 0));
     assertEquals(
       Deno.readTextFileSync(`${dir}/k.log`),
       "[2026-11-21 10:25] starting up, listening on lo\n" +
@@ -51,6 +54,7 @@ Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored"
     Deno.renameSync(`${dir}/k.log`, `${dir}/k.log.1`);
     assertEquals(sink.open(), undefined);
     log.emit("stop", "shutting down", "L");
+    sink.flush();
     assertEquals(Deno.readTextFileSync(`${dir}/k.log`), "[2026-11-21 10:25] shutting down\n");
   } finally {
     resetSync();
