@@ -62,6 +62,12 @@ export interface Frame {
 }
 
 /**
+ * How much a capture status line matters: `info` (routine, `-D` only), `notice` (recovery after
+ * a warning: the interface is back), `warning` (capture degraded or interrupted, retrying), `error`.
+ */
+export type StatusLevel = "info" | "notice" | "warning" | "error";
+
+/**
  * What the capture reports. A throw from `onFrame` is caught, counted ({@link CaptureStats}) and
  * reported once through `onStatus`; a throw from `onStatus` or `onAddresses` ends the capture
  * (the promise rejects after everything is closed).
@@ -70,7 +76,7 @@ export interface CaptureEvents {
   /** A frame passed the filter. */
   onFrame(f: Frame): void;
   /** A state change: opened, lost, waiting, filter problems. */
-  onStatus(msg: string, level: "info" | "warning" | "error"): void;
+  onStatus(msg: string, level: StatusLevel): void;
   /** The interface's addresses, on the first open and whenever they change. */
   onAddresses(a: LocalAddresses): void;
 }
@@ -604,7 +610,7 @@ export async function captureLive(
       if (up !== lastUp) {
         if (!up) {
           ev.onStatus(`Interface "${opts.iface}" is down: waiting for it to come up`, "warning");
-        } else if (lastUp === false) ev.onStatus(`Interface "${opts.iface}" is up again`, "info");
+        } else if (lastUp === false) ev.onStatus(`Interface "${opts.iface}" is up again`, "notice");
         lastUp = up;
       }
       const a = state.addresses;
@@ -649,6 +655,8 @@ export async function captureLive(
         await w.sleep(retryMs);
         continue;
       }
+      // A reopen after a loss or failed opens is news for whoever read the warning about it.
+      const recovering = opens > 0 || lastOpenError !== "";
       lastOpenError = "";
       lastUp = undefined;
       session = r.session;
@@ -657,7 +665,10 @@ export async function captureLive(
       if (r.warning !== "") ev.onStatus(`Opened ${where} with a warning: ${r.warning}`, "warning");
       control.takeRefilter();
       refresh(s, true);
-      ev.onStatus(`Listening on ${where} (link type ${linkTypeName(p, s.linkType)})`, "info");
+      ev.onStatus(
+        `Listening on ${where} (link type ${linkTypeName(p, s.linkType)})`,
+        recovering ? "notice" : "info",
+      );
       const lost = await serve(p, s, w, control, signal, addressPollMs, deliver, refresh);
       session = undefined;
       closeSession(p, s);

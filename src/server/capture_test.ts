@@ -1,4 +1,10 @@
-import { CaptureControl, captureFile, captureLive, type Frame } from "./capture.ts";
+import {
+  CaptureControl,
+  captureFile,
+  captureLive,
+  type Frame,
+  type StatusLevel,
+} from "./capture.ts";
 import type { LocalAddresses } from "./addresses.ts";
 import { PcapError } from "../../ffi/libpcap.ts";
 import { writePcap } from "../wire/pcapfile.ts";
@@ -82,7 +88,7 @@ class Recorder {
         at: Date.now(),
       });
     },
-    onStatus: (msg: string, level: "info" | "warning" | "error") => {
+    onStatus: (msg: string, level: StatusLevel) => {
       this.statuses.push({ msg, level });
     },
     onAddresses: (a: LocalAddresses) => {
@@ -316,6 +322,11 @@ Deno.test({
         await mkPair();
         await ns.exec(["ip", "link", "set", a, "up"]);
         await waitUntil(() => r.count("Listening on") === 2, { what: "reopened" });
+        assertEquals(
+          r.statuses.filter((s) => s.msg.startsWith("Listening on")).map((s) => s.level),
+          ["notice", "notice"],
+          "opening once the interface is up, and reopening after its loss, follow warnings: notices",
+        );
         await send(7004, 3);
         await waitUntil(() => r.frames.length >= 6, { what: "frames after the reopen" });
         await sleep(200);

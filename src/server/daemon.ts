@@ -24,6 +24,7 @@ import { decodeFrame } from "../wire/decode.ts";
 import type { DoorActions } from "./actions.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
+import type { StatusLevel } from "./capture.ts";
 
 /** One captured frame (the capture loop's `Frame`). */
 export interface SourceFrame {
@@ -44,7 +45,7 @@ export interface SourceEvents {
   /** One frame. */
   onFrame(f: SourceFrame): void;
   /** A status message of the capture layer. */
-  onStatus(msg: string, level: "info" | "warning" | "error"): void;
+  onStatus(msg: string, level: StatusLevel): void;
   /** The local addresses changed (live capture). */
   onAddresses(a: LocalAddresses): void;
 }
@@ -267,8 +268,10 @@ export class Daemon {
     }
   }
 
-  #status(msg: string, level: "info" | "warning" | "error"): void {
+  #status(msg: string, level: StatusLevel): void {
     if (level === "info") this.#opts.log.emit("capture", msg, "D");
+    // Recovery goes where the loss went: the log file and syslog (and -v).
+    else if (level === "notice") this.#opts.log.emit("capture", msg, "LV");
     // Interface loss and recovery belong in the log file and syslog too, not only on stderr:
     // knockd exited silently there (B6), so no log parser expects these lines to be absent.
     else this.#opts.log.emit("capture", msg, "LE", { warning: level === "warning" });
