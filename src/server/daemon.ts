@@ -21,7 +21,7 @@ import { OneTimeSequences } from "../knock/onetime.ts";
 import { Matcher } from "../knock/matcher.ts";
 import type { MatchEvent } from "../knock/events.ts";
 import { decodeFrame } from "../wire/decode.ts";
-import type { DoorActions } from "./actions.ts";
+import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture.ts";
@@ -356,7 +356,9 @@ export class Daemon {
     this.#clearTimer();
     this.#timerAt = deadline;
     // Wake just after the deadline second starts; tick() uses whole seconds, as knockd does.
-    const ms = Math.max(0, deadline * 1000 - this.#now() + 5);
+    // At most 2^31-1 ms per timer (Deno fires longer ones after 1 ms): an early wake-up expires
+    // nothing and re-arms for the rest.
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, deadline * 1000 - this.#now() + 5));
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#timerAt = undefined;

@@ -159,3 +159,51 @@ Deno.test("frames that do not decode are counted, the loop goes on; rotation ref
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("a seq_timeout beyond setTimeout's range arms one capped timer, not a 1 ms loop", async () => {
+  const io = captureIo();
+  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
+  configureSync({
+    sinks: { k: sink.sink },
+    loggers: [
+      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+    reset: true,
+  });
+  const log = new ServerLog();
+  const actions = new DoorActions({ runner: new RecordingRunner(), log });
+  let clockReads = 0;
+  const daemon = new Daemon({
+    config: config("[A]\nsequence = 1,2\nseq_timeout = 2000000000\ncommand = a %IP%\n"),
+    configPath: "k.conf",
+    reloadConfig: () => ({ ok: false, error: { message: "x", knockdText: "x" } }),
+    actions,
+    log,
+    localAddresses: { v4: ["192.0.2.1"], v6: [] },
+    ipv4Only: false,
+    now: () => (clockReads++, Date.now()),
+  });
+  const ac = new AbortController();
+  try {
+    let afterKnock = -1;
+    const source: FrameSource = {
+      live: true,
+      async run(ev: SourceEvents, signal) {
+        ev.onFrame(frame(1, Math.floor(Date.now() / 1000)));
+        afterKnock = clockReads;
+        // Deno fires a timer of more than 2^31-1 ms after 1 ms: each firing reads the clock.
+        await new Promise((r) => setTimeout(r, 150));
+        if (!signal.aborted) ac.abort();
+      },
+      refilter() {},
+    };
+    await daemon.run(source, ac.signal);
+    assertEquals(daemon.attemptCount, 1);
+    assertEquals(clockReads - afterKnock, 0);
+  } finally {
+    daemon.close();
+    await actions.shutdown();
+    resetSync();
+  }
+});
