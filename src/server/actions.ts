@@ -4,10 +4,18 @@
  *
  * Differences from knockd, all deliberate:
  * - Commands run through `Deno.Command("/bin/sh", ["-c", cmd])` from the daemon (no fork of the
- *   daemon itself): Deno's own fds are close-on-exec, so a command inherits only stdin, stdout and
- *   stderr (B17 fixed). Every child is awaited, so none is left a zombie (B5 cannot happen).
+ *   daemon itself), each in its own session (`setsid()`, as knockd): Deno's own fds are
+ *   close-on-exec, so a command inherits only stdin, stdout and stderr (B17 fixed) — knocktool's
+ *   in the foreground, `/dev/null` under `-d`. Every child is awaited, so none is left a zombie
+ *   (B5 cannot happen).
  * - The stop command waits on a timer, not in a sleeping child; on shutdown every pending stop
- *   command runs at once and is awaited (B18 fixed).
+ *   command runs at once and is awaited (B18 fixed), for at most {@link SHUTDOWN_WAIT_MS}
+ *   (30 s); what still runs then is logged and abandoned.
+ * - At most {@link MAX_RUNNING_COMMANDS} (16) commands run at once; more wait in a FIFO queue
+ *   (all of them still run, in order). At most {@link MAX_PENDING_STOPS} (1024) stop commands
+ *   wait for their timer; at that cap the oldest pending stop command runs at once, early. Both
+ *   caps log a warning (at most one a minute each) and are counted in {@link DoorActions.counters}.
+ * - Timeouts longer than a `setTimeout` can hold (2^31-1 ms, ~24.8 days) are waited in steps.
  * - A negative `Cmd_Timeout` means the stop command never runs (knockd sleeps "forever"); a
  *   warning says so.
  * - A present but empty `Stop_Command_6` (or `Stop_Command`) runs `/bin/sh -c ""` after the
@@ -18,7 +26,7 @@
 import type { Door } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import type { ServerLog } from "./log.ts";
-import { shellArgs } from "../config/bytes.ts";
+import { encodeRawText, shellArgs } from "../config/bytes.ts";
 
 /** Outcome of one command. */
 export interface CommandResult {
@@ -39,7 +47,8 @@ export interface CommandRunner {
 }
 
 /**
- * Runs commands with `/bin/sh -c`, stdin/stdout/stderr inherited from knocktool.
+ * Runs commands with `/bin/sh -c` in a new session (`setsid()`, as knockd), stdin/stdout/stderr
+ * inherited from knocktool, or `/dev/null` (knockd under `-d`).
  *
  * @example
  * ```ts
@@ -50,14 +59,18 @@ export interface CommandRunner {
  */
 export class ShellRunner implements CommandRunner {
   readonly #cwd: string | undefined;
+  readonly #stdio: "inherit" | "null";
 
   /**
    * Makes the runner.
    *
-   * @param opts `cwd`: working directory of the commands (knockd's is `/` under `-d`).
+   * @param opts `cwd`: working directory of the commands (knockd's is `/` under `-d`);
+   *   `stdio`: `"inherit"` (default, the foreground) or `"null"` (`-d`: `/dev/null`, as knockd's
+   *   `daemon()`).
    */
-  constructor(opts: { readonly cwd?: string } = {}) {
+  constructor(opts: { readonly cwd?: string; readonly stdio?: "inherit" | "null" } = {}) {
     this.#cwd = opts.cwd;
+    this.#stdio = opts.stdio ?? "inherit";
   }
 
   /** Runs `/bin/sh -c command`. */
@@ -67,9 +80,11 @@ export class ShellRunner implements CommandRunner {
       // with knockd, whose system() passes the config's bytes untouched).
       args: shellArgs(command),
       ...(this.#cwd !== undefined ? { cwd: this.#cwd } : {}),
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
+      stdin: this.#stdio,
+      stdout: this.#stdio,
+      stderr: this.#stdio,
+      // setsid() in the child, as knockd: a Ctrl-C to the foreground group spares the commands.
+      detached: true,
     }).spawn();
     const status = await child.status;
     if (status.signal !== null) return { code: 0, signaled: true };
@@ -125,14 +140,68 @@ export interface Timers {
   clear(id: unknown): void;
 }
 
-/** The real timers. */
-export const realTimers: Timers = {
+/** The longest delay one `setTimeout` can hold (2^31-1 ms, ~24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Wraps a timer source so that delays longer than `max` ms are waited in steps of at most `max`
+ * (Deno's `setTimeout` fires after 1 ms when given more than 2^31-1 ms).
+ *
+ * @param base The timer source to wrap.
+ * @param max The longest single step (default {@link MAX_TIMER_MS}).
+ * @returns A timer source that waits the whole delay.
+ *
+ * @example
+ * ```ts
+ * import { longTimers, type Timers } from "./actions.ts";
+ * const steps: number[] = [];
+ * const fake: Timers = { set: (fn, ms) => (steps.push(ms), fn()), clear: () => {} };
+ * longTimers(fake, 10).set(() => {}, 25);
+ * if (steps.join() !== "10,10,5") throw new Error(steps.join());
+ * ```
+ */
+export function longTimers(base: Timers, max: number = MAX_TIMER_MS): Timers {
+  return {
+    set(fn, ms) {
+      const handle: { id: unknown } = { id: undefined };
+      let left = Math.max(0, ms);
+      const arm = (): void => {
+        const step = Math.min(left, max);
+        left -= step;
+        handle.id = base.set(left > 0 ? arm : fn, step);
+      };
+      arm();
+      return handle;
+    },
+    clear(handle) {
+      base.clear((handle as { id: unknown }).id);
+    },
+  };
+}
+
+/** The real timers (delays beyond {@link MAX_TIMER_MS} waited in steps). */
+export const realTimers: Timers = longTimers({
   set: (fn, ms) => setTimeout(fn, ms),
   clear: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
-};
+});
 
-/** knockd's command buffers are PATH_MAX (4096) bytes: an expansion of 4096 or more is refused. */
+/**
+ * knockd's command buffers are PATH_MAX (4096) bytes: an expansion of 4096 bytes or more (its
+ * UTF-8 / raw config bytes, not UTF-16 units) is refused.
+ */
 export const COMMAND_MAX = 4096;
+
+/** Commands (start and stop) running at once by default; more wait in a FIFO queue. */
+export const MAX_RUNNING_COMMANDS = 16;
+
+/** Stop commands waiting for their timer by default; at the cap the oldest one runs early. */
+export const MAX_PENDING_STOPS = 1024;
+
+/** How long shutdown waits by default for the commands it started or awaits (30 s). */
+export const SHUTDOWN_WAIT_MS = 30_000;
+
+/** Cap warnings are logged at most once per this many ms (per cap). */
+const CAP_WARNING_INTERVAL_MS = 60_000;
 
 /**
  * Replaces every `%IP%` (case-sensitive, knockd's only token) with the source address.
@@ -186,11 +255,36 @@ export interface DoorActionsOptions {
   readonly log: ServerLog;
   /** Timer source (default: real timers). */
   readonly timers?: Timers;
+  /** Commands running at once (default {@link MAX_RUNNING_COMMANDS}); more are queued, FIFO. */
+  readonly maxRunning?: number;
+  /** Stop commands waiting for their timer (default {@link MAX_PENDING_STOPS}). */
+  readonly maxPendingStops?: number;
+  /** How long {@link DoorActions.shutdown} waits (default {@link SHUTDOWN_WAIT_MS}). */
+  readonly shutdownWaitMs?: number;
+}
+
+/** Counters of {@link DoorActions}' caps. */
+export interface ActionCounters {
+  /** Commands that had to wait in the queue because the running cap was reached. */
+  queued: number;
+  /** Most commands waiting in the queue at once. */
+  maxQueued: number;
+  /** Stop commands run before their timeout because the pending-stop cap was reached. */
+  earlyStops: number;
+  /** Commands still running (or queued) when shutdown stopped waiting. */
+  abandoned: number;
 }
 
 interface PendingStop {
   timer: unknown;
   fire: () => void;
+  readonly fields: EventFields;
+}
+
+interface Running {
+  readonly doorName: string;
+  readonly command: string;
+  readonly fields: EventFields;
 }
 
 /**
@@ -215,7 +309,18 @@ export class DoorActions {
   readonly #timers: Timers;
   readonly #tasks = new Set<Promise<void>>();
   readonly #pending = new Set<PendingStop>();
+  readonly #maxRunning: number;
+  readonly #maxPending: number;
+  readonly #shutdownWaitMs: number;
+  /** Slots in use (commands running, or handed to a queued command about to run). */
+  #slots = 0;
+  readonly #queue: (() => void)[] = [];
+  readonly #running = new Set<Running>();
   #shuttingDown = false;
+  #lastQueueWarning = -Infinity;
+  #lastStopWarning = -Infinity;
+  /** Counters of the caps. */
+  readonly counters: ActionCounters = { queued: 0, maxQueued: 0, earlyStops: 0, abandoned: 0 };
 
   /**
    * Makes the action runner.
@@ -226,6 +331,14 @@ export class DoorActions {
     this.#runner = opts.runner;
     this.#log = opts.log;
     this.#timers = opts.timers ?? realTimers;
+    this.#maxRunning = Math.max(1, opts.maxRunning ?? MAX_RUNNING_COMMANDS);
+    this.#maxPending = Math.max(1, opts.maxPendingStops ?? MAX_PENDING_STOPS);
+    this.#shutdownWaitMs = opts.shutdownWaitMs ?? SHUTDOWN_WAIT_MS;
+  }
+
+  /** Number of commands waiting in the queue for a free slot. */
+  get queuedCommands(): number {
+    return this.#queue.length;
   }
 
   /** Number of stop commands waiting for their timer. */
@@ -279,7 +392,7 @@ export class DoorActions {
     const start = expandCommand(chosen.start, src);
     const stop = chosen.stop === undefined ? undefined : expandCommand(chosen.stop, src);
     const fields = { door: door.name, src };
-    if (start.length >= COMMAND_MAX) {
+    if (encodeRawText(start).length >= COMMAND_MAX) {
       this.#log.emit(
         "command-error",
         "error: parsed start command has been truncated! --> won't execute it",
@@ -288,7 +401,7 @@ export class DoorActions {
       );
       return;
     }
-    if (stop !== undefined && stop.length >= COMMAND_MAX) {
+    if (stop !== undefined && encodeRawText(stop).length >= COMMAND_MAX) {
       this.#log.emit(
         "command-error",
         "error: parsed stop command has been truncated! --> won't execute start command",
@@ -308,17 +421,34 @@ export class DoorActions {
       );
       return;
     }
-    await this.#waitStop(door.cmdTimeout * 1000);
+    await this.#waitStop(door.cmdTimeout * 1000, fields);
     const who = host === undefined ? src : `${src} (${host})`;
     this.#log.emit("command-timeout", `${who}: ${door.name}: command timeout`, "LV", fields);
     await this.#exec(door.name, stop, fields);
   }
 
-  #waitStop(ms: number): Promise<void> {
+  #waitStop(ms: number, fields: EventFields): Promise<void> {
     if (this.#shuttingDown) return Promise.resolve();
+    if (this.#pending.size >= this.#maxPending) {
+      // The cap: the oldest pending stop command runs now (closing early is the safe side).
+      const oldest = this.#pending.values().next().value;
+      if (oldest !== undefined) {
+        this.counters.earlyStops++;
+        if (this.#warnDue("stop")) {
+          this.#log.emit(
+            "command-warning",
+            `Run the stop command of door "${oldest.fields.door}" for ${oldest.fields.src} early: ${this.#maxPending} stop commands are pending (the limit)`,
+            "E",
+            { ...oldest.fields, warning: true },
+          );
+        }
+        oldest.fire();
+      }
+    }
     return new Promise((resolve) => {
       const entry: PendingStop = {
         timer: undefined,
+        fields,
         fire: () => {
           if (entry.timer !== undefined) this.#timers.clear(entry.timer);
           entry.timer = undefined;
@@ -331,7 +461,56 @@ export class DoorActions {
     });
   }
 
+  #warnDue(which: "queue" | "stop"): boolean {
+    const now = Date.now();
+    const last = which === "queue" ? this.#lastQueueWarning : this.#lastStopWarning;
+    if (now - last < CAP_WARNING_INTERVAL_MS) return false;
+    if (which === "queue") this.#lastQueueWarning = now;
+    else this.#lastStopWarning = now;
+    return true;
+  }
+
+  /** Takes a command slot, waiting in the FIFO queue when all are in use. */
+  async #acquire(doorName: string, fields: EventFields): Promise<void> {
+    if (this.#slots < this.#maxRunning && this.#queue.length === 0) {
+      this.#slots++;
+      return;
+    }
+    this.counters.queued++;
+    if (this.#warnDue("queue")) {
+      this.#log.emit(
+        "command-warning",
+        `Queue the command of door "${doorName}" for ${fields.src}: ${this.#maxRunning} commands are running (the limit)`,
+        "E",
+        { ...fields, warning: true },
+      );
+    }
+    await new Promise<void>((resolve) => {
+      this.#queue.push(resolve);
+      this.counters.maxQueued = Math.max(this.counters.maxQueued, this.#queue.length);
+    });
+  }
+
+  /** Frees a slot: hands it to the first queued command, if any. */
+  #release(): void {
+    const next = this.#queue.shift();
+    if (next !== undefined) next();
+    else this.#slots--;
+  }
+
   async #exec(doorName: string, command: string, fields: EventFields): Promise<void> {
+    await this.#acquire(doorName, fields);
+    const entry: Running = { doorName, command, fields };
+    this.#running.add(entry);
+    try {
+      await this.#execNow(doorName, command, fields);
+    } finally {
+      this.#running.delete(entry);
+      this.#release();
+    }
+  }
+
+  async #execNow(doorName: string, command: string, fields: EventFields): Promise<void> {
     // knockd: logprint("%s: running command: %s\n") — the B11 trailing newline included.
     this.#log.emit("command", `${doorName}: running command: ${command}\n`, "LV", fields);
     let result: CommandResult;
@@ -353,14 +532,60 @@ export class DoorActions {
 
   /**
    * Shutdown: every pending stop command runs now (its timer is cancelled), stop commands of
-   * start commands still running run right after them, and everything is awaited.
+   * start commands still running run right after them, and everything is awaited — for at most
+   * the shutdown wait ({@link SHUTDOWN_WAIT_MS}, 30 s, by default), or until `force` aborts
+   * (knocktool: a second SIGTERM/SIGINT). The pending stop commands have been started (or queued
+   * behind the running cap) before `force` is looked at. Then each command still running is
+   * logged (`Stop waiting for the command of door "D" for IP: still running after N ms: CMD`)
+   * and abandoned, with the number of commands still queued; they are counted in
+   * `counters.abandoned`. Abandoned commands keep running in their own session.
+   *
+   * @param force Aborting it ends the wait at once.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(force?: AbortSignal): Promise<void> {
     this.#shuttingDown = true;
-    while (this.#tasks.size > 0) {
-      for (const p of [...this.#pending]) p.fire();
-      await Promise.race([...this.#tasks]);
+    const started = Date.now();
+    let timer: unknown;
+    let onAbort: (() => void) | undefined;
+    const limit = new Promise<"limit">((resolve) => {
+      timer = this.#timers.set(() => resolve("limit"), this.#shutdownWaitMs);
+      onAbort = () => resolve("limit");
+      force?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      while (this.#tasks.size > 0) {
+        for (const p of [...this.#pending]) p.fire();
+        if (force?.aborted) {
+          // Let the fired stop commands reach their shell (or the queue) before giving up.
+          await new Promise((r) => setTimeout(r, 0));
+          break;
+        }
+        const r = await Promise.race([Promise.race([...this.#tasks]), limit]);
+        if (r === "limit") break;
+      }
+    } finally {
+      this.#timers.clear(timer);
+      if (onAbort !== undefined) force?.removeEventListener("abort", onAbort);
     }
+    if (this.#tasks.size === 0) return;
+    const waited = Date.now() - started;
+    for (const r of this.#running) {
+      this.#log.emit(
+        "command-abandoned",
+        `Stop waiting for the command of door "${r.doorName}" for ${r.fields.src}: still running after ${waited} ms: ${r.command}`,
+        "E",
+        { ...r.fields, warning: true },
+      );
+    }
+    if (this.#queue.length > 0) {
+      this.#log.emit(
+        "command-abandoned",
+        `Skip ${this.#queue.length} queued commands: shutdown stopped waiting after ${waited} ms`,
+        "E",
+        { warning: true },
+      );
+    }
+    this.counters.abandoned += this.#running.size + this.#queue.length;
   }
 
   /** Waits until every action in flight is done (stop timers included). */

@@ -4,7 +4,10 @@ import { assertEquals } from "./_assert.ts";
 import {
   chooseCommands,
   type CommandResult,
+  type CommandRunner,
   DoorActions,
+  longTimers,
+  MAX_TIMER_MS,
   RecordingRunner,
   ShellRunner,
   type Timers,
@@ -231,5 +234,218 @@ Deno.test("ShellRunner: a command with bytes that are not UTF-8 reaches the shel
     assertEquals([...Deno.readFileSync(`${dir}/out`)], [0x63, 0x61, 0x66, 0xe9]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a cmd_timeout beyond setTimeout's range waits: the stop command does not run early", async () => {
+  const runner = new RecordingRunner();
+  const actions = new DoorActions({ runner, log: new ServerLog() }); // real timers
+  const p = actions.open({ ...door, cmdTimeout: 2500000 }, "192.0.2.1", 4);
+  // Deno fires a setTimeout of more than 2^31-1 ms after 1 ms.
+  await new Promise((r) => setTimeout(r, 60));
+  assertEquals(runner.commands, ["echo 192.0.2.1 192.0.2.1 %ip%"]);
+  assertEquals(actions.pendingStops, 1);
+  await actions.shutdown();
+  await p;
+  assertEquals(runner.commands, ["echo 192.0.2.1 192.0.2.1 %ip%", "stop 192.0.2.1"]);
+});
+
+Deno.test("longTimers waits in steps of at most 2^31-1 ms and can be cleared mid-way", () => {
+  const timers = new FakeTimers();
+  const long = longTimers(timers);
+  let fired = 0;
+  long.set(() => fired++, 2500000 * 1000);
+  const steps: number[] = [];
+  while (timers.timers.size > 0) {
+    steps.push(...[...timers.timers.values()].map((t) => t.ms));
+    timers.fireAll();
+  }
+  assertEquals(steps, [MAX_TIMER_MS, 2500000 * 1000 - MAX_TIMER_MS]);
+  assertEquals(fired, 1);
+  const h = long.set(() => fired++, 3 * MAX_TIMER_MS);
+  timers.fireAll(); // first step done, second armed
+  long.clear(h);
+  assertEquals(timers.timers.size, 0);
+  assertEquals(fired, 1);
+});
+
+Deno.test("commands of 4096 bytes or more are refused even when shorter in UTF-16 units", async () => {
+  const { io, done } = withLog();
+  try {
+    const runner = new RecordingRunner();
+    const actions = new DoorActions({ runner, log: new ServerLog(), timers: new FakeTimers() });
+    // "é" is 2 bytes: 2044 * 2 + 9 = 4097 bytes, 2053 UTF-16 units.
+    await actions.open({ ...door, startCommand: "é".repeat(2044) + "%IP%" }, "192.0.2.1", 4);
+    await actions.open({ ...door, stopCommand: "é".repeat(2044) + "%IP%" }, "192.0.2.1", 4);
+    assertEquals(runner.commands, []);
+    assertEquals(
+      io.err,
+      "error: parsed start command has been truncated! --> won't execute it\n" +
+        "error: parsed stop command has been truncated! --> won't execute start command\n",
+    );
+    // 4095 bytes (raw byte 0xE9 kept as U+DCE9 counts one byte) still run.
+    const p = actions.open(
+      { ...door, startCommand: "é".repeat(2042) + "\udce9\udce9%IP%" },
+      "192.0.2.1",
+      4,
+    );
+    await actions.shutdown();
+    await p;
+    assertEquals(runner.commands.length, 2);
+  } finally {
+    done();
+  }
+});
+
+Deno.test("ShellRunner: each command runs in its own session (setsid, as knockd)", async () => {
+  // Field 6 of /proc/PID/stat is the session id; the shell leads its own session.
+  const r = await new ShellRunner().run(`test "$(cut -d' ' -f6 /proc/$$/stat)" = "$$"`);
+  assertEquals(r, { code: 0, signaled: false });
+});
+
+Deno.test('ShellRunner: stdio "null" (-d) gives the commands /dev/null on fds 0-2', async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-actions-" });
+  try {
+    const r = await new ShellRunner({ stdio: "null" }).run(
+      `fds=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2); echo "$fds" > ${dir}/fds; echo to-stderr >&2; echo rc=$? >> ${dir}/fds`,
+    );
+    assertEquals(r, { code: 0, signaled: false });
+    assertEquals(Deno.readTextFileSync(`${dir}/fds`), "/dev/null\n/dev/null\n/dev/null\nrc=0\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** A runner whose commands finish when the test says so. */
+class GatedRunner implements CommandRunner {
+  readonly started: string[] = [];
+  readonly #gates = new Map<string, () => void>();
+  run(command: string): Promise<CommandResult> {
+    this.started.push(command);
+    return new Promise((resolve) =>
+      this.#gates.set(command, () => resolve({ code: 0, signaled: false }))
+    );
+  }
+  finish(command: string): void {
+    const g = this.#gates.get(command);
+    if (g === undefined) throw new Error(`not running: ${command}`);
+    this.#gates.delete(command);
+    g();
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+Deno.test("at most maxRunning commands run at once; the rest wait in FIFO order and all run", async () => {
+  const { io, done } = withLog();
+  try {
+    const runner = new GatedRunner();
+    const actions = new DoorActions({
+      runner,
+      log: new ServerLog(),
+      timers: new FakeTimers(),
+      maxRunning: 2,
+    });
+    const doorA = { name: "A", cmdTimeout: 5, startCommand: "open %IP%" };
+    const all = [1, 2, 3, 4, 5].map((i) => actions.open(doorA, `192.0.2.${i}`, 4));
+    await tick();
+    assertEquals(runner.started, ["open 192.0.2.1", "open 192.0.2.2"]);
+    assertEquals(actions.queuedCommands, 3);
+    runner.finish("open 192.0.2.2");
+    await tick();
+    assertEquals(runner.started.slice(2), ["open 192.0.2.3"]);
+    runner.finish("open 192.0.2.1");
+    runner.finish("open 192.0.2.3");
+    await tick();
+    assertEquals(runner.started.slice(3), ["open 192.0.2.4", "open 192.0.2.5"]);
+    runner.finish("open 192.0.2.4");
+    runner.finish("open 192.0.2.5");
+    await Promise.all(all);
+    assertEquals(actions.counters, { queued: 3, maxQueued: 3, earlyStops: 0, abandoned: 0 });
+    // One warning for the whole burst (at most one a minute).
+    assertEquals(
+      io.err,
+      'Queue the command of door "A" for 192.0.2.3: 2 commands are running (the limit)\n',
+    );
+  } finally {
+    done();
+  }
+});
+
+Deno.test("at the pending-stop cap the oldest stop command runs early, with a warning", async () => {
+  const { io, done } = withLog();
+  try {
+    const timers = new FakeTimers();
+    const runner = new RecordingRunner();
+    const actions = new DoorActions({ runner, log: new ServerLog(), timers, maxPendingStops: 2 });
+    const all = [1, 2, 3].map((i) => actions.open(door, `192.0.2.${i}`, 4));
+    await tick();
+    await tick();
+    assertEquals(actions.pendingStops, 2);
+    assertEquals(runner.commands.filter((c) => c.startsWith("stop")), ["stop 192.0.2.1"]);
+    assertEquals(actions.counters.earlyStops, 1);
+    assertEquals(
+      io.err,
+      'Run the stop command of door "D" for 192.0.2.1 early: 2 stop commands are pending (the limit)\n',
+    );
+    await actions.shutdown();
+    await Promise.all(all);
+    assertEquals(runner.commands.filter((c) => c.startsWith("stop")).length, 3);
+  } finally {
+    done();
+  }
+});
+
+Deno.test("shutdown waits a bounded time for a hung command, then logs and abandons it", async () => {
+  const { io, done } = withLog();
+  try {
+    const runner = new GatedRunner();
+    const actions = new DoorActions({ runner, log: new ServerLog(), shutdownWaitMs: 30 });
+    const p = actions.open(
+      { name: "H", cmdTimeout: 5, startCommand: "sleep 1000" },
+      "192.0.2.9",
+      4,
+    );
+    await tick();
+    await actions.shutdown();
+    assertEquals(actions.counters.abandoned, 1);
+    assertEquals(
+      /^Stop waiting for the command of door "H" for 192\.0\.2\.9: still running after \d+ ms: sleep 1000\n$/
+        .test(io.err),
+      true,
+      io.err,
+    );
+    runner.finish("sleep 1000");
+    await p;
+  } finally {
+    done();
+  }
+});
+
+Deno.test("shutdown: aborting force ends the wait at once, after the pending stops started", async () => {
+  const { done } = withLog();
+  try {
+    const runner = new GatedRunner();
+    const actions = new DoorActions({ runner, log: new ServerLog(), timers: new FakeTimers() });
+    const a = actions.open({ ...door, startCommand: "hang" }, "192.0.2.1", 4);
+    const b = actions.open({ ...door, startCommand: "quick" }, "192.0.2.2", 4);
+    await tick();
+    runner.finish("quick");
+    await tick();
+    assertEquals(actions.pendingStops, 1);
+    const force = new AbortController();
+    force.abort();
+    await actions.shutdown(force.signal);
+    assertEquals(runner.started, ["hang", "quick", "stop 192.0.2.2"]);
+    assertEquals(actions.counters.abandoned, 2);
+    runner.finish("stop 192.0.2.2");
+    runner.finish("hang");
+    await tick();
+    assertEquals(runner.started.at(-1), "stop 192.0.2.1");
+    runner.finish("stop 192.0.2.1");
+    await a;
+    await b;
+  } finally {
+    done();
   }
 });
