@@ -12,7 +12,13 @@
  * session with stdio on `/dev/null`, the parent waits until the child serves (it reports
  * readiness on a pipe) and exits 0; the child writes the pidfile (`PID\n`). Unlike knockd the
  * daemon keeps its working directory, so a relative `One_Time_Sequences` path still works on
- * reload (B9); commands run in `/` as under knockd.
+ * reload (B9); commands run in `/` with stdin/stdout/stderr on `/dev/null`, as under knockd (the
+ * readiness pipe is closed once the parent is told, so no command can inherit it).
+ *
+ * SIGTERM/SIGINT end the capture, start every pending stop command and wait for the commands
+ * for at most 30 s (`SHUTDOWN_WAIT_MS` of `src/server/actions.ts`); a second SIGTERM or SIGINT
+ * stops waiting at once. Commands still running then are logged and left running in their own
+ * sessions; the exit status stays that of the first signal (15 or 2).
  *
  * @module
  */
@@ -362,8 +368,18 @@ function parseAddresses(list: readonly string[]): LocalAddresses | string {
  * @param io Where to print.
  * @returns The exit status.
  */
-export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
+export async function runServe(opts: ServeOptions, processIo: Io): Promise<number> {
   const knockd = opts.knockd === true;
+  // Under -d, once the parent is told we serve, stdout and stderr are gone (knockd: /dev/null).
+  let stdioDetached = false;
+  const io: Io = {
+    stdout: (text) => {
+      if (!stdioDetached) processIo.stdout(text);
+    },
+    stderr: (text) => {
+      if (!stdioDetached) processIo.stderr(text);
+    },
+  };
   let isChild = false;
   try {
     isChild = Deno.env.get(CHILD_ENV) !== undefined;
@@ -457,7 +473,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
           : `would run: ${cmd}\n`,
       )
     )
-    : new ShellRunner(opts.daemon ? { cwd: "/" } : {});
+    : new ShellRunner(opts.daemon ? { cwd: "/", stdio: "null" } : {});
   const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
 
@@ -524,8 +540,14 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
   const listening = pcapFile ?? iface;
 
   const ac = new AbortController();
+  // A second SIGTERM/SIGINT: stop waiting for the commands (the pending stops are started first).
+  const force = new AbortController();
   let status = 0;
   const onSignal = (name: "SIGTERM" | "SIGINT") => () => {
+    if (ac.signal.aborted) {
+      force.abort();
+      return;
+    }
     status = name === "SIGTERM" ? 15 : 2;
     ac.abort();
   };
@@ -568,7 +590,10 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
     }
     log.emit("start", `listening on ${listening}...`, "V");
     log.emit("start", `starting up, listening on ${listening}`, "L");
-    if (isChild) signalReady();
+    if (isChild) {
+      signalReady();
+      stdioDetached = true;
+    }
     try {
       await daemon.run(source, ac.signal);
     } catch (e) {
@@ -576,7 +601,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
       if (status === 0) status = 1;
     }
     log.emit("stop", "waiting for child processes...", "V");
-    await actions.shutdown();
+    await actions.shutdown(force.signal);
     log.emit("stop", "closing...", "V");
     if (opts.debug) {
       log.emit(
@@ -588,7 +613,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
     log.emit("stop", "shutting down", "L");
   } finally {
     daemon.close();
-    await lookup?.close();
+    await lookup?.close(); // bounded: NssLookup waits at most CLOSE_WAIT_MS for a slow resolver
     if (wrotePid) {
       try {
         Deno.removeSync(pidFile);
@@ -603,12 +628,22 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
   return status;
 }
 
-/** In the daemonized child: tell the parent we serve, then detach stdio (knockd's daemon()). */
+/**
+ * In the daemonized child: tell the parent we serve, then detach stdio (knockd's daemon()). Deno
+ * writes `Deno.stderr` through its own copy of the original fd 2 — the readiness pipe — and hands
+ * that copy to children spawned with `"inherit"`: it is closed here, so nothing can write into a
+ * pipe whose reader has exited (SIGPIPE).
+ */
 function signalReady(): void {
   try {
     Deno.stderr.writeSync(new TextEncoder().encode(READY));
   } catch { /* parent gone */ }
   stdioToDevNull();
+  for (const stream of [Deno.stderr, Deno.stdout, Deno.stdin]) {
+    try {
+      stream.close();
+    } catch { /* already closed */ }
+  }
 }
 
 const READY = "\u0000knocktool-ready\n";

@@ -5,7 +5,9 @@
  * as a non-blocking FFI call on Deno's thread pool, so NSS (`/etc/hosts`, DNS) answers as it
  * does for knockd. Results are cached (bounded, oldest evicted first); at most a few lookups run
  * at once and requests beyond a bounded queue are dropped. Log lines use the name once it is
- * known.
+ * known. A resolver that fails counts as "no name" (cached). {@link NssLookup.close} waits for
+ * running lookups at most {@link CLOSE_WAIT_MS} (2 s): a slow resolver cannot delay shutdown
+ * longer (the FFI call keeps its worker thread until libc returns; the process exits anyway).
  *
  * @module
  */
@@ -17,7 +19,7 @@ export interface HostLookup {
   cached(ip: string): string | undefined;
   /** Starts a lookup of `ip` in the background unless it is cached or running. */
   request(ip: string): void;
-  /** Waits for running lookups, then unloads libc. */
+  /** Waits (bounded) for running lookups, then unloads libc. */
   close(): Promise<void>;
 }
 
@@ -30,6 +32,9 @@ const SYMBOLS = {
     nonblocking: true,
   },
 } as const;
+
+/** Longest wait of {@link NssLookup.close} for lookups still running (2 s). */
+export const CLOSE_WAIT_MS = 2000;
 
 const NI_NAMEREQD = 8;
 const AF_INET = 2;
@@ -46,6 +51,8 @@ export interface NssLookupOptions {
   readonly queueSize?: number;
   /** The resolver (default: libc `getnameinfo`); null means "no name". For tests. */
   readonly resolve?: (ip: string) => Promise<string | null>;
+  /** Longest wait of `close()` for running lookups (default {@link CLOSE_WAIT_MS}). */
+  readonly closeWaitMs?: number;
 }
 
 /** Encodes a `struct sockaddr_in`/`sockaddr_in6` for Linux. */
@@ -88,6 +95,7 @@ export class NssLookup implements HostLookup {
   readonly #concurrency: number;
   readonly #queueSize: number;
   readonly #resolveFn: ((ip: string) => Promise<string | null>) | undefined;
+  readonly #closeWaitMs: number;
   #lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
   #closed = false;
 
@@ -101,6 +109,7 @@ export class NssLookup implements HostLookup {
     this.#concurrency = opts.concurrency ?? 4;
     this.#queueSize = opts.queueSize ?? 256;
     this.#resolveFn = opts.resolve;
+    this.#closeWaitMs = opts.closeWaitMs ?? CLOSE_WAIT_MS;
   }
 
   /** The cached name of `ip`. */
@@ -130,9 +139,14 @@ export class NssLookup implements HostLookup {
   }
 
   async #resolve(ip: string): Promise<void> {
-    const name = this.#resolveFn !== undefined
-      ? await this.#resolveFn(ip)
-      : await this.#getnameinfo(ip);
+    let name: string | null;
+    try {
+      name = this.#resolveFn !== undefined
+        ? await this.#resolveFn(ip)
+        : await this.#getnameinfo(ip);
+    } catch {
+      name = null; // a failing resolver means "no name", never an unhandled rejection
+    }
     if (this.#cache.size >= this.#cacheSize) {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) this.#cache.delete(oldest);
@@ -164,12 +178,28 @@ export class NssLookup implements HostLookup {
     return name;
   }
 
-  /** Waits for running lookups (queued ones are dropped) and unloads libc. */
+  /**
+   * Waits for running lookups, at most the close wait ({@link CLOSE_WAIT_MS} by default; queued
+   * ones are dropped), and unloads libc once no lookup is running.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#queue.length = 0;
-    while (this.#running.size > 0) await Promise.all([...this.#running]);
-    this.#lib?.close();
-    this.#lib = undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<"limit">((resolve) => {
+      timer = setTimeout(() => resolve("limit"), this.#closeWaitMs);
+    });
+    try {
+      while (this.#running.size > 0) {
+        if (await Promise.race([Promise.all([...this.#running]), limit]) === "limit") break;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    // libc stays loaded while a getnameinfo call still runs on its worker thread.
+    if (this.#running.size === 0) {
+      this.#lib?.close();
+      this.#lib = undefined;
+    }
   }
 }

@@ -61,3 +61,28 @@ Deno.test("NssLookup: bounded concurrency, queue and cache", async () => {
   l.request("192.0.2.9"); // after close: ignored
   assertEquals(started.length, 3);
 });
+
+Deno.test("NssLookup: a resolver that throws means no name, not an unhandled rejection", async () => {
+  const l = new NssLookup({ resolve: () => Promise.reject(new Error("resolver down")) });
+  l.request("192.0.2.7");
+  l.request("192.0.2.8");
+  await new Promise((r) => setTimeout(r, 0));
+  await l.close();
+  assertEquals([l.cached("192.0.2.7"), l.cached("192.0.2.8")], [undefined, undefined]);
+  l.request("192.0.2.7"); // cached as "no name": not asked again (would be ignored anyway: closed)
+});
+
+Deno.test("NssLookup: close waits a bounded time for a slow resolver", async () => {
+  let finish: ((name: string | null) => void) | undefined;
+  const l = new NssLookup({
+    closeWaitMs: 20,
+    resolve: () => new Promise((r) => (finish = r)),
+  });
+  l.request("192.0.2.7");
+  const closed = l.close().then(() => "closed");
+  // The resolver never answers by itself: close() must return on its own.
+  assertEquals(await closed, "closed");
+  assertEquals(l.cached("192.0.2.7"), undefined);
+  finish!("late"); // the lookup settles later without harm
+  await new Promise((r) => setTimeout(r, 0));
+});
