@@ -10,6 +10,7 @@
  */
 
 import { cString, openLibc } from "./libc.ts";
+import { encodeRawText } from "../src/config/bytes.ts";
 
 /** syslog facilities (`<syslog.h>` values, already shifted left by 3). */
 export const FACILITIES: Readonly<Record<string, number>> = {
@@ -95,11 +96,15 @@ export class Syslog {
   /**
    * Sends one message at LOG_NOTICE, exactly as knockd's `syslog(LOG_NOTICE, "%s", msg)`.
    *
-   * @param message The message, sent verbatim (a trailing newline is kept, as knockd does).
+   * @param message The message, sent verbatim (a trailing newline is kept, as knockd does); config
+   *   bytes that are not UTF-8 (kept as U+DC80–U+DCFF by the parser) are sent as the raw bytes.
    */
   notice(message: string): void {
     if (this.#closed) return;
-    this.#lib.symbols.syslog(LOG_NOTICE, this.#format, cString(message));
+    const bytes = encodeRawText(message);
+    const c = new Uint8Array(bytes.length + 1);
+    c.set(bytes);
+    this.#lib.symbols.syslog(LOG_NOTICE, this.#format, c);
   }
 
   /** Calls `closelog` and unloads libc. Idempotent. */

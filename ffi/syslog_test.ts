@@ -40,13 +40,16 @@ function child(): void {
     const log = Syslog.open("knockd", parseFacility(Deno.args[0] ?? "daemon")!);
     log.notice("127.0.0.71: A: sequence timeout (stage 1)\n");
     log.notice("starting up, listening on lo");
+    // A config byte that is not UTF-8 (0xE9), kept by the parser as U+DCE9 (src/config/bytes.ts).
+    log.notice("caf\udce9");
     log.close();
     const got: string[] = [];
     const buf = new Uint8Array(2048);
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       const n = Number(libc.symbols.recv(fd, buf, BigInt(buf.length), 0x40 /* MSG_DONTWAIT */));
       if (n < 0) break;
-      got.push(new TextDecoder().decode(buf.subarray(0, n)));
+      // Latin-1, so that every byte survives JSON as one code unit.
+      got.push(String.fromCharCode(...buf.subarray(0, n)));
     }
     libc.symbols.close(fd);
     console.log(JSON.stringify(got));
@@ -58,7 +61,7 @@ function child(): void {
 if (Deno.env.get(CHILD) !== undefined && import.meta.main) child();
 
 Deno.test({
-  name: "Syslog sends knockd's frames (ident knockd, no PID, notice, newline kept)",
+  name: "Syslog sends knockd's frames (ident knockd, no PID, notice, newline kept, raw bytes)",
   ignore: Deno.uid() !== 0 && Deno.env.get("CI") !== "true",
   async fn() {
     for (const [facility, pri] of [["daemon", "<29>"], ["user", "<13>"]]) {
@@ -87,6 +90,7 @@ Deno.test({
       assertEquals(got.map((g) => g.replace(re, "")), [
         "127.0.0.71: A: sequence timeout (stage 1)\n",
         "starting up, listening on lo",
+        "caf\xe9", // the raw byte, not U+FFFD's EF BF BD
       ]);
     }
   },
