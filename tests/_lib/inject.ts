@@ -10,7 +10,11 @@
  * The argument is an {@link InjectSpec} as JSON (or `-` to read it from stdin). On success it
  * prints an {@link InjectResult} as JSON (`{"sent":N,"elapsedMs":T}`) and exits 0; on a bad spec
  * or a socket error it prints the error on stderr and exits 1. Every run is bounded: at most
- * {@link MAX_FRAMES} frames in total, and each delay at most {@link MAX_DELAY_MS}.
+ * {@link MAX_FRAMES} frames in total, each delay at most {@link MAX_DELAY_MS}, and the whole run
+ * at most {@link MAX_TOTAL_MS} (planned delays and pacing checked before the first frame, the
+ * clock checked while sending). Spoofed frames never reach a real network: the injector refuses
+ * any interface but `lo` unless it runs inside a network namespace other than init's (its
+ * `/proc/self/ns/net` differs from `/proc/1/ns/net`).
  *
  * @module
  */
@@ -22,6 +26,26 @@ import { PacketSocket } from "../../ffi/packet.ts";
 export const MAX_FRAMES = 5_000_000;
 /** Longest single delay in milliseconds. */
 export const MAX_DELAY_MS = 60_000;
+/** Longest whole run in milliseconds (delays, pacing and sending). */
+export const MAX_TOTAL_MS = 120_000;
+
+/**
+ * Whether this process runs in a network namespace other than init's (a test's namespace).
+ *
+ * @returns False in the init namespace, or when the namespaces cannot be compared.
+ * @example
+ * ```ts
+ * import { inPrivateNetns } from "./inject.ts";
+ * if (typeof inPrivateNetns() !== "boolean") throw new Error("not a boolean");
+ * ```
+ */
+export function inPrivateNetns(): boolean {
+  try {
+    return Deno.readLinkSync("/proc/self/ns/net") !== Deno.readLinkSync("/proc/1/ns/net");
+  } catch {
+    return false;
+  }
+}
 
 /** One frame to send. */
 export interface FrameSpec {
@@ -170,6 +194,11 @@ export function buildFrame(
  * @throws {Error} On a bad spec (nothing is sent) or a socket error.
  */
 export async function inject(spec: InjectSpec): Promise<InjectResult> {
+  if (spec.iface !== "lo" && !inPrivateNetns()) {
+    throw new Error(
+      `Cannot inject on "${spec.iface}": spoofed frames go only to lo or inside a test's network namespace`,
+    );
+  }
   const repeat = spec.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) {
     throw new Error(`Cannot inject: "repeat" must be a positive integer, got "${repeat}"`);
@@ -190,6 +219,13 @@ export async function inject(spec: InjectSpec): Promise<InjectResult> {
   if (rate !== undefined && !(rate > 0 && rate <= 100_000_000)) {
     throw new Error(`Cannot inject: "ratePps" must be a positive number, got "${rate}"`);
   }
+  const planned = Math.max(
+    delays.reduce((a, b) => a + b, 0) * repeat,
+    rate === undefined ? 0 : (built.length * repeat / rate) * 1000,
+  );
+  if (planned > MAX_TOTAL_MS) {
+    throw new Error(`Cannot inject: the run would take "${planned}" ms, at most ${MAX_TOTAL_MS}`);
+  }
   using sock = PacketSocket.open(spec.iface);
   let sent = 0;
   const start = performance.now();
@@ -201,6 +237,9 @@ export async function inject(spec: InjectSpec): Promise<InjectResult> {
         // Pace in steps of at least 2 ms so that timers, not a busy loop, do the waiting.
         const ahead = (sent / rate) * 1000 - (performance.now() - start);
         if (ahead >= 2) await sleepMs(ahead);
+      }
+      if (performance.now() - start > MAX_TOTAL_MS) {
+        throw new Error(`Cannot inject: stopped after ${MAX_TOTAL_MS} ms with ${sent} frames sent`);
       }
       sock.send(built[i]!);
       sent++;
@@ -228,7 +267,7 @@ if (import.meta.main) {
 
 /**
  * Runs this injector inside a namespace (`ip netns exec NS deno run -A inject.ts -`) and waits
- * for it to finish.
+ * for it to finish, at most {@link MAX_TOTAL_MS} plus 30 s for start-up (then it is killed).
  *
  * @param nsName Namespace name.
  * @param spec What to send.
@@ -255,10 +294,27 @@ export async function injectInNetnsResult(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(spec)));
-  await w.close();
-  const out = await child.output();
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, MAX_TOTAL_MS + 30_000);
+  let out: Deno.CommandOutput;
+  try {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(JSON.stringify(spec)));
+    await w.close();
+    out = await child.output();
+  } finally {
+    clearTimeout(killer);
+  }
+  if (timedOut) {
+    throw new Error(
+      `Cannot inject frames in "${nsName}": killed after ${MAX_TOTAL_MS + 30_000} ms`,
+    );
+  }
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
   if (out.code !== 0) {
