@@ -9,6 +9,8 @@ import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
 import { VERSION } from "../src/version.ts";
 import { assert, assertEquals } from "../src/server/_assert.ts";
 import { knocks, onetime, T0 } from "./testdata/pcap/make.ts";
+import { canUseNetns, ignoreUnlessCi, Netns, readText, waitUntil } from "./_lib/netns.ts";
+import { injectInNetns } from "./_lib/inject.ts";
 
 const PCAP_DIR = new URL("./testdata/pcap/", import.meta.url).pathname;
 
@@ -458,4 +460,125 @@ Deno.test("-d: the parent returns 0 once the child serves; relative paths; comma
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+const netnsAvailable = await canUseNetns();
+
+Deno.test({
+  name: "-d live on lo: pidfile, SIGHUP with a relative -c, command stdio and fds, a second TERM",
+  ignore: ignoreUnlessCi(netnsAvailable),
+  async fn() {
+    if (!netnsAvailable) throw new Error("Cannot run the -d test: needs root and ip netns");
+    const ns = await Netns.create("serve-d");
+    const dir = `${ns.dir}/d`;
+    let daemonPid: number | undefined;
+    try {
+      Deno.mkdirSync(dir);
+      const options = "[options]\n  LogFile = k.log\n  PidFile = k.pid\n  Interface = lo\n";
+      // Before SIGHUP: a door on 7000 only. Port 7100 opens only if the reload re-read k.conf.
+      Deno.writeTextFileSync(
+        `${dir}/k.conf`,
+        `${options}[a]\n  sequence = 7000\n  command = true\n`,
+      );
+      // The probe: fds listed by a builtin glob (0, 1, 2 and the glob's own directory fd: 4
+      // entries unless something was inherited), where 0-2 point, then a write to stderr.
+      const probe = `set -- /proc/$$/fd/*; n=$#; ` +
+        `x=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2); echo $n $x > ${dir}/fds; ` +
+        `echo to-stderr >&2; echo rc=$? > ${dir}/after`;
+      const reloaded = `${options}[a]\n  sequence = 7100\n  cmd_timeout = 3600\n` +
+        `  start_command = ${probe}\n  stop_command = echo a-stopped > ${dir}/a-stopped\n` +
+        `[b]\n  sequence = 7200\n  start_command = echo $$ > ${dir}/hung; exec sleep 100\n` +
+        `  stop_command = echo b-stopped > ${dir}/b-stopped\n`;
+      const main = new URL("../main.ts", import.meta.url).pathname;
+      const config = new URL("../deno.json", import.meta.url).pathname;
+      // fd 7 is inherited by knocktool (as from a careless parent): commands must not get it.
+      const parent = ns.spawn("kt", [
+        "sh",
+        "-c",
+        'exec 7</dev/null; exec "$@"',
+        "sh",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--config",
+        config,
+        main,
+        "serve",
+        "-d",
+        "-c",
+        "k.conf",
+      ], { cwd: dir });
+      const st = await parent.status;
+      assertEquals([st.code, parent.stdout(), parent.stderr()], [0, "", ""]);
+
+      // The pidfile holds the pid of the running daemon (the parent has exited).
+      const pidText = readText(`${dir}/k.pid`);
+      assert(/^\d+\n$/.test(pidText), `pidfile "${pidText}"`);
+      daemonPid = Number(pidText);
+      assert(daemonPid !== parent.pid, "the pidfile names the daemon, not the parent");
+      const cmdline = readText(`/proc/${daemonPid}/cmdline`).split("\0");
+      assert(cmdline.includes("serve") && cmdline.includes("-d"), `cmdline ${cmdline.join(" ")}`);
+
+      // SIGHUP: the relative -c (made absolute before detaching) is re-read.
+      Deno.writeTextFileSync(`${dir}/k.conf`, reloaded);
+      Deno.kill(daemonPid, "SIGHUP");
+      await waitUntil(() => readText(`${dir}/k.log`).includes("re-reading config file"), {
+        what: "the reload line",
+        timeoutMs: 10_000,
+      });
+      // Knock until the probe has run (the capture opens right after the readiness report).
+      for (let i = 0; i < 10 && readText(`${dir}/after`) === ""; i++) {
+        await injectInNetns(ns.name, {
+          iface: "lo",
+          frames: [{ src: "127.0.0.71", dst: "127.0.0.1", proto: "tcp", port: 7100 }],
+        });
+        await waitUntil(() => readText(`${dir}/after`) !== "", { timeoutMs: 1500 }).catch(() => {});
+      }
+      // The command wrote to stderr (/dev/null under -d, as knockd) and went on.
+      assertEquals(readText(`${dir}/after`), "rc=0\n");
+      assertEquals(readText(`${dir}/fds`), "4 /dev/null /dev/null /dev/null\n");
+      assert(!readText(`${dir}/k.log`).includes("Cannot reload"), readText(`${dir}/k.log`));
+
+      // A command that hangs: a first TERM starts the pending stops and waits; a second TERM
+      // ends the wait at once.
+      await injectInNetns(ns.name, {
+        iface: "lo",
+        frames: [{ src: "127.0.0.72", dst: "127.0.0.1", proto: "tcp", port: 7200 }],
+      });
+      await waitUntil(() => readText(`${dir}/hung`) !== "", { what: "the hung command" });
+      Deno.kill(daemonPid, "SIGTERM");
+      await waitUntil(() => readText(`${dir}/a-stopped`) === "a-stopped\n", {
+        what: "the pending stop command at shutdown",
+      });
+      Deno.kill(daemonPid, "SIGTERM");
+      const pid = daemonPid;
+      await waitUntil(() => readText(`/proc/${pid}/cmdline`) === "", {
+        what: "the daemon to exit after the second SIGTERM",
+        timeoutMs: 10_000,
+      });
+      daemonPid = undefined;
+      const log = readText(`${dir}/k.log`);
+      assert(
+        /Stop waiting for the command of door "b" for 127\.0\.0\.72: still running after \d+ ms: echo \$\$ > \S+\/hung; exec sleep 100\n/
+          .test(log),
+        log,
+      );
+      assert(log.endsWith("shutting down\n"), log);
+      assertEquals(readText(`${dir}/b-stopped`), ""); // its start never finished
+      assertEquals(readText(`${dir}/k.pid`), ""); // removed
+    } finally {
+      if (daemonPid !== undefined) {
+        try {
+          Deno.kill(daemonPid, "SIGKILL");
+        } catch { /* gone */ }
+      }
+      const hung = Number(readText(`${dir}/hung`).trim());
+      if (hung > 0) {
+        try {
+          Deno.kill(hung, "SIGKILL");
+        } catch { /* gone */ }
+      }
+      await ns.destroy();
+    }
+  },
 });

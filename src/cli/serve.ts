@@ -47,6 +47,7 @@ import { CaptureControl, captureFile, captureLive } from "../server/capture.ts";
 import type { LocalAddresses } from "../server/addresses.ts";
 import { parseIpv4, parseIpv6 } from "../wire/address.ts";
 import { readProcCmdline, setsid, stdioToDevNull } from "../server/detach.ts";
+import { acquireLibc, releaseLibc, setCloexec } from "../../ffi/libc.ts";
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -423,6 +424,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const pidFile = abs(config.options.pidFile ?? opts.pidFile ?? "/var/run/knockd.pid")!;
 
   if (opts.daemon && !isChild) return await spawnDaemon(io);
+  inheritedFdsCloseOnExec();
 
   // --- logging: only here (the program side) are sinks configured ---
   let syslog: Syslog | undefined;
@@ -626,6 +628,30 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     for (const [s, h] of signals) Deno.removeSignalListener(s, h);
   }
   return status;
+}
+
+/**
+ * B17: descriptors knocktool inherited beyond stdin, stdout and stderr (from a shell, a CI runner,
+ * a service manager's extra sockets) are marked close-on-exec, so that door commands get fds 0-2
+ * only. Deno's own descriptors are close-on-exec already. Silently skipped without /proc or FFI.
+ */
+function inheritedFdsCloseOnExec(): void {
+  let fds: number[];
+  try {
+    fds = [...Deno.readDirSync("/proc/self/fd")].map((e) => Number(e.name)).filter((fd) => fd > 2);
+  } catch {
+    return; // no /proc, or no permission to read it
+  }
+  try {
+    const c = acquireLibc();
+    try {
+      for (const fd of fds) setCloexec(c, fd);
+    } finally {
+      releaseLibc();
+    }
+  } catch {
+    // no FFI permission
+  }
 }
 
 /**

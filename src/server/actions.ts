@@ -14,7 +14,8 @@
  * - At most {@link MAX_RUNNING_COMMANDS} (16) commands run at once; more wait in a FIFO queue
  *   (all of them still run, in order). At most {@link MAX_PENDING_STOPS} (1024) stop commands
  *   wait for their timer; at that cap the oldest pending stop command runs at once, early. Both
- *   caps log a warning (at most one a minute each) and are counted in {@link DoorActions.counters}.
+ *   caps log a warning to the log file and stderr (at most one a minute each) and are counted in
+ *   {@link DoorActions.counters}.
  * - Timeouts longer than a `setTimeout` can hold (2^31-1 ms, ~24.8 days) are waited in steps.
  * - A negative `Cmd_Timeout` means the stop command never runs (knockd sleeps "forever"); a
  *   warning says so.
@@ -438,7 +439,7 @@ export class DoorActions {
           this.#log.emit(
             "command-warning",
             `Run the stop command of door "${oldest.fields.door}" for ${oldest.fields.src} early: ${this.#maxPending} stop commands are pending (the limit)`,
-            "E",
+            "LE",
             { ...oldest.fields, warning: true },
           );
         }
@@ -481,7 +482,7 @@ export class DoorActions {
       this.#log.emit(
         "command-warning",
         `Queue the command of door "${doorName}" for ${fields.src}: ${this.#maxRunning} commands are running (the limit)`,
-        "E",
+        "LE",
         { ...fields, warning: true },
       );
     }
@@ -573,7 +574,7 @@ export class DoorActions {
       this.#log.emit(
         "command-abandoned",
         `Stop waiting for the command of door "${r.doorName}" for ${r.fields.src}: still running after ${waited} ms: ${r.command}`,
-        "E",
+        "LE",
         { ...r.fields, warning: true },
       );
     }
@@ -581,7 +582,7 @@ export class DoorActions {
       this.#log.emit(
         "command-abandoned",
         `Skip ${this.#queue.length} queued commands: shutdown stopped waiting after ${waited} ms`,
-        "E",
+        "LE",
         { warning: true },
       );
     }
