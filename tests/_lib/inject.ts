@@ -13,8 +13,7 @@
  * {@link MAX_FRAMES} frames in total, each delay at most {@link MAX_DELAY_MS}, and the whole run
  * at most {@link MAX_TOTAL_MS} (planned delays and pacing checked before the first frame, the
  * clock checked while sending). Spoofed frames never reach a real network: the injector refuses
- * any interface but `lo` unless it runs inside a network namespace other than init's (its
- * `/proc/self/ns/net` differs from `/proc/1/ns/net`).
+ * any interface but `lo` unless it runs inside a named network namespace ({@link inPrivateNetns}).
  *
  * @module
  */
@@ -30,9 +29,11 @@ export const MAX_DELAY_MS = 60_000;
 export const MAX_TOTAL_MS = 120_000;
 
 /**
- * Whether this process runs in a network namespace other than init's (a test's namespace).
+ * Whether this process runs in a named network namespace (`ip netns add`, as the tests make):
+ * its `/proc/self/ns/net` is the same nsfs inode as one of `/run/netns/*`. (`/proc/1/ns/net`
+ * cannot be compared: reading it is denied without CAP_SYS_PTRACE, even to root in a container.)
  *
- * @returns False in the init namespace, or when the namespaces cannot be compared.
+ * @returns False in the init namespace, or when it cannot be told.
  * @example
  * ```ts
  * import { inPrivateNetns } from "./inject.ts";
@@ -41,10 +42,17 @@ export const MAX_TOTAL_MS = 120_000;
  */
 export function inPrivateNetns(): boolean {
   try {
-    return Deno.readLinkSync("/proc/self/ns/net") !== Deno.readLinkSync("/proc/1/ns/net");
+    const self = Deno.statSync("/proc/self/ns/net");
+    for (const e of Deno.readDirSync("/run/netns")) {
+      try {
+        const ns = Deno.statSync(`/run/netns/${e.name}`);
+        if (ns.ino === self.ino && ns.dev === self.dev) return true;
+      } catch { /* removed meanwhile */ }
+    }
   } catch {
-    return false;
+    // no /proc or no /run/netns: not in a named namespace
   }
+  return false;
 }
 
 /** One frame to send. */

@@ -1,4 +1,5 @@
 import { inject, inPrivateNetns, MAX_TOTAL_MS } from "./inject.ts";
+import { canUseNetns, ignoreUnlessCi, Netns } from "./netns.ts";
 
 function assertEquals(actual: unknown, expected: unknown): void {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
@@ -35,4 +36,26 @@ Deno.test("inject refuses a run planned longer than MAX_TOTAL_MS before sending 
     await errorOf(inject({ iface: "lo", frames: [frame], repeat: 1000, ratePps: 5 })),
     `Cannot inject: the run would take "200000" ms, at most ${MAX_TOTAL_MS}`,
   );
+});
+
+const netns = await canUseNetns();
+
+Deno.test({
+  name: "inPrivateNetns is true inside a test's namespace",
+  ignore: ignoreUnlessCi(netns),
+  async fn() {
+    if (!netns) throw new Error("Cannot test inPrivateNetns: needs root and ip netns");
+    const ns = await Netns.create("injns");
+    try {
+      const url = new URL("./inject.ts", import.meta.url).href;
+      const r = await ns.exec([
+        Deno.execPath(),
+        "eval",
+        `import { inPrivateNetns } from "${url}"; console.log(inPrivateNetns());`,
+      ]);
+      assertEquals(r.stdout, "true\n");
+    } finally {
+      await ns.destroy();
+    }
+  },
 });
