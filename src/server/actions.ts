@@ -12,7 +12,8 @@
  *   command runs at once and is awaited (B18 fixed), for at most {@link SHUTDOWN_WAIT_MS}
  *   (30 s); what still runs then is logged and abandoned.
  * - At most {@link MAX_RUNNING_COMMANDS} (16) commands run at once; more wait in a FIFO queue
- *   (all of them still run, in order). At most {@link MAX_PENDING_STOPS} (1024) stop commands
+ *   (all of them still run, in order; the queue has no cap of its own: its entries are a few
+ *   hundred bytes, and the pending-stop cap below bounds what a flood of opens leaves behind). At most {@link MAX_PENDING_STOPS} (1024) stop commands
  *   wait for their timer; at that cap the oldest pending stop command runs at once, early. Both
  *   caps log a warning to the log file and stderr (at most one a minute each) and are counted in
  *   {@link DoorActions.counters}.
