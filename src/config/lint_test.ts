@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { lintConfig } from "./lint.ts";
+import { lintConfig, type StartOverlap, startOverlaps } from "./lint.ts";
+import type { Config, Door } from "./model.ts";
 import { parseConfig } from "./parse.ts";
 
 function lint(text: string): string[] {
@@ -80,4 +81,112 @@ Deno.test("lintConfig: no doors", () => {
   assert.deepEqual(lint("[options]\nUseSyslog\n"), [
     "undefined: Config defines no doors: no knock can open anything",
   ]);
+});
+
+const config = (doors: readonly Door[]): Config => ({ options: { useSyslog: false }, doors });
+
+/** A door built directly (no parsing) whose `sequence` reads are counted in `reads`. */
+function countedDoor(
+  name: string,
+  ports: readonly [number, "tcp" | "udp"][],
+  reads: Map<string, number>,
+): Door {
+  const sequence = ports.map(([port, protocol]) => ({ port, protocol }));
+  return {
+    name,
+    line: 1,
+    seqTimeout: 25,
+    cmdTimeout: 10,
+    tcpFlags: {},
+    get sequence() {
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return sequence;
+    },
+  };
+}
+
+/** The pairwise definition of the overlap warning, for comparison with the indexed helper. */
+function pairwiseOverlaps(doors: readonly Door[]): (StartOverlap | undefined)[] {
+  return doors.map((door) => {
+    const first = door.sequence[0];
+    if (first === undefined) return undefined;
+    for (const other of doors) {
+      if (other === door) continue;
+      const at = other.sequence.findIndex((k, i) =>
+        i > 0 && k.port === first.port && k.protocol === first.protocol
+      );
+      if (at > 0) return { other, at };
+    }
+    return undefined;
+  });
+}
+
+Deno.test("startOverlaps: the indexed search equals the pairwise definition", () => {
+  let seed = 7;
+  const rnd = (m: number) => {
+    seed = (Math.imul(seed, 48271) + 11) >>> 0;
+    return (seed >>> 8) % m;
+  };
+  const reads = new Map<string, number>();
+  for (let round = 0; round < 20; round++) {
+    // Few ports, short sequences with repeats, an empty door, a door listed twice.
+    const doors: Door[] = [];
+    for (let i = 0; i < 40; i++) {
+      const ports = Array.from(
+        { length: rnd(5) },
+        () => [1 + rnd(6), rnd(3) === 0 ? "udp" : "tcp"] as [number, "tcp" | "udp"],
+      );
+      doors.push(countedDoor(`d${i}`, ports, reads));
+    }
+    doors.push(doors[rnd(doors.length)]!);
+    const want = pairwiseOverlaps(doors);
+    const got = startOverlaps(doors);
+    assert.equal(got.length, doors.length);
+    got.forEach((g, i) => {
+      assert.equal(g?.other.name, want[i]?.other.name, `door ${i} of round ${round}`);
+      assert.equal(g?.at, want[i]?.at, `door ${i} of round ${round}`);
+    });
+    assert(want.some((w) => w !== undefined) && want.some((w) => w === undefined));
+  }
+});
+
+Deno.test("lintConfig: reads each door's sequence a number of times independent of the door count", () => {
+  // A pairwise overlap search reads every other door's sequence once per door (n reads each).
+  const maxReads = (n: number) => {
+    const reads = new Map<string, number>();
+    // Distinct ports: no door's first knock is in another door, the worst case for a scan.
+    const doors = Array.from(
+      { length: n },
+      (_, i) => countedDoor(`d${i}`, [[2 * i + 1, "tcp"], [2 * i, "tcp"]], reads),
+    );
+    const warnings = lintConfig(config(doors));
+    assert.deepEqual(warnings, []);
+    return Math.max(...reads.values());
+  };
+  const small = maxReads(3);
+  assert(small <= 3, `${small} reads`);
+  assert.equal(maxReads(3000), small);
+});
+
+Deno.test("lintConfig: the overlap warning on 60,000 doors", () => {
+  // Door i starts at knock 2 of door i - 1; door 0 overlaps nothing. Pairwise this is
+  // 3.6 * 10^9 comparisons; from the index it is one pass.
+  const n = 60_000;
+  const doors: Door[] = Array.from({ length: n }, (_, i) => ({
+    name: `d${i}`,
+    line: i + 1,
+    seqTimeout: 25,
+    cmdTimeout: 10,
+    tcpFlags: {},
+    sequence: [{ port: 65000 - i, protocol: "udp" }, { port: 64999 - i, protocol: "udp" }],
+  }));
+  const w = lintConfig(config(doors));
+  assert.equal(w.length, n - 1);
+  assert.equal(
+    w[n - 2]?.message,
+    `Door "d${n - 1}": its first knock ${65001 - n}/udp is knock 2 of door "d${
+      n - 2
+    }", so it cannot start while that door has an attempt in progress from the same source`,
+  );
+  assert(w.every((x, i) => x.door === `d${i + 1}` && x.line === i + 2));
 });
