@@ -504,7 +504,10 @@ Deno.test("ship: the program uses nothing outside tools/permissions.ts", async (
     }
     // Deno demands --allow-all for /proc through its file APIs; read it through libc instead.
     if (/Deno\.\w+\(\s*[`"]\/proc\//.test(code) && !PROC_FALLBACK_OK.includes(path)) {
-      problems.push(`${path}: /proc read via Deno`);
+      problems.push(
+        `${path}: reads /proc through Deno's file API, which demands --allow-all, so under the ` +
+          `binary's permissions the read always fails: read it through libc (FFI) instead`,
+      );
     }
     if (!granted.has("net") && /Deno\.(connect\w*|listen\w*|resolveDns)\(/.test(code)) {
       problems.push(`${path}: network API without the net grant`);
