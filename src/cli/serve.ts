@@ -47,7 +47,7 @@ import { CaptureControl, captureFile, captureLive } from "../server/capture.ts";
 import type { LocalAddresses } from "../server/addresses.ts";
 import { parseIpv4, parseIpv6 } from "../wire/address.ts";
 import { readProcCmdline, setsid, stdioToDevNull } from "../server/detach.ts";
-import { acquireLibc, releaseLibc, setCloexec } from "../../ffi/libc.ts";
+import { acquireLibc, openDescriptors, releaseLibc, setCloexec } from "../../ffi/libc.ts";
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -633,19 +633,15 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
 /**
  * B17: descriptors knocktool inherited beyond stdin, stdout and stderr (from a shell, a CI runner,
  * a service manager's extra sockets) are marked close-on-exec, so that door commands get fds 0-2
- * only. Deno's own descriptors are close-on-exec already. Silently skipped without /proc or FFI.
+ * only. Deno's own descriptors are close-on-exec already. The open descriptors come from libc
+ * (`openDescriptors`), not /proc: Deno refuses /proc/self without --allow-all, which the compiled
+ * binary does not have. Skipped only without FFI.
  */
 function inheritedFdsCloseOnExec(): void {
-  let fds: number[];
-  try {
-    fds = [...Deno.readDirSync("/proc/self/fd")].map((e) => Number(e.name)).filter((fd) => fd > 2);
-  } catch {
-    return; // no /proc, or no permission to read it
-  }
   try {
     const c = acquireLibc();
     try {
-      for (const fd of fds) setCloexec(c, fd);
+      for (const fd of openDescriptors(c, 3)) setCloexec(c, fd);
     } finally {
       releaseLibc();
     }

@@ -39,7 +39,16 @@ import {
   type PcapLib,
   releasePcap,
 } from "../../ffi/libpcap.ts";
-import { cString, POLLERR, POLLHUP, POLLIN, POLLNVAL, setCloexec } from "../../ffi/libc.ts";
+import {
+  cString,
+  type Libc,
+  openDescriptors,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  setCloexec,
+} from "../../ffi/libc.ts";
 import { type LocalAddresses, readAddresses, sameAddresses } from "./addresses.ts";
 import { BPF_MAX_INSNS } from "../config/filter.ts";
 
@@ -347,14 +356,9 @@ function clearRevents(buf: Uint8Array<ArrayBuffer>): void {
   for (let i = 0; i * 8 < buf.length; i++) v.setInt16(i * 8 + 6, 0, LITTLE_ENDIAN);
 }
 
-function openFds(): Set<number> {
-  const out = new Set<number>();
-  try {
-    for (const e of Deno.readDirSync("/proc/self/fd")) out.add(Number(e.name));
-  } catch {
-    // no /proc (macOS): only the selectable fd gets FD_CLOEXEC
-  }
-  return out;
+/** Open descriptors, from libc (Deno refuses /proc/self without --allow-all). */
+function openFds(libc: Libc): Set<number> {
+  return new Set(openDescriptors(libc));
 }
 
 /** An open live handle. */
@@ -379,7 +383,7 @@ function openLive(p: PcapLib, opts: LiveOptions): OpenResult {
   const name = cString(opts.iface);
   const snaplen = opts.snaplen ?? 65535;
   const timeout = opts.timeoutMs ?? 50;
-  const before = openFds();
+  const before = openFds(libc);
   let handle: Deno.PointerValue;
   let warning = "";
   if (opts.immediate === true && sym.pcap_set_immediate_mode !== null) {
@@ -419,7 +423,7 @@ function openLive(p: PcapLib, opts: LiveOptions): OpenResult {
   const fd = sym.pcap_get_selectable_fd?.(h) ?? -1;
   if (fd < 0) return fail(`${opts.iface}: no selectable descriptor`);
   setCloexec(libc, fd);
-  for (const other of openFds()) if (!before.has(other)) setCloexec(libc, other);
+  for (const other of openFds(libc)) if (!before.has(other)) setCloexec(libc, other);
   let reader: BatchReader;
   try {
     reader = new BatchReader(p, h);
@@ -781,7 +785,10 @@ export async function captureFile(
   const p = acquirePcap();
   try {
     const errbuf = new Uint8Array(PCAP_ERRBUF_SIZE);
+    const before = openFds(p.libc);
     const handle = p.sym.pcap_open_offline(cString(path), errbuf);
+    // libpcap fopen()s the file without close-on-exec: keep it out of door commands (B17).
+    for (const fd of openFds(p.libc)) if (!before.has(fd)) setCloexec(p.libc, fd);
     if (handle === null) {
       throw new PcapError(`Cannot open capture file "${path}": ${errbufText(errbuf)}`);
     }
