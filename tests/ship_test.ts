@@ -480,15 +480,6 @@ async function programSources(): Promise<{ path: string; text: string }[]> {
   return out;
 }
 
-/**
- * Files whose /proc read fails under the binary's permissions and falls back harmlessly.
- * capture.ts lists /proc/self/fd to set FD_CLOEXEC on libpcap's new descriptors; under these
- * permissions only the selectable fd gets it, but libpcap 1.10 opens its socket and eventfd
- * close-on-exec already (seen in /proc/PID/fdinfo of `serve -i lo` run with these flags).
- * Remove the entry once capture.ts reads the list through libc.
- */
-const PROC_FALLBACK_OK = ["src/server/capture.ts"];
-
 Deno.test("ship: the program uses nothing outside tools/permissions.ts", async () => {
   const envScope = PERMISSIONS.find((p) => p.kind === "env")?.scope ?? [];
   const granted = new Set(PERMISSIONS.map((p) => p.kind));
@@ -503,7 +494,7 @@ Deno.test("ship: the program uses nothing outside tools/permissions.ts", async (
       problems.push(`${path}: Deno.env.toObject needs all env`);
     }
     // Deno demands --allow-all for /proc through its file APIs; read it through libc instead.
-    if (/Deno\.\w+\(\s*[`"]\/proc\//.test(code) && !PROC_FALLBACK_OK.includes(path)) {
+    if (/Deno\.\w+\(\s*[`"]\/proc\//.test(code)) {
       problems.push(
         `${path}: reads /proc through Deno's file API, which demands --allow-all, so under the ` +
           `binary's permissions the read always fails: read it through libc (FFI) instead`,
