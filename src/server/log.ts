@@ -150,19 +150,24 @@ function truncate1023(text: string): string {
  * ```
  */
 export function formatLogFileLine(date: Date, text: string, quirk = true): string {
+  return logFileLineAt(date.getTime(), text, quirk);
+}
+
+/** {@link formatLogFileLine} for a time in epoch milliseconds (no Date per line). */
+function logFileLineAt(ms: number, text: string, quirk: boolean): string {
   const msg = truncate1023(quirk ? text : text.replace(/\n+$/, ""));
-  return `${cachedStamp(date)}${msg}\n`;
+  return `${cachedStamp(ms)}${msg}\n`;
 }
 
 /** The last stamp made and the epoch minute it is for: a log line needs a new one once a minute. */
 let stampMinute = NaN;
 let stampText = "";
 
-function cachedStamp(date: Date): string {
-  const minute = Math.floor(date.getTime() / 60_000);
+function cachedStamp(ms: number): string {
+  const minute = Math.floor(ms / 60_000);
   if (minute !== stampMinute) {
     stampMinute = minute;
-    stampText = stamp(date);
+    stampText = stamp(new Date(ms));
   }
   return stampText;
 }
@@ -313,10 +318,10 @@ export class KnockdSink {
           record.level === "warning"
         ? "E"
         : "D";
-      this.write(record.level, { text, event: "internal", channels }, new Date(record.timestamp));
+      this.write(record.level, { text, event: "internal", channels }, record.timestamp);
       return;
     }
-    this.write(record.level, p, new Date(record.timestamp));
+    this.write(record.level, p, record.timestamp);
   };
 
   /**
@@ -359,30 +364,37 @@ export class KnockdSink {
    *
    * @param level LogTape level name.
    * @param p The message and its channels.
-   * @param date When it happened (default: now).
+   * @param at When it happened, epoch milliseconds (default: now; used by the JSON format).
    */
-  write(level: string, p: ServerRecordProperties, date?: Date): void {
-    const when = date ?? (this.#opts.now ?? (() => new Date()))();
+  write(level: string, p: ServerRecordProperties, at?: number): void {
+    // Per knock this runs once or twice under a flood: no Date, closure or regex unless a
+    // channel needs one (the file stamp is cached per minute).
     const ch = p.channels;
-    const bare = p.text.replace(/\n+$/, "");
     if (ch.includes("L")) {
-      const now = (this.#opts.now ?? (() => new Date()))();
       if (this.#file !== undefined) {
+        const now = this.#opts.now !== undefined ? this.#opts.now().getTime() : Date.now();
         // Lines of one event-loop turn (a drained batch of packets) go out in one write: under
         // a flood of knocks a write per line was a fifth of the daemon's CPU. knockd fflushes
         // per line; here a line reaches the file before the loop next waits, in order.
-        this.#pending.push(formatLogFileLine(now, p.text, this.#opts.newlineQuirk ?? true));
+        this.#pending.push(logFileLineAt(now, p.text, this.#opts.newlineQuirk ?? true));
         if (this.#pending.length === 1) queueMicrotask(this.#flushSoon);
       }
       this.#syslog?.notice(truncate1023(p.text));
     } else if (ch.includes("S")) {
       this.#syslog?.notice(truncate1023(p.text));
     }
-    if (ch.includes("E")) this.#opts.io.stderr(bare + "\n");
+    const toStderr = ch.includes("E");
     const wantStdout = (ch.includes("V") && this.#opts.verbose) ||
       (ch.includes("D") && this.#opts.debug);
-    if (this.#opts.format === "json") {
-      if (wantStdout || ch.includes("L") || ch.includes("S") || ch.includes("E")) {
+    const json = this.#opts.format === "json";
+    if (!toStderr && !wantStdout && !(json && ch.includes("L"))) return;
+    const bare = p.text.replace(/\n+$/, "");
+    if (toStderr) this.#opts.io.stderr(bare + "\n");
+    if (json) {
+      if (wantStdout || ch.includes("L") || ch.includes("S") || toStderr) {
+        const when = at !== undefined
+          ? new Date(at)
+          : (this.#opts.now !== undefined ? this.#opts.now() : new Date());
         this.#opts.io.stdout(formatJsonLine(when, level, p));
       }
     } else if (wantStdout) {

@@ -111,7 +111,7 @@ Deno.test("verbose, debug and syslog channels", () => {
 Deno.test("json format: one object per line on stdout, debug only with -D", () => {
   const io = captureIo();
   const sink = new KnockdSink({ io, verbose: false, debug: false, format: "json", now: fixed });
-  const at = new Date(Date.UTC(2026, 10, 21, 10, 25, 31));
+  const at = new Date(Date.UTC(2026, 10, 21, 10, 25, 31)).getTime();
   sink.write("info", {
     text: "192.0.2.1: A: Stage 1",
     event: "stage",
