@@ -479,6 +479,16 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
 
+  // knockd logs its start once the interface is open and filtered; a live capture that waits for
+  // its interface (B6, B7) announces itself when it has it, so "starting up" means knocks count.
+  let announced = false;
+  const announce = (): void => {
+    if (announced) return;
+    announced = true;
+    const where = pcapFile ?? iface;
+    log.emit("start", `listening on ${where}...`, "V");
+    log.emit("start", `starting up, listening on ${where}`, "L");
+  };
   let daemon: Daemon;
   try {
     daemon = new Daemon({
@@ -491,6 +501,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
       ipv4Only: opts.ipv4Only,
       debug: opts.debug,
       ...(lookup !== undefined ? { lookup } : {}),
+      onOpen: announce,
       onReload: (c) => {
         openSyslog(c);
         sink.syslog = syslog;
@@ -539,7 +550,6 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
         ),
       refilter: () => control.reinstallFilter(),
     };
-  const listening = pcapFile ?? iface;
 
   const ac = new AbortController();
   // A second SIGTERM/SIGINT: stop waiting for the commands (the pending stops are started first).
@@ -590,8 +600,8 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
         );
       }
     }
-    log.emit("start", `listening on ${listening}...`, "V");
-    log.emit("start", `starting up, listening on ${listening}`, "L");
+    // A replay has nothing to wait for; a live capture announces itself from onOpen.
+    if (pcapFile !== undefined) announce();
     if (isChild) {
       signalReady();
       stdioDetached = true;

@@ -88,6 +88,11 @@ export interface CaptureEvents {
   onStatus(msg: string, level: StatusLevel): void;
   /** The interface's addresses, on the first open and whenever they change. */
   onAddresses(a: LocalAddresses): void;
+  /**
+   * The interface is open and its filter installed: packets from now on are seen (each (re)open).
+   * knockd logs `starting up, listening on IFACE` at this point.
+   */
+  onOpen?(): void;
 }
 
 /** Options of {@link captureLive}. */
@@ -673,6 +678,7 @@ export async function captureLive(
         `Listening on ${where} (link type ${linkTypeName(p, s.linkType)})`,
         recovering ? "notice" : "info",
       );
+      ev.onOpen?.();
       const lost = await serve(p, s, w, control, signal, addressPollMs, deliver, refresh);
       session = undefined;
       closeSession(p, s);

@@ -48,6 +48,8 @@ export interface SourceEvents {
   onStatus(msg: string, level: StatusLevel): void;
   /** The local addresses changed (live capture). */
   onAddresses(a: LocalAddresses): void;
+  /** The source is open and filtered: what it delivers from now on is seen (live capture). */
+  onOpen?(): void;
 }
 
 /** Where frames come from: a live interface, a pcap file, or a test's array. */
@@ -112,6 +114,8 @@ export interface DaemonOptions {
   readonly reopenLog?: (config: Config) => void;
   /** Wall clock in ms (default `Date.now`). */
   readonly now?: () => number;
+  /** Called each time the source is open and filtered (the first call is knockd's "starting up"). */
+  readonly onOpen?: () => void;
 }
 
 /** What the daemon needs of a one-time sequences file (the `OneTimeSequences` class). */
@@ -257,6 +261,7 @@ export class Daemon {
           onFrame: (f) => this.handleFrame(f),
           onStatus: (msg, level) => this.#status(msg, level),
           onAddresses: (a) => this.setLocalAddresses(a),
+          onOpen: () => this.#opts.onOpen?.(),
         },
         signal,
         (a, linkType) => this.filter(a, linkType),
