@@ -27,6 +27,7 @@ import { canUseNetns, ignoreUnlessCi, Netns, readText, sleep, waitUntil } from "
 import type { BgProcess } from "./_lib/netns.ts";
 import { injectInNetns } from "./_lib/inject.ts";
 import type { FrameSpec } from "./_lib/inject.ts";
+import { mulberry32 as prng } from "./_lib/prng.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -1157,18 +1158,6 @@ Deno.test({
 
 // ---------------------------------------------------------------------------------------------
 // Random traffic with knockd as the live oracle.
-
-/** mulberry32: a small seeded PRNG, so every case is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random case for one knocker: two or three doors over a small port alphabet, with distinct

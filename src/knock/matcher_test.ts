@@ -3,6 +3,7 @@ import type { Door, Knock } from "../config/model.ts";
 import type { Packet } from "../wire/packet.ts";
 import type { MatchEvent } from "./events.ts";
 import { DEFAULT_MAX_ATTEMPTS, Matcher } from "./matcher.ts";
+import { mulberry32 as rng } from "../../tests/_lib/prng.ts";
 
 const SYN = 0x02;
 
@@ -186,17 +187,6 @@ Deno.test("Matcher returns no events for packets the pre-filter drops, without s
 // ---------------------------------------------------------------------------------------------
 // Property: two real knockers always open, whatever noise from other sources is interleaved
 // (knockd's B1 loses one of them whenever the oldest attempt is removed).
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("Matcher: 200 random interleavings of two real knockers and noise, both open", () => {
   const doors = [

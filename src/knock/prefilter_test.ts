@@ -5,6 +5,7 @@ import { buildEthernet, buildIp } from "../wire/build.ts";
 import { readPcap, writePcap } from "../wire/pcapfile.ts";
 import type { Packet } from "../wire/packet.ts";
 import { canonicalTarget, PreFilter } from "./prefilter.ts";
+import { mulberry32 as rng } from "../../tests/_lib/prng.ts";
 
 const SYN = 0x02;
 const ACK = 0x10;
@@ -153,17 +154,6 @@ Deno.test("PreFilter.setDoor replaces or disables a door", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Differential: PreFilter against libpcap compiling knockd's exact filter text (tcpdump -r).
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function tcpdumpAvailable(): Promise<boolean> {
   try {
