@@ -10,13 +10,12 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { readPcap } from "../src/wire/pcapfile.ts";
+import { type CapturedPacket, captureLo } from "./_lib/lo_capture.ts";
 import {
   canUseNetns,
   ignoreUnlessCi,
   type Netns,
   run,
-  sleep,
   waitUntil,
   withNetns,
 } from "./_lib/netns.ts";
@@ -34,92 +33,7 @@ async function have(program: string): Promise<boolean> {
 const available = (await canUseNetns()) && (await have("tcpdump")) &&
   (await have("setpriv")) && (await have("python3"));
 
-interface Pkt {
-  family: 4 | 6;
-  proto: "tcp" | "udp";
-  src: string;
-  dst: string;
-  srcPort: number;
-  dstPort: number;
-  flags: number;
-  payloadLen: number;
-}
-
-function ipText(b: Uint8Array): string {
-  if (b.length === 4) return b.join(".");
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((((b[i] ?? 0) << 8) | (b[i + 1] ?? 0)).toString(16));
-  // Compress the longest zero run (enough for the addresses used here).
-  return words.join(":").replace(/(^|:)0(:0)+(:|$)/, "::").replace(/:{3,}/, "::");
-}
-
-function decodeCapture(bytes: Uint8Array): Pkt[] {
-  const file = readPcap(bytes);
-  strictEqual(file.linkType, 1, "lo captures as Ethernet");
-  const out: Pkt[] = [];
-  for (const r of file.records) {
-    const d = r.data;
-    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
-    if (d.length < 14) continue;
-    const type = dv.getUint16(12);
-    let family: 4 | 6, proto: number, l4: number, src: Uint8Array, dst: Uint8Array;
-    if (type === 0x0800 && d.length >= 34) {
-      family = 4;
-      proto = d[23] ?? 0;
-      l4 = 14 + ((d[14] ?? 0) & 0x0f) * 4;
-      src = d.slice(26, 30);
-      dst = d.slice(30, 34);
-    } else if (type === 0x86dd && d.length >= 54) {
-      family = 6;
-      proto = d[20] ?? 0;
-      l4 = 54;
-      src = d.slice(22, 38);
-      dst = d.slice(38, 54);
-    } else continue;
-    if ((proto !== 6 && proto !== 17) || d.length < l4 + 8) continue;
-    out.push({
-      family,
-      proto: proto === 6 ? "tcp" : "udp",
-      src: ipText(src),
-      dst: ipText(dst),
-      srcPort: dv.getUint16(l4),
-      dstPort: dv.getUint16(l4 + 2),
-      flags: proto === 6 ? (d[l4 + 13] ?? 0) : 0,
-      payloadLen: proto === 17 ? dv.getUint16(l4 + 4) - 8 : 0,
-    });
-  }
-  return out;
-}
-
-let captures = 0;
-
-/** Runs `fn` while tcpdump captures `lo` in `ns`; returns every TCP/UDP packet. */
-async function captureLo(ns: Netns, fn: () => Promise<void>): Promise<Pkt[]> {
-  const n = ++captures;
-  const file = `${ns.dir}/flags-${n}.pcap`;
-  const p = ns.spawn(`tcpdump-${n}`, [
-    "tcpdump",
-    "-i",
-    "lo",
-    "-nn",
-    "-U",
-    "--immediate-mode",
-    "-w",
-    file,
-    "tcp or udp",
-  ]);
-  try {
-    await waitUntil(() => p.stderr().includes("listening on"), {
-      what: "tcpdump to listen",
-      context: () => p.describe(),
-    });
-    await fn();
-    await sleep(300);
-  } finally {
-    await p.stop("SIGINT");
-  }
-  return decodeCapture(Deno.readFileSync(file));
-}
+type Pkt = CapturedPacket;
 
 const FLAG_NAMES = ["F", "S", "R", "P", "A", "U", "E", "W"];
 

@@ -16,16 +16,8 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { readPcap } from "../src/wire/pcapfile.ts";
-import {
-  canUseNetns,
-  ignoreUnlessCi,
-  type Netns,
-  run,
-  sleep,
-  waitUntil,
-  withNetns,
-} from "./_lib/netns.ts";
+import { type CapturedPacket, captureLo } from "./_lib/lo_capture.ts";
+import { canUseNetns, ignoreUnlessCi, type Netns, run, sleep, withNetns } from "./_lib/netns.ts";
 
 const MAIN = Deno.env.get("KNOCKTOOL_MAIN") ?? new URL("../main.ts", import.meta.url).pathname;
 const COMPAT_MODULE = new URL("../src/cli/knock.ts", import.meta.url).href;
@@ -43,103 +35,7 @@ async function have(program: string): Promise<boolean> {
 const available = (await canUseNetns()) && (await have("tcpdump")) &&
   (await have("/usr/bin/knock"));
 
-/** One packet towards a knocked port, as seen on the wire. */
-interface Hit {
-  family: 4 | 6;
-  proto: "tcp" | "udp";
-  src: string;
-  dst: string;
-  dstPort: number;
-  /** TCP flags byte (0 for UDP). */
-  flags: number;
-  /** UDP payload length (0 for TCP). */
-  payloadLen: number;
-  /** Capture time in milliseconds since the epoch. */
-  timeMs: number;
-}
-
-function ipText(b: Uint8Array): string {
-  if (b.length === 4) return b.join(".");
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((((b[i] ?? 0) << 8) | (b[i + 1] ?? 0)).toString(16));
-  return words.join(":");
-}
-
-/** Decodes the Ethernet/IPv4/IPv6/TCP/UDP packets of a tcpdump file (lo: no extension headers). */
-function decodeCapture(bytes: Uint8Array): Hit[] {
-  const file = readPcap(bytes);
-  strictEqual(file.linkType, 1, "lo captures as Ethernet");
-  const out: Hit[] = [];
-  for (const r of file.records) {
-    const d = r.data;
-    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
-    if (d.length < 14) continue;
-    const type = dv.getUint16(12);
-    let family: 4 | 6;
-    let proto: number;
-    let l4: number;
-    let src: Uint8Array;
-    let dst: Uint8Array;
-    if (type === 0x0800 && d.length >= 34) {
-      family = 4;
-      proto = d[23] ?? 0;
-      l4 = 14 + ((d[14] ?? 0) & 0x0f) * 4;
-      src = d.slice(26, 30);
-      dst = d.slice(30, 34);
-    } else if (type === 0x86dd && d.length >= 54) {
-      family = 6;
-      proto = d[20] ?? 0;
-      l4 = 54;
-      src = d.slice(22, 38);
-      dst = d.slice(38, 54);
-    } else continue;
-    if ((proto !== 6 && proto !== 17) || d.length < l4 + 8) continue;
-    out.push({
-      family,
-      proto: proto === 6 ? "tcp" : "udp",
-      src: ipText(src),
-      dst: ipText(dst),
-      dstPort: dv.getUint16(l4 + 2),
-      flags: proto === 6 ? (d[l4 + 13] ?? 0) : 0,
-      payloadLen: proto === 17 ? dv.getUint16(l4 + 4) - 8 : 0,
-      timeMs: r.tsSec * 1000 + r.tsUsec / 1000,
-    });
-  }
-  return out;
-}
-
-let captures = 0;
-
-/**
- * Runs `fn` while tcpdump captures `lo` in `ns`; returns every TCP/UDP packet. Waits until
- * tcpdump listens, and a little after `fn` so the last packets are written (-U writes per packet).
- */
-async function captureLo(ns: Netns, fn: () => Promise<void>): Promise<Hit[]> {
-  const n = ++captures;
-  const file = `${ns.dir}/cap-${n}.pcap`;
-  const p = ns.spawn(`tcpdump-${n}`, [
-    "tcpdump",
-    "-i",
-    "lo",
-    "-nn",
-    "-U",
-    "--immediate-mode",
-    "-w",
-    file,
-    "tcp or udp",
-  ]);
-  try {
-    await waitUntil(() => p.stderr().includes("listening on"), {
-      what: "tcpdump to listen",
-      context: () => p.describe(),
-    });
-    await fn();
-    await sleep(300);
-  } finally {
-    await p.stop("SIGINT");
-  }
-  return decodeCapture(Deno.readFileSync(file));
-}
+type Hit = CapturedPacket;
 
 /** What one client run did. */
 interface RunOutcome {
