@@ -15,8 +15,8 @@ import { CaptureControl, captureFile, captureLive } from "../src/server/capture.
 import { acquirePcap, PCAP_ERRBUF_SIZE, releasePcap } from "../ffi/libpcap.ts";
 import { cString } from "../ffi/libc.ts";
 import { writePcap } from "../src/wire/pcapfile.ts";
-import { buildFrame, injectInNetns } from "../tests/_lib/inject.ts";
-import { Netns, sleep, waitUntil } from "../tests/_lib/netns.ts";
+import { buildFrame, injectInNetns } from "../testing/inject.ts";
+import { Netns, sleep, waitUntil } from "../testing/netns.ts";
 import process from "node:process";
 
 const FRAMES = 100_000;

@@ -10,14 +10,14 @@
  * The top-level process creates the namespace `kt-bench-<pid>`, re-runs itself inside it
  * (`--inner`), and always deletes it afterwards (also on Ctrl-C or a hang: the inner run is
  * killed after 4 minutes). The inner run starts the three processes, injects bounded floods of
- * frames built once with `src/wire/build.ts` through an AF_PACKET socket (`ffi/packet.ts`), reads
+ * frames built once with `src/wire/build.ts` through an AF_PACKET socket (`testing/af_packet.ts`), reads
  * each process's CPU time from `/proc/PID/stat` before and after each workload, and prints a
  * table. See `bench/README.md` for the workloads and how to read the figures.
  *
  * @module
  */
 
-import { PacketSocket } from "../ffi/packet.ts";
+import { PacketSocket } from "../testing/af_packet.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { knockdFilter } from "../src/config/filter.ts";
 import { buildEthernet, buildIp, TCP_FLAGS } from "../src/wire/build.ts";

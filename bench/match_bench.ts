@@ -9,7 +9,7 @@
  * per packet should depend on the doors using that port, not on the number of doors.
  */
 import type { Door, Knock } from "../src/config/model.ts";
-import { Matcher } from "../src/knock/matcher.ts";
+import { Matcher } from "../src/match/matcher.ts";
 import type { Packet } from "../src/wire/packet.ts";
 
 function seq(text: string): Knock[] {

@@ -10,7 +10,7 @@
  */
 
 import { cString, openLibc } from "./libc.ts";
-import { encodeRawText } from "../src/config/bytes.ts";
+import { encodeRawText } from "../src/util/bytes.ts";
 
 /** syslog facilities (`<syslog.h>` values, already shifted left by 3). */
 export const FACILITIES: Readonly<Record<string, number>> = {

@@ -40,7 +40,7 @@ function child(): void {
     const log = Syslog.open("knockd", parseFacility(Deno.args[0] ?? "daemon")!);
     log.notice("127.0.0.71: A: sequence timeout (stage 1)\n");
     log.notice("starting up, listening on lo");
-    // A config byte that is not UTF-8 (0xE9), kept by the parser as U+DCE9 (src/config/bytes.ts).
+    // A config byte that is not UTF-8 (0xE9), kept by the parser as U+DCE9 (src/util/bytes.ts).
     log.notice("caf\udce9");
     log.close();
     const got: string[] = [];

@@ -10,7 +10,7 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { type CapturedPacket, captureLo } from "./_lib/lo_capture.ts";
+import { type CapturedPacket, captureLo } from "../testing/lo_capture.ts";
 import {
   canUseNetns,
   ignoreUnlessCi,
@@ -18,7 +18,7 @@ import {
   run,
   waitUntil,
   withNetns,
-} from "./_lib/netns.ts";
+} from "../testing/netns.ts";
 
 const MAIN = Deno.env.get("KNOCKTOOL_MAIN") ?? new URL("../main.ts", import.meta.url).pathname;
 

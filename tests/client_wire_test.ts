@@ -16,8 +16,15 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { type CapturedPacket, captureLo } from "./_lib/lo_capture.ts";
-import { canUseNetns, ignoreUnlessCi, type Netns, run, sleep, withNetns } from "./_lib/netns.ts";
+import { type CapturedPacket, captureLo } from "../testing/lo_capture.ts";
+import {
+  canUseNetns,
+  ignoreUnlessCi,
+  type Netns,
+  run,
+  sleep,
+  withNetns,
+} from "../testing/netns.ts";
 
 const MAIN = Deno.env.get("KNOCKTOOL_MAIN") ?? new URL("../main.ts", import.meta.url).pathname;
 const COMPAT_MODULE = new URL("../src/cli/knock.ts", import.meta.url).href;

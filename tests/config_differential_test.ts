@@ -21,8 +21,8 @@ import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/model.ts";
 import { formatSequence } from "../src/config/sequence.ts";
 import { knockdFilter } from "../src/config/filter.ts";
-import { decodeRawText } from "../src/config/bytes.ts";
-import { canUseNetns, Netns, waitUntil } from "./_lib/netns.ts";
+import { decodeRawText } from "../src/util/bytes.ts";
+import { canUseNetns, Netns, waitUntil } from "../testing/netns.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
 const CORPUS = new URL("./testdata/configs/", import.meta.url).pathname.replace(/\/$/, "");

@@ -23,11 +23,18 @@
  * @module
  */
 
-import { canUseNetns, ignoreUnlessCi, Netns, readText, sleep, waitUntil } from "./_lib/netns.ts";
-import type { BgProcess } from "./_lib/netns.ts";
-import { injectInNetns } from "./_lib/inject.ts";
-import type { FrameSpec } from "./_lib/inject.ts";
-import { mulberry32 as prng } from "./_lib/prng.ts";
+import {
+  canUseNetns,
+  ignoreUnlessCi,
+  Netns,
+  readText,
+  sleep,
+  waitUntil,
+} from "../testing/netns.ts";
+import type { BgProcess } from "../testing/netns.ts";
+import { injectInNetns } from "../testing/inject.ts";
+import type { FrameSpec } from "../testing/inject.ts";
+import { mulberry32 as prng } from "../testing/prng.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

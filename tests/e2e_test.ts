@@ -24,7 +24,7 @@ import {
   vethPair,
   waitUntil,
   withNetns,
-} from "./_lib/netns.ts";
+} from "../testing/netns.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;

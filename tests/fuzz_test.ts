@@ -14,7 +14,7 @@
  */
 
 import type { Door } from "../src/config/model.ts";
-import { Matcher } from "../src/knock/matcher.ts";
+import { Matcher } from "../src/match/matcher.ts";
 import {
   buildEthernet,
   buildIp,
@@ -29,7 +29,7 @@ import { formatIpv4, formatIpv6 } from "../src/wire/address.ts";
 import { decodeFrame } from "../src/wire/decode.ts";
 import { type DecodeResult, DLT } from "../src/wire/packet.ts";
 import { readPcap, writePcap } from "../src/wire/pcapfile.ts";
-import { withExtensions } from "../src/wire/_testutil.ts";
+import { withExtensions } from "../testing/frames.ts";
 
 const LINK_TYPES = [
   DLT.NULL,

@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import type { Knock } from "../src/config/model.ts";
 import { parseConfig } from "../src/config/parse.ts";
-import { Matcher } from "../src/knock/matcher.ts";
-import type { MatchEvent } from "../src/knock/events.ts";
+import { Matcher } from "../src/match/matcher.ts";
+import type { MatchEvent } from "../src/match/events.ts";
 import type { Packet } from "../src/wire/packet.ts";
 
 const SYN = 0x02;

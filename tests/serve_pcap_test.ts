@@ -9,8 +9,8 @@ import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
 import { VERSION } from "../src/version.ts";
 import { assert, assertEquals } from "../src/server/_assert.ts";
 import { knocks, onetime, T0 } from "./testdata/pcap/make.ts";
-import { canUseNetns, ignoreUnlessCi, Netns, readText, waitUntil } from "./_lib/netns.ts";
-import { injectInNetns } from "./_lib/inject.ts";
+import { canUseNetns, ignoreUnlessCi, Netns, readText, waitUntil } from "../testing/netns.ts";
+import { injectInNetns } from "../testing/inject.ts";
 
 const PCAP_DIR = new URL("./testdata/pcap/", import.meta.url).pathname;
 

@@ -17,10 +17,10 @@ import { integer, string } from "@optique/core/valueparser";
 import type { Parser } from "@optique/core/parser";
 import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../io.ts";
-import { checkOpen } from "../client/check.ts";
-import { runCompat } from "../client/compat.ts";
+import { probeDoor } from "../client/probe.ts";
+import { runCompat } from "./knock_compat.ts";
 import { atoi } from "../config/atoi.ts";
-import { sendKnocks, type Sleep, sleep } from "../client/knock.ts";
+import { sendKnocks, type Sleep, sleep } from "../client/send.ts";
 import { type KnockStep, parseFlags, parseStep } from "../client/steps.ts";
 
 /** The `knock` subcommand's parser. */
@@ -189,7 +189,7 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
   );
   if (out.status !== 0 || opts.check === undefined) return out.status;
   const source = opts.source === undefined ? undefined : lib.parseAddress(opts.source) ?? undefined;
-  const r = await checkOpen(
+  const r = await probeDoor(
     {
       host,
       port: opts.check,

@@ -1,6 +1,6 @@
 import { deepStrictEqual, throws } from "node:assert/strict";
 import { makeSockAddr, SocketError, type SocketLib } from "../../ffi/socket.ts";
-import { checkOpen } from "./check.ts";
+import { probeDoor } from "./probe.ts";
 import { RawSender, RawSocketError } from "./raw.ts";
 
 const EMFILE = 24;
@@ -31,7 +31,7 @@ Deno.test("raw: a failing socket() for the source probe is a std-voice error", (
 });
 
 Deno.test("check: a failing socket() ends the check with status 1 and a message", async () => {
-  const r = await checkOpen(
+  const r = await probeDoor(
     { host: "localhost", port: "22", family: 0, attempts: 3, intervalMs: 10 },
     failingLib(ENOBUFS, "No buffer space available"),
   );

@@ -8,7 +8,7 @@
 /** knockd reads lines with `fgets(line, PATH_MAX)`: at most 4095 bytes per piece. */
 export const FGETS_MAX = 4095;
 
-import { decodeRawText, encodeRawText } from "./bytes.ts";
+import { decodeRawText, encodeRawText } from "../util/bytes.ts";
 
 /** One piece returned by an emulated `fgets` call, with its 1-based piece number. */
 export interface Piece {

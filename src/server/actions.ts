@@ -28,7 +28,7 @@
 import type { Door } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import type { ServerLog } from "./log.ts";
-import { encodeRawText, shellArgs } from "../config/bytes.ts";
+import { encodeRawText, shellArgs } from "../util/bytes.ts";
 
 /** Outcome of one command. */
 export interface CommandResult {

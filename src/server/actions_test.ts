@@ -228,7 +228,7 @@ Deno.test("ShellRunner: a command with bytes that are not UTF-8 reaches the shel
   const dir = Deno.makeTempDirSync({ prefix: "kt-actions-" });
   try {
     // "printf 'caf\xE9' > DIR/out" as a config file holds it: the raw byte 0xE9 is kept by the
-    // parser as the lone surrogate U+DCE9 (src/config/bytes.ts).
+    // parser as the lone surrogate U+DCE9 (src/util/bytes.ts).
     const r = await new ShellRunner().run(`printf 'caf\udce9' > ${dir}/out`);
     assertEquals(r.code, 0);
     assertEquals([...Deno.readFileSync(`${dir}/out`)], [0x63, 0x61, 0x66, 0xe9]);

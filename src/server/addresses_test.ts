@@ -1,6 +1,6 @@
 import { addressText, localAddresses, readAddresses, sameAddresses } from "./addresses.ts";
 import { withPcap } from "../../ffi/libpcap.ts";
-import { ignoreUnlessCi } from "../../tests/_lib/netns.ts";
+import { ignoreUnlessCi } from "../../testing/netns.ts";
 
 function assertEquals<T>(actual: T, expected: T, what: string): void {
   const a = JSON.stringify(actual);

@@ -10,8 +10,8 @@ import { PcapError } from "../../ffi/libpcap.ts";
 import { writePcap } from "../wire/pcapfile.ts";
 import { captureFilters } from "../config/filter.ts";
 import { decodeFrame } from "../wire/decode.ts";
-import { buildFrame, injectInNetns } from "../../tests/_lib/inject.ts";
-import { canUseNetns, ignoreUnlessCi, Netns, sleep, waitUntil } from "../../tests/_lib/netns.ts";
+import { buildFrame, injectInNetns } from "../../testing/inject.ts";
+import { canUseNetns, ignoreUnlessCi, Netns, sleep, waitUntil } from "../../testing/netns.ts";
 
 const netnsOk = await canUseNetns();
 const ignore = ignoreUnlessCi(netnsOk);

@@ -15,7 +15,7 @@
  */
 import { getLogger, type Logger, type LogRecord } from "@logtape/logtape";
 import type { Io } from "../io.ts";
-import { encodeRawText } from "../config/bytes.ts";
+import { encodeRawText } from "../util/bytes.ts";
 
 /** The LogTape category of the server. */
 export const SERVER_CATEGORY: readonly string[] = ["knocktool", "server"];

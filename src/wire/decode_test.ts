@@ -1,6 +1,6 @@
 import { decodeFrame, isSupportedLinkType } from "./decode.ts";
 import { readPcap } from "./pcapfile.ts";
-import { assertEq, summary } from "./_testutil.ts";
+import { assertEq, summary } from "../../testing/frames.ts";
 import { DLT } from "./packet.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { buildEthernet } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
 import { DLT } from "./packet.ts";
-import { assertEq, summary, v4, v6 } from "./_testutil.ts";
+import { assertEq, summary, v4, v6 } from "../../testing/frames.ts";
 
 const SYN_V4 = "tcp 192.0.2.1.40000 > 192.0.2.2.7000 flags=0x2";
 const UDP_V6 = "udp 2001:db8::1.5000 > 2001:db8::2.9000 flags=0x0";

@@ -1,7 +1,7 @@
 import { internetChecksum } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
 import { DLT } from "./packet.ts";
-import { assertEq, concat, summary, v4 } from "./_testutil.ts";
+import { assertEq, concat, summary, v4 } from "../../testing/frames.ts";
 
 /** Decodes an IPv4 packet on a raw link, after `edit` changed its header. */
 function decode(edit: (ip: Uint8Array, dv: DataView) => void, ip = v4(), wireLen?: number) {

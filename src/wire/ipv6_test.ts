@@ -1,6 +1,6 @@
 import { decodeFrame } from "./decode.ts";
 import { DLT } from "./packet.ts";
-import { assertEq, summary, v6, withExtensions } from "./_testutil.ts";
+import { assertEq, summary, v6, withExtensions } from "../../testing/frames.ts";
 
 const UDP = "udp 2001:db8::1.5000 > 2001:db8::2.9000 flags=0x0";
 const SYN = "tcp 2001:db8::1.5000 > 2001:db8::2.9000 flags=0x2";

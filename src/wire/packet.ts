@@ -1,6 +1,6 @@
 /**
  * What the decoder hands the matcher: one TCP or UDP packet reduced to the fields knockd looks
- * at. Produced by `src/wire` from a captured frame; consumed by `src/knock`.
+ * at. Produced by `src/wire` from a captured frame; consumed by `src/match`.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 import { decodeFrame } from "./decode.ts";
 import { DLT } from "./packet.ts";
-import { assertEq, summary, v4, v6 } from "./_testutil.ts";
+import { assertEq, summary, v4, v6 } from "../../testing/frames.ts";
 
 Deno.test("raw IP link types: the version nibble decides", () => {
   for (const lt of [DLT.RAW, DLT.LINKTYPE_RAW, DLT.IPV4, DLT.IPV6]) {

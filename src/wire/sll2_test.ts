@@ -1,7 +1,7 @@
 import { buildLinuxSll2 } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
 import { DLT } from "./packet.ts";
-import { assertEq, concat, summary, v4 } from "./_testutil.ts";
+import { assertEq, concat, summary, v4 } from "../../testing/frames.ts";
 
 Deno.test("LINUX_SLL2: protocol at 0, IP at 20", () => {
   const f = buildLinuxSll2(v4(), 4);

@@ -1,6 +1,6 @@
 import { decodeFrame } from "./decode.ts";
 import { DLT } from "./packet.ts";
-import { assertEq, summary, v4, v6 } from "./_testutil.ts";
+import { assertEq, summary, v4, v6 } from "../../testing/frames.ts";
 
 function decode(ip: Uint8Array, wireLen = ip.length): string {
   return summary(decodeFrame(DLT.RAW, ip, wireLen, 0, 0));

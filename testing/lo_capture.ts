@@ -9,8 +9,8 @@
  */
 
 import { strictEqual } from "node:assert/strict";
-import { formatAddress } from "../../src/wire/address.ts";
-import { readPcap } from "../../src/wire/pcapfile.ts";
+import { formatAddress } from "../src/wire/address.ts";
+import { readPcap } from "../src/wire/pcapfile.ts";
 import { type Netns, sleep, waitUntil } from "./netns.ts";
 
 /** One TCP or UDP packet seen on `lo`. */
@@ -42,7 +42,7 @@ export interface CapturedPacket {
  * @example
  * ```ts
  * import { decodeLoCapture } from "./lo_capture.ts";
- * import { writePcap } from "../../src/wire/pcapfile.ts";
+ * import { writePcap } from "../src/wire/pcapfile.ts";
  * if (decodeLoCapture(writePcap(1, [])).length !== 0) throw new Error("an empty file has no packets");
  * ```
  */

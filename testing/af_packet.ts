@@ -87,7 +87,7 @@ function describe(lib: Libc, errno: number): string {
  * @returns The structure's bytes.
  * @example
  * ```ts
- * import { sockaddrLl } from "./packet.ts";
+ * import { sockaddrLl } from "./af_packet.ts";
  * const sa = sockaddrLl(1);
  * if (sa.length !== 20 || sa[0] !== 17 || sa[4] !== 1) throw new Error("bad sockaddr_ll");
  * ```
@@ -107,7 +107,7 @@ export function sockaddrLl(ifindex: number): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts ignore
- * import { PacketSocket } from "./packet.ts";
+ * import { PacketSocket } from "./af_packet.ts";
  * using sock = PacketSocket.open("lo");
  * sock.send(new Uint8Array(60)); // a (useless) all-zero frame
  * ```

@@ -67,7 +67,7 @@ export type Sleep = (ms: number) => Promise<void>;
  *
  * @example
  * ```ts
- * import { sleep } from "./knock.ts";
+ * import { sleep } from "./send.ts";
  * await sleep(1);
  * ```
  */
@@ -83,7 +83,7 @@ export function sleep(ms: number): Promise<void> {
  *
  * @example
  * ```ts
- * import { familyHint } from "./knock.ts";
+ * import { familyHint } from "./send.ts";
  * if (familyHint(6) !== 10) throw new Error("AF_INET6 is 10 on Linux");
  * ```
  */

@@ -5,7 +5,7 @@ import { buildEthernet, buildIp } from "../wire/build.ts";
 import { readPcap, writePcap } from "../wire/pcapfile.ts";
 import type { Packet } from "../wire/packet.ts";
 import { canonicalTarget, PreFilter } from "./prefilter.ts";
-import { mulberry32 as rng } from "../../tests/_lib/prng.ts";
+import { mulberry32 as rng } from "../../testing/prng.ts";
 
 const SYN = 0x02;
 const ACK = 0x10;

@@ -1,7 +1,7 @@
-import { main } from "../../main.ts";
-import { captureIo } from "../io.ts";
-import type { InterfaceInfo } from "./interfaces.ts";
-import { canUseNetns, ignoreUnlessCi, Netns } from "../../tests/_lib/netns.ts";
+import { main } from "../main.ts";
+import { captureIo } from "../src/io.ts";
+import type { InterfaceInfo } from "../src/cli/interfaces.ts";
+import { canUseNetns, ignoreUnlessCi, Netns } from "../testing/netns.ts";
 
 function assertEquals<T>(actual: T, expected: T, what: string): void {
   const a = JSON.stringify(actual);

@@ -3,7 +3,7 @@ import type { Door, Knock } from "../config/model.ts";
 import type { Packet } from "../wire/packet.ts";
 import type { MatchEvent } from "./events.ts";
 import { DEFAULT_MAX_ATTEMPTS, Matcher } from "./matcher.ts";
-import { mulberry32 as rng } from "../../tests/_lib/prng.ts";
+import { mulberry32 as rng } from "../../testing/prng.ts";
 
 const SYN = 0x02;
 

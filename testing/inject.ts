@@ -1,10 +1,10 @@
 /**
  * Frame injector for tests and benchmarks: builds TCP/UDP frames with spoofed sources (through
  * `src/wire/build.ts`) and sends them on one interface through an AF_PACKET socket
- * (`ffi/packet.ts`). Meant to run inside a test's namespace:
+ * (`testing/af_packet.ts`). Meant to run inside a test's namespace:
  *
  * ```sh
- * ip netns exec NS deno run -A tests/_lib/inject.ts '{"iface":"lo","frames":[{"src":"127.0.0.71","dst":"127.0.0.1","proto":"tcp","port":7000}]}'
+ * ip netns exec NS deno run -A testing/inject.ts '{"iface":"lo","frames":[{"src":"127.0.0.71","dst":"127.0.0.1","proto":"tcp","port":7000}]}'
  * ```
  *
  * The argument is an {@link InjectSpec} as JSON (or `-` to read it from stdin). On success it
@@ -18,8 +18,8 @@
  * @module
  */
 
-import { buildEthernet, buildIp, TCP_FLAGS } from "../../src/wire/build.ts";
-import { PacketSocket } from "../../ffi/packet.ts";
+import { buildEthernet, buildIp, TCP_FLAGS } from "../src/wire/build.ts";
+import { PacketSocket } from "./af_packet.ts";
 
 /** Most frames one run may send (list length × repeat). */
 export const MAX_FRAMES = 5_000_000;

@@ -15,13 +15,13 @@ import {
 } from "../../ffi/socket.ts";
 import { bindDevice, bindSource, openSocket, RawSocketError } from "./raw.ts";
 import { lowerFirst as lower } from "./_text.ts";
-import { familyHint, type Sleep, sleep } from "./knock.ts";
+import { familyHint, type Sleep, sleep } from "./send.ts";
 
 /** Exit status when the door did not open. */
-export const CHECK_FAILED_STATUS = 3;
+export const PROBE_FAILED_STATUS = 3;
 
 /** What to check. */
-export interface CheckPlan {
+export interface ProbePlan {
   /** The host argument. */
   readonly host: string;
   /** The port (number or service name). */
@@ -39,7 +39,7 @@ export interface CheckPlan {
 }
 
 /** The check's result: the address that answered, or the message to print (std voice). */
-export type CheckResult =
+export type ProbeResult =
   | { readonly ok: true; readonly address: string; readonly attempt: number }
   | { readonly ok: false; readonly status: number; readonly error: string };
 
@@ -51,11 +51,11 @@ export type CheckResult =
  * @param wait Sleep between attempts.
  * @returns Success with the numeric address, or the exit status and message.
  */
-export async function checkOpen(
-  plan: CheckPlan,
+export async function probeDoor(
+  plan: ProbePlan,
   lib: SocketLib,
   wait: Sleep = sleep,
-): Promise<CheckResult> {
+): Promise<ProbeResult> {
   const r = lib.resolve(plan.host, plan.port, familyHint(plan.family), SOCK_STREAM);
   if (!r.ok) {
     return {
@@ -99,7 +99,7 @@ export async function checkOpen(
   }
   return {
     ok: false,
-    status: CHECK_FAILED_STATUS,
+    status: PROBE_FAILED_STATUS,
     error: `Cannot connect to "${host}" port "${plan.port}" after ${plan.attempts} ` +
       `attempt${plan.attempts === 1 ? "" : "s"}: the door did not open (${last})`,
   };

@@ -9,10 +9,10 @@
 
 import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../io.ts";
-import { getoptLong, type LongOption } from "../cli/_getopt.ts";
+import { getoptLong, type LongOption } from "./_getopt.ts";
 import { atoi } from "../config/atoi.ts";
-import { type KnockPlan, sendKnocks, type Sleep, sleep } from "./knock.ts";
-import { parseKnockStep } from "./steps.ts";
+import { type KnockPlan, sendKnocks, type Sleep, sleep } from "../client/send.ts";
+import { parseKnockStep } from "../client/steps.ts";
 
 /** knock 0.8's usage text, byte for byte (printed on stdout). */
 export const KNOCK_USAGE: string =
@@ -64,7 +64,7 @@ export type CompatCommand =
  *
  * @example
  * ```ts
- * import { parseCompat } from "./compat.ts";
+ * import { parseCompat } from "./knock_compat.ts";
  * const c = parseCompat(["-h"], "knock");
  * if (c.kind !== "exit" || c.status !== 1) throw new Error("-h must exit 1");
  * ```

@@ -1,6 +1,6 @@
-import { PacketSocket, PacketSocketError } from "./packet.ts";
-import { canUseNetns, ignoreUnlessCi, run, waitUntil, withNetns } from "../tests/_lib/netns.ts";
-import { buildFrame, injectInNetns } from "../tests/_lib/inject.ts";
+import { PacketSocket, PacketSocketError } from "../testing/af_packet.ts";
+import { canUseNetns, ignoreUnlessCi, run, waitUntil, withNetns } from "../testing/netns.ts";
+import { buildFrame, injectInNetns } from "../testing/inject.ts";
 
 const hasTcpdump = await run(["tcpdump", "--version"], { check: false }).then(
   (r) => r.code === 0,

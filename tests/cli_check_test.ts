@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { captureIo } from "../io.ts";
-import { runCheck } from "./check.ts";
-import { main } from "../../main.ts";
-import { compileFilter, DLT, withPcap } from "../../ffi/libpcap.ts";
+import { captureIo } from "../src/io.ts";
+import { runCheck } from "../src/cli/check.ts";
+import { main } from "../main.ts";
+import { compileFilter, DLT, withPcap } from "../ffi/libpcap.ts";
 
 const CORPUS = new URL("../../tests/testdata/configs/", import.meta.url).pathname;
 const LO = { v4: ["127.0.0.1"], v6: ["::1"] };

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { buildIp, type SegmentSpec } from "./build.ts";
-import type { DecodeResult } from "./packet.ts";
+import { buildIp, type SegmentSpec } from "../src/wire/build.ts";
+import type { DecodeResult } from "../src/wire/packet.ts";
 
 /** Throws unless `actual === expected`. */
 export function assertEq<T>(actual: T, expected: T, what = ""): void {

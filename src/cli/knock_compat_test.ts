@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { captureIo } from "../io.ts";
-import { KNOCK_USAGE, parseCompat, runCompat } from "./compat.ts";
+import { KNOCK_USAGE, parseCompat, runCompat } from "./knock_compat.ts";
 
 Deno.test("compat: usage on stdout, statuses as knock 0.8", async () => {
   for (
