@@ -9,8 +9,8 @@
 import { or } from "@optique/core/constructs";
 import { runParser } from "@optique/core/facade";
 import { message } from "@optique/core/message";
-import { type Io, processIo } from "./src/io.ts";
-import { VERSION } from "./src/version.ts";
+import { type Io, processIo } from "./src/util/io.ts";
+import { VERSION } from "./src/util/version.ts";
 import { checkCommand, runCheck } from "./src/cli/check.ts";
 import {
   daemonChildSetup,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { captureIo } from "../src/io.ts";
+import { captureIo } from "../src/util/io.ts";
 import { runCheck } from "../src/cli/check.ts";
 import { main } from "../main.ts";
 import { compileFilter, DLT, withPcap } from "../ffi/libpcap.ts";

@@ -1,5 +1,5 @@
 import { main } from "../main.ts";
-import { captureIo } from "../src/io.ts";
+import { captureIo } from "../src/util/io.ts";
 import type { InterfaceInfo } from "../src/cli/interfaces.ts";
 import { canUseNetns, ignoreUnlessCi, Netns } from "../testing/netns.ts";
 

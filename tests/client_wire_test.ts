@@ -28,7 +28,7 @@ import {
 
 const MAIN = Deno.env.get("KNOCKTOOL_MAIN") ?? new URL("../main.ts", import.meta.url).pathname;
 const COMPAT_MODULE = new URL("../src/cli/knock.ts", import.meta.url).href;
-const IO_MODULE = new URL("../src/io.ts", import.meta.url).href;
+const IO_MODULE = new URL("../src/util/io.ts", import.meta.url).href;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 async function have(program: string): Promise<boolean> {

@@ -4,9 +4,9 @@
  * that would run; and knockd's command line when started as `knockd`.
  */
 import { main } from "../main.ts";
-import { captureIo } from "../src/io.ts";
+import { captureIo } from "../src/util/io.ts";
 import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
-import { VERSION } from "../src/version.ts";
+import { VERSION } from "../src/util/version.ts";
 import { assert, assertEquals } from "../src/server/_assert.ts";
 import { knocks, onetime, T0 } from "./testdata/pcap/make.ts";
 import { canUseNetns, ignoreUnlessCi, Netns, readText, waitUntil } from "../testing/netns.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { main } from "../main.ts";
-import { captureIo } from "../src/io.ts";
+import { captureIo } from "../src/util/io.ts";
 
 /** Each shell's script, by its path relative to the repository root. */
 export const COMPLETION_FILES: Readonly<Record<"bash" | "zsh" | "fish", string>> = {

@@ -11,7 +11,7 @@ import { optional, withDefault } from "@optique/core/modifiers";
 import type { Parser } from "@optique/core/parser";
 import { command, constant, option } from "@optique/core/primitives";
 import { string } from "@optique/core/valueparser";
-import type { Io } from "../io.ts";
+import type { Io } from "../util/io.ts";
 import { compileFilter, type CompileResult, DLT, withPcap } from "../../ffi/libpcap.ts";
 import { readAddresses } from "../server/addresses.ts";
 import { loadConfig } from "../config/load.ts";

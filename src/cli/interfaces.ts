@@ -12,7 +12,7 @@
 import { object } from "@optique/core/constructs";
 import { command, constant, option } from "@optique/core/primitives";
 import { message } from "@optique/core/message";
-import type { Io } from "../io.ts";
+import type { Io } from "../util/io.ts";
 import {
   acquirePcap,
   cstr,
@@ -159,7 +159,7 @@ function table(rows: string[][]): string {
  * @example
  * ```ts ignore
  * import { runInterfaces } from "./interfaces.ts";
- * import { processIo } from "../io.ts";
+ * import { processIo } from "../util/io.ts";
  * await runInterfaces({ cmd: "interfaces", json: true }, processIo);
  * ```
  */

@@ -16,7 +16,7 @@ import { argument, command, constant, option } from "@optique/core/primitives";
 import { integer, string } from "@optique/core/valueparser";
 import type { Parser } from "@optique/core/parser";
 import { SocketLib } from "../../ffi/socket.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../util/io.ts";
 import { probeDoor } from "../client/probe.ts";
 import { runCompat } from "./knock_compat.ts";
 import { atoi } from "../config/atoi.ts";
@@ -225,7 +225,7 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
  * @example
  * ```ts
  * import { runKnockCompat } from "./knock.ts";
- * import { captureIo } from "../io.ts";
+ * import { captureIo } from "../util/io.ts";
  * const io = captureIo();
  * if (await runKnockCompat(["-V"], io) !== 0 || !io.out.startsWith("knock 0.8\n")) {
  *   throw new Error("bad -V");

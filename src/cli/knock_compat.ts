@@ -8,7 +8,7 @@
  */
 
 import { SocketLib } from "../../ffi/socket.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../util/io.ts";
 import { getoptLong, type LongOption } from "./_getopt.ts";
 import { atoi } from "../config/atoi.ts";
 import { type KnockPlan, sendKnocks, type Sleep, sleep } from "../client/send.ts";

@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { captureIo } from "../io.ts";
+import { captureIo } from "../util/io.ts";
 import { KNOCK_USAGE, parseCompat, runCompat } from "./knock_compat.ts";
 
 Deno.test("compat: usage on stdout, statuses as knock 0.8", async () => {

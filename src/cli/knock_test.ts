@@ -1,5 +1,5 @@
 import { deepStrictEqual } from "node:assert/strict";
-import { captureIo } from "../io.ts";
+import { captureIo } from "../util/io.ts";
 import { runKnock } from "./knock.ts";
 
 Deno.test("knock: a negative delay is a std-voice usage error before any hit", async () => {

@@ -24,7 +24,7 @@ import {
   type SockAddr,
   type SocketLib,
 } from "../../ffi/socket.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../util/io.ts";
 import { bindDevice, bindSource, RawSender, RawSocketError } from "./raw.ts";
 import { formatFlags, type KnockStep } from "./steps.ts";
 

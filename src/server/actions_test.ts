@@ -1,5 +1,5 @@
 import { configureSync, resetSync } from "@logtape/logtape";
-import { captureIo } from "../io.ts";
+import { captureIo } from "../util/io.ts";
 import { assertEquals } from "./_assert.ts";
 import {
   chooseCommands,

@@ -1,5 +1,5 @@
 import { configureSync, resetSync } from "@logtape/logtape";
-import { captureIo } from "../io.ts";
+import { captureIo } from "../util/io.ts";
 import { parseConfig } from "../config/parse.ts";
 import type { Config } from "../config/model.ts";
 import { buildEthernet, buildIp, TCP_FLAGS } from "../wire/build.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import { getLogger, type Logger, type LogRecord } from "@logtape/logtape";
-import type { Io } from "../io.ts";
+import type { Io } from "../util/io.ts";
 import { encodeRawText } from "../util/bytes.ts";
 
 /** The LogTape category of the server. */
@@ -273,7 +273,7 @@ export interface KnockdSinkOptions {
  *
  * @example
  * ```ts
- * import { captureIo } from "../io.ts";
+ * import { captureIo } from "../util/io.ts";
  * import { KnockdSink } from "./log.ts";
  * const io = captureIo();
  * const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
