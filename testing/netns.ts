@@ -280,8 +280,10 @@ export interface WaitOptions {
  * @example
  * ```ts
  * import { waitUntil } from "./netns.ts";
+ * import assert from "node:assert/strict";
  * let n = 0;
  * await waitUntil(() => ++n >= 3, { intervalMs: 1, what: "three polls" });
+ * assert.equal(n, 3);
  * ```
  */
 export async function waitUntil(
