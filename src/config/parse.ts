@@ -87,9 +87,8 @@ class Reject {
  * assert(r.ok);
  * assert.equal(r.config.doors[0]?.sequence[1]?.protocol, "udp");
  * const bad = parseConfig("[ssh]\nsequence = 70000\n");
- * if (bad.ok || bad.error.knockdText !== "config: section ssh: port 70000 is invalid") {
- *   throw new Error("unexpected");
- * }
+ * assert(!bad.ok);
+ * assert.equal(bad.error.knockdText, "config: section ssh: port 70000 is invalid");
  * ```
  */
 export function parseConfig(text: string, opts: ParseOptions = {}): ParseResult {

@@ -223,13 +223,12 @@ export function formatPacketDebugLine(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatJsonLine } from "./log.ts";
  * const line = formatJsonLine(new Date(0), "info", {
  *   text: "1.2.3.4: A: Stage 1", event: "stage", channels: "LV", door: "A", src: "1.2.3.4", stage: 1,
  * });
- * if (!line.startsWith('{"time":"1970-01-01T00:00:00.000Z","level":"info","event":"stage"')) {
- *   throw new Error(line);
- * }
+ * assert(line.startsWith('{"time":"1970-01-01T00:00:00.000Z","level":"info","event":"stage"'), line);
  * ```
  */
 export function formatJsonLine(date: Date, level: string, p: ServerRecordProperties): string {
