@@ -24,10 +24,12 @@ export interface CpuTicks {
  * @throws {Error} When the text is not a stat line.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStat } from "./_proc.ts";
  * const line = "42 (a b) c) S 1 42 42 0 -1 4194560 10 0 0 0 17 5 0 0 20 0 1 0 9 1000 50";
  * const t = parseStat(line);
- * if (t.utime !== 17 || t.stime !== 5) throw new Error("bad parse");
+ * assert.equal(t.utime, 17);
+ * assert.equal(t.stime, 5);
  * ```
  */
 export function parseStat(text: string): CpuTicks {
@@ -84,8 +86,9 @@ export function readThreadsNs(pid: number): number | undefined {
  * @returns Resident memory in KiB, or undefined when the line is missing (a zombie).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseVmRss } from "./_proc.ts";
- * if (parseVmRss("Name:\tx\nVmRSS:\t   1234 kB\n") !== 1234) throw new Error("bad parse");
+ * assert.equal(parseVmRss("Name:\tx\nVmRSS:\t   1234 kB\n"), 1234, "bad parse");
  * ```
  */
 export function parseVmRss(text: string): number | undefined {

@@ -51,6 +51,7 @@ export interface SelfTime {
  * @returns The heaviest functions.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selfTimes } from "./_profile.ts";
  * const cf = (functionName: string) => ({ functionName, url: "file:///x.ts", lineNumber: 0 });
  * const t = selfTimes({
@@ -62,7 +63,9 @@ export interface SelfTime {
  *     { id: 3, callFrame: cf("(idle)"), hitCount: 100 },
  *   ],
  * }, 1);
- * if (t.length !== 1 || t[0]!.hits !== 3 || t[0]!.share !== 0.75) throw new Error("bad");
+ * assert.equal(t.length, 1);
+ * assert.equal(t[0]!.hits, 3);
+ * assert.equal(t[0]!.share, 0.75);
  * ```
  */
 export function selfTimes(profile: CpuProfile, top: number): SelfTime[] {

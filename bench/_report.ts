@@ -126,8 +126,10 @@ export interface BenchResults {
  * @returns The text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fmt } from "./_report.ts";
- * if (fmt(1.234, 2) !== "1.23" || fmt(null, 2) !== "-") throw new Error("bad");
+ * assert.equal(fmt(1.234, 2), "1.23");
+ * assert.equal(fmt(null, 2), "-");
  * ```
  */
 export function fmt(v: number | null | undefined, decimals: number): string {
@@ -141,8 +143,9 @@ export function fmt(v: number | null | undefined, decimals: number): string {
  * @returns The ratio.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ratio } from "./_report.ts";
- * if (ratio({ knocktool: 1, knockd: 4, tcpdump: null }) !== 0.25) throw new Error("bad");
+ * assert.equal(ratio({ knocktool: 1, knockd: 4, tcpdump: null }), 0.25);
  * ```
  */
 export function ratio(v: PerContender<number>): number | null {
@@ -159,9 +162,11 @@ export function ratio(v: PerContender<number>): number | null {
  * @returns The sample at that rank, or null for an empty list.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { percentile } from "./_report.ts";
  * const xs = [5, 1, 4, 2, 3];
- * if (percentile(xs, 50) !== 3 || percentile(xs, 99) !== 5) throw new Error("bad");
+ * assert.equal(percentile(xs, 50), 3);
+ * assert.equal(percentile(xs, 99), 5);
  * ```
  */
 export function percentile(values: readonly number[], p: number): number | null {

@@ -39,10 +39,11 @@ const LIBC_NAMES: Readonly<Record<string, readonly string[]>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openLibc } from "./libc.ts";
  * const lib = openLibc({ getpid: { parameters: [], result: "i32" } });
  * try {
- *   if (lib.symbols.getpid() !== Deno.pid) throw new Error("not this process");
+ *   assert.equal(lib.symbols.getpid(), Deno.pid, "not this process");
  * } finally {
  *   lib.close();
  * }
@@ -154,10 +155,11 @@ let users = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireLibc, releaseLibc } from "./libc.ts";
  * const c = acquireLibc();
  * try {
- *   if (typeof c.close !== "function") throw new Error("no close");
+ *   assert.equal(typeof c.close, "function", "no close");
  * } finally {
  *   releaseLibc();
  * }
@@ -196,10 +198,11 @@ export function releaseLibc(): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireLibc, errno, releaseLibc } from "./libc.ts";
  * const c = acquireLibc();
  * try {
- *   if (typeof errno(c) !== "number") throw new Error("no errno");
+ *   assert.equal(typeof errno(c), "number", "no errno");
  * } finally {
  *   releaseLibc();
  * }
@@ -219,10 +222,11 @@ export function errno(c: ErrnoSymbols): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireLibc, releaseLibc, strerror } from "./libc.ts";
  * const c = acquireLibc();
  * try {
- *   if (strerror(c, 9) === "") throw new Error("no text");
+ *   assert.notEqual(strerror(c, 9), "", "no text");
  * } finally {
  *   releaseLibc();
  * }
@@ -242,10 +246,11 @@ export function strerror(c: StrerrorSymbols, code: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireLibc, releaseLibc, setCloexec } from "./libc.ts";
  * const c = acquireLibc();
  * try {
- *   if (setCloexec(c, -1)) throw new Error("fd -1 cannot be changed");
+ *   assert(!setCloexec(c, -1), "fd -1 cannot be changed");
  * } finally {
  *   releaseLibc();
  * }
@@ -276,10 +281,11 @@ export const FD_PROBE_LIMIT = 4096;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireLibc, openDescriptors, releaseLibc } from "./libc.ts";
  * const c = acquireLibc();
  * try {
- *   if (!openDescriptors(c, 0, 3).includes(2)) throw new Error("stderr is open in tests");
+ *   assert(openDescriptors(c, 0, 3).includes(2), "stderr is open in tests");
  * } finally {
  *   releaseLibc();
  * }
@@ -299,8 +305,9 @@ export function openDescriptors(c: Libc, from = 0, limit = FD_PROBE_LIMIT): numb
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cString } from "./libc.ts";
- * if (cString("a").length !== 2) throw new Error("no NUL");
+ * assert.equal(cString("a").length, 2, "no NUL");
  * ```
  */
 export function cString(s: string): Uint8Array<ArrayBuffer> {

@@ -1,3 +1,4 @@
+import { deepStrictEqual } from "node:assert/strict";
 import {
   acquireLibc,
   cString,
@@ -10,28 +11,22 @@ import {
   strerror,
 } from "./libc.ts";
 
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`Assertion failed: ${what}: expected ${e}, got ${a}`);
-}
-
 Deno.test("setCloexec: sets FD_CLOEXEC on a pipe; errno and strerror after a bad close", () => {
   const c = acquireLibc();
   try {
     const fds = new Int32Array(2);
-    assertEquals(c.pipe(fds), 0, "pipe");
+    deepStrictEqual(c.pipe(fds), 0, "pipe");
     const [r, w] = [fds[0] ?? -1, fds[1] ?? -1];
     try {
-      assertEquals(c.fcntl(r, F_GETFD, 0) & FD_CLOEXEC, 0, "inherited by default");
-      assertEquals(setCloexec(c, r), true, "set");
-      assertEquals(c.fcntl(r, F_GETFD, 0) & FD_CLOEXEC, FD_CLOEXEC, "flag set");
+      deepStrictEqual(c.fcntl(r, F_GETFD, 0) & FD_CLOEXEC, 0, "inherited by default");
+      deepStrictEqual(setCloexec(c, r), true, "set");
+      deepStrictEqual(c.fcntl(r, F_GETFD, 0) & FD_CLOEXEC, FD_CLOEXEC, "flag set");
     } finally {
       c.close(r);
       c.close(w);
     }
-    assertEquals(c.close(r), -1, "closing again fails");
-    assertEquals([errno(c), strerror(c, errno(c))], [9, "Bad file descriptor"], "EBADF");
+    deepStrictEqual(c.close(r), -1, "closing again fails");
+    deepStrictEqual([errno(c), strerror(c, errno(c))], [9, "Bad file descriptor"], "EBADF");
   } finally {
     releaseLibc();
   }
@@ -41,18 +36,18 @@ Deno.test("poll: a nonblocking call waits off the main thread and reports readab
   const c = acquireLibc();
   try {
     const fds = new Int32Array(2);
-    assertEquals(c.pipe(fds), 0, "pipe");
+    deepStrictEqual(c.pipe(fds), 0, "pipe");
     const [r, w] = [fds[0] ?? -1, fds[1] ?? -1];
     try {
       const pfd = new Int32Array([r, POLLIN]); // fd, then events (low 16 bits) and revents
       let ticked = false;
       const t = setTimeout(() => (ticked = true), 1);
-      assertEquals(await c.poll(pfd, 1n, 50), 0, "timeout with nothing to read");
+      deepStrictEqual(await c.poll(pfd, 1n, 50), 0, "timeout with nothing to read");
       clearTimeout(t);
-      assertEquals(ticked, true, "the event loop ran during the wait");
+      deepStrictEqual(ticked, true, "the event loop ran during the wait");
       c.write(w, new Uint8Array([1]), 1n);
-      assertEquals(await c.poll(pfd, 1n, 1000), 1, "readable");
-      assertEquals((pfd[1] ?? 0) >>> 16 & POLLIN, POLLIN, "revents POLLIN");
+      deepStrictEqual(await c.poll(pfd, 1n, 1000), 1, "readable");
+      deepStrictEqual((pfd[1] ?? 0) >>> 16 & POLLIN, POLLIN, "revents POLLIN");
     } finally {
       c.close(r);
       c.close(w);
@@ -71,7 +66,7 @@ Deno.test("fmemopen: opens a stream over a caller buffer; rewind and ftell", () 
     try {
       c.rewind(f);
       c.fflush(f);
-      assertEquals(Number(c.ftell(f)), 0, "at 0");
+      deepStrictEqual(Number(c.ftell(f)), 0, "at 0");
     } finally {
       c.fclose(f);
     }

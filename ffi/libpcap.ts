@@ -161,8 +161,9 @@ let users = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pcapLibraryCandidates } from "./libpcap.ts";
- * if (pcapLibraryCandidates().length === 0) throw new Error("no candidates");
+ * assert.notEqual(pcapLibraryCandidates().length, 0, "no candidates");
  * ```
  */
 export function pcapLibraryCandidates(): readonly string[] {
@@ -183,10 +184,11 @@ export function pcapLibraryCandidates(): readonly string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquirePcap, releasePcap } from "./libpcap.ts";
  * const p = acquirePcap();
  * try {
- *   if (p.name === "") throw new Error("no library name");
+ *   assert.notEqual(p.name, "", "no library name");
  * } finally {
  *   releasePcap();
  * }
@@ -266,8 +268,9 @@ export function releasePcap(): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { libVersion, withPcap } from "./libpcap.ts";
- * if (!withPcap(libVersion).startsWith("libpcap version ")) throw new Error("unexpected");
+ * assert(withPcap(libVersion).startsWith("libpcap version "));
  * ```
  */
 export function withPcap<T>(f: (p: PcapLib) => T): T {
@@ -295,8 +298,9 @@ function firstLine(e: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cstr } from "./libpcap.ts";
- * if (cstr(null) !== "") throw new Error("null is empty");
+ * assert.equal(cstr(null), "", "null is empty");
  * ```
  */
 export function cstr(p: Deno.PointerValue): string {
@@ -311,8 +315,9 @@ export function cstr(p: Deno.PointerValue): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errbufText } from "./libpcap.ts";
- * if (errbufText(new Uint8Array([104, 105, 0, 120])) !== "hi") throw new Error("bad");
+ * assert.equal(errbufText(new Uint8Array([104, 105, 0, 120])), "hi");
  * ```
  */
 export function errbufText(errbuf: Uint8Array): string {
@@ -328,9 +333,10 @@ export function errbufText(errbuf: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { libVersion, withPcap } from "./libpcap.ts";
  * const v = withPcap(libVersion); // e.g. "libpcap version 1.10.3 (with TPACKET_V3)"
- * if (!/^libpcap version \d+\.\d+/.test(v)) throw new Error(v);
+ * assert.match(v, /^libpcap version \d+\.\d+/);
  * ```
  */
 export function libVersion(p: PcapLib): string {
@@ -346,9 +352,10 @@ export function libVersion(p: PcapLib): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DLT, linkTypeName, withPcap } from "./libpcap.ts";
- * if (withPcap((p) => linkTypeName(p, DLT.EN10MB)) !== "EN10MB") throw new Error("unexpected");
- * if (withPcap((p) => linkTypeName(p, 65000)) !== "65000") throw new Error("unexpected");
+ * assert.equal(withPcap((p) => linkTypeName(p, DLT.EN10MB)), "EN10MB");
+ * assert.equal(withPcap((p) => linkTypeName(p, 65000)), "65000");
  * ```
  */
 export function linkTypeName(p: PcapLib, dlt: number): string {
@@ -395,9 +402,11 @@ const AF_INET6 = Deno.build.os === "darwin" ? 30 : Deno.build.os === "freebsd" ?
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findAllDevs, withPcap } from "./libpcap.ts";
  * const lo = withPcap(findAllDevs).find((d) => d.name === "lo");
- * if (lo === undefined || !lo.addresses.some((a) => a.family === 4)) throw new Error("no lo");
+ * assert(lo !== undefined);
+ * assert(lo.addresses.some((a) => a.family === 4));
  * ```
  */
 export function findAllDevs(p: PcapLib): Device[] {
@@ -465,11 +474,13 @@ export type CompileResult =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileFilter, DLT, withPcap } from "./libpcap.ts";
  * const r = withPcap((p) => compileFilter(p, DLT.EN10MB, "udp dst port 7000"));
- * if (!r.ok || r.instructions < 2) throw new Error("unexpected");
+ * assert(r.ok);
+ * assert(r.instructions >= 2);
  * const bad = withPcap((p) => compileFilter(p, DLT.RAW, "vlan"));
- * if (bad.ok) throw new Error("libpcap has no VLAN support for raw IP");
+ * assert(!bad.ok, "libpcap has no VLAN support for raw IP");
  * ```
  */
 export function compileFilter(

@@ -146,9 +146,11 @@ export class SocketError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { makeSockAddr } from "./socket.ts";
  * const sa = makeSockAddr(new Uint8Array([127, 0, 0, 1]), 22);
- * if (sa.bytes.length !== 16 || sa.bytes[3] !== 22) throw new Error("bad sockaddr");
+ * assert.equal(sa.bytes.length, 16);
+ * assert.equal(sa.bytes[3], 22);
  * ```
  */
 export function makeSockAddr(addr: Uint8Array, port: number, scopeId = 0): SockAddr {
@@ -174,9 +176,11 @@ export function makeSockAddr(addr: Uint8Array, port: number, scopeId = 0): SockA
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { makeSockAddr, parseSockAddr } from "./socket.ts";
  * const sa = parseSockAddr(makeSockAddr(new Uint8Array(16), 7000).bytes);
- * if (sa?.port !== 7000 || sa.family !== 10) throw new Error("bad parse");
+ * assert.equal(sa?.port, 7000);
+ * assert.equal(sa.family, 10);
  * ```
  */
 export function parseSockAddr(bytes: Uint8Array): SockAddr | null {
@@ -216,9 +220,10 @@ export class SocketLib {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SocketLib } from "./socket.ts";
    * using lib = SocketLib.open();
-   * if (lib.gaiStrerror(-2) !== "Name or service not known") throw new Error("not glibc");
+   * assert.equal(lib.gaiStrerror(-2), "Name or service not known", "not glibc");
    * ```
    */
   static open(): SocketLib {

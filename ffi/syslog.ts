@@ -47,8 +47,9 @@ export const LOG_NOTICE = 5;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFacility } from "./syslog.ts";
- * if (parseFacility("LOG_DAEMON") !== 24) throw new Error("wrong facility");
+ * assert.equal(parseFacility("LOG_DAEMON"), 24, "wrong facility");
  * ```
  */
 export function parseFacility(name: string): number | undefined {

@@ -3,19 +3,14 @@
  * namespace (`unshare -m`) with a tmpfs over /dev, binds a datagram socket at /dev/log there,
  * and reads the frame glibc sends. The host's /dev/log (if any) is never touched.
  */
+import { deepStrictEqual } from "node:assert/strict";
 import { FACILITIES, parseFacility, Syslog } from "./syslog.ts";
 
-function assertEquals(actual: unknown, expected: unknown): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-    throw new Error(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
 Deno.test("parseFacility accepts knockd's and Debian's facilities", () => {
-  assertEquals(parseFacility("daemon"), 24);
-  assertEquals(parseFacility("LOG_USER"), 8);
-  assertEquals(parseFacility("local7"), FACILITIES.local7);
-  assertEquals(parseFacility("nope"), undefined);
+  deepStrictEqual(parseFacility("daemon"), 24);
+  deepStrictEqual(parseFacility("LOG_USER"), 8);
+  deepStrictEqual(parseFacility("local7"), FACILITIES.local7);
+  deepStrictEqual(parseFacility("nope"), undefined);
 });
 
 const CHILD = "KT_SYSLOG_TEST_CHILD";
@@ -87,7 +82,7 @@ Deno.test({
       const re = new RegExp(
         `^${pri}[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d knockd: `,
       );
-      assertEquals(got.map((g) => g.replace(re, "")), [
+      deepStrictEqual(got.map((g) => g.replace(re, "")), [
         "127.0.0.71: A: sequence timeout (stage 1)\n",
         "starting up, listening on lo",
         "caf\xe9", // the raw byte, not U+FFFD's EF BF BD

@@ -87,9 +87,12 @@ function describe(lib: Libc, errno: number): string {
  * @returns The structure's bytes.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sockaddrLl } from "./af_packet.ts";
  * const sa = sockaddrLl(1);
- * if (sa.length !== 20 || sa[0] !== 17 || sa[4] !== 1) throw new Error("bad sockaddr_ll");
+ * assert.equal(sa.length, 20);
+ * assert.equal(sa[0], 17);
+ * assert.equal(sa[4], 1);
  * ```
  */
 export function sockaddrLl(ifindex: number): Uint8Array<ArrayBuffer> {

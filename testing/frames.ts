@@ -7,13 +7,6 @@
 import { buildIp, type SegmentSpec } from "../src/wire/build.ts";
 import type { DecodeResult } from "../src/wire/packet.ts";
 
-/** Throws unless `actual === expected`. */
-export function assertEq<T>(actual: T, expected: T, what = ""): void {
-  if (actual !== expected) {
-    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
 /** One line describing a result, compared as a whole in tests. */
 export function summary(r: DecodeResult): string {
   if (r.ok) {

@@ -36,8 +36,9 @@ export const MAX_TOTAL_MS = 120_000;
  * @returns False in the init namespace, or when it cannot be told.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inPrivateNetns } from "./inject.ts";
- * if (typeof inPrivateNetns() !== "boolean") throw new Error("not a boolean");
+ * assert.equal(typeof inPrivateNetns(), "boolean", "not a boolean");
  * ```
  */
 export function inPrivateNetns(): boolean {
@@ -111,8 +112,10 @@ export interface InjectResult {
  * @throws {Error} On an unknown name or an out-of-range number.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFlags } from "./inject.ts";
- * if (parseFlags("syn,ack") !== 0x12 || parseFlags(undefined) !== 0x02) throw new Error("bad");
+ * assert.equal(parseFlags("syn,ack"), 0x12);
+ * assert.equal(parseFlags(undefined), 0x02);
  * ```
  */
 export function parseFlags(flags: number | string | undefined): number {
@@ -162,9 +165,11 @@ function parseHex(text: string): Uint8Array {
  * @throws {Error} On bad addresses, ports or flags.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildFrame } from "./inject.ts";
  * const f = buildFrame({ src: "127.0.0.71", dst: "127.0.0.1", proto: "tcp", port: 7000 }, 0);
- * if (f.length !== 14 + 20 + 20 || f[12] !== 0x08) throw new Error("bad frame");
+ * assert.equal(f.length, 14 + 20 + 20);
+ * assert.equal(f[12], 0x08);
  * ```
  */
 export function buildFrame(

@@ -1,11 +1,6 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { inject, inPrivateNetns, MAX_TOTAL_MS } from "./inject.ts";
 import { canUseNetns, ignoreUnlessCi, Netns } from "./netns.ts";
-
-function assertEquals(actual: unknown, expected: unknown): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-    throw new Error(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
 
 async function errorOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -19,8 +14,8 @@ async function errorOf(p: Promise<unknown>): Promise<string> {
 const frame = { src: "127.0.0.71", dst: "127.0.0.1", proto: "tcp" as const, port: 7000 };
 
 Deno.test("inject refuses an interface other than lo in the init network namespace", async () => {
-  assertEquals(inPrivateNetns(), false); // the test itself runs in the init namespace
-  assertEquals(
+  deepStrictEqual(inPrivateNetns(), false); // the test itself runs in the init namespace
+  deepStrictEqual(
     await errorOf(inject({ iface: "kt-nosuch0", frames: [frame] })),
     'Cannot inject on "kt-nosuch0": spoofed frames go only to lo or inside a test\'s network namespace',
   );
@@ -28,11 +23,11 @@ Deno.test("inject refuses an interface other than lo in the init network namespa
 
 Deno.test("inject refuses a run planned longer than MAX_TOTAL_MS before sending anything", async () => {
   const slow = { ...frame, delayMs: 60_000 };
-  assertEquals(
+  deepStrictEqual(
     await errorOf(inject({ iface: "lo", frames: [slow, slow, slow] })),
     `Cannot inject: the run would take "180000" ms, at most ${MAX_TOTAL_MS}`,
   );
-  assertEquals(
+  deepStrictEqual(
     await errorOf(inject({ iface: "lo", frames: [frame], repeat: 1000, ratePps: 5 })),
     `Cannot inject: the run would take "200000" ms, at most ${MAX_TOTAL_MS}`,
   );
@@ -53,7 +48,7 @@ Deno.test({
         "eval",
         `import { inPrivateNetns } from "${url}"; console.log(inPrivateNetns());`,
       ]);
-      assertEquals(r.stdout, "true\n");
+      deepStrictEqual(r.stdout, "true\n");
     } finally {
       await ns.destroy();
     }

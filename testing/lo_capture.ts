@@ -41,9 +41,10 @@ export interface CapturedPacket {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeLoCapture } from "./lo_capture.ts";
  * import { writePcap } from "../src/wire/pcapfile.ts";
- * if (decodeLoCapture(writePcap(1, [])).length !== 0) throw new Error("an empty file has no packets");
+ * assert.equal(decodeLoCapture(writePcap(1, [])).length, 0, "an empty file has no packets");
  * ```
  */
 export function decodeLoCapture(bytes: Uint8Array): CapturedPacket[] {

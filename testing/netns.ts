@@ -19,9 +19,11 @@ let counter = 0;
  * @returns The name.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { uniqueName } from "./netns.ts";
  * const a = uniqueName("e2e"), b = uniqueName("e2e");
- * if (a === b || !a.startsWith(`kt-e2e-${Deno.pid}-`)) throw new Error("not unique");
+ * assert.notEqual(a, b);
+ * assert(a.startsWith(`kt-e2e-${Deno.pid}-`));
  * ```
  */
 export function uniqueName(purpose: string): string {
@@ -35,8 +37,9 @@ export function uniqueName(purpose: string): string {
  * @returns The name.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { uniqueIfName } from "./netns.ts";
- * if (uniqueIfName("a").length > 15) throw new Error("too long");
+ * assert(uniqueIfName("a").length <= 15, "too long");
  * ```
  */
 export function uniqueIfName(suffix: string): string {
@@ -280,8 +283,10 @@ export interface WaitOptions {
  * @example
  * ```ts
  * import { waitUntil } from "./netns.ts";
+ * import assert from "node:assert/strict";
  * let n = 0;
  * await waitUntil(() => ++n >= 3, { intervalMs: 1, what: "three polls" });
+ * assert.equal(n, 3);
  * ```
  */
 export async function waitUntil(

@@ -1,3 +1,4 @@
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import {
   canUseNetns,
   ignoreUnlessCi,
@@ -35,9 +36,7 @@ Deno.test("waitUntil() fails with the awaited thing and the deadline in the mess
   } catch (e) {
     err = e as Error;
   }
-  if (err?.message !== "Cannot wait for a miracle: still false after 30 ms") {
-    throw new Error(`Unexpected error: ${err?.message}`);
-  }
+  strictEqual(err?.message, "Cannot wait for a miracle: still false after 30 ms");
 });
 
 Deno.test({
@@ -61,12 +60,9 @@ Deno.test({
     } catch (e) {
       thrown = e;
     }
-    if (!(thrown instanceof Error) || thrown.message !== "body failed") {
-      throw new Error(`Expected the body's error to propagate, got ${thrown}`);
-    }
-    if (name === "" || await namespaceExists(name)) {
-      throw new Error(`Expected namespace "${name}" to be deleted`);
-    }
+    ok(thrown instanceof Error, `Expected the body's error to propagate, got ${thrown}`);
+    strictEqual(thrown.message, "body failed", "the body's error propagates");
+    ok(name !== "" && !(await namespaceExists(name)), `Expected namespace "${name}" to be deleted`);
     await waitUntil(() => !alive(pid) && !alive(grandchild), {
       timeoutMs: 3000,
       what: `processes ${pid} and ${grandchild} to be gone`,
@@ -82,24 +78,27 @@ Deno.test({
     const ns = await Netns.create("libtest");
     try {
       const addr = await ns.exec(["ip", "-o", "addr", "show", "dev", "lo"]);
-      if (!addr.stdout.includes("127.0.0.1/8") || !addr.stdout.includes("::1/128")) {
-        throw new Error(`Expected lo to have 127.0.0.1/8 and ::1:\n${addr.stdout}`);
-      }
+      match(addr.stdout, /127\.0\.0\.1\/8/, "lo has 127.0.0.1/8");
+      match(addr.stdout, /::1\/128/, "lo has ::1/128");
       const links = await ns.exec(["ip", "-o", "link"]);
-      if (links.stdout.trim().split("\n").length !== 1) {
-        throw new Error(`Expected a private namespace with lo only:\n${links.stdout}`);
-      }
+      strictEqual(
+        links.stdout.trim().split("\n").length,
+        1,
+        `Expected a private namespace with lo only:\n${links.stdout}`,
+      );
       const p = ns.spawn("echo", ["sh", "-c", "echo out; echo err >&2; exit 3"]);
       const st = await p.status;
-      if (st.code !== 3 || p.stdout() !== "out\n" || p.stderr() !== "err\n") {
-        throw new Error(`Unexpected result:\n${p.describe()}`);
-      }
+      deepStrictEqual(
+        { code: st.code, stdout: p.stdout(), stderr: p.stderr() },
+        { code: 3, stdout: "out\n", stderr: "err\n" },
+        p.describe(),
+      );
       const failed = await ns.exec(["false"], { check: false });
-      if (failed.code !== 1) throw new Error(`Expected status 1, got ${failed.code}`);
+      strictEqual(failed.code, 1, "the status of false");
     } finally {
       await ns.destroy();
     }
-    if (await namespaceExists(ns.name)) throw new Error(`Expected "${ns.name}" to be deleted`);
+    strictEqual(await namespaceExists(ns.name), false, `Expected "${ns.name}" to be deleted`);
   },
 });
 
@@ -113,7 +112,7 @@ Deno.test({
         addrsA: ["192.0.2.1/24", "2001:db8::1/64"],
         addrsB: ["192.0.2.2/24", "2001:db8::2/64"],
       });
-      if (ia.length > 15 || ib.length > 15) throw new Error(`Names too long: ${ia} ${ib}`);
+      ok(ia.length <= 15 && ib.length <= 15, `Names too long: ${ia} ${ib}`);
       const listener = b!.spawn("listen", [
         Deno.execPath(),
         "eval",
@@ -129,12 +128,14 @@ Deno.test({
           ["timeout", "3", "bash", "-c", `exec 3<>/dev/tcp/${host}/8080; cat <&3`],
           { check: false },
         );
-        if (r.code !== 0 || r.stdout !== "hi") {
-          throw new Error(`Cannot reach "${host}" over the veth: ${r.code} ${r.stderr}`);
-        }
+        deepStrictEqual(
+          { code: r.code, stdout: r.stdout },
+          { code: 0, stdout: "hi" },
+          `Cannot reach "${host}" over the veth: ${r.stderr}`,
+        );
       }
       await sleep(0);
-      if (readText(`${b!.dir}/nonexistent`) !== "") throw new Error("readText of a missing file");
+      strictEqual(readText(`${b!.dir}/nonexistent`), "", "readText of a missing file");
     });
   },
 });

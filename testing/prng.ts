@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mulberry32 } from "./prng.ts";
  * const a = mulberry32(7), b = mulberry32(7);
- * if (a() !== b()) throw new Error("the same seed gives the same sequence");
+ * assert.equal(a(), b(), "the same seed gives the same sequence");
  * ```
  */
 export function mulberry32(seed: number): () => number {

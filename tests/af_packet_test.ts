@@ -1,3 +1,4 @@
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { PacketSocket, PacketSocketError } from "../testing/af_packet.ts";
 import { canUseNetns, ignoreUnlessCi, run, waitUntil, withNetns } from "../testing/netns.ts";
 import { buildFrame, injectInNetns } from "../testing/inject.ts";
@@ -20,12 +21,9 @@ Deno.test({
     } catch (e) {
       err = e;
     }
-    if (!(err instanceof PacketSocketError) || err.errno !== 19) {
-      throw new Error(`Expected a PacketSocketError with ENODEV, got ${err}`);
-    }
-    if (err.message !== 'Cannot find interface "kt-nosuch0": No such device') {
-      throw new Error(`Unexpected message: ${err.message}`);
-    }
+    ok(err instanceof PacketSocketError, `Expected a PacketSocketError, got ${err}`);
+    strictEqual(err.errno, 19, "ENODEV");
+    strictEqual(err.message, 'Cannot find interface "kt-nosuch0": No such device');
   },
 });
 
@@ -36,13 +34,9 @@ Deno.test({
     const sock = PacketSocket.open("lo");
     sock.close();
     sock.close(); // idempotent
-    let msg = "";
-    try {
-      sock.send(new Uint8Array(60));
-    } catch (e) {
-      msg = (e as Error).message;
-    }
-    if (msg !== "Cannot send: the packet socket is closed") throw new Error(`Got "${msg}"`);
+    throws(() => sock.send(new Uint8Array(60)), {
+      message: "Cannot send: the packet socket is closed",
+    });
   },
 });
 
@@ -73,7 +67,7 @@ Deno.test({
           { src: "::1", dst: "::1", proto: "tcp", port: 9000, flags: "FIN,ACK" },
         ],
       });
-      if (sent !== 3) throw new Error(`Expected 3 frames sent, got ${sent}`);
+      strictEqual(sent, 3, "frames sent");
       const want = [
         "IP 127.0.0.71.40000 > 127.0.0.1.7000: Flags [S], seq 0, win 64240, length 0",
         "IP 127.1.2.3.5555 > 127.0.0.1.8000: UDP, length 0",
@@ -86,9 +80,7 @@ Deno.test({
       const got = td.stdout().split("\n").filter((l) => l !== "").map((l) =>
         l.replace(/^\S+ /, "")
       );
-      if (JSON.stringify(got) !== JSON.stringify(want)) {
-        throw new Error(`Unexpected capture:\n${got.join("\n")}\nwanted:\n${want.join("\n")}`);
-      }
+      deepStrictEqual(got, want, "what tcpdump captured");
     });
   },
 });
@@ -107,7 +99,7 @@ Deno.test({
           { src: "127.0.0.72", dst: "127.0.0.1", proto: "udp", port: 9 },
         ],
       });
-      if (sent !== 1000) throw new Error(`Expected 1000 frames sent, got ${sent}`);
+      strictEqual(sent, 1000, "frames sent");
     });
   },
 });
@@ -126,7 +118,7 @@ Deno.test({
         ratePps: 1000,
         frames: [{ src: "127.0.0.71", dst: "127.0.0.1", proto: "udp", port: 9 }],
       });
-      if (sent !== 50) throw new Error(`Expected 50 frames sent, got ${sent}`);
+      strictEqual(sent, 50, "frames sent");
       await waitUntil(() => td.stdout().split("\n").filter((l) => l !== "").length >= 50, {
         what: "50 captured frames",
         context: () => td.describe(),
@@ -136,13 +128,7 @@ Deno.test({
 });
 
 Deno.test("buildFrame() rejects mixed address families", () => {
-  let msg = "";
-  try {
-    buildFrame({ src: "127.0.0.1", dst: "::1", proto: "tcp", port: 1 }, 0);
-  } catch (e) {
-    msg = (e as Error).message;
-  }
-  if (msg !== 'Cannot build a frame from "127.0.0.1" to "::1": address families differ') {
-    throw new Error(`Got "${msg}"`);
-  }
+  throws(() => buildFrame({ src: "127.0.0.1", dst: "::1", proto: "tcp", port: 1 }, 0), {
+    message: 'Cannot build a frame from "127.0.0.1" to "::1": address families differ',
+  });
 });

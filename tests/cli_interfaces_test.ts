@@ -1,13 +1,8 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { main } from "../main.ts";
 import { captureIo } from "../src/util/io.ts";
 import type { InterfaceInfo } from "../src/cli/interfaces.ts";
 import { canUseNetns, ignoreUnlessCi, Netns } from "../testing/netns.ts";
-
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`Assertion failed: ${what}: expected ${e}, got ${a}`);
-}
 
 const ignore = ignoreUnlessCi(await canUseNetns());
 
@@ -61,28 +56,32 @@ Deno.test({
         await main(["interfaces"], text),
         await main(["interfaces", "--json"], json),
       ]);
-      assertEquals([s1, s2], [0, 0], "exit statuses");
+      deepStrictEqual([s1, s2], [0, 0], "exit statuses");
       const lines = text.out.split("\n");
-      assertEquals(
+      deepStrictEqual(
         lines[0]?.split(/\s+/),
         ["NAME", "LINK", "TYPE", "FLAGS", "ADDRESSES"],
         "header",
       );
       const row = (name: string) => lines.find((l) => l.startsWith(name + " "))?.split(/\s{2,}/);
-      assertEquals(row("lo"), ["lo", "EN10MB", "up,running,loopback", "127.0.0.1 ::1"], "lo row");
-      assertEquals(
+      deepStrictEqual(
+        row("lo"),
+        ["lo", "EN10MB", "up,running,loopback", "127.0.0.1 ::1"],
+        "lo row",
+      );
+      deepStrictEqual(
         row("ktifa"),
         ["ktifa", "EN10MB", "up,running,connected", "198.51.100.1 192.0.2.1"],
         "veth row",
       );
-      assertEquals(
+      deepStrictEqual(
         row("any"),
         ["any", "LINUX_SLL", "up,running", "(every interface's)"],
         "any row",
       );
       const list = JSON.parse(json.out) as InterfaceInfo[];
       const veth = list.find((i) => i.name === "ktifa");
-      assertEquals(veth, {
+      deepStrictEqual(veth, {
         name: "ktifa",
         description: "",
         flags: ["up", "running", "connected"],
@@ -90,7 +89,7 @@ Deno.test({
         linkType: 1,
         linkTypeName: "EN10MB",
       }, "veth entry");
-      assertEquals(text.err, "", "no errors for up interfaces");
+      deepStrictEqual(text.err, "", "no errors for up interfaces");
     } finally {
       await ns.destroy();
     }
@@ -102,9 +101,9 @@ Deno.test("interfaces: a libpcap that cannot load is reported with exit status 1
   Deno.env.set("KNOCKTOOL_LIBPCAP", "/nonexistent/kt-libpcap.so");
   try {
     const io = captureIo();
-    assertEquals(await main(["interfaces"], io), 1, "status");
-    assertEquals(io.out, "", "stdout");
-    assertEquals(
+    deepStrictEqual(await main(["interfaces"], io), 1, "status");
+    deepStrictEqual(io.out, "", "stdout");
+    deepStrictEqual(
       io.err,
       'Cannot load libpcap: tried "/nonexistent/kt-libpcap.so" (/nonexistent/kt-libpcap.so: cannot open shared object file: No such file or directory)\n',
       "stderr",

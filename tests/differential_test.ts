@@ -23,6 +23,8 @@
  * @module
  */
 
+import { ok } from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 import {
   canUseNetns,
   ignoreUnlessCi,
@@ -936,9 +938,8 @@ function comparable(o: { log: readonly string[]; marks: readonly string[] }, uno
 function sameOutcome(o: Observed, e: Required<Expected>, unordered: boolean): boolean {
   const a = comparable(o, unordered);
   const b = comparable(e, unordered);
-  return JSON.stringify(a) === JSON.stringify(b) &&
-    (e.stderr === "unchecked" ||
-      JSON.stringify([...o.stderr].sort()) === JSON.stringify([...e.stderr].sort())) &&
+  return isDeepStrictEqual(a, b) &&
+    (e.stderr === "unchecked" || isDeepStrictEqual([...o.stderr].sort(), [...e.stderr].sort())) &&
     o.exit === e.exit &&
     Object.entries(e.files).every(([f, text]) => o.files[f] === text);
 }
@@ -1246,9 +1247,10 @@ Deno.test({
     const opensSeen = knockdLogs.filter((l) => l.endsWith("OPEN SESAME")).length;
     console.log(`random cases: knockd logged ${stagesSeen} stages and ${opensSeen} opens`);
     await t.step("the random cases exercise stages and opens", () => {
-      if (stagesSeen < 10 || opensSeen < 3) {
-        throw new Error(`Expected at least 10 stages and 3 opens, got ${stagesSeen}, ${opensSeen}`);
-      }
+      ok(
+        stagesSeen >= 10 && opensSeen >= 3,
+        `Expected at least 10 stages and 3 opens, got ${stagesSeen}, ${opensSeen}`,
+      );
     });
     for (const r of results) {
       await t.step(r.s.name, () => {
@@ -1256,15 +1258,12 @@ Deno.test({
         const k = r.obs.get("knockd")!;
         const kt = r.obs.get("knocktool")!;
         const opens = k.log.filter((l) => l.endsWith("OPEN SESAME")).length;
-        const same =
-          JSON.stringify(comparable(k, false)) === JSON.stringify(comparable(kt, false)) &&
-          JSON.stringify(k.stderr) === JSON.stringify(kt.stderr) && k.exit === kt.exit;
-        if (!same) {
-          throw new Error(
-            `knocktool differs from knockd in "${r.s.name}" (knockd opened ${opens} times)\n` +
-              `config:\n${r.s.config}traffic: ${JSON.stringify(r.s.traffic)}\n${k.raw}${kt.raw}`,
-          );
-        }
+        ok(
+          isDeepStrictEqual(comparable(k, false), comparable(kt, false)) &&
+            isDeepStrictEqual(k.stderr, kt.stderr) && k.exit === kt.exit,
+          `knocktool differs from knockd in "${r.s.name}" (knockd opened ${opens} times)\n` +
+            `config:\n${r.s.config}traffic: ${JSON.stringify(r.s.traffic)}\n${k.raw}${kt.raw}`,
+        );
       });
     }
   },

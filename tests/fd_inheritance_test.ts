@@ -11,8 +11,8 @@
  *
  * @module
  */
+import { deepStrictEqual } from "node:assert/strict";
 import { permissionFlags } from "../tools/permissions.ts";
-import { assertEquals } from "../src/server/_assert.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -50,10 +50,10 @@ Deno.test("B17: a command started by serve under the binary's permissions sees f
     }).output();
     const err = new TextDecoder().decode(out.stderr);
     const stdout = new TextDecoder().decode(out.stdout);
-    assertEquals(out.code, 0, `serve exit status (stderr: ${err})`);
+    deepStrictEqual(out.code, 0, `serve exit status (stderr: ${err})`);
     const probes = stdout.split("\n").filter((l) => l === "probed").length;
-    assertEquals(probes > 0, true, `a command ran (stdout: ${stdout}, stderr: ${err})`);
-    assertEquals(
+    deepStrictEqual(probes > 0, true, `a command ran (stdout: ${stdout}, stderr: ${err})`);
+    deepStrictEqual(
       stdout.split("\n").filter((l) => l.startsWith("fd:")),
       [],
       "descriptors above 2 open in the command",

@@ -3,11 +3,11 @@
  * tests/testdata/pcap (made by make.ts there), asserting knockd's exact lines and the commands
  * that would run; and knockd's command line when started as `knockd`.
  */
+import { deepStrictEqual, ok } from "node:assert/strict";
 import { main } from "../main.ts";
 import { captureIo } from "../src/util/io.ts";
 import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
 import { VERSION } from "../src/util/version.ts";
-import { assert, assertEquals } from "../src/server/_assert.ts";
 import { knocks, onetime, T0 } from "./testdata/pcap/make.ts";
 import { canUseNetns, ignoreUnlessCi, Netns, readText, waitUntil } from "../testing/netns.ts";
 import { injectInNetns } from "../testing/inject.ts";
@@ -20,8 +20,8 @@ function unstamp(text: string): string {
 }
 
 Deno.test("fixtures: committed captures are what make.ts builds", () => {
-  assertEquals(Deno.readFileSync(`${PCAP_DIR}knocks.pcap`), knocks());
-  assertEquals(Deno.readFileSync(`${PCAP_DIR}onetime.pcap`), onetime());
+  deepStrictEqual(Deno.readFileSync(`${PCAP_DIR}knocks.pcap`), knocks());
+  deepStrictEqual(Deno.readFileSync(`${PCAP_DIR}onetime.pcap`), onetime());
 });
 
 Deno.test("replay: open with noise, timeout, IPv6 fallback commands, single-knock UDP", async () => {
@@ -59,9 +59,9 @@ Deno.test("replay: open with noise, timeout, IPv6 fallback commands, single-knoc
       "--address",
       "2001:db8::1",
     ], io);
-    assertEquals(io.err, "");
-    assertEquals(status, 0);
-    assertEquals(
+    deepStrictEqual(io.err, "");
+    deepStrictEqual(status, 0);
+    deepStrictEqual(
       io.out,
       `listening on ${pcap}...
 198.51.100.7: open: Stage 1
@@ -92,7 +92,7 @@ would run: /sbin/fw del 2001:db8::77
 closing...
 `,
     );
-    assertEquals(
+    deepStrictEqual(
       unstamp(Deno.readTextFileSync(`${dir}/knockd.log`)),
       `[T] starting up, listening on ${pcap}
 [T] 198.51.100.7: open: Stage 1
@@ -151,10 +151,10 @@ Deno.test("replay: -4 ignores IPv6 knocks; json log format", async () => {
       "--address",
       "2001:db8::1",
     ], io);
-    assertEquals([status, io.err], [0, ""]);
+    deepStrictEqual([status, io.err], [0, ""]);
     const lines = io.out.trimEnd().split("\n");
     const json = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-    assertEquals(
+    deepStrictEqual(
       json.map((j) => [j.event, j.src, j.stage, j.message]),
       [
         ["start", null, null, `starting up, listening on ${PCAP_DIR}knocks.pcap`],
@@ -169,7 +169,7 @@ Deno.test("replay: -4 ignores IPv6 knocks; json log format", async () => {
         ["stop", null, null, "shutting down"],
       ],
     );
-    assertEquals(lines.filter((l) => !l.startsWith("{")), []);
+    deepStrictEqual(lines.filter((l) => !l.startsWith("{")), []);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -202,12 +202,12 @@ Deno.test("replay: one-time sequences are marked used, then the door is disabled
       "--address",
       "192.0.2.1",
     ], io);
-    assertEquals(status, 0);
-    assertEquals(
+    deepStrictEqual(status, 0);
+    deepStrictEqual(
       io.err,
       "no more sequences left in the one time sequences file for door ot --> disabling the door\n",
     );
-    assertEquals(
+    deepStrictEqual(
       io.out,
       `listening on ${PCAP_DIR}onetime.pcap...
 198.51.100.9: ot: Stage 1
@@ -228,7 +228,7 @@ waiting for child processes...
 closing...
 `,
     );
-    assertEquals(Deno.readTextFileSync(`${dir}/ot.txt`), "#1001,1002\n#2001,2002\n");
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/ot.txt`), "#1001,1002\n#2001,2002\n");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -244,8 +244,8 @@ Deno.test("replay without --address warns that only Target doors can match", asy
       ["serve", "--pcap-file", pcap, "--dry-run", "-c", `${dir}/k.conf`],
       io,
     );
-    assertEquals([status, io.out], [0, ""]);
-    assertEquals(
+    deepStrictEqual([status, io.out], [0, ""]);
+    deepStrictEqual(
       io.err,
       `Replay "${pcap}" without local addresses: doors without a Target cannot match; give --address\n`,
     );
@@ -271,22 +271,22 @@ Deno.test("replay with -D: local IPs, packet lines with the real month, decode e
       "--address",
       "2001:db8::1",
     ], io);
-    assertEquals([status, io.err], [0, ""]);
+    deepStrictEqual([status, io.err], [0, ""]);
     const lines = io.out.split("\n");
     const d = new Date(T0 * 1000);
     const p2 = (n: number) => String(n).padStart(2, "0");
     const day = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}`;
     const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
-    assertEquals(lines.slice(0, 3), [
+    deepStrictEqual(lines.slice(0, 3), [
       "local IP: 2001:db8::1",
       "local IP: 192.0.2.1",
       `${day} ${hm}:00: tcp: 198.51.100.7:40000 -> 192.0.2.1:7000 54 bytes`,
     ]);
-    assert(
+    ok(
       lines.some((l) => l.startsWith("cannot decode frame: link unsupported at offset 14: ")),
       io.out,
     );
-    assert(lines.includes("frames: 12, decode errors: 1, internal errors: 0"), io.out);
+    ok(lines.includes("frames: 12, decode errors: 1, internal errors: 0"), io.out);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -298,9 +298,9 @@ Deno.test("serve: a config error exits 1 with the std-voice message", async () =
     Deno.writeTextFileSync(`${dir}/bad.conf`, "[a]\nbogus = 1\n");
     const io = captureIo();
     const status = await main(["serve", "--pcap-file", "/dev/null", "-c", `${dir}/bad.conf`], io);
-    assertEquals(status, 1);
-    assertEquals(io.out, "");
-    assert(io.err.startsWith("knocktool serve: "), io.err);
+    deepStrictEqual(status, 1);
+    deepStrictEqual(io.out, "");
+    ok(io.err.startsWith("knocktool serve: "), io.err);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -311,12 +311,12 @@ Deno.test("knockd mode: a config error prints knockd's line on stderr, usage on 
   try {
     Deno.writeTextFileSync(`${dir}/bad.conf`, "[a]\nbogus = 1\n");
     const io = captureIo();
-    assertEquals(await main(["-c", `${dir}/bad.conf`], io, "/usr/sbin/knockd"), 1);
-    assertEquals(io.err, "config: line 2: syntax error\n");
-    assertEquals(io.out, KNOCKD_USAGE);
+    deepStrictEqual(await main(["-c", `${dir}/bad.conf`], io, "/usr/sbin/knockd"), 1);
+    deepStrictEqual(io.err, "config: line 2: syntax error\n");
+    deepStrictEqual(io.out, KNOCKD_USAGE);
     const io2 = captureIo();
-    assertEquals(await main(["-c", `${dir}/missing.conf`], io2, "knockd"), 1);
-    assertEquals(io2.err, `${dir}/missing.conf: No such file or directory\n`);
+    deepStrictEqual(await main(["-c", `${dir}/missing.conf`], io2, "knockd"), 1);
+    deepStrictEqual(io2.err, `${dir}/missing.conf: No such file or directory\n`);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -346,21 +346,21 @@ Deno.test("knockd mode: -h, -V, unknown options and missing arguments", async ()
   ];
   for (const [args, status, out, err] of cases) {
     const io = captureIo();
-    assertEquals(await main(args, io, "knockd"), status, args.join(" "));
-    assertEquals([io.out, io.err], [out, err], args.join(" "));
+    deepStrictEqual(await main(args, io, "knockd"), status, args.join(" "));
+    deepStrictEqual([io.out, io.err], [out, err], args.join(" "));
   }
 });
 
 Deno.test("argv0 dispatch: knock and knockd links, knocktool otherwise", async () => {
   const knock = captureIo();
-  assertEquals(await main(["-V"], knock, "/usr/bin/knock"), 0);
-  assert(knock.out.startsWith("knock 0.8\n"), knock.out);
+  deepStrictEqual(await main(["-V"], knock, "/usr/bin/knock"), 0);
+  ok(knock.out.startsWith("knock 0.8\n"), knock.out);
   const knockd = captureIo();
-  assertEquals(await main(["-V"], knockd, "/usr/local/sbin/knockd"), 0);
-  assertEquals(knockd.out, `knockd 0.8\nknocktool ${VERSION}, compatible with knockd 0.8\n`);
+  deepStrictEqual(await main(["-V"], knockd, "/usr/local/sbin/knockd"), 0);
+  deepStrictEqual(knockd.out, `knockd 0.8\nknocktool ${VERSION}, compatible with knockd 0.8\n`);
   const other = captureIo();
-  assertEquals(await main(["--version"], other, "/usr/bin/knocktool"), 0);
-  assertEquals(other.out, `${VERSION}\n`);
+  deepStrictEqual(await main(["--version"], other, "/usr/bin/knocktool"), 0);
+  deepStrictEqual(other.out, `${VERSION}\n`);
 });
 
 Deno.test("knockd mode: getopt permutation, clusters, attached arguments, long forms", () => {
@@ -368,8 +368,8 @@ Deno.test("knockd mode: getopt permutation, clusters, attached arguments, long f
     ["ignored", "-vDi", "lo", "-c/x.conf", "--pidfile=/p", "--logfile", "/l", "-4l", "--", "-Z"],
     "knockd",
   );
-  assert(r.kind === "run");
-  assertEquals(r.options, {
+  ok(r.kind === "run");
+  deepStrictEqual(r.options, {
     cmd: "serve",
     interface: "lo",
     config: "/x.conf",
@@ -387,8 +387,8 @@ Deno.test("knockd mode: getopt permutation, clusters, attached arguments, long f
     knockd: true,
   });
   const long = parseKnockdArgs(["--inter", "a-very-long-interface-name-over-31"], "knockd");
-  assert(long.kind === "run");
-  assertEquals(long.options.interface, "a-very-long-interface-name-over");
+  ok(long.kind === "run");
+  deepStrictEqual(long.options.interface, "a-very-long-interface-name-over");
 });
 
 Deno.test("-d: the parent returns 0 once the child serves; relative paths; commands run in /", async () => {
@@ -416,7 +416,7 @@ Deno.test("-d: the parent returns 0 once the child serves; relative paths; comma
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assertEquals(
+    deepStrictEqual(
       [out.code, new TextDecoder().decode(out.stdout), new TextDecoder().decode(out.stderr)],
       [0, "", ""],
     );
@@ -430,7 +430,7 @@ Deno.test("-d: the parent returns 0 once the child serves; relative paths; comma
       if (log.includes("shutting down")) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    assertEquals(
+    deepStrictEqual(
       unstamp(log),
       `[T] starting up, listening on ${dir}/t.pcap
 [T] 198.51.100.9: ot: Stage 1
@@ -448,15 +448,15 @@ Deno.test("-d: the parent returns 0 once the child serves; relative paths; comma
 [T] shutting down
 `,
     );
-    assertEquals(Deno.readTextFileSync(`${dir}/cwd`), "/\n/\n");
-    assertEquals(Deno.readTextFileSync(`${dir}/ot.txt`), "#1001,1002\n#2001,2002\n");
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/cwd`), "/\n/\n");
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/ot.txt`), "#1001,1002\n#2001,2002\n");
     let pidLeft = true;
     try {
       Deno.statSync(`${dir}/k.pid`);
     } catch {
       pidLeft = false;
     }
-    assertEquals(pidLeft, false);
+    deepStrictEqual(pidLeft, false);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -509,15 +509,15 @@ Deno.test({
         "k.conf",
       ], { cwd: dir });
       const st = await parent.status;
-      assertEquals([st.code, parent.stdout(), parent.stderr()], [0, "", ""]);
+      deepStrictEqual([st.code, parent.stdout(), parent.stderr()], [0, "", ""]);
 
       // The pidfile holds the pid of the running daemon (the parent has exited).
       const pidText = readText(`${dir}/k.pid`);
-      assert(/^\d+\n$/.test(pidText), `pidfile "${pidText}"`);
+      ok(/^\d+\n$/.test(pidText), `pidfile "${pidText}"`);
       daemonPid = Number(pidText);
-      assert(daemonPid !== parent.pid, "the pidfile names the daemon, not the parent");
+      ok(daemonPid !== parent.pid, "the pidfile names the daemon, not the parent");
       const cmdline = readText(`/proc/${daemonPid}/cmdline`).split("\0");
-      assert(cmdline.includes("serve") && cmdline.includes("-d"), `cmdline ${cmdline.join(" ")}`);
+      ok(cmdline.includes("serve") && cmdline.includes("-d"), `cmdline ${cmdline.join(" ")}`);
 
       // SIGHUP: the relative -c (made absolute before detaching) is re-read.
       Deno.writeTextFileSync(`${dir}/k.conf`, reloaded);
@@ -535,9 +535,9 @@ Deno.test({
         await waitUntil(() => readText(`${dir}/after`) !== "", { timeoutMs: 1500 }).catch(() => {});
       }
       // The command wrote to stderr (/dev/null under -d, as knockd) and went on.
-      assertEquals(readText(`${dir}/after`), "rc=0\n");
-      assertEquals(readText(`${dir}/fds`), "4 /dev/null /dev/null /dev/null\n");
-      assert(!readText(`${dir}/k.log`).includes("Cannot reload"), readText(`${dir}/k.log`));
+      deepStrictEqual(readText(`${dir}/after`), "rc=0\n");
+      deepStrictEqual(readText(`${dir}/fds`), "4 /dev/null /dev/null /dev/null\n");
+      ok(!readText(`${dir}/k.log`).includes("Cannot reload"), readText(`${dir}/k.log`));
 
       // A command that hangs: a first TERM starts the pending stops and waits; a second TERM
       // ends the wait at once.
@@ -558,14 +558,14 @@ Deno.test({
       });
       daemonPid = undefined;
       const log = readText(`${dir}/k.log`);
-      assert(
+      ok(
         /Stop waiting for the command of door "b" for 127\.0\.0\.72: still running after \d+ ms: echo \$\$ > \S+\/hung; exec sleep 100\n/
           .test(log),
         log,
       );
-      assert(log.endsWith("shutting down\n"), log);
-      assertEquals(readText(`${dir}/b-stopped`), ""); // its start never finished
-      assertEquals(readText(`${dir}/k.pid`), ""); // removed
+      ok(log.endsWith("shutting down\n"), log);
+      deepStrictEqual(readText(`${dir}/b-stopped`), ""); // its start never finished
+      deepStrictEqual(readText(`${dir}/k.pid`), ""); // removed
     } finally {
       if (daemonPid !== undefined) {
         try {

@@ -33,9 +33,11 @@ tools/compile.ts. deno compile cross-compiles them from here when it can downloa
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileArgs } from "./compile.ts";
  * const args = compileArgs("aarch64-unknown-linux-gnu", "dist");
- * if (!args.includes("--no-prompt") || args.at(-1) !== "main.ts") throw new Error("bad args");
+ * assert(args.includes("--no-prompt"));
+ * assert.equal(args.at(-1), "main.ts");
  * ```
  */
 export function compileArgs(target: string, outDir: string): string[] {
@@ -60,9 +62,11 @@ export function compileArgs(target: string, outDir: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseArgs } from "./compile.ts";
  * const r = parseArgs(["--out-dir", "/tmp/x"], "x86_64-unknown-linux-gnu");
- * if (!("targets" in r) || r.targets[0] !== "x86_64-unknown-linux-gnu") throw new Error("bad");
+ * assert("targets" in r);
+ * assert.equal(r.targets[0], "x86_64-unknown-linux-gnu");
  * ```
  */
 export function parseArgs(

@@ -24,9 +24,10 @@ export const COMPLETION_FILES: Readonly<Record<"bash" | "zsh" | "fish", string>>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateCompletion } from "./completions.ts";
  * const text = await generateCompletion("fish");
- * if (!text.includes("knocktool")) throw new Error("no script");
+ * assert(text.includes("knocktool"), "no script");
  * ```
  */
 export async function generateCompletion(shell: "bash" | "zsh" | "fish"): Promise<string> {

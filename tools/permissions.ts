@@ -81,9 +81,10 @@ export const PERMISSIONS: readonly Permission[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { permissionFlags } from "./permissions.ts";
  * const flags = permissionFlags([{ kind: "sys", scope: ["hostname"], why: "example" }]);
- * if (flags.join(" ") !== "--allow-sys=hostname --deny-import") throw new Error(flags.join(" "));
+ * assert.equal(flags.join(" "), "--allow-sys=hostname --deny-import");
  * ```
  */
 export function permissionFlags(permissions: readonly Permission[] = PERMISSIONS): string[] {

@@ -46,9 +46,11 @@ export interface GetoptResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getoptLong } from "./_getopt.ts";
  * const r = getoptLong(["host", "-vd5", "1"], "vd:", [], "knock");
- * if (r.operands.join() !== "host,1" || r.events.length !== 2) throw new Error("bad scan");
+ * assert.equal(r.operands.join(), "host,1");
+ * assert.equal(r.events.length, 2);
  * ```
  */
 export function getoptLong(

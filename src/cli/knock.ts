@@ -224,12 +224,12 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runKnockCompat } from "./knock.ts";
  * import { captureIo } from "../util/io.ts";
  * const io = captureIo();
- * if (await runKnockCompat(["-V"], io) !== 0 || !io.out.startsWith("knock 0.8\n")) {
- *   throw new Error("bad -V");
- * }
+ * assert.equal(await runKnockCompat(["-V"], io), 0);
+ * assert(io.out.startsWith("knock 0.8\n"), io.out);
  * ```
  */
 export function runKnockCompat(

@@ -64,9 +64,11 @@ export type CompatCommand =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCompat } from "./knock_compat.ts";
  * const c = parseCompat(["-h"], "knock");
- * if (c.kind !== "exit" || c.status !== 1) throw new Error("-h must exit 1");
+ * assert.equal(c.kind, "exit");
+ * assert.equal(c.status, 1);
  * ```
  */
 export function parseCompat(

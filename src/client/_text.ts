@@ -13,8 +13,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lowerFirst } from "./_text.ts";
- * if (lowerFirst("No such device") !== "no such device") throw new Error("bad case");
+ * assert.equal(lowerFirst("No such device"), "no such device", "bad case");
  * ```
  */
 export function lowerFirst(s: string): string {

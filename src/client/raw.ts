@@ -216,10 +216,13 @@ export class RawSender {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, SOCK_CLOEXEC, SOCK_DGRAM, SocketLib } from "../../ffi/socket.ts";
  * import { openSocket } from "./raw.ts";
  * using lib = SocketLib.open();
- * lib.closeFd(openSocket(lib, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC));
+ * const fd = openSocket(lib, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
+ * assert(fd >= 0);
+ * lib.closeFd(fd);
  * ```
  */
 export function openSocket(lib: SocketLib, family: number, type: number, protocol = 0): number {

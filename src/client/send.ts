@@ -83,8 +83,9 @@ export function sleep(ms: number): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { familyHint } from "./send.ts";
- * if (familyHint(6) !== 10) throw new Error("AF_INET6 is 10 on Linux");
+ * assert.equal(familyHint(6), 10, "AF_INET6 is 10 on Linux");
  * ```
  */
 export function familyHint(family: 0 | 4 | 6): number {

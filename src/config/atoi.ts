@@ -34,10 +34,14 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readAtoi } from "./atoi.ts";
  * const r = readAtoi(" 12ab");
- * if (r.value !== 12 || !r.junk || r.empty || r.overflow) throw new Error("unexpected");
- * if (!readAtoi("4294967296").overflow) throw new Error("unexpected");
+ * assert.equal(r.value, 12);
+ * assert(r.junk);
+ * assert(!r.empty);
+ * assert(!r.overflow);
+ * assert(readAtoi("4294967296").overflow);
  * ```
  */
 export function readAtoi(text: string): AtoiResult {
@@ -83,10 +87,13 @@ export function readAtoi(text: string): AtoiResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { atoi } from "./atoi.ts";
- * if (atoi(" 12ab") !== 12 || atoi("x") !== 0 || atoi("-5") !== -5) throw new Error("bad atoi");
- * if (atoi("4294967297") !== 1) throw new Error("bad truncation");
- * if (atoi("99999999999999999999") !== -1) throw new Error("bad saturation");
+ * assert.equal(atoi(" 12ab"), 12);
+ * assert.equal(atoi("x"), 0);
+ * assert.equal(atoi("-5"), -5);
+ * assert.equal(atoi("4294967297"), 1, "bad truncation");
+ * assert.equal(atoi("99999999999999999999"), -1, "bad saturation");
  * ```
  */
 export function atoi(text: string): number {

@@ -74,11 +74,12 @@ function hostsFor(locals: readonly string[], target: string | undefined): string
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { knockdFilter } from "./filter.ts";
  * const door = { name: "mc", line: 1, sequence: [{ port: 19132, protocol: "udp" as const }],
  *   seqTimeout: 25, cmdTimeout: 10, tcpFlags: {} };
  * const f = knockdFilter([door], { v4: ["127.0.0.1"], v6: [] }, false);
- * if (f !== "((dst host 127.0.0.1) and ((udp dst port 19132)))") throw new Error(f);
+ * assert.equal(f, "((dst host 127.0.0.1) and ((udp dst port 19132)))");
  * ```
  */
 export function knockdFilter(
@@ -275,12 +276,13 @@ function withVlan(inner: string, linkType: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { captureFilters } from "./filter.ts";
  * const door = { name: "d", line: 1, sequence: [{ port: 7000, protocol: "tcp" as const }],
  *   seqTimeout: 25, cmdTimeout: 10, tcpFlags: {} };
  * const [exact, hosts] = captureFilters([door], { v4: ["192.0.2.1"], v6: [] }, false, 12);
- * if (exact?.text !== "(dst host 192.0.2.1) and (tcp dst port 7000)") throw new Error(exact?.text);
- * if (hosts?.text !== "(dst host 192.0.2.1)") throw new Error(hosts?.text);
+ * assert.equal(exact?.text, "(dst host 192.0.2.1) and (tcp dst port 7000)");
+ * assert.equal(hosts?.text, "(dst host 192.0.2.1)");
  * ```
  */
 export function captureFilters(
@@ -336,14 +338,14 @@ export function captureFilters(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { captureFilter } from "./filter.ts";
  * const door = { name: "d", line: 1, sequence: [{ port: 7000, protocol: "tcp" as const }],
  *   seqTimeout: 25, cmdTimeout: 10, tcpFlags: {} };
  * const f = captureFilter([door], { v4: ["192.0.2.1"], v6: [] }, false);
- * if (!f.includes("vlan and")) throw new Error(f);
- * if (captureFilter([door], { v4: ["192.0.2.1"], v6: [] }, false, 113).includes("vlan")) {
- *   throw new Error("no VLAN variant on Linux cooked captures");
- * }
+ * assert.match(f, /vlan and/);
+ * const cooked = captureFilter([door], { v4: ["192.0.2.1"], v6: [] }, false, 113);
+ * assert.doesNotMatch(cooked, /vlan/, "no VLAN variant on Linux cooked captures");
  * ```
  */
 export function captureFilter(

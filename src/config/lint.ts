@@ -27,12 +27,14 @@ const knockText = (k: Knock) => `${k.port}/${k.protocol}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./parse.ts";
  * import { lintConfig } from "./lint.ts";
  * const r = parseConfig("[a]\nsequence = 7000,8000,9000\n");
- * if (!r.ok) throw new Error(r.error.message);
+ * assert(r.ok);
  * const w = lintConfig(r.config);
- * if (w.length !== 1 || !w[0]?.message.includes("ascending")) throw new Error("unexpected");
+ * assert.equal(w.length, 1);
+ * assert(w[0]?.message.includes("ascending"));
  * ```
  */
 export function lintConfig(config: Config): Warning[] {
@@ -66,11 +68,14 @@ export interface StartOverlap {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startOverlaps } from "./lint.ts";
  * const door = (name: string, ports: number[]) => ({ name, line: 1, seqTimeout: 25,
  *   cmdTimeout: 10, tcpFlags: {}, sequence: ports.map((port) => ({ port, protocol: "tcp" as const })) });
  * const [a, b] = startOverlaps([door("a", [9000, 8000, 7000]), door("b", [8000, 1])]);
- * if (a !== undefined || b?.other.name !== "a" || b.at !== 1) throw new Error("unexpected");
+ * assert.equal(a, undefined);
+ * assert.equal(b?.other.name, "a");
+ * assert.equal(b.at, 1);
  * ```
  */
 export function startOverlaps(doors: readonly Door[]): (StartOverlap | undefined)[] {

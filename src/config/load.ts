@@ -20,11 +20,11 @@ import { parseConfigBytes, type ParseOptions, type ParseResult } from "./parse.t
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./load.ts";
  * const r = loadConfig("/nonexistent/knockd.conf");
- * if (r.ok || r.error.knockdText !== "/nonexistent/knockd.conf: No such file or directory") {
- *   throw new Error("unexpected");
- * }
+ * assert(!r.ok);
+ * assert.equal(r.error.knockdText, "/nonexistent/knockd.conf: No such file or directory");
  * ```
  */
 export function loadConfig(path: string, opts: ParseOptions = {}): ParseResult {

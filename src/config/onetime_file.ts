@@ -30,9 +30,11 @@ export interface OneTimeLine {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scanOneTimeFile } from "./onetime_file.ts";
  * const lines = scanOneTimeFile(new TextEncoder().encode("#1,2\n 3,4\n"));
- * if (lines.length !== 1 || lines[0]?.offset !== 5) throw new Error("unexpected");
+ * assert.equal(lines.length, 1);
+ * assert.equal(lines[0]?.offset, 5);
  * ```
  */
 export function scanOneTimeFile(bytes: Uint8Array): OneTimeLine[] {
@@ -48,10 +50,12 @@ export function scanOneTimeFile(bytes: Uint8Array): OneTimeLine[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { iterOneTimeFile } from "./onetime_file.ts";
  * const it = iterOneTimeFile(new TextEncoder().encode("# used\n1,2:udp\nbad:x\n"));
  * const first = it.next().value;
- * if (first === undefined || !("knocks" in first.result)) throw new Error("unexpected");
+ * assert(first !== undefined);
+ * assert("knocks" in first.result);
  * ```
  */
 export function* iterOneTimeFile(bytes: Uint8Array): Generator<OneTimeLine, void, undefined> {

@@ -81,13 +81,14 @@ class Reject {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./parse.ts";
  * const r = parseConfig("[options]\n UseSyslog\n[ssh]\n sequence = 7000,8000:udp\n");
- * if (!r.ok || r.config.doors[0]?.sequence[1]?.protocol !== "udp") throw new Error("unexpected");
+ * assert(r.ok);
+ * assert.equal(r.config.doors[0]?.sequence[1]?.protocol, "udp");
  * const bad = parseConfig("[ssh]\nsequence = 70000\n");
- * if (bad.ok || bad.error.knockdText !== "config: section ssh: port 70000 is invalid") {
- *   throw new Error("unexpected");
- * }
+ * assert(!bad.ok);
+ * assert.equal(bad.error.knockdText, "config: section ssh: port 70000 is invalid");
  * ```
  */
 export function parseConfig(text: string, opts: ParseOptions = {}): ParseResult {

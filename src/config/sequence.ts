@@ -38,9 +38,12 @@ export type SequenceResult =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePortSequence } from "./sequence.ts";
  * const r = parsePortSequence("7000, 8000:udp,");
- * if (!r.ok || r.knocks.length !== 3 || r.knocks[2]?.port !== 0) throw new Error("unexpected");
+ * assert(r.ok);
+ * assert.equal(r.knocks.length, 3);
+ * assert.equal(r.knocks[2]?.port, 0);
  * ```
  */
 export function parsePortSequence(value: string): SequenceResult {

@@ -57,11 +57,11 @@ export class OneTimeSequences {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { OneTimeSequences } from "./onetime.ts";
    * const r = OneTimeSequences.open("/nonexistent/otp.txt", "door");
-   * if (r instanceof OneTimeSequences || r.knockdText !== "/nonexistent/otp.txt: No such file or directory") {
-   *   throw new Error("unexpected");
-   * }
+   * assert(!(r instanceof OneTimeSequences));
+   * assert.equal(r.knockdText, "/nonexistent/otp.txt: No such file or directory");
    * ```
    */
   static open(

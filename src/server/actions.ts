@@ -54,9 +54,10 @@ export interface CommandRunner {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ShellRunner } from "./actions.ts";
  * const r = await new ShellRunner().run("exit 3");
- * if (r.code !== 3) throw new Error("wrong status");
+ * assert.equal(r.code, 3, "wrong status");
  * ```
  */
 export class ShellRunner implements CommandRunner {
@@ -100,10 +101,11 @@ export class ShellRunner implements CommandRunner {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RecordingRunner } from "./actions.ts";
  * const r = new RecordingRunner();
  * await r.run("echo hi");
- * if (r.commands[0] !== "echo hi") throw new Error("not recorded");
+ * assert.equal(r.commands[0], "echo hi", "not recorded");
  * ```
  */
 export class RecordingRunner implements CommandRunner {
@@ -155,11 +157,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { longTimers, type Timers } from "./actions.ts";
  * const steps: number[] = [];
  * const fake: Timers = { set: (fn, ms) => (steps.push(ms), fn()), clear: () => {} };
  * longTimers(fake, 10).set(() => {}, 25);
- * if (steps.join() !== "10,10,5") throw new Error(steps.join());
+ * assert.equal(steps.join(), "10,10,5");
  * ```
  */
 export function longTimers(base: Timers, max: number = MAX_TIMER_MS): Timers {
@@ -214,8 +217,9 @@ const CAP_WARNING_INTERVAL_MS = 60_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandCommand } from "./actions.ts";
- * if (expandCommand("a %IP% b %IP% %ip%", "1.2.3.4") !== "a 1.2.3.4 b 1.2.3.4 %ip%") throw new Error();
+ * assert.equal(expandCommand("a %IP% b %IP% %ip%", "1.2.3.4"), "a 1.2.3.4 b 1.2.3.4 %ip%");
  * ```
  */
 export function expandCommand(command: string, ip: string): string {
@@ -233,10 +237,11 @@ export function expandCommand(command: string, ip: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chooseCommands } from "./actions.ts";
  * const door = { startCommand: "open", startCommand6: "", stopCommand: "close" };
- * if (chooseCommands(door, 6).start !== undefined) throw new Error("v6 must run nothing");
- * if (chooseCommands(door, 4).stop !== "close") throw new Error("v4 stop");
+ * assert.equal(chooseCommands(door, 6).start, undefined, "v6 must run nothing");
+ * assert.equal(chooseCommands(door, 4).stop, "close", "v4 stop");
  * ```
  */
 export function chooseCommands(
@@ -294,6 +299,7 @@ interface Running {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DoorActions, RecordingRunner } from "./actions.ts";
  * import { ServerLog } from "./log.ts";
  * const runner = new RecordingRunner();
@@ -302,7 +308,7 @@ interface Running {
  * const done = actions.open(door, "192.0.2.1", 4);
  * await actions.shutdown(); // runs the pending stop command now
  * await done;
- * if (runner.commands.join(";") !== "open 192.0.2.1;close 192.0.2.1") throw new Error();
+ * assert.equal(runner.commands.join(";"), "open 192.0.2.1;close 192.0.2.1");
  * ```
  */
 export class DoorActions {

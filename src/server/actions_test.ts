@@ -1,6 +1,6 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { configureSync, resetSync } from "@logtape/logtape";
 import { captureIo } from "../util/io.ts";
-import { assertEquals } from "./_assert.ts";
 import {
   chooseCommands,
   type CommandResult,
@@ -56,19 +56,19 @@ const door = {
 };
 
 Deno.test("chooseCommands follows knockd's *_6 fallbacks", () => {
-  assertEquals(chooseCommands({ startCommand: "a", stopCommand: "b" }, 6), {
+  deepStrictEqual(chooseCommands({ startCommand: "a", stopCommand: "b" }, 6), {
     start: "a",
     stop: "b",
   });
-  assertEquals(chooseCommands({ startCommand: "a", startCommand6: "a6" }, 6), { start: "a6" });
-  assertEquals(chooseCommands({ startCommand: "a", startCommand6: "" }, 6), {});
-  assertEquals(chooseCommands({ startCommand: "a", startCommand6: "" }, 4), { start: "a" });
-  assertEquals(
+  deepStrictEqual(chooseCommands({ startCommand: "a", startCommand6: "a6" }, 6), { start: "a6" });
+  deepStrictEqual(chooseCommands({ startCommand: "a", startCommand6: "" }, 6), {});
+  deepStrictEqual(chooseCommands({ startCommand: "a", startCommand6: "" }, 4), { start: "a" });
+  deepStrictEqual(
     chooseCommands({ startCommand: "a", stopCommand: "b", stopCommand6: "" }, 6),
     { start: "a", stop: "" },
   );
-  assertEquals(chooseCommands({ stopCommand: "b" }, 4), {});
-  assertEquals(chooseCommands({ startCommand: "", stopCommand: "b" }, 4), {});
+  deepStrictEqual(chooseCommands({ stopCommand: "b" }, 4), {});
+  deepStrictEqual(chooseCommands({ startCommand: "", stopCommand: "b" }, 4), {});
 });
 
 Deno.test("open runs the start command, logs, then the stop command after cmd_timeout", async () => {
@@ -79,19 +79,19 @@ Deno.test("open runs the start command, logs, then the stop command after cmd_ti
     const actions = new DoorActions({ runner, log: new ServerLog(), timers });
     const p = actions.open(door, "192.0.2.7", 4, "host.example");
     await new Promise((r) => setTimeout(r, 0));
-    assertEquals(runner.commands, ["echo 192.0.2.7 192.0.2.7 %ip%"]);
-    assertEquals([...timers.timers.values()].map((t) => t.ms), [5000]);
-    assertEquals(actions.pendingStops, 1);
+    deepStrictEqual(runner.commands, ["echo 192.0.2.7 192.0.2.7 %ip%"]);
+    deepStrictEqual([...timers.timers.values()].map((t) => t.ms), [5000]);
+    deepStrictEqual(actions.pendingStops, 1);
     timers.fireAll();
     await p;
-    assertEquals(runner.commands, ["echo 192.0.2.7 192.0.2.7 %ip%", "stop 192.0.2.7"]);
-    assertEquals(
+    deepStrictEqual(runner.commands, ["echo 192.0.2.7 192.0.2.7 %ip%", "stop 192.0.2.7"]);
+    deepStrictEqual(
       io.out,
       "D: running command: echo 192.0.2.7 192.0.2.7 %ip%\n" +
         "192.0.2.7 (host.example): D: command timeout\n" +
         "D: running command: stop 192.0.2.7\n",
     );
-    assertEquals(io.err, "");
+    deepStrictEqual(io.err, "");
   } finally {
     done();
   }
@@ -104,9 +104,9 @@ Deno.test("a negative cmd_timeout never runs the stop command and warns", async 
     const runner = new RecordingRunner();
     const actions = new DoorActions({ runner, log: new ServerLog(), timers });
     await actions.open({ ...door, cmdTimeout: -1 }, "192.0.2.7", 4);
-    assertEquals(runner.commands, ["echo 192.0.2.7 192.0.2.7 %ip%"]);
-    assertEquals(timers.timers.size, 0);
-    assertEquals(
+    deepStrictEqual(runner.commands, ["echo 192.0.2.7 192.0.2.7 %ip%"]);
+    deepStrictEqual(timers.timers.size, 0);
+    deepStrictEqual(
       io.err,
       'Skip the stop command of door "D" for 192.0.2.7: cmd_timeout "-1" is negative\n',
     );
@@ -123,8 +123,11 @@ Deno.test("an empty present stop_command_6 'runs' and logs as knockd's system(\"
     const p = actions.open({ ...door, stopCommand6: "" }, "2001:db8::1", 6);
     await actions.shutdown();
     await p;
-    assertEquals(runner.commands, ["echo 2001:db8::1 2001:db8::1 %ip%", ""]);
-    assertEquals(io.out.endsWith("2001:db8::1: D: command timeout\nD: running command: \n"), true);
+    deepStrictEqual(runner.commands, ["echo 2001:db8::1 2001:db8::1 %ip%", ""]);
+    deepStrictEqual(
+      io.out.endsWith("2001:db8::1: D: command timeout\nD: running command: \n"),
+      true,
+    );
   } finally {
     done();
   }
@@ -134,8 +137,8 @@ Deno.test("start_command_6 present but empty: nothing runs for IPv6", async () =
   const runner = new RecordingRunner();
   const actions = new DoorActions({ runner, log: new ServerLog(), timers: new FakeTimers() });
   await actions.open({ ...door, startCommand6: "" }, "2001:db8::1", 6);
-  assertEquals(runner.commands, []);
-  assertEquals(actions.pendingStops, 0);
+  deepStrictEqual(runner.commands, []);
+  deepStrictEqual(actions.pendingStops, 0);
 });
 
 Deno.test("commands of 4096 characters or more are refused with knockd's errors", async () => {
@@ -146,8 +149,8 @@ Deno.test("commands of 4096 characters or more are refused with knockd's errors"
     // 4087 + len("192.0.2.1")=9 → 4096
     await actions.open({ ...door, startCommand: "x".repeat(4087) + "%IP%" }, "192.0.2.1", 4);
     await actions.open({ ...door, stopCommand: "y".repeat(4087) + "%IP%" }, "192.0.2.1", 4);
-    assertEquals(runner.commands, []);
-    assertEquals(
+    deepStrictEqual(runner.commands, []);
+    deepStrictEqual(
       io.err,
       "error: parsed start command has been truncated! --> won't execute it\n" +
         "error: parsed stop command has been truncated! --> won't execute start command\n",
@@ -156,7 +159,7 @@ Deno.test("commands of 4096 characters or more are refused with knockd's errors"
     const p = actions.open({ ...door, startCommand: "x".repeat(4086) + "%IP%" }, "192.0.2.1", 4);
     await actions.shutdown();
     await p;
-    assertEquals(runner.commands.length, 2);
+    deepStrictEqual(runner.commands.length, 2);
   } finally {
     done();
   }
@@ -169,12 +172,12 @@ Deno.test("shutdown runs every pending stop command at once and awaits it", asyn
   const a = actions.open(door, "192.0.2.1", 4);
   const b = actions.open({ ...door, cmdTimeout: 3600 }, "192.0.2.2", 4);
   await new Promise((r) => setTimeout(r, 0));
-  assertEquals(actions.pendingStops, 2);
+  deepStrictEqual(actions.pendingStops, 2);
   await actions.shutdown();
-  assertEquals(timers.timers.size, 0);
-  assertEquals(actions.pendingStops, 0);
-  assertEquals(actions.inFlight, 0);
-  assertEquals(runner.commands.filter((c) => c.startsWith("stop")).sort(), [
+  deepStrictEqual(timers.timers.size, 0);
+  deepStrictEqual(actions.pendingStops, 0);
+  deepStrictEqual(actions.inFlight, 0);
+  deepStrictEqual(runner.commands.filter((c) => c.startsWith("stop")).sort(), [
     "stop 192.0.2.1",
     "stop 192.0.2.2",
   ]);
@@ -197,8 +200,8 @@ Deno.test("ShellRunner: real /bin/sh, %IP% expansion, non-zero and signal status
       "198.51.100.4",
       4,
     );
-    assertEquals(Deno.readTextFileSync(`${dir}/a`), "198.51.100.4\nstop-198.51.100.4\n");
-    assertEquals(
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/a`), "198.51.100.4\nstop-198.51.100.4\n");
+    deepStrictEqual(
       io.err,
       "S: command returned non-zero status code (7)\nS: command returned non-zero status code (0)\n",
     );
@@ -218,7 +221,7 @@ Deno.test("a runner that cannot start the shell logs knockd's fork error", async
     };
     const actions = new DoorActions({ runner, log: new ServerLog(), timers: new FakeTimers() });
     await actions.open({ name: "D", cmdTimeout: 5, startCommand: "x" }, "192.0.2.1", 4);
-    assertEquals(io.err, "error: command fork failed!\n");
+    deepStrictEqual(io.err, "error: command fork failed!\n");
   } finally {
     done();
   }
@@ -230,8 +233,8 @@ Deno.test("ShellRunner: a command with bytes that are not UTF-8 reaches the shel
     // "printf 'caf\xE9' > DIR/out" as a config file holds it: the raw byte 0xE9 is kept by the
     // parser as the lone surrogate U+DCE9 (src/util/bytes.ts).
     const r = await new ShellRunner().run(`printf 'caf\udce9' > ${dir}/out`);
-    assertEquals(r.code, 0);
-    assertEquals([...Deno.readFileSync(`${dir}/out`)], [0x63, 0x61, 0x66, 0xe9]);
+    deepStrictEqual(r.code, 0);
+    deepStrictEqual([...Deno.readFileSync(`${dir}/out`)], [0x63, 0x61, 0x66, 0xe9]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -243,11 +246,11 @@ Deno.test("a cmd_timeout beyond setTimeout's range waits: the stop command does 
   const p = actions.open({ ...door, cmdTimeout: 2500000 }, "192.0.2.1", 4);
   // Deno fires a setTimeout of more than 2^31-1 ms after 1 ms.
   await new Promise((r) => setTimeout(r, 60));
-  assertEquals(runner.commands, ["echo 192.0.2.1 192.0.2.1 %ip%"]);
-  assertEquals(actions.pendingStops, 1);
+  deepStrictEqual(runner.commands, ["echo 192.0.2.1 192.0.2.1 %ip%"]);
+  deepStrictEqual(actions.pendingStops, 1);
   await actions.shutdown();
   await p;
-  assertEquals(runner.commands, ["echo 192.0.2.1 192.0.2.1 %ip%", "stop 192.0.2.1"]);
+  deepStrictEqual(runner.commands, ["echo 192.0.2.1 192.0.2.1 %ip%", "stop 192.0.2.1"]);
 });
 
 Deno.test("longTimers waits in steps of at most 2^31-1 ms and can be cleared mid-way", () => {
@@ -260,13 +263,13 @@ Deno.test("longTimers waits in steps of at most 2^31-1 ms and can be cleared mid
     steps.push(...[...timers.timers.values()].map((t) => t.ms));
     timers.fireAll();
   }
-  assertEquals(steps, [MAX_TIMER_MS, 2500000 * 1000 - MAX_TIMER_MS]);
-  assertEquals(fired, 1);
+  deepStrictEqual(steps, [MAX_TIMER_MS, 2500000 * 1000 - MAX_TIMER_MS]);
+  deepStrictEqual(fired, 1);
   const h = long.set(() => fired++, 3 * MAX_TIMER_MS);
   timers.fireAll(); // first step done, second armed
   long.clear(h);
-  assertEquals(timers.timers.size, 0);
-  assertEquals(fired, 1);
+  deepStrictEqual(timers.timers.size, 0);
+  deepStrictEqual(fired, 1);
 });
 
 Deno.test("commands of 4096 bytes or more are refused even when shorter in UTF-16 units", async () => {
@@ -277,8 +280,8 @@ Deno.test("commands of 4096 bytes or more are refused even when shorter in UTF-1
     // "é" is 2 bytes: 2044 * 2 + 9 = 4097 bytes, 2053 UTF-16 units.
     await actions.open({ ...door, startCommand: "é".repeat(2044) + "%IP%" }, "192.0.2.1", 4);
     await actions.open({ ...door, stopCommand: "é".repeat(2044) + "%IP%" }, "192.0.2.1", 4);
-    assertEquals(runner.commands, []);
-    assertEquals(
+    deepStrictEqual(runner.commands, []);
+    deepStrictEqual(
       io.err,
       "error: parsed start command has been truncated! --> won't execute it\n" +
         "error: parsed stop command has been truncated! --> won't execute start command\n",
@@ -291,7 +294,7 @@ Deno.test("commands of 4096 bytes or more are refused even when shorter in UTF-1
     );
     await actions.shutdown();
     await p;
-    assertEquals(runner.commands.length, 2);
+    deepStrictEqual(runner.commands.length, 2);
   } finally {
     done();
   }
@@ -300,7 +303,7 @@ Deno.test("commands of 4096 bytes or more are refused even when shorter in UTF-1
 Deno.test("ShellRunner: each command runs in its own session (setsid, as knockd)", async () => {
   // Field 6 of /proc/PID/stat is the session id; the shell leads its own session.
   const r = await new ShellRunner().run(`test "$(cut -d' ' -f6 /proc/$$/stat)" = "$$"`);
-  assertEquals(r, { code: 0, signaled: false });
+  deepStrictEqual(r, { code: 0, signaled: false });
 });
 
 Deno.test('ShellRunner: stdio "null" (-d) gives the commands /dev/null on fds 0-2', async () => {
@@ -309,8 +312,8 @@ Deno.test('ShellRunner: stdio "null" (-d) gives the commands /dev/null on fds 0-
     const r = await new ShellRunner({ stdio: "null" }).run(
       `fds=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2); echo "$fds" > ${dir}/fds; echo to-stderr >&2; echo rc=$? >> ${dir}/fds`,
     );
-    assertEquals(r, { code: 0, signaled: false });
-    assertEquals(Deno.readTextFileSync(`${dir}/fds`), "/dev/null\n/dev/null\n/dev/null\nrc=0\n");
+    deepStrictEqual(r, { code: 0, signaled: false });
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/fds`), "/dev/null\n/dev/null\n/dev/null\nrc=0\n");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -349,21 +352,21 @@ Deno.test("at most maxRunning commands run at once; the rest wait in FIFO order 
     const doorA = { name: "A", cmdTimeout: 5, startCommand: "open %IP%" };
     const all = [1, 2, 3, 4, 5].map((i) => actions.open(doorA, `192.0.2.${i}`, 4));
     await tick();
-    assertEquals(runner.started, ["open 192.0.2.1", "open 192.0.2.2"]);
-    assertEquals(actions.queuedCommands, 3);
+    deepStrictEqual(runner.started, ["open 192.0.2.1", "open 192.0.2.2"]);
+    deepStrictEqual(actions.queuedCommands, 3);
     runner.finish("open 192.0.2.2");
     await tick();
-    assertEquals(runner.started.slice(2), ["open 192.0.2.3"]);
+    deepStrictEqual(runner.started.slice(2), ["open 192.0.2.3"]);
     runner.finish("open 192.0.2.1");
     runner.finish("open 192.0.2.3");
     await tick();
-    assertEquals(runner.started.slice(3), ["open 192.0.2.4", "open 192.0.2.5"]);
+    deepStrictEqual(runner.started.slice(3), ["open 192.0.2.4", "open 192.0.2.5"]);
     runner.finish("open 192.0.2.4");
     runner.finish("open 192.0.2.5");
     await Promise.all(all);
-    assertEquals(actions.counters, { queued: 3, maxQueued: 3, earlyStops: 0, abandoned: 0 });
+    deepStrictEqual(actions.counters, { queued: 3, maxQueued: 3, earlyStops: 0, abandoned: 0 });
     // One warning for the whole burst (at most one a minute).
-    assertEquals(
+    deepStrictEqual(
       io.err,
       'Queue the command of door "A" for 192.0.2.3: 2 commands are running (the limit)\n',
     );
@@ -381,16 +384,16 @@ Deno.test("at the pending-stop cap the oldest stop command runs early, with a wa
     const all = [1, 2, 3].map((i) => actions.open(door, `192.0.2.${i}`, 4));
     await tick();
     await tick();
-    assertEquals(actions.pendingStops, 2);
-    assertEquals(runner.commands.filter((c) => c.startsWith("stop")), ["stop 192.0.2.1"]);
-    assertEquals(actions.counters.earlyStops, 1);
-    assertEquals(
+    deepStrictEqual(actions.pendingStops, 2);
+    deepStrictEqual(runner.commands.filter((c) => c.startsWith("stop")), ["stop 192.0.2.1"]);
+    deepStrictEqual(actions.counters.earlyStops, 1);
+    deepStrictEqual(
       io.err,
       'Run the stop command of door "D" for 192.0.2.1 early: 2 stop commands are pending (the limit)\n',
     );
     await actions.shutdown();
     await Promise.all(all);
-    assertEquals(runner.commands.filter((c) => c.startsWith("stop")).length, 3);
+    deepStrictEqual(runner.commands.filter((c) => c.startsWith("stop")).length, 3);
   } finally {
     done();
   }
@@ -408,8 +411,8 @@ Deno.test("shutdown waits a bounded time for a hung command, then logs and aband
     );
     await tick();
     await actions.shutdown();
-    assertEquals(actions.counters.abandoned, 1);
-    assertEquals(
+    deepStrictEqual(actions.counters.abandoned, 1);
+    deepStrictEqual(
       /^Stop waiting for the command of door "H" for 192\.0\.2\.9: still running after \d+ ms: sleep 1000\n$/
         .test(io.err),
       true,
@@ -432,16 +435,16 @@ Deno.test("shutdown: aborting force ends the wait at once, after the pending sto
     await tick();
     runner.finish("quick");
     await tick();
-    assertEquals(actions.pendingStops, 1);
+    deepStrictEqual(actions.pendingStops, 1);
     const force = new AbortController();
     force.abort();
     await actions.shutdown(force.signal);
-    assertEquals(runner.started, ["hang", "quick", "stop 192.0.2.2"]);
-    assertEquals(actions.counters.abandoned, 2);
+    deepStrictEqual(runner.started, ["hang", "quick", "stop 192.0.2.2"]);
+    deepStrictEqual(actions.counters.abandoned, 2);
     runner.finish("stop 192.0.2.2");
     runner.finish("hang");
     await tick();
-    assertEquals(runner.started.at(-1), "stop 192.0.2.1");
+    deepStrictEqual(runner.started.at(-1), "stop 192.0.2.1");
     runner.finish("stop 192.0.2.1");
     await a;
     await b;

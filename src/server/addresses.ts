@@ -38,11 +38,12 @@ export interface InterfaceState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { addressText } from "./addresses.ts";
  * const a = new Uint8Array(16);
  * a[15] = 1;
- * if (addressText(a) !== "::1") throw new Error("bad");
- * if (addressText(new Uint8Array([192, 0, 2, 1])) !== "192.0.2.1") throw new Error("bad");
+ * assert.equal(addressText(a), "::1");
+ * assert.equal(addressText(new Uint8Array([192, 0, 2, 1])), "192.0.2.1");
  * ```
  */
 export function addressText(bytes: Uint8Array): string {
@@ -58,12 +59,13 @@ export function addressText(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { localAddresses } from "./addresses.ts";
  * const a = localAddresses([
  *   { family: 4, bytes: new Uint8Array([192, 0, 2, 1]), scopeId: 0 },
  *   { family: 4, bytes: new Uint8Array([192, 0, 2, 2]), scopeId: 0 },
  * ], false);
- * if (a.v4.join() !== "192.0.2.2,192.0.2.1") throw new Error("knockd prepends");
+ * assert.equal(a.v4.join(), "192.0.2.2,192.0.2.1", "knockd prepends");
  * ```
  */
 export function localAddresses(addrs: readonly DeviceAddress[], ipv4Only: boolean): LocalAddresses {
@@ -91,10 +93,12 @@ export function localAddresses(addrs: readonly DeviceAddress[], ipv4Only: boolea
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readAddresses } from "./addresses.ts";
  * import { withPcap } from "../../ffi/libpcap.ts";
  * const lo = withPcap((p) => readAddresses(p, "lo", false));
- * if (lo.device === undefined || !lo.addresses.v4.includes("127.0.0.1")) throw new Error("no lo");
+ * assert(lo.device !== undefined);
+ * assert(lo.addresses.v4.includes("127.0.0.1"));
  * ```
  */
 export function readAddresses(p: PcapLib, iface: string, ipv4Only: boolean): InterfaceState {
@@ -115,8 +119,9 @@ export function readAddresses(p: PcapLib, iface: string, ipv4Only: boolean): Int
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sameAddresses } from "./addresses.ts";
- * if (!sameAddresses({ v4: ["a"], v6: [] }, { v4: ["a"], v6: [] })) throw new Error("equal");
+ * assert(sameAddresses({ v4: ["a"], v6: [] }, { v4: ["a"], v6: [] }), "equal");
  * ```
  */
 export function sameAddresses(a: LocalAddresses, b: LocalAddresses): boolean {

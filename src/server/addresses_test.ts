@@ -1,12 +1,7 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { addressText, localAddresses, readAddresses, sameAddresses } from "./addresses.ts";
 import { withPcap } from "../../ffi/libpcap.ts";
 import { ignoreUnlessCi } from "../../testing/netns.ts";
-
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`Assertion failed: ${what}: expected ${e}, got ${a}`);
-}
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -73,19 +68,19 @@ Deno.test({
       vectors.push(v6(...Array.from({ length: 8 }, () => (rnd() % 3 === 0 ? rnd() & 0xffff : 0))));
     }
     const want = await glibcNtop(vectors);
-    assertEquals(vectors.map(addressText), want, "texts");
+    deepStrictEqual(vectors.map(addressText), want, "texts");
   },
 });
 
 Deno.test("addressText: IPv4 is a dotted quad; other lengths are rejected", () => {
-  assertEquals(addressText(new Uint8Array([198, 51, 100, 0])), "198.51.100.0", "v4");
+  deepStrictEqual(addressText(new Uint8Array([198, 51, 100, 0])), "198.51.100.0", "v4");
   let msg = "";
   try {
     addressText(new Uint8Array(5));
   } catch (e) {
     msg = e instanceof RangeError ? e.message : "";
   }
-  assertEquals(msg, "Cannot format address: length 5 is not 4 or 16", "error");
+  deepStrictEqual(msg, "Cannot format address: length 5 is not 4 or 16", "error");
 });
 
 Deno.test("localAddresses: knockd's prepend order per family, -4, duplicates once", () => {
@@ -100,32 +95,36 @@ Deno.test("localAddresses: knockd's prepend order per family, -4, duplicates onc
     scopeId: 0,
   });
   const list = [a4(1), a6(1), a4(2), a6(2), a4(1)];
-  assertEquals(localAddresses(list, false), {
+  deepStrictEqual(localAddresses(list, false), {
     v4: ["192.0.2.1", "192.0.2.2"],
     v6: ["2001:db8::2", "2001:db8::1"],
   }, "both");
-  assertEquals(localAddresses(list, true), { v4: ["192.0.2.1", "192.0.2.2"], v6: [] }, "-4");
+  deepStrictEqual(localAddresses(list, true), { v4: ["192.0.2.1", "192.0.2.2"], v6: [] }, "-4");
 });
 
 Deno.test("sameAddresses: order and content matter", () => {
-  assertEquals(
+  deepStrictEqual(
     sameAddresses({ v4: ["a", "b"], v6: [] }, { v4: ["b", "a"], v6: [] }),
     false,
     "order",
   );
-  assertEquals(sameAddresses({ v4: [], v6: ["x"] }, { v4: [], v6: ["x"] }), true, "equal");
-  assertEquals(sameAddresses({ v4: [], v6: ["x"] }, { v4: [], v6: [] }), false, "length");
+  deepStrictEqual(sameAddresses({ v4: [], v6: ["x"] }, { v4: [], v6: ["x"] }), true, "equal");
+  deepStrictEqual(sameAddresses({ v4: [], v6: ["x"] }, { v4: [], v6: [] }), false, "length");
 });
 
 Deno.test("readAddresses: lo has 127.0.0.1; any is a union; a missing interface has none", () => {
   withPcap((p) => {
     const lo = readAddresses(p, "lo", false);
-    assertEquals(lo.device?.name, "lo", "lo listed");
-    assertEquals(lo.addresses.v4.includes("127.0.0.1"), true, "127.0.0.1 on lo");
+    deepStrictEqual(lo.device?.name, "lo", "lo listed");
+    deepStrictEqual(lo.addresses.v4.includes("127.0.0.1"), true, "127.0.0.1 on lo");
     const any = readAddresses(p, "any", true);
-    assertEquals(any.addresses.v4.includes("127.0.0.1"), true, "any includes lo's address");
-    assertEquals(any.addresses.v6, [], "-4 drops IPv6");
+    deepStrictEqual(any.addresses.v4.includes("127.0.0.1"), true, "any includes lo's address");
+    deepStrictEqual(any.addresses.v6, [], "-4 drops IPv6");
     const missing = readAddresses(p, "kt-nosuch0", false);
-    assertEquals([missing.device, missing.addresses], [undefined, { v4: [], v6: [] }], "missing");
+    deepStrictEqual(
+      [missing.device, missing.addresses],
+      [undefined, { v4: [], v6: [] }],
+      "missing",
+    );
   });
 });

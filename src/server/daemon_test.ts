@@ -1,9 +1,9 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { configureSync, resetSync } from "@logtape/logtape";
 import { captureIo } from "../util/io.ts";
 import { parseConfig } from "../config/parse.ts";
 import type { Config } from "../config/model.ts";
 import { buildEthernet, buildIp, TCP_FLAGS } from "../wire/build.ts";
-import { assertEquals } from "./_assert.ts";
 import { DoorActions, RecordingRunner } from "./actions.ts";
 import { Daemon, type FrameSource, type SourceEvents } from "./daemon.ts";
 import { KnockdSink, SERVER_CATEGORY, ServerLog } from "./log.ts";
@@ -56,17 +56,17 @@ function setup(reload: () => ReturnType<typeof parseConfig>) {
 Deno.test("reload with a broken config keeps the old config and logs the error", async () => {
   const { io, runner, daemon, actions } = setup(() => parseConfig("[A]\nsequence = 5,6\nbogus\n"));
   try {
-    assertEquals(daemon.reload(), false);
+    deepStrictEqual(daemon.reload(), false);
     daemon.handleFrame(frame(1, 100));
     daemon.handleFrame(frame(2, 101));
     await actions.shutdown();
-    assertEquals(runner.commands, ["a 198.51.100.1"]);
-    assertEquals(
+    deepStrictEqual(runner.commands, ["a 198.51.100.1"]);
+    deepStrictEqual(
       io.err,
       "config: line 3: syntax error\n" +
         'Cannot reload "k.conf": keeping the running configuration\n',
     );
-    assertEquals(io.out.split("\n")[0], "re-reading config file: k.conf");
+    deepStrictEqual(io.out.split("\n")[0], "re-reading config file: k.conf");
   } finally {
     daemon.close();
     resetSync();
@@ -79,14 +79,14 @@ Deno.test("reload with a good config swaps doors and drops attempts in progress"
   );
   try {
     daemon.handleFrame(frame(1, 100)); // A: Stage 1
-    assertEquals(daemon.attemptCount, 1);
-    assertEquals(daemon.reload(), true);
-    assertEquals(daemon.attemptCount, 0);
+    deepStrictEqual(daemon.attemptCount, 1);
+    deepStrictEqual(daemon.reload(), true);
+    deepStrictEqual(daemon.attemptCount, 0);
     daemon.handleFrame(frame(2, 101)); // B: Stage 1 (A is gone)
     daemon.handleFrame(frame(3, 102));
     await actions.shutdown();
-    assertEquals(runner.commands, ["b 198.51.100.1"]);
-    assertEquals(daemon.config.doors.map((d) => d.name), ["B"]);
+    deepStrictEqual(runner.commands, ["b 198.51.100.1"]);
+    deepStrictEqual(daemon.config.doors.map((d) => d.name), ["B"]);
   } finally {
     daemon.close();
     resetSync();
@@ -139,18 +139,18 @@ Deno.test("frames that do not decode are counted, the loop goes on; rotation ref
     await daemon.run(source, new AbortController().signal);
     await actions.shutdown();
     daemon.close();
-    assertEquals(daemon.counters.decodeErrors, 1);
-    assertEquals(daemon.counters.frames, 4);
-    assertEquals(daemon.counters.opens, 2);
-    assertEquals(refilters, 2);
-    assertEquals(runner.commands, ["o 198.51.100.1", "o 198.51.100.1"]);
+    deepStrictEqual(daemon.counters.decodeErrors, 1);
+    deepStrictEqual(daemon.counters.frames, 4);
+    deepStrictEqual(daemon.counters.opens, 2);
+    deepStrictEqual(refilters, 2);
+    deepStrictEqual(runner.commands, ["o 198.51.100.1", "o 198.51.100.1"]);
     // The filter follows the rotation: port 1 first, then port 2.
-    assertEquals(filters.map((f) => [...new Set(f.match(/tcp dst port \d+/g))]), [
+    deepStrictEqual(filters.map((f) => [...new Set(f.match(/tcp dst port \d+/g))]), [
       ["tcp dst port 1"],
       ["tcp dst port 2"],
     ]);
-    assertEquals(Deno.readTextFileSync(`${dir}/ot`), "#\n#\n");
-    assertEquals(
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/ot`), "#\n#\n");
+    deepStrictEqual(
       io.err,
       "no more sequences left in the one time sequences file for door O --> disabling the door\n",
     );
@@ -199,8 +199,8 @@ Deno.test("a seq_timeout beyond setTimeout's range arms one capped timer, not a 
       refilter() {},
     };
     await daemon.run(source, ac.signal);
-    assertEquals(daemon.attemptCount, 1);
-    assertEquals(clockReads - afterKnock, 0);
+    deepStrictEqual(daemon.attemptCount, 1);
+    deepStrictEqual(clockReads - afterKnock, 0);
   } finally {
     daemon.close();
     await actions.shutdown();

@@ -145,9 +145,10 @@ function truncate1023(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatLogFileLine } from "./log.ts";
  * const line = formatLogFileLine(new Date(2026, 10, 21, 10, 25, 59), "shutting down");
- * if (line !== "[2026-11-21 10:25] shutting down\n") throw new Error(line);
+ * assert.equal(line, "[2026-11-21 10:25] shutting down\n");
  * ```
  */
 export function formatLogFileLine(date: Date, text: string, quirk = true): string {
@@ -184,12 +185,13 @@ function cachedStamp(ms: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPacketDebugLine } from "./log.ts";
  * const ts = new Date(2026, 10, 21, 10, 25, 7).getTime() / 1000;
  * const line = formatPacketDebugLine(ts, {
  *   protocol: "tcp", src: "127.0.0.1", srcPort: 40000, dst: "127.0.0.1", dstPort: 7000, wireLen: 74,
  * });
- * if (line !== "2026-11-21 10:25:07: tcp: 127.0.0.1:40000 -> 127.0.0.1:7000 74 bytes") throw new Error(line);
+ * assert.equal(line, "2026-11-21 10:25:07: tcp: 127.0.0.1:40000 -> 127.0.0.1:7000 74 bytes");
  * ```
  */
 export function formatPacketDebugLine(
@@ -223,13 +225,12 @@ export function formatPacketDebugLine(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatJsonLine } from "./log.ts";
  * const line = formatJsonLine(new Date(0), "info", {
  *   text: "1.2.3.4: A: Stage 1", event: "stage", channels: "LV", door: "A", src: "1.2.3.4", stage: 1,
  * });
- * if (!line.startsWith('{"time":"1970-01-01T00:00:00.000Z","level":"info","event":"stage"')) {
- *   throw new Error(line);
- * }
+ * assert(line.startsWith('{"time":"1970-01-01T00:00:00.000Z","level":"info","event":"stage"'), line);
  * ```
  */
 export function formatJsonLine(date: Date, level: string, p: ServerRecordProperties): string {
@@ -275,12 +276,13 @@ export interface KnockdSinkOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { captureIo } from "../util/io.ts";
  * import { KnockdSink } from "./log.ts";
  * const io = captureIo();
  * const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
  * sink.write("info", { text: "1.2.3.4: A: Stage 1", event: "stage", channels: "LV" });
- * if (io.out !== "1.2.3.4: A: Stage 1\n") throw new Error(io.out);
+ * assert.equal(io.out, "1.2.3.4: A: Stage 1\n");
  * sink.close();
  * ```
  */

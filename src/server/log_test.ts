@@ -1,6 +1,6 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { configureSync, resetSync } from "@logtape/logtape";
 import { captureIo } from "../util/io.ts";
-import { assertEquals } from "./_assert.ts";
 import {
   formatLogFileLine,
   formatPacketDebugLine,
@@ -23,7 +23,7 @@ Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored"
     now: fixed,
   });
   try {
-    assertEquals(sink.open(), undefined);
+    deepStrictEqual(sink.open(), undefined);
     configureSync({
       sinks: { k: sink.sink },
       loggers: [
@@ -39,23 +39,23 @@ Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored"
     log.emit("status", "A: command returned non-zero status code (1)", "LE");
     log.emit("debug", "local IP: 127.0.0.1", "D");
     // Lines of one turn are written together, before the event loop next waits.
-    assertEquals(Deno.readTextFileSync(`${dir}/k.log`), "");
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/k.log`), "");
     await new Promise((resolve) => setTimeout(resolve, 0));
-    assertEquals(
+    deepStrictEqual(
       Deno.readTextFileSync(`${dir}/k.log`),
       "[2026-11-21 10:25] starting up, listening on lo\n" +
         "[2026-11-21 10:25] 127.0.0.71: A: sequence timeout (stage 1)\n\n" +
         "[2026-11-21 10:25] A: running command: false\n\n" +
         "[2026-11-21 10:25] A: command returned non-zero status code (1)\n",
     );
-    assertEquals(io.out, "");
-    assertEquals(io.err, "A: command returned non-zero status code (1)\n");
+    deepStrictEqual(io.out, "");
+    deepStrictEqual(io.err, "A: command returned non-zero status code (1)\n");
     // Reopen (SIGHUP / logrotate): the old file moved away, a new one is created.
     Deno.renameSync(`${dir}/k.log`, `${dir}/k.log.1`);
-    assertEquals(sink.open(), undefined);
+    deepStrictEqual(sink.open(), undefined);
     log.emit("stop", "shutting down", "L");
     sink.flush();
-    assertEquals(Deno.readTextFileSync(`${dir}/k.log`), "[2026-11-21 10:25] shutting down\n");
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/k.log`), "[2026-11-21 10:25] shutting down\n");
   } finally {
     resetSync();
     sink.close();
@@ -64,12 +64,12 @@ Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored"
 });
 
 Deno.test("formatLogFileLine: zero padding, no quirk mode, 1023-byte cap", () => {
-  assertEquals(formatLogFileLine(new Date(2026, 0, 2, 3, 4), "x"), "[2026-01-02 03:04] x\n");
-  assertEquals(
+  deepStrictEqual(formatLogFileLine(new Date(2026, 0, 2, 3, 4), "x"), "[2026-01-02 03:04] x\n");
+  deepStrictEqual(
     formatLogFileLine(new Date(2026, 0, 2, 3, 4), "x\n", false),
     "[2026-01-02 03:04] x\n",
   );
-  assertEquals(
+  deepStrictEqual(
     formatLogFileLine(new Date(2026, 0, 2, 3, 4), "y".repeat(2000)).length,
     19 + 1023 + 1,
   );
@@ -83,7 +83,7 @@ Deno.test("an unopenable log file gives knockd's perror text", () => {
     format: "text",
     logFile: "/nonexistent-dir-kt/x.log",
   });
-  assertEquals(sink.open(), "warning: cannot open logfile: No such file or directory");
+  deepStrictEqual(sink.open(), "warning: cannot open logfile: No such file or directory");
   sink.close();
 });
 
@@ -104,8 +104,11 @@ Deno.test("verbose, debug and syslog channels", () => {
   });
   sink.write("debug", { text: "local IP: ::1", event: "d", channels: "D" });
   sink.write("info", { text: "starting up, listening on lo", event: "s", channels: "L" });
-  assertEquals(io.out, "1.2.3.4: A: sequence timeout (stage 2)\nlocal IP: ::1\n");
-  assertEquals(sent, ["1.2.3.4: A: sequence timeout (stage 2)\n", "starting up, listening on lo"]);
+  deepStrictEqual(io.out, "1.2.3.4: A: sequence timeout (stage 2)\nlocal IP: ::1\n");
+  deepStrictEqual(sent, [
+    "1.2.3.4: A: sequence timeout (stage 2)\n",
+    "starting up, listening on lo",
+  ]);
 });
 
 Deno.test("json format: one object per line on stdout, debug only with -D", () => {
@@ -127,7 +130,7 @@ Deno.test("json format: one object per line on stdout, debug only with -D", () =
     channels: "LV",
     door: "A",
   }, at);
-  assertEquals(
+  deepStrictEqual(
     io.out,
     '{"time":"2026-11-21T10:25:31.000Z","level":"info","event":"stage","door":"A","src":"192.0.2.1","stage":1,"message":"192.0.2.1: A: Stage 1"}\n' +
       '{"time":"2026-11-21T10:25:31.000Z","level":"info","event":"command","door":"A","src":null,"stage":null,"message":"A: running command: x"}\n',
@@ -136,7 +139,7 @@ Deno.test("json format: one object per line on stdout, debug only with -D", () =
 
 Deno.test("packet debug line prints the real month (B10 fixed)", () => {
   const ts = new Date(2026, 10, 21, 9, 8, 7).getTime() / 1000;
-  assertEquals(
+  deepStrictEqual(
     formatPacketDebugLine(ts, {
       protocol: "udp",
       src: "2001:db8::1",

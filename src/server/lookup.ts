@@ -80,11 +80,15 @@ function sockaddr(ip: string): Uint8Array<ArrayBuffer> | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NssLookup } from "./lookup.ts";
- * const l = new NssLookup();
- * l.request("127.0.0.1");
- * await l.close(); // waits for the lookup
- * console.log(l.cached("127.0.0.1")); // "localhost" with a usual /etc/hosts
+ * // `resolve` stands in for getnameinfo here, so the example does not depend on /etc/hosts.
+ * const l = new NssLookup({ resolve: (ip) => Promise.resolve(ip === "192.0.2.1" ? "door" : null) });
+ * l.request("192.0.2.1");
+ * l.request("192.0.2.2");
+ * await l.close(); // waits for the lookups
+ * assert.equal(l.cached("192.0.2.1"), "door");
+ * assert.equal(l.cached("192.0.2.2"), undefined); // no name
  * ```
  */
 export class NssLookup implements HostLookup {

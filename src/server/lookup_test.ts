@@ -1,4 +1,4 @@
-import { assertEquals } from "./_assert.ts";
+import { deepStrictEqual } from "node:assert/strict";
 import { NssLookup } from "./lookup.ts";
 
 /** The name /etc/hosts gives 127.0.0.1, read the way NSS would find it first. */
@@ -13,9 +13,9 @@ function hostsName(ip: string): string | undefined {
 Deno.test("NssLookup resolves through NSS (/etc/hosts) in the background and caches", async () => {
   const l = new NssLookup();
   l.request("127.0.0.1");
-  assertEquals(l.cached("127.0.0.1"), undefined); // never synchronous
+  deepStrictEqual(l.cached("127.0.0.1"), undefined); // never synchronous
   await l.close();
-  assertEquals(l.cached("127.0.0.1"), hostsName("127.0.0.1"));
+  deepStrictEqual(l.cached("127.0.0.1"), hostsName("127.0.0.1"));
 });
 
 Deno.test("NssLookup: an address without a name stays unnamed", async () => {
@@ -23,7 +23,7 @@ Deno.test("NssLookup: an address without a name stays unnamed", async () => {
   l.request("not an address");
   l.request("192.0.2.250");
   await l.close();
-  assertEquals(l.cached("not an address"), undefined);
+  deepStrictEqual(l.cached("not an address"), undefined);
 });
 
 Deno.test("NssLookup: bounded concurrency, queue and cache", async () => {
@@ -42,24 +42,24 @@ Deno.test("NssLookup: bounded concurrency, queue and cache", async () => {
   l.request("192.0.2.2"); // queued
   l.request("192.0.2.3"); // dropped: queue full
   l.request("192.0.2.1"); // already running: ignored
-  assertEquals(started, ["192.0.2.1"]);
+  deepStrictEqual(started, ["192.0.2.1"]);
   pending.get("192.0.2.1")!("one");
   await new Promise((r) => setTimeout(r, 0));
-  assertEquals(started, ["192.0.2.1", "192.0.2.2"]);
-  assertEquals(l.cached("192.0.2.1"), "one");
+  deepStrictEqual(started, ["192.0.2.1", "192.0.2.2"]);
+  deepStrictEqual(l.cached("192.0.2.1"), "one");
   pending.get("192.0.2.2")!("two");
   await new Promise((r) => setTimeout(r, 0));
   l.request("192.0.2.4");
   pending.get("192.0.2.4")!("four");
   await l.close();
   // Cache of 2: the oldest (192.0.2.1) was evicted.
-  assertEquals(
+  deepStrictEqual(
     ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"].map((ip) => l.cached(ip)),
     [undefined, "two", undefined, "four"],
   );
-  assertEquals(started, ["192.0.2.1", "192.0.2.2", "192.0.2.4"]);
+  deepStrictEqual(started, ["192.0.2.1", "192.0.2.2", "192.0.2.4"]);
   l.request("192.0.2.9"); // after close: ignored
-  assertEquals(started.length, 3);
+  deepStrictEqual(started.length, 3);
 });
 
 Deno.test("NssLookup: a resolver that throws means no name, not an unhandled rejection", async () => {
@@ -68,7 +68,7 @@ Deno.test("NssLookup: a resolver that throws means no name, not an unhandled rej
   l.request("192.0.2.8");
   await new Promise((r) => setTimeout(r, 0));
   await l.close();
-  assertEquals([l.cached("192.0.2.7"), l.cached("192.0.2.8")], [undefined, undefined]);
+  deepStrictEqual([l.cached("192.0.2.7"), l.cached("192.0.2.8")], [undefined, undefined]);
   l.request("192.0.2.7"); // cached as "no name": not asked again (would be ignored anyway: closed)
 });
 
@@ -81,8 +81,8 @@ Deno.test("NssLookup: close waits a bounded time for a slow resolver", async () 
   l.request("192.0.2.7");
   const closed = l.close().then(() => "closed");
   // The resolver never answers by itself: close() must return on its own.
-  assertEquals(await closed, "closed");
-  assertEquals(l.cached("192.0.2.7"), undefined);
+  deepStrictEqual(await closed, "closed");
+  deepStrictEqual(l.cached("192.0.2.7"), undefined);
   finish!("late"); // the lookup settles later without harm
   await new Promise((r) => setTimeout(r, 0));
 });

@@ -42,11 +42,12 @@ function sequenceLength(b: Uint8Array, i: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeRawText, encodeRawText } from "./bytes.ts";
  * const bytes = new Uint8Array([0x63, 0x61, 0x66, 0xe9]); // "caf" + Latin-1 é
  * const text = decodeRawText(bytes);
- * if (text !== "caf\udce9") throw new Error(text);
- * if (encodeRawText(text).join() !== bytes.join()) throw new Error("round trip");
+ * assert.equal(text, "caf\udce9");
+ * assert.equal(encodeRawText(text).join(), bytes.join(), "round trip");
  * ```
  */
 export function decodeRawText(bytes: Uint8Array): string {
@@ -80,8 +81,9 @@ export function decodeRawText(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRawText } from "./bytes.ts";
- * if (encodeRawText("é\udcff").join() !== "195,169,255") throw new Error("unexpected");
+ * assert.equal(encodeRawText("é\udcff").join(), "195,169,255");
  * ```
  */
 export function encodeRawText(text: string): Uint8Array {
@@ -116,8 +118,10 @@ function isHighSurrogate(c: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hasRawBytes } from "./bytes.ts";
- * if (hasRawBytes("café") || !hasRawBytes("caf\udce9")) throw new Error("unexpected");
+ * assert(!hasRawBytes("café"));
+ * assert(hasRawBytes("caf\udce9"));
  * ```
  */
 export function hasRawBytes(text: string): boolean {
@@ -134,9 +138,10 @@ export function hasRawBytes(text: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellArgs } from "./bytes.ts";
- * if (shellArgs("echo hi").join(" ") !== "-c echo hi") throw new Error("unexpected");
- * if (shellArgs("x\udce9")[1] !== `eval "$(printf '\\170\\351')"`) throw new Error("unexpected");
+ * assert.equal(shellArgs("echo hi").join(" "), "-c echo hi");
+ * assert.equal(shellArgs("x\udce9")[1], `eval "$(printf '\\170\\351')"`);
  * ```
  */
 export function shellArgs(command: string): string[] {

@@ -52,10 +52,11 @@ export interface CapturedIo extends Io {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { captureIo } from "./io.ts";
  * const io = captureIo();
  * io.stdout("hi\n");
- * if (io.out !== "hi\n") throw new Error("not captured");
+ * assert.equal(io.out, "hi\n", "not captured");
  * ```
  */
 export function captureIo(): CapturedIo {

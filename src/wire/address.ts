@@ -14,9 +14,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseIpv4 } from "./address.ts";
- * console.assert(parseIpv4("192.0.2.1")?.join(".") === "192.0.2.1");
- * console.assert(parseIpv4("192.0.2.01") === null);
+ * assert.equal(parseIpv4("192.0.2.1")?.join("."), "192.0.2.1");
+ * assert.equal(parseIpv4("192.0.2.01"), null);
  * ```
  */
 export function parseIpv4(text: string): Uint8Array | null {
@@ -72,9 +73,10 @@ function hexValue(c: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseIpv6 } from "./address.ts";
- * console.assert(parseIpv6("2001:db8::1")?.[15] === 1);
- * console.assert(parseIpv6("2001:db8:::1") === null);
+ * assert.equal(parseIpv6("2001:db8::1")?.[15], 1);
+ * assert.equal(parseIpv6("2001:db8:::1"), null);
  * ```
  */
 export function parseIpv6(text: string): Uint8Array | null {
@@ -157,8 +159,9 @@ export function parseIpv6(text: string): Uint8Array | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatIpv4 } from "./address.ts";
- * console.assert(formatIpv4(new Uint8Array([127, 0, 0, 1])) === "127.0.0.1");
+ * assert.equal(formatIpv4(new Uint8Array([127, 0, 0, 1])), "127.0.0.1");
  * ```
  */
 export function formatIpv4(b: Uint8Array, off = 0): string {
@@ -183,9 +186,10 @@ const HEX2: readonly string[] = HEX.map((h) => h.padStart(2, "0"));
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatIpv6, parseIpv6 } from "./address.ts";
- * console.assert(formatIpv6(parseIpv6("2001:DB8:0:0:1:0:0:1")!) === "2001:db8::1:0:0:1");
- * console.assert(formatIpv6(parseIpv6("::ffff:c000:201")!) === "::ffff:192.0.2.1");
+ * assert.equal(formatIpv6(parseIpv6("2001:DB8:0:0:1:0:0:1")!), "2001:db8::1:0:0:1");
+ * assert.equal(formatIpv6(parseIpv6("::ffff:c000:201")!), "::ffff:192.0.2.1");
  * ```
  */
 export function formatIpv6(b: Uint8Array, off = 0): string {
@@ -256,10 +260,11 @@ export interface CanonicalAddress {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canonicalAddress } from "./address.ts";
- * console.assert(canonicalAddress("2001:DB8:0:0::1")?.text === "2001:db8::1");
- * console.assert(canonicalAddress("192.0.2.1")?.family === 4);
- * console.assert(canonicalAddress("192.0.2.01") === null);
+ * assert.equal(canonicalAddress("2001:DB8:0:0::1")?.text, "2001:db8::1");
+ * assert.equal(canonicalAddress("192.0.2.1")?.family, 4);
+ * assert.equal(canonicalAddress("192.0.2.01"), null);
  * ```
  */
 export function canonicalAddress(text: string): CanonicalAddress | null {
@@ -278,9 +283,10 @@ export function canonicalAddress(text: string): CanonicalAddress | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatAddress } from "./address.ts";
- * console.assert(formatAddress(new Uint8Array([192, 0, 2, 1])) === "192.0.2.1");
- * console.assert(formatAddress(new Uint8Array(16)) === "::");
+ * assert.equal(formatAddress(new Uint8Array([192, 0, 2, 1])), "192.0.2.1");
+ * assert.equal(formatAddress(new Uint8Array(16)), "::");
  * ```
  */
 export function formatAddress(bytes: Uint8Array): string {

@@ -1,10 +1,5 @@
+import { ok, strictEqual } from "node:assert/strict";
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./address.ts";
-
-function assertEq<T>(actual: T, expected: T, what = ""): void {
-  if (actual !== expected) {
-    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -21,18 +16,18 @@ const oracle = Deno.readTextFileSync(
 ).trim().split("\n").map((l) => l.split(" ") as [string, string]);
 
 Deno.test("formatIpv6 reproduces glibc inet_ntop on every oracle address", () => {
-  if (oracle.length < 1500) throw new Error("oracle file is too short");
-  for (const [h, text] of oracle) assertEq(formatIpv6(fromHex(h)), text, h);
+  ok(oracle.length >= 1500, "oracle file is too short");
+  for (const [h, text] of oracle) strictEqual(formatIpv6(fromHex(h)), text, h);
 });
 
 Deno.test("parseIpv6 reads back every glibc-formatted address", () => {
-  for (const [h, text] of oracle) assertEq(hex(parseIpv6(text)!), h, text);
+  for (const [h, text] of oracle) strictEqual(hex(parseIpv6(text)!), h, text);
 });
 
 Deno.test("formatIpv6 honours the offset", () => {
   const b = new Uint8Array(20);
   b.set(parseIpv6("2001:db8::7")!, 3);
-  assertEq(formatIpv6(b, 3), "2001:db8::7");
+  strictEqual(formatIpv6(b, 3), "2001:db8::7");
 });
 
 Deno.test("parseIpv6 accepts inet_pton forms", () => {
@@ -46,7 +41,7 @@ Deno.test("parseIpv6 accepts inet_pton forms", () => {
     ["1:2:3:4:5:6:1.2.3.4", "00010002000300040005000601020304"],
     ["0001:0:0:0:0:0:0:0", "00010000000000000000000000000000"],
   ];
-  for (const [text, h] of cases) assertEq(hex(parseIpv6(text) ?? new Uint8Array()), h, text);
+  for (const [text, h] of cases) strictEqual(hex(parseIpv6(text) ?? new Uint8Array()), h, text);
 });
 
 // Each of these was checked to be rejected by glibc inet_pton (python3 socket.inet_pton).
@@ -75,13 +70,13 @@ Deno.test("parseIpv6 rejects what inet_pton rejects", () => {
       "::01.2.3.4",
       "1:2:3:4:5:6:7:1.2.3.4",
     ]
-  ) assertEq(parseIpv6(bad), null, bad);
+  ) strictEqual(parseIpv6(bad), null, bad);
 });
 
 Deno.test("parseIpv4 and formatIpv4 follow inet_pton and inet_ntoa", () => {
-  assertEq(formatIpv4(parseIpv4("0.0.0.0")!), "0.0.0.0");
-  assertEq(formatIpv4(parseIpv4("255.255.255.255")!), "255.255.255.255");
-  assertEq(formatIpv4(new Uint8Array([9, 198, 51, 100, 7]), 1), "198.51.100.7");
+  strictEqual(formatIpv4(parseIpv4("0.0.0.0")!), "0.0.0.0");
+  strictEqual(formatIpv4(parseIpv4("255.255.255.255")!), "255.255.255.255");
+  strictEqual(formatIpv4(new Uint8Array([9, 198, 51, 100, 7]), 1), "198.51.100.7");
   for (
     const bad of [
       "",
@@ -95,5 +90,5 @@ Deno.test("parseIpv4 and formatIpv4 follow inet_pton and inet_ntoa", () => {
       "a.b.c.d",
       "1.2.3.-4",
     ]
-  ) assertEq(parseIpv4(bad), null, bad);
+  ) strictEqual(parseIpv4(bad), null, bad);
 });

@@ -60,10 +60,11 @@ export interface SegmentSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { internetChecksum } from "./build.ts";
  * // RFC 1071 section 3 example: sum 0xddf2, checksum 0x220d.
  * const data = new Uint8Array([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
- * console.assert(internetChecksum(data) === 0x220d);
+ * assert.equal(internetChecksum(data), 0x220d);
  * ```
  */
 export function internetChecksum(...parts: Uint8Array[]): number {
@@ -129,11 +130,13 @@ function pseudoHeader(spec: SegmentSpec, length: number): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildTransport } from "./build.ts";
  * const seg = buildTransport({
  *   family: 4, src: "192.0.2.1", dst: "192.0.2.2", protocol: "udp", srcPort: 1, dstPort: 7000,
  * });
- * console.assert(seg.length === 8 && seg[3] === 0x58);
+ * assert.equal(seg.length, 8);
+ * assert.equal(seg[3], 0x58);
  * ```
  */
 export function buildTransport(spec: SegmentSpec): Uint8Array {
@@ -172,11 +175,14 @@ export function buildTransport(spec: SegmentSpec): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildIp } from "./build.ts";
  * const ip = buildIp({
  *   family: 6, src: "::1", dst: "::1", protocol: "tcp", srcPort: 40000, dstPort: 7000,
  * });
- * console.assert(ip.length === 60 && ip[0] === 0x60 && ip[6] === 6);
+ * assert.equal(ip.length, 60);
+ * assert.equal(ip[0], 0x60);
+ * assert.equal(ip[6], 6);
  * ```
  */
 export function buildIp(spec: SegmentSpec): Uint8Array {
@@ -242,9 +248,13 @@ function etherType(family: 4 | 6): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildEthernet } from "./build.ts";
  * const f = buildEthernet(new Uint8Array(20), 4, { vlan: [100, 200] });
- * console.assert(f.length === 42 && f[12] === 0x88 && f[16] === 0x81 && f[20] === 0x08);
+ * assert.equal(f.length, 42);
+ * assert.equal(f[12], 0x88);
+ * assert.equal(f[16], 0x81);
+ * assert.equal(f[20], 0x08);
  * ```
  */
 export function buildEthernet(
@@ -291,9 +301,12 @@ export function buildEthernet(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildLinuxSll } from "./build.ts";
  * const f = buildLinuxSll(new Uint8Array(40), 6);
- * console.assert(f.length === 56 && f[14] === 0x86 && f[15] === 0xdd);
+ * assert.equal(f.length, 56);
+ * assert.equal(f[14], 0x86);
+ * assert.equal(f[15], 0xdd);
  * ```
  */
 export function buildLinuxSll(ipPacket: Uint8Array, family: 4 | 6): Uint8Array {
@@ -318,9 +331,12 @@ export function buildLinuxSll(ipPacket: Uint8Array, family: 4 | 6): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildLinuxSll2 } from "./build.ts";
  * const f = buildLinuxSll2(new Uint8Array(20), 4);
- * console.assert(f.length === 40 && f[0] === 0x08 && f[1] === 0x00);
+ * assert.equal(f.length, 40);
+ * assert.equal(f[0], 0x08);
+ * assert.equal(f[1], 0x00);
  * ```
  */
 export function buildLinuxSll2(ipPacket: Uint8Array, family: 4 | 6, ifIndex = 1): Uint8Array {
@@ -348,9 +364,10 @@ export function buildLinuxSll2(ipPacket: Uint8Array, family: 4 | 6, ifIndex = 1)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildNull } from "./build.ts";
- * console.assert(buildNull(new Uint8Array(20), 4)[0] === 2);
- * console.assert(buildNull(new Uint8Array(20), 4, { loop: true })[3] === 2);
+ * assert.equal(buildNull(new Uint8Array(20), 4)[0], 2);
+ * assert.equal(buildNull(new Uint8Array(20), 4, { loop: true })[3], 2);
  * ```
  */
 export function buildNull(

@@ -54,8 +54,10 @@ function failed(error: DecodeError, base: number): DecodeResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSupportedLinkType } from "./decode.ts";
- * console.assert(isSupportedLinkType(276) && !isSupportedLinkType(147));
+ * assert(isSupportedLinkType(276));
+ * assert(!isSupportedLinkType(147));
  * ```
  */
 export function isSupportedLinkType(linkType: number): boolean {
@@ -88,13 +90,16 @@ export function isSupportedLinkType(linkType: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildEthernet, buildIp } from "./build.ts";
  * import { decodeFrame } from "./decode.ts";
  * const frame = buildEthernet(buildIp({
  *   family: 4, src: "192.0.2.1", dst: "192.0.2.2", protocol: "tcp", srcPort: 40000, dstPort: 7000,
  * }), 4);
  * const r = decodeFrame(1, frame, frame.length, 1700000000, 5);
- * console.assert(r.ok && r.packet.dstPort === 7000 && r.packet.tcpFlags === 0x02);
+ * assert(r.ok);
+ * assert.equal(r.packet.dstPort, 7000);
+ * assert.equal(r.packet.tcpFlags, 0x02);
  * ```
  */
 export function decodeFrame(

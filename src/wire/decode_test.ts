@@ -1,6 +1,7 @@
+import { strictEqual } from "node:assert/strict";
 import { decodeFrame, isSupportedLinkType } from "./decode.ts";
 import { readPcap } from "./pcapfile.ts";
-import { assertEq, summary } from "../../testing/frames.ts";
+import { summary } from "../../testing/frames.ts";
 import { DLT } from "./packet.ts";
 
 /**
@@ -348,8 +349,8 @@ function load(v: Vector) {
   const f = readPcap(
     Deno.readFileSync(new URL(`../../tests/testdata/wire/${v.file}`, import.meta.url)),
   );
-  assertEq(f.linkType, v.linkType, `${v.file} link type`);
-  assertEq(f.records.length, v.records.length, `${v.file} record count`);
+  strictEqual(f.linkType, v.linkType, `${v.file} link type`);
+  strictEqual(f.records.length, v.records.length, `${v.file} record count`);
   return f.records;
 }
 
@@ -357,11 +358,11 @@ for (const v of vectors) {
   Deno.test(`decodeFrame decodes captured ${v.file} as tcpdump does`, () => {
     load(v).forEach((r, i) => {
       const got = decodeFrame(v.linkType, r.data, r.wireLen, r.tsSec, r.tsUsec);
-      assertEq(summary(got), v.records[i]!.expect, `${v.file} #${i + 1}`);
+      strictEqual(summary(got), v.records[i]!.expect, `${v.file} #${i + 1}`);
       if (got.ok) {
-        assertEq(got.packet.tsSec, r.tsSec, "tsSec");
-        assertEq(got.packet.tsUsec, r.tsUsec, "tsUsec");
-        assertEq(got.packet.family, got.packet.src.includes(":") ? 6 : 4, "family");
+        strictEqual(got.packet.tsSec, r.tsSec, "tsSec");
+        strictEqual(got.packet.tsUsec, r.tsUsec, "tsUsec");
+        strictEqual(got.packet.family, got.packet.src.includes(":") ? 6 : 4, "family");
       }
     });
   });
@@ -376,18 +377,18 @@ for (const v of vectors) {
         const what = `${v.file} #${i + 1} caplen ${k}`;
         if (rec.headersEnd !== undefined) {
           if (k < rec.headersEnd) {
-            assertEq(cut.ok ? "ok" : cut.error.kind, "truncated", what);
+            strictEqual(cut.ok ? "ok" : cut.error.kind, "truncated", what);
           } else {
-            assertEq(summary(cut), full, what);
+            strictEqual(summary(cut), full, what);
           }
         } else if (!cut.ok && cut.error.kind !== "truncated") {
-          assertEq(summary(cut), full, what);
+          strictEqual(summary(cut), full, what);
         } else {
-          assertEq(cut.ok, false, what);
+          strictEqual(cut.ok, false, what);
         }
         // A frame that really was k bytes long on the wire: its IP length fields now lie.
         const short = decodeFrame(v.linkType, r.data.subarray(0, k), k, 0, 0);
-        if (short.ok) assertEq(summary(short), full.replace(/len=\d+$/, `len=${k}`), what);
+        if (short.ok) strictEqual(summary(short), full.replace(/len=\d+$/, `len=${k}`), what);
       }
     });
   });
@@ -399,19 +400,19 @@ Deno.test("decodeFrame reads a frame that is a view into a larger buffer", () =>
   const big = new Uint8Array(r.data.length + 100).fill(0xee);
   big.set(r.data, 37);
   const got = decodeFrame(v.linkType, big.subarray(37, 37 + r.data.length), r.wireLen, 1, 2);
-  assertEq(summary(got), v.records[0]!.expect);
+  strictEqual(summary(got), v.records[0]!.expect);
 });
 
 Deno.test("decodeFrame reports unknown link types", () => {
-  assertEq(
+  strictEqual(
     summary(decodeFrame(147, new Uint8Array(60), 60, 0, 0)),
     "link unsupported @0: link type 147 is not supported",
   );
   for (const lt of [0, 1, 12, 101, 108, 113, 228, 229, 276]) {
-    assertEq(isSupportedLinkType(lt), true, `${lt}`);
+    strictEqual(isSupportedLinkType(lt), true, `${lt}`);
   }
-  assertEq(isSupportedLinkType(147), false);
-  assertEq(isSupportedLinkType(239), false);
+  strictEqual(isSupportedLinkType(147), false);
+  strictEqual(isSupportedLinkType(239), false);
 });
 
 Deno.test("decodeFrame reports error offsets relative to the frame, not its buffer", () => {
@@ -420,21 +421,21 @@ Deno.test("decodeFrame reports error offsets relative to the frame, not its buff
   const big = new Uint8Array(r.data.length + 50);
   big.set(r.data, 21);
   const frame = big.subarray(21, 21 + r.data.length);
-  assertEq(summary(decodeFrame(v.linkType, frame, r.wireLen, 0, 0)), v.records[1]!.expect);
+  strictEqual(summary(decodeFrame(v.linkType, frame, r.wireLen, 0, 0)), v.records[1]!.expect);
   // Frames from the same buffer one after another, and truncated ones, keep their own offsets.
   big.set(r.data.subarray(0, 10), 0);
-  assertEq(
+  strictEqual(
     summary(decodeFrame(v.linkType, big.subarray(0, 10), r.wireLen, 0, 0)),
     "link truncated @0: Ethernet header needs 14 bytes, 10 captured",
   );
-  assertEq(summary(decodeFrame(v.linkType, frame, r.wireLen, 0, 0)), v.records[1]!.expect);
+  strictEqual(summary(decodeFrame(v.linkType, frame, r.wireLen, 0, 0)), v.records[1]!.expect);
 });
 
 Deno.test("decodeFrame does not throw on a view of a detached buffer", () => {
   const b = new ArrayBuffer(100);
   const frame = new Uint8Array(b, 10, 60);
   b.transfer(); // detaches b: frame now has length 0
-  assertEq(
+  strictEqual(
     summary(decodeFrame(DLT.EN10MB, frame, 60, 0, 0)),
     "link truncated @0: Ethernet header needs 14 bytes, 0 captured",
   );

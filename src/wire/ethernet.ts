@@ -22,6 +22,7 @@ export const ETHERNET_HEADER_LEN = 14;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkEthernet } from "./ethernet.ts";
  * const f = new Uint8Array(14);
@@ -29,7 +30,8 @@ export const ETHERNET_HEADER_LEN = 14;
  * f[13] = 0xdd;
  * const c = new Cursor();
  * c.reset(14, 14);
- * console.assert(checkEthernet(new DataView(f.buffer), c) === undefined && c.proto === 0x86dd);
+ * assert.equal(checkEthernet(new DataView(f.buffer), c), undefined);
+ * assert.equal(c.proto, 0x86dd);
  * ```
  */
 export function checkEthernet(dv: DataView, c: Cursor): DecodeError | undefined {

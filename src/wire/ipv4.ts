@@ -32,6 +32,7 @@ export const IPPROTO_UDP = 17;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkIpv4 } from "./ipv4.ts";
  * const ip = new Uint8Array(20);
@@ -40,7 +41,7 @@ export const IPPROTO_UDP = 17;
  * ip[9] = 1; // ICMP
  * const c = new Cursor();
  * c.reset(20, 20);
- * console.assert(checkIpv4(new DataView(ip.buffer), c)?.detail === "protocol 1 is not TCP or UDP");
+ * assert.equal(checkIpv4(new DataView(ip.buffer), c)?.detail, "protocol 1 is not TCP or UDP");
  * ```
  */
 export function checkIpv4(dv: DataView, c: Cursor): DecodeError | undefined {

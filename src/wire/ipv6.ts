@@ -35,6 +35,7 @@ const EXT_MIN_LEN = 8;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkIpv6 } from "./ipv6.ts";
  * const ip = new Uint8Array(48);
@@ -43,7 +44,7 @@ const EXT_MIN_LEN = 8;
  * ip[6] = 59; // no next header
  * const c = new Cursor();
  * c.reset(48, 48);
- * console.assert(checkIpv6(new DataView(ip.buffer), c)?.detail === "no next header");
+ * assert.equal(checkIpv6(new DataView(ip.buffer), c)?.detail, "no next header");
  * ```
  */
 export function checkIpv6(dv: DataView, c: Cursor): DecodeError | undefined {

@@ -23,8 +23,10 @@ export const NULL_HEADER_LEN = 4;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { familyToEtherType } from "./null.ts";
- * console.assert(familyToEtherType(30) === 0x86dd && familyToEtherType(7) === -1);
+ * assert.equal(familyToEtherType(30), 0x86dd);
+ * assert.equal(familyToEtherType(7), -1);
  * ```
  */
 export function familyToEtherType(af: number): number {
@@ -44,12 +46,14 @@ export function familyToEtherType(af: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkNull } from "./null.ts";
  * const c = new Cursor();
  * c.reset(4, 4);
  * const dv = new DataView(new Uint8Array([0, 0, 0, 24]).buffer);
- * console.assert(checkNull(dv, c, true) === undefined && c.proto === 0x86dd);
+ * assert.equal(checkNull(dv, c, true), undefined);
+ * assert.equal(c.proto, 0x86dd);
  * ```
  */
 export function checkNull(dv: DataView, c: Cursor, loop: boolean): DecodeError | undefined {

@@ -41,10 +41,11 @@ const MAGIC_NSEC = 0xa1b23c4d;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readPcap, writePcap } from "./pcapfile.ts";
  * const bytes = writePcap(1, [{ tsSec: 5, tsUsec: 6, data: new Uint8Array(60) }]);
- * console.assert(bytes.length === 24 + 16 + 60);
- * console.assert(readPcap(bytes).records[0]?.wireLen === 60);
+ * assert.equal(bytes.length, 24 + 16 + 60);
+ * assert.equal(readPcap(bytes).records[0]?.wireLen, 60);
  * ```
  */
 export function writePcap(
@@ -83,9 +84,11 @@ export function writePcap(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readPcap, writePcap } from "./pcapfile.ts";
  * const f = readPcap(writePcap(113, [{ tsSec: 1, tsUsec: 2, data: new Uint8Array(3), wireLen: 9 }]));
- * console.assert(f.linkType === 113 && f.records[0]?.wireLen === 9);
+ * assert.equal(f.linkType, 113);
+ * assert.equal(f.records[0]?.wireLen, 9);
  * ```
  */
 export function readPcap(bytes: Uint8Array): PcapFile {

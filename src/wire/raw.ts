@@ -21,12 +21,13 @@ import type { DecodeError } from "./packet.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkRaw } from "./raw.ts";
  * const c = new Cursor();
  * c.reset(1, 1);
- * console.assert(checkRaw(new DataView(new Uint8Array([0x60]).buffer), c) === undefined);
- * console.assert(c.proto === 0x86dd);
+ * assert.equal(checkRaw(new DataView(new Uint8Array([0x60]).buffer), c), undefined);
+ * assert.equal(c.proto, 0x86dd);
  * ```
  */
 export function checkRaw(dv: DataView, c: Cursor): DecodeError | undefined {

@@ -22,13 +22,15 @@ export const SLL_HEADER_LEN = 16;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkSll } from "./sll.ts";
  * const f = new Uint8Array(16);
  * f[14] = 0x08;
  * const c = new Cursor();
  * c.reset(16, 16);
- * console.assert(checkSll(new DataView(f.buffer), c) === undefined && c.proto === 0x0800);
+ * assert.equal(checkSll(new DataView(f.buffer), c), undefined);
+ * assert.equal(c.proto, 0x0800);
  * ```
  */
 export function checkSll(dv: DataView, c: Cursor): DecodeError | undefined {

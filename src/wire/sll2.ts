@@ -22,6 +22,7 @@ export const SLL2_HEADER_LEN = 20;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkSll2 } from "./sll2.ts";
  * const f = new Uint8Array(20);
@@ -29,7 +30,8 @@ export const SLL2_HEADER_LEN = 20;
  * f[1] = 0xdd;
  * const c = new Cursor();
  * c.reset(20, 20);
- * console.assert(checkSll2(new DataView(f.buffer), c) === undefined && c.proto === 0x86dd);
+ * assert.equal(checkSll2(new DataView(f.buffer), c), undefined);
+ * assert.equal(c.proto, 0x86dd);
  * ```
  */
 export function checkSll2(dv: DataView, c: Cursor): DecodeError | undefined {

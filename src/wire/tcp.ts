@@ -23,13 +23,14 @@ export const TCP_MIN_HEADER_LEN = 20;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkTcp } from "./tcp.ts";
  * const seg = new Uint8Array(20);
  * seg[12] = 0x40; // data offset 4
  * const c = new Cursor();
  * c.reset(20, 20);
- * console.assert(checkTcp(new DataView(seg.buffer), c)?.detail === "data offset 4 is less than 5");
+ * assert.equal(checkTcp(new DataView(seg.buffer), c)?.detail, "data offset 4 is less than 5");
  * ```
  */
 export function checkTcp(dv: DataView, c: Cursor): DecodeError | undefined {

@@ -24,12 +24,13 @@ export const UDP_HEADER_LEN = 8;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { checkUdp } from "./udp.ts";
  * const c = new Cursor();
  * c.reset(8, 8);
  * const dv = new DataView(new Uint8Array([0, 1, 0, 2, 0, 9, 0, 0]).buffer);
- * console.assert(checkUdp(dv, c)?.detail === "length 9 exceeds the IP payload of 8");
+ * assert.equal(checkUdp(dv, c)?.detail, "length 9 exceeds the IP payload of 8");
  * ```
  */
 export function checkUdp(dv: DataView, c: Cursor): DecodeError | undefined {

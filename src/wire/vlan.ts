@@ -25,8 +25,10 @@ export const MAX_VLAN_TAGS = 8;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isVlanTpid } from "./vlan.ts";
- * console.assert(isVlanTpid(0x88a8) && !isVlanTpid(0x0800));
+ * assert(isVlanTpid(0x88a8));
+ * assert(!isVlanTpid(0x0800));
  * ```
  */
 export function isVlanTpid(etherType: number): boolean {
@@ -43,13 +45,15 @@ export function isVlanTpid(etherType: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cursor } from "./cursor.ts";
  * import { skipVlanTags } from "./vlan.ts";
  * const f = new Uint8Array([0x00, 0x64, 0x08, 0x00]); // VID 100, then IPv4
  * const c = new Cursor();
  * c.reset(4, 4);
  * c.proto = 0x8100;
- * console.assert(skipVlanTags(new DataView(f.buffer), c) === undefined && c.proto === 0x0800);
+ * assert.equal(skipVlanTags(new DataView(f.buffer), c), undefined);
+ * assert.equal(c.proto, 0x0800);
  * ```
  */
 export function skipVlanTags(dv: DataView, c: Cursor): DecodeError | undefined {
