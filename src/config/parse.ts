@@ -325,7 +325,7 @@ function loadOneTime(path: string, doorName: string, n: number, opts: ParseOptio
   if (r.ok) return r.knocks;
   if (r.reason === "open") {
     return reject(
-      `Cannot open one-time sequences file ${quote(path)} at line ${n}: ${r.errno}`,
+      `Cannot open one-time sequences file ${quote(path, false)} at line ${n}: ${r.errno}`,
       path === "" ? r.errno : `${path}: ${r.errno}`,
       n,
       doorName,
@@ -333,7 +333,7 @@ function loadOneTime(path: string, doorName: string, n: number, opts: ParseOptio
   }
   return reject(
     `Cannot load one-time sequences file ${
-      quote(path)
+      quote(path, false)
     } at line ${n}: no unused sequence left for door ${quote(doorName)}`,
     noMoreSequencesText(doorName),
     n,
@@ -371,9 +371,13 @@ function reject(message: string, knockdText: string, line?: number, section?: st
   });
 }
 
-/** Quotes a value for a message, shortening very long ones. */
-function quote(s: string): string {
-  const short = s.length > 60 ? s.slice(0, 57) + "..." : s;
+/**
+ * Quotes a value for a message, shortening very long ones unless `shorten` is false: a file path is
+ * always shown whole (a cut path cannot be found, and how long it is depends on where the config
+ * lives).
+ */
+function quote(s: string, shorten = true): string {
+  const short = shorten && s.length > 60 ? s.slice(0, 57) + "..." : s;
   // JSON escapes C0 controls; also show invisible characters (BOM, C1, zero-width) as escapes.
   return JSON.stringify(short).replace(
     /[\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g,
