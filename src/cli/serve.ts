@@ -43,7 +43,8 @@ import {
 } from "../server/actions.ts";
 import { Daemon, type FrameSource } from "../server/daemon.ts";
 import { NssLookup } from "../server/lookup.ts";
-import { CaptureControl, captureFile, captureLive } from "../server/capture.ts";
+import { captureFile } from "../server/capture_file.ts";
+import { CaptureControl, captureLive } from "../server/capture_live.ts";
 import type { LocalAddresses } from "../server/addresses.ts";
 import { parseIpv4, parseIpv6 } from "../wire/address.ts";
 import { readProcCmdline, setsid, stdioToDevNull } from "../server/detach.ts";
