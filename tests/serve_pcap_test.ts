@@ -5,7 +5,7 @@
  */
 import { main } from "../main.ts";
 import { captureIo } from "../src/util/io.ts";
-import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
+import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve_knockd_argv.ts";
 import { VERSION } from "../src/util/version.ts";
 import { assert, assertEquals } from "../src/server/_assert.ts";
 import { knocks, onetime, T0 } from "./testdata/pcap/make.ts";
