@@ -31,7 +31,7 @@ import { message, text } from "@optique/core/message";
 import type { Io } from "../util/io.ts";
 import { DEFAULT_CONFIG_PATH, DEFAULT_INTERFACE } from "../config/defaults.ts";
 import { loadConfig } from "../config/load.ts";
-import { formatJsonLine, type ServerLog } from "../server/log.ts";
+import { formatJsonLine } from "../server/log.ts";
 import {
   type CommandRunner,
   DoorActions,
@@ -46,7 +46,6 @@ import {
   signalReady,
   spawnDaemon,
   takeDaemonChildMarker,
-  writePidFile,
 } from "../server/detach.ts";
 import { closeInheritedFdsOnExec } from "../server/fds.ts";
 import { KNOCKD_USAGE, parseKnockdArgs } from "./serve_knockd_argv.ts";
@@ -203,18 +202,10 @@ export async function runKnockd(
  * @returns The exit status.
  */
 export async function runServe(opts: ServeOptions, processIo: Io): Promise<number> {
-  const knockd = opts.knockd === true;
-  // Under -d, once the parent is told we serve, stdout and stderr are gone (knockd: /dev/null).
-  let stdioDetached = false;
-  const io: Io = {
-    stdout: (text) => {
-      if (!stdioDetached) processIo.stdout(text);
-    },
-    stderr: (text) => {
-      if (!stdioDetached) processIo.stderr(text);
-    },
-  };
+  const out = new DetachableIo(processIo);
+  const io = out.io;
   const isChild = takeDaemonChildMarker();
+  // 1. Settings (and -d's parent, which only re-spawns and waits).
   const resolved = resolveServeSettings(opts);
   if (!resolved.ok) {
     io.stderr(resolved.stderr);
@@ -232,7 +223,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   }
   const fdWarning = closeInheritedFdsOnExec();
   if (fdWarning !== undefined) io.stderr(`warning: ${fdWarning}\n`);
-
+  // 2. Logging.
   const logging = ServeLogging.open({
     io,
     verbose: opts.verbose,
@@ -243,71 +234,39 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     config: s.config,
   });
   const log = logging.log;
+  // 3. The daemon: matcher, actions, lookups.
   const actions = new DoorActions({ runner: commandRunner(opts, io), log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
-  // knockd logs its start once the interface is open and filtered; a live capture that waits for
-  // its interface (docs/COMPATIBILITY.md B6, B7) announces itself when it has it, so "starting
-  // up" means knocks count.
-  let announced = false;
-  const announce = (): void => {
-    if (announced) return;
-    announced = true;
-    const where = s.pcapFile ?? s.iface;
-    log.emit("start", `listening on ${where}...`, "V");
-    log.emit("start", `starting up, listening on ${where}`, "L");
-  };
-  let daemon: Daemon;
-  try {
-    daemon = new Daemon({
-      config: s.config,
-      configPath: s.configPath,
-      reloadConfig: () => loadConfig(s.configPath),
-      actions,
-      log,
-      localAddresses: s.pcapFile !== undefined ? s.addresses : { v4: [], v6: [] },
-      ipv4Only: opts.ipv4Only,
-      debug: opts.debug,
-      ...(lookup !== undefined ? { lookup } : {}),
-      onOpen: announce,
-      onReload: (c) => logging.reloaded(c, s.abs(c.options.logFile)),
-      reopenLog: () => logging.reopenLog(),
-    });
-  } catch (e) {
-    // Documented: a one-time sequences file that cannot be opened. Any error is printed whole.
-    const msg = e instanceof Error ? e.message : String(e);
-    if (knockd) {
-      io.stderr(msg + "\n");
+  const announce = logging.announcer(s.pcapFile ?? s.iface);
+  const daemon = createDaemon(opts, s, { logging, actions, lookup, announce });
+  if (typeof daemon === "string") {
+    if (opts.knockd === true) {
+      io.stderr(daemon + "\n");
       io.stdout(KNOCKD_USAGE);
-    } else io.stderr(`knocktool serve: ${msg}\n`);
+    } else io.stderr(`knocktool serve: ${daemon}\n`);
     logging.close();
     return 1;
   }
+  // 4. The frame source; 5. signals.
   const source = frameSource(opts, s.iface, s.pcapFile);
   const signals = new ServeSignals(() => daemon.reload());
   let wrotePid = false;
   let failed = false;
   try {
-    if (opts.daemon) wrotePid = writePidFileLogged(s.pidFile, log);
+    if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
     if (s.pcapFile !== undefined) {
-      logReplayAddresses(s, log);
+      logging.replayAddresses(s.pcapFile, s.addresses);
       announce(); // a replay has nothing to wait for; a live capture announces from onOpen
     }
     if (isChild) {
       signalReady();
-      stdioDetached = true;
+      out.detach();
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
     log.emit("stop", "waiting for child processes...", "V");
     await actions.shutdown(signals.force);
     log.emit("stop", "closing...", "V");
-    if (opts.debug) {
-      const c = daemon.counters;
-      log.emit(
-        "stats",
-        `frames: ${c.frames}, decode errors: ${c.decodeErrors}, internal errors: ${c.internalErrors}`,
-        "D",
-      );
-    }
+    if (opts.debug) logging.counters(daemon.counters);
     log.emit("stop", "shutting down", "L");
   } finally {
     daemon.close();
@@ -318,6 +277,60 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     signals.remove();
   }
   return signals.status !== 0 ? signals.status : failed ? 1 : 0;
+}
+
+/** Under -d, once the parent is told we serve, stdout and stderr are gone (knockd: /dev/null). */
+class DetachableIo {
+  #detached = false;
+  readonly io: Io;
+
+  constructor(processIo: Io) {
+    this.io = {
+      stdout: (text) => {
+        if (!this.#detached) processIo.stdout(text);
+      },
+      stderr: (text) => {
+        if (!this.#detached) processIo.stderr(text);
+      },
+    };
+  }
+
+  /** Drops everything written from now on. */
+  detach(): void {
+    this.#detached = true;
+  }
+}
+
+/** What {@link createDaemon} wires into the daemon besides the settings. */
+interface DaemonParts {
+  readonly logging: ServeLogging;
+  readonly actions: DoorActions;
+  readonly lookup: NssLookup | undefined;
+  readonly announce: () => void;
+}
+
+/** The daemon, or the message of why it cannot start (a one-time sequences file, as documented). */
+function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts): Daemon | string {
+  const { logging, actions, lookup, announce } = parts;
+  try {
+    return new Daemon({
+      config: s.config,
+      configPath: s.configPath,
+      reloadConfig: () => loadConfig(s.configPath),
+      actions,
+      log: logging.log,
+      localAddresses: s.pcapFile !== undefined ? s.addresses : { v4: [], v6: [] },
+      ipv4Only: opts.ipv4Only,
+      debug: opts.debug,
+      ...(lookup !== undefined ? { lookup } : {}),
+      onOpen: announce,
+      onReload: (c) => logging.reloaded(c, s.abs(c.options.logFile)),
+      reopenLog: () => logging.reopenLog(),
+    });
+  } catch (e) {
+    // Whatever the constructor throws is printed whole (the exit status is 1 either way).
+    return e instanceof Error ? e.message : String(e);
+  }
 }
 
 /** Runs the daemon until the source ends or `stop` aborts; false (reported) when it failed. */
@@ -350,30 +363,4 @@ function commandRunner(opts: ServeOptions, io: Io): CommandRunner {
         : `would run: ${cmd}\n`,
     )
   );
-}
-
-/** Writes the pidfile under `-d`; a failure is logged as knockd logs it. */
-function writePidFileLogged(pidFile: string, log: ServerLog): boolean {
-  const error = writePidFile(pidFile);
-  if (error === undefined) return true;
-  log.emit("pidfile", `could not create pid file ${pidFile}: ${error}`, "LD");
-  return false;
-}
-
-/** A replay's local addresses, as knockd prints its own (`-D`), or a warning that there are none. */
-function logReplayAddresses(s: ServeSettings, log: ServerLog): void {
-  // knockd prints its local addresses in reverse order of discovery.
-  for (const ip of [...s.addresses.v4, ...s.addresses.v6].reverse()) {
-    log.emit("debug", `local IP: ${ip}`, "D");
-  }
-  if (s.addresses.v4.length + s.addresses.v6.length === 0) {
-    log.emit(
-      "warning",
-      `Replay ${
-        JSON.stringify(s.pcapFile)
-      } without local addresses: doors without a Target cannot match; give --address`,
-      "E",
-      { warning: true },
-    );
-  }
 }

@@ -67,8 +67,9 @@ export type KnockdArgs =
  * (GNU getopt: permutation, clustered short options, attached or separate arguments, `--name=v`,
  * unambiguous long prefixes, `--` ends options; non-options are ignored). `-h` prints the usage
  * and exits 0; an unknown option prints glibc's message, then the usage, and exits 0
- * (docs/COMPATIBILITY.md B12, mirrored); `-V` prints knockd's first line `knockd 0.8` (scripts match it), then
- * `knocktool VERSION, compatible with knockd 0.8` instead of knockd's copyright line, and exits 0.
+ * (docs/COMPATIBILITY.md B12, mirrored); `-V` prints knockd's first line `knockd 0.8` (scripts
+ * match it), then `knocktool VERSION, compatible with knockd 0.8` instead of knockd's copyright
+ * line, and exits 0.
  *
  * @param args Arguments after the program name.
  * @param argv0 The program name glibc prints in its messages (argv[0] as typed).

@@ -9,6 +9,9 @@ import type { Io } from "../util/io.ts";
 import type { Config } from "../config/model.ts";
 import { Syslog } from "../../ffi/syslog.ts";
 import { KnockdSink, SERVER_CATEGORY, ServerLog } from "../server/log.ts";
+import type { DaemonCounters } from "../server/daemon.ts";
+import { writePidFile } from "../server/detach.ts";
+import type { LocalAddresses } from "../server/addresses.ts";
 
 /** Options of {@link ServeLogging.open}. */
 export interface ServeLoggingOptions {
@@ -48,11 +51,14 @@ export interface ServeLoggingOptions {
  *   config: parsed.config,
  * });
  * try {
- *   logging.log.emit("start", "listening on lo...", "V");
+ *   const announce = logging.announcer("lo");
+ *   announce();
+ *   announce();
  * } finally {
  *   logging.close();
  * }
- * if (!out.join("").includes("listening on lo...")) throw new Error(out.join(""));
+ * const lines = out.join("").split("\n").filter((l) => l.endsWith("listening on lo..."));
+ * if (lines.length !== 1) throw new Error(`announced once: ${out.join("")}`);
  * ```
  */
 export class ServeLogging {
@@ -133,12 +139,80 @@ export class ServeLogging {
   /** Closes and re-opens the log file (SIGHUP), with knockd's verbose lines. */
   reopenLog(): void {
     const logFile = this.#logFile;
-    if (logFile === undefined) return; // B8 fixed: no warning without a log file
+    if (logFile === undefined) return; // docs/COMPATIBILITY.md B8: no warning without a log file
     this.log.emit("reload", `closing log file: ${logFile}\n`, "V");
     this.sink.close();
     this.log.emit("reload", `re-opening log file: ${logFile}\n`, "SV");
     const w = this.sink.open(logFile);
     if (w !== undefined) this.log.emit("reload", w, "E", { warning: true });
+  }
+
+  /**
+   * knockd logs its start once the interface is open and filtered; a live capture that waits for
+   * its interface (docs/COMPATIBILITY.md B6, B7) announces itself when it has it, so "starting
+   * up" means knocks count.
+   *
+   * @param where The interface or capture file.
+   * @returns A function that logs the start once, however often it is called.
+   */
+  announcer(where: string): () => void {
+    let announced = false;
+    return () => {
+      if (announced) return;
+      announced = true;
+      this.log.emit("start", `listening on ${where}...`, "V");
+      this.log.emit("start", `starting up, listening on ${where}`, "L");
+    };
+  }
+
+  /**
+   * The `-D` counters line at exit.
+   *
+   * @param c The daemon's counters.
+   */
+  counters(c: DaemonCounters): void {
+    this.log.emit(
+      "stats",
+      `frames: ${c.frames}, decode errors: ${c.decodeErrors}, internal errors: ${c.internalErrors}`,
+      "D",
+    );
+  }
+
+  /**
+   * Writes the pidfile under `-d`; a failure is logged as knockd logs it.
+   *
+   * @param pidFile The path.
+   * @returns True when it was written (and is to be removed at exit).
+   */
+  writePidFile(pidFile: string): boolean {
+    const error = writePidFile(pidFile);
+    if (error === undefined) return true;
+    this.log.emit("pidfile", `could not create pid file ${pidFile}: ${error}`, "LD");
+    return false;
+  }
+
+  /**
+   * A replay's local addresses, as knockd prints its own (`-D`), or a warning that there are
+   * none.
+   *
+   * @param pcapFile The capture file.
+   * @param addresses The `--address` values.
+   */
+  replayAddresses(pcapFile: string, addresses: LocalAddresses): void {
+    // knockd prints its local addresses in reverse order of discovery.
+    for (const ip of [...addresses.v4, ...addresses.v6].reverse()) {
+      this.log.emit("debug", `local IP: ${ip}`, "D");
+    }
+    if (addresses.v4.length + addresses.v6.length === 0) {
+      this.log.emit(
+        "warning",
+        `Replay ${
+          JSON.stringify(pcapFile)
+        } without local addresses: doors without a Target cannot match; give --address`,
+        "E",
+        { warning: true },
+      );
+    }
   }
 
   /** Resets LogTape and closes the channels. */

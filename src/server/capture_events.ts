@@ -11,7 +11,8 @@ export type { LocalAddresses } from "./addresses.ts";
 
 /**
  * How much a capture status line matters: `info` (routine, `-D` only), `notice` (recovery after
- * a warning: the interface is back), `warning` (capture degraded or interrupted, retrying), `error`.
+ * a warning: the interface is back), `warning` (capture degraded or interrupted, retrying),
+ * `error`.
  */
 export type StatusLevel = "info" | "notice" | "warning" | "error";
 
