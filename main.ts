@@ -2,7 +2,7 @@
  * knocktool's entry point: argv → typed command → dispatch. The only place that exits.
  *
  * Started through a link named `knockd` or `knock`, the executable behaves as that program, with
- * its exact options, usage text and exit statuses (reference §1).
+ * its exact options, usage text and exit statuses (docs/COMPATIBILITY.md §1).
  *
  * @module
  */

@@ -6,7 +6,7 @@
  * The client resolves through glibc's own `getaddrinfo` (so `/etc/hosts`, nsswitch, service
  * names such as `ssh` and glibc's quirks, e.g. port `70000` wrapping to 4464, are exactly those of
  * knock 0.8) and sends through plain `socket`/`connect`/`sendto`, so that a TCP hit is exactly one
- * SYN from a non-blocking `connect` followed by `close` (reference §1.2).
+ * SYN from a non-blocking `connect` followed by `close` (docs/COMPATIBILITY.md §1.2).
  *
  * Struct layouts are those of the LP64 Linux ABIs (x86_64, aarch64): `struct addrinfo` is 48 bytes
  * with `ai_family` at 4, `ai_socktype` at 8, `ai_addrlen` at 16, `ai_addr` at 24 and `ai_next` at

@@ -2,9 +2,9 @@
  * libc `openlog`/`syslog`/`closelog` through FFI: the only way to log exactly as knockd's
  * `UseSyslog` does (to `/dev/log` with the ident `knockd`, at LOG_NOTICE, no PID).
  *
- * Declaring the variadic `syslog` with a fixed arity (`int, char*, char*`) is correct on the
- * x86_64 and aarch64 Linux ABIs (reference notes §2), not on Apple arm64. libc is loaded through
- * `libc.ts`'s {@link openLibc} (glibc, then musl names).
+ * Declaring the variadic `syslog` with a fixed arity (`int, char*, char*`) is correct on the x86_64
+ * and aarch64 Linux ABIs (docs/ARCHITECTURE.md, "Capture loop facts" §2), not on Apple arm64. libc
+ * is loaded through `libc.ts`'s {@link openLibc} (glibc, then musl names).
  *
  * @module
  */

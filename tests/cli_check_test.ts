@@ -4,7 +4,7 @@ import { runCheck } from "../src/cli/check.ts";
 import { main } from "../main.ts";
 import { compileFilter, DLT, withPcap } from "../ffi/libpcap.ts";
 
-const CORPUS = new URL("../../tests/testdata/configs/", import.meta.url).pathname;
+const CORPUS = new URL("./testdata/configs/", import.meta.url).pathname;
 const LO = { v4: ["127.0.0.1"], v6: ["::1"] };
 
 Deno.test("check: a valid config prints every door, the filters and the warnings", async () => {

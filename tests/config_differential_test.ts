@@ -235,7 +235,8 @@ Deno.test({
           return m === null ? [] : [m[1] ?? ""];
         });
         // knockd prints every door's IPv4 sub-filter, then every door's IPv6 one, but joins them
-        // door by door (v4, v6) into the string it compiles (gdb capture, reference §3.2).
+        // door by door (v4, v6) into the string it compiles (gdb capture, docs/COMPATIBILITY.md
+        // §3.2).
         const n = ours.config.doors.length;
         assert.equal(subs.length, 2 * n, `${name}: ${p.describe()}`);
         const joined = Array.from({ length: n }, (_, i) => `${subs[i]} or ${subs[n + i]}`);

@@ -1,5 +1,5 @@
 /**
- * Differential suite (issue #3 item 7): Debian's knockd 0.8 and `knocktool serve` run side by side
+ * Differential suite: Debian's knockd 0.8 and `knocktool serve` run side by side
  * on `lo` of one private namespace per scenario, with identical configs (each in its own working
  * directory, so relative paths — the `marks` file the door commands append to, one-time sequence
  * files — are per daemon), the same crafted frames injected once (both capture them), then:
@@ -7,14 +7,14 @@
  * left behind and the exit status are compared.
  *
  * Each scenario carries knockd's observed behaviour (recorded on this machine and checked against
- * the reference, sections 4.3, 5 and 6) as the expectation; knocktool must match it, except where
+ * docs/COMPATIBILITY.md §4.3, §5 and §6) as the expectation; knocktool must match it, except where
  * the scenario says `differs` and why (a knockd defect knocktool fixes), in which case knocktool's
  * own expected behaviour is given.
  *
  * The lines the command child logs (`running command`, `command timeout`, non-zero status) are
- * compared in order among themselves, not interleaved with the matcher's lines: when a command
- * runs relative to the next packet is up to the scheduler. Blank log lines are ignored: knockd
- * writes them after messages that end in `\n` (reference B11), which knocktool mirrors only in
+ * compared in order among themselves, not interleaved with the matcher's lines: when a command runs
+ * relative to the next packet is up to the scheduler. Blank log lines are ignored: knockd writes
+ * them after messages that end in `\n` (docs/COMPATIBILITY.md B11), which knocktool mirrors only in
  * its byte-compatible mode.
  *
  * Environment: `KT_DIFF_ONLY=knockd` (or `knocktool`) runs one daemon only, to record or debug;
@@ -92,8 +92,9 @@ interface Scenario {
 }
 
 /**
- * B17's probe: every descriptor of the command's shell except 0, 1 and 2 (excluded by number,
- * not by target, so a leaked pipe or /dev file shows), one line each, reduced to its kind.
+ * The probe of docs/COMPATIBILITY.md B17: every descriptor of the command's shell except 0, 1 and 2
+ * (excluded by number, not by target, so a leaked pipe or /dev file shows), one line each, reduced
+ * to its kind.
  */
 const B17_CMD = "set -- /proc/$$/fd/*; for f; do case ${f##*/} in 0|1|2) ;; *) readlink $f ;; " +
   "esac; done >> marks 2>/dev/null; sed -i -e 's#.*/##' -e 's/:.*//' marks";
@@ -744,7 +745,7 @@ const scenarios: Scenario[] = [
         `O: running command: echo O ${S} >> marks`,
       ],
       marks: [`O ${S}`, `O ${S}`, `O ${S}`, `O ${S}`],
-      // The invalid line is reported with an uninitialised door name (reference §5).
+      // The invalid line is reported with an uninitialised door name (docs/COMPATIBILITY.md §5).
       stderr: "unchecked",
       exit: 134,
       files: { "otp.txt": "#1001,1002\n#99999\n#2001,2002\n#3001,3002\n" },
@@ -1089,7 +1090,8 @@ function report(s: Scenario, d: Daemon, o: Observed, e: Required<Expected>, all:
 /**
  * The daemons start with stdin, stdout and stderr only, as under systemd: descriptors this test
  * inherited (from a CI runner or a terminal multiplexer) would otherwise reach both daemons and
- * show in B17's probe. Marks every inherited descriptor above 2 close-on-exec.
+ * show in the probe of docs/COMPATIBILITY.md B17. Marks every inherited descriptor above 2
+ * close-on-exec.
  */
 function keepInheritedFdsFromDaemons(): void {
   const lib = Deno.dlopen(
@@ -1167,10 +1169,10 @@ Deno.test({
 // Random traffic with knockd as the live oracle.
 
 /**
- * A random case for one knocker: two or three doors over a small port alphabet, with distinct
- * first knocks (so at most one attempt is ever live and knockd's B1 cannot show), random
- * TCPFlags, and about 30 knocks: whole door sequences and random knocks mixing door ports, other
- * ports, both protocols and several flag combinations.
+ * A random case for one knocker: two or three doors over a small port alphabet, with distinct first
+ * knocks (so at most one attempt is ever live and knockd's docs/COMPATIBILITY.md B1 cannot show),
+ * random TCPFlags, and about 30 knocks: whole door sequences and random knocks mixing door ports,
+ * other ports, both protocols and several flag combinations.
  */
 function randomScenario(seed: number): Scenario {
   const rnd = prng(seed);

@@ -1,5 +1,5 @@
 /**
- * End-to-end suite (issue #3 item 8): a server namespace and a client namespace joined by a veth
+ * End-to-end suite: a server namespace and a client namespace joined by a veth
  * pair (server 192.0.2.1 / 2001:db8::1, client 192.0.2.2 / 2001:db8::2). On the server: a TCP
  * service on port 8080, an nftables table that drops that port except for sources in the sets
  * `allow4` (ipv4_addr) and `allow6` (ipv6_addr), and `knocktool serve -i <veth>` whose door adds
@@ -82,7 +82,8 @@ interface Ctx {
 
 function serveArgv(iface: string, confPath: string, logPath: string): string[] {
   // KT_E2E_SERVER=knockd runs Debian's knockd instead, to validate the harness against the
-  // reference (it is expected to fail the idle-timeout, reload and interface cases: B16, B9, B6).
+  // reference daemon (it is expected to fail the idle-timeout, reload and interface cases:
+  // docs/COMPATIBILITY.md B16, B9, B6).
   if (Deno.env.get("KT_E2E_SERVER") === "knockd") {
     return ["/usr/sbin/knockd", "-i", iface, "-c", confPath, "-g", logPath];
   }

@@ -1,7 +1,7 @@
 /**
- * B17 under the compiled binary's permissions: door commands inherit no descriptor of knocktool's
- * beyond stdin, stdout and stderr, even one knocktool itself inherited (a service manager's socket,
- * a shell's redirection).
+ * docs/COMPATIBILITY.md B17 under the compiled binary's permissions: door commands inherit no
+ * descriptor of knocktool's beyond stdin, stdout and stderr, even one knocktool itself inherited (a
+ * service manager's socket, a shell's redirection).
  *
  * Runs `serve` exactly as `deno compile` bakes it (tools/permissions.ts), because that is where an
  * earlier sweep failed silently: it listed descriptors through /proc/self/fd with Deno's file API,

@@ -1,6 +1,7 @@
 /**
- * The matcher against every behaviour of reference §4.3 (and §3.2's pre-filter consequences), as a
- * typed table: knockd.conf text, traffic with capture times, and the events in knockd's log order.
+ * The matcher against every behaviour of docs/COMPATIBILITY.md §4.3 (and §3.2's pre-filter
+ * consequences), as a typed table: knockd.conf text, traffic with capture times, and the events in
+ * knockd's log order.
  *
  * Events are written as knockd logs them (`SRC: DOOR: Stage N`, `SRC: DOOR: OPEN SESAME`,
  * `SRC: DOOR: sequence timeout (stage N)`); `-D` lines are prefixed `D ` and only compared in

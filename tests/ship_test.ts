@@ -3,9 +3,9 @@
  * packages), and that every subcommand works under exactly those permissions.
  *
  * A compiled binary cannot be run here (Deno's `denort` base cannot be downloaded, see
- * deno-libpcap-notes §1), so the binary is built with the full `deno` as `DENORT_BIN` and its
- * embedded metadata is checked offline; the permissions are exercised with `deno run` and the
- * same flags.
+ * docs/ARCHITECTURE.md, "Capture loop facts" §1), so the binary is built with the full `deno` as
+ * `DENORT_BIN` and its embedded metadata is checked offline; the permissions are exercised with
+ * `deno run` and the same flags.
  *
  * @module
  */

@@ -29,7 +29,8 @@ export const PERMISSIONS: readonly Permission[] = [
     kind: "ffi",
     // Unscoped on purpose: a path-scoped --allow-ffi makes Deno resolve a bare soname such as
     // "libpcap.so.0.8" against the current directory instead of through the dynamic loader
-    // (deno-libpcap-notes §3), and the library's path differs between distributions.
+    // (docs/ARCHITECTURE.md, "Capture loop facts" §3), and the library's path differs between
+    // distributions.
     why:
       "libpcap (capture, filters, pcap files) and libc (poll, syslog, sockets, getaddrinfo, getifaddrs)",
   },

@@ -264,7 +264,7 @@ function flagsText(d: Door): string {
   return parts.length === 0 ? "any" : parts.join(",");
 }
 
-/** A command with its IPv6 variant resolved as knockd resolves it (reference §2.3). */
+/** A command with its IPv6 variant resolved as knockd resolves it (docs/COMPATIBILITY.md §2.3). */
 function resolved6(v6: string | undefined, v4: string | undefined, what: string, key: string) {
   if (v6 === undefined) {
     return {

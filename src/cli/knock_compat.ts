@@ -1,8 +1,8 @@
 /**
  * The `knock` link mode: knock 0.8's command line exactly — getopt `"vud:hV46"` with its long
  * options, its usage text on stdout, `-h` and every usage error exiting 1, `-V` exiting 0, the
- * negative-delay error after the operand count check (reference §1.2, observed on Debian's
- * `/usr/bin/knock`).
+ * negative-delay error after the operand count check (docs/COMPATIBILITY.md §1.2, observed on
+ * Debian's `/usr/bin/knock`).
  *
  * @module
  */

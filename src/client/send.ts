@@ -1,6 +1,6 @@
 /**
- * Sends a knock sequence as knock 0.8 does (reference §1.2), plus knocktool's raw-socket TCP
- * flags, source address and interface choice.
+ * Sends a knock sequence as knock 0.8 does (docs/COMPATIBILITY.md §1.2), plus knocktool's
+ * raw-socket TCP flags, source address and interface choice.
  *
  * Per port argument, in order: `getaddrinfo(host, port)` with hints that set only the family
  * (knock 0.8 leaves `ai_socktype` 0, which is why an unknown service reports "Servname not

@@ -1,6 +1,6 @@
 /**
  * BPF filter expressions for the doors of a config: knockd 0.8's exact expression
- * (`generate_pcap_filter`, reference §3.2) and the compact superset knocktool installs.
+ * (`generate_pcap_filter`, docs/COMPATIBILITY.md §3.2) and the compact superset knocktool installs.
  *
  * @module
  */
@@ -56,7 +56,8 @@ function protoPart(door: Door, fam: Family): string {
 }
 
 function hostsFor(locals: readonly string[], target: string | undefined): string[] {
-  // knockd repeats the target once per local address of the family (reference §3.2, B24).
+  // knockd repeats the target once per local address of the family (docs/COMPATIBILITY.md §3.2,
+  // B24).
   return target === undefined ? [...locals] : locals.map(() => target);
 }
 
@@ -245,7 +246,7 @@ function withVlan(inner: string, linkType: number): string {
 /**
  * The candidate filters knocktool installs, most exact first. Each is a superset of
  * {@link knockdFilter} (the matcher's own pre-filter does the exact per-door check, including
- * targets and TCP flags) and also admits what knockd loses (B22):
+ * targets and TCP flags) and also admits what knockd loses (docs/COMPATIBILITY.md B22):
  *
  * - `ports`: packets to one of the addresses (the local addresses, when some door has no
  *   Target, and every Target in canonical form) that are TCP or UDP to one of the ports of any
@@ -288,8 +289,9 @@ export function captureFilters(
   ipv4Only: boolean,
   linkType: number = DLT_EN10MB,
 ): FilterCandidate[] {
-  // Without a local address of an admitted family knockd installs no filter at all (B7) and the
-  // matcher's pre-filter admits every packet: so must the capture.
+  // Without a local address of an admitted family knockd installs no filter at all
+  // (docs/COMPATIBILITY.md B7) and the matcher's pre-filter admits every packet: so must the
+  // capture.
   if (addrs.v4.length === 0 && (ipv4Only || addrs.v6.length === 0)) return [];
   const scope = scopeOf(doors, addrs, ipv4Only);
   if (scope.v4.length + scope.v6.length === 0) return [];

@@ -1,6 +1,6 @@
 /**
  * Warnings about configs that knockd accepts but that probably do not do what their author
- * meant (reference §2, §4.3, §10 B13/B23/B24).
+ * meant (docs/COMPATIBILITY.md §2, §4.3, B13, B23, B24).
  *
  * @module
  */
@@ -154,8 +154,9 @@ function lintDoor(door: Door, overlap: StartOverlap | undefined, out: Warning[])
   }
 
   if (door.target !== undefined) {
-    // One rule for Target (knockd B24 fix): an inet_pton literal is compared in canonical form;
-    // anything else (a host name, an IPv4 part with a leading zero) matches no packet.
+    // One rule for Target (knockd's docs/COMPATIBILITY.md B24, fixed): an inet_pton literal is
+    // compared in canonical form; anything else (a host name, an IPv4 part with a leading zero)
+    // matches no packet.
     const ip = canonicalAddress(door.target);
     const unpadded = /^\d{1,3}(\.\d{1,3}){3}$/.test(door.target)
       ? canonicalAddress(door.target.split(".").map((p) => String(Number(p))).join("."))

@@ -2,8 +2,8 @@
  * The knockd.conf model: what a parsed configuration holds. Produced by the config parser,
  * consumed by the matcher, the filter generator, the server and `knocktool check`.
  *
- * Field semantics follow knockd 0.8 (reference §2): defaults, aliases and fallbacks are resolved
- * by the parser, so consumers never re-implement them.
+ * Field semantics follow knockd 0.8 (docs/COMPATIBILITY.md §2): defaults, aliases and fallbacks are
+ * resolved by the parser, so consumers never re-implement them.
  *
  * @module
  */
@@ -83,14 +83,14 @@ export interface Door {
   readonly startCommand?: string;
   /**
    * `Start_Command_6` (alias `Command_6`) as written; absent means "fall back to
-   * startCommand", present-but-empty means "run nothing for IPv6" (reference §2.3).
+   * startCommand", present-but-empty means "run nothing for IPv6" (docs/COMPATIBILITY.md §2.3).
    */
   readonly startCommand6?: string;
   /** `Cmd_Timeout` in seconds; default 10. Negative means the stop command never runs. */
   readonly cmdTimeout: number;
   /** `Stop_Command`. */
   readonly stopCommand?: string;
-  /** `Stop_Command_6` as written; absent falls back to stopCommand (reference §2.3). */
+  /** `Stop_Command_6` as written; absent falls back to stopCommand (docs/COMPATIBILITY.md §2.3). */
   readonly stopCommand6?: string;
 }
 

@@ -1,7 +1,8 @@
 /**
- * The one-time sequences file format (reference §5): one sequence per line, in `Sequence` syntax;
- * blank lines and lines whose first non-space character is `#` are skipped; a used line has its
- * first byte overwritten with `#`. Shared by the config loader and `OneTimeSequences`.
+ * The one-time sequences file format (docs/COMPATIBILITY.md §5): one sequence per line, in
+ * `Sequence` syntax; blank lines and lines whose first non-space character is `#` are skipped; a
+ * used line has its first byte overwritten with `#`. Shared by the config loader and
+ * `OneTimeSequences`.
  *
  * @module
  */
@@ -117,7 +118,7 @@ export function readAllSync(f: Deno.FsFile): Uint8Array {
   return out;
 }
 
-/** knockd's message when a one-time file has no unused sequence left (reference §5). */
+/** knockd's message when a one-time file has no unused sequence left (docs/COMPATIBILITY.md §5). */
 export function noMoreSequencesText(doorName: string): string {
   return `no more sequences left in the one time sequences file for door ${doorName} --> disabling the door`;
 }

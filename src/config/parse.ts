@@ -1,6 +1,6 @@
 /**
- * The knockd.conf parser, faithful to knockd 0.8's `parseconfig` (reference §2): it accepts and
- * rejects the same files, with knockd's own error line alongside a readable message.
+ * The knockd.conf parser, faithful to knockd 0.8's `parseconfig` (docs/COMPATIBILITY.md §2): it
+ * accepts and rejects the same files, with knockd's own error line alongside a readable message.
  *
  * @module
  */
@@ -95,7 +95,7 @@ export function parseConfig(text: string, opts: ParseOptions = {}): ParseResult 
 }
 
 /**
- * Parses knockd.conf bytes exactly as knockd 0.8 does (reference §2.1–§2.5).
+ * Parses knockd.conf bytes exactly as knockd 0.8 does (docs/COMPATIBILITY.md §2.1–§2.5).
  *
  * @param bytes The file's content.
  * @param opts How to load one-time sequences files.
@@ -166,7 +166,8 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
 
     const eq = line.indexOf("=");
     if (eq < 0) {
-      // knockd accepts the bare word UseSyslog in any section, doors included (B13).
+      // knockd accepts the bare word UseSyslog in any section, doors included
+      // (docs/COMPATIBILITY.md B13).
       if (cUpper(line) === "USESYSLOG") useSyslog = true;
       else syntax(`expected "key = value" but found ${quote(line)}`);
       continue;
@@ -262,7 +263,8 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
 }
 
 function parseFlags(value: string, door: DoorDraft, written: string, n: number): void {
-  // knockd upper-cases the whole value and splits on "," without trimming the tokens (B13).
+  // knockd upper-cases the whole value and splits on "," without trimming the tokens
+  // (docs/COMPATIBILITY.md B13).
   for (const token of cUpper(value).split(",")) {
     const not = token.startsWith("!");
     const name = not ? token.slice(1) : token;

@@ -1,6 +1,6 @@
 /**
- * knockd's `parse_port_sequence` (reference §2.4): the `Sequence` value and every line of a
- * one-time sequences file use this syntax.
+ * knockd's `parse_port_sequence` (docs/COMPATIBILITY.md §2.4): the `Sequence` value and every line
+ * of a one-time sequences file use this syntax.
  *
  * @module
  */

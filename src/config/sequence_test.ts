@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { formatSequence, parsePortSequence } from "./sequence.ts";
 
-Deno.test("parsePortSequence: knockd's edge cases (reference §2.4)", () => {
+Deno.test("parsePortSequence: knockd's edge cases (docs/COMPATIBILITY.md §2.4)", () => {
   const r = parsePortSequence("abc, -1 ,,  7:UdP , 8 : tcp,");
   assert(r.ok);
   assert.equal(formatSequence(r.knocks), "0:tcp,65535:tcp,0:tcp,7:udp,8:tcp,0:tcp");

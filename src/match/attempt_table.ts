@@ -215,7 +215,8 @@ export class AttemptTable {
   }
 
   /**
-   * Removes an attempt. Removing one never touches any other (knockd's B1 is not reproduced).
+   * Removes an attempt. Removing one never touches any other (knockd's docs/COMPATIBILITY.md B1 is
+   * not reproduced).
    *
    * @param attempt An attempt held by this table.
    */

@@ -1,21 +1,21 @@
 /**
- * The knock matcher: knockd 0.8's state machine (reference §4) as a pure function of decoded
- * packets and capture time. It never logs, runs commands or reads a clock; it returns
+ * The knock matcher: knockd 0.8's state machine (docs/COMPATIBILITY.md §4) as a pure function of
+ * decoded packets and capture time. It never logs, runs commands or reads a clock; it returns
  * {@link MatchEvent}s that the server turns into knockd's log lines and actions.
  *
- * Per packet, in knockd's order (`sniff`, reference §4.2):
+ * Per packet, in knockd's order (`sniff`, docs/COMPATIBILITY.md §4.2):
  *
  * 1. the BPF-equivalent {@link PreFilter}: a packet knockd's filter would drop changes nothing,
  *    not even expiry;
  * 2. **A** expiry sweep at the packet's whole capture second: every attempt with
  *    `now - seqStart >= seqTimeout` times out (a `timeout` event each, in creation order).
- *    Removing one attempt never drops another (knockd's B1 is fixed);
+ *    Removing one attempt never drops another (knockd's docs/COMPATIBILITY.md B1 is fixed);
  * 3. **B** the attempts of this source whose door's target matches the destination;
  * 4. **C** if there are any, each (in creation order) ignores the packet if its TCP flags do not
  *    suit the door (debug `packet is not SYN, ignoring...`), advances on the expected port and
  *    protocol (`stage`, then `open` when complete), and is otherwise silently invalidated. No new
- *    attempt starts in this case, so a wrong knock is never itself a restart (B14) and a live
- *    attempt blocks other doors for this source (B15);
+ *    attempt starts in this case, so a wrong knock is never itself a restart (docs/COMPATIBILITY.md
+ *    B14) and a live attempt blocks other doors for this source (docs/COMPATIBILITY.md B15);
  * 5. **D** otherwise every enabled door in config order whose flags, first knock and target match
  *    starts an attempt at stage 1 (several doors sharing a first knock all start).
  *
@@ -24,13 +24,13 @@
  * emitted at the next sweep, as knockd prints them. Debug events are produced only with
  * {@link MatcherOptions.debug} (knockd's `-D`).
  *
- * Timeouts are also swept by {@link Matcher.tick}, so they can be logged on an idle link (B16's
- * late log fixed; the semantics, `>=` on whole seconds from the first knock, are kept). A tick
- * runs on the wall clock while packets carry their capture time, and a packet captured in the
- * second before a deadline may be delivered after it (capture buffering, batches under load), so
- * `tick(now)` expires only what a packet captured at `now - 1` would: a timeout on an idle link is
- * logged at most one second after the packet-driven sweep would have, and never kills a knock
- * knockd would accept (knockd uses packet time only).
+ * Timeouts are also swept by {@link Matcher.tick}, so they can be logged on an idle link
+ * (docs/COMPATIBILITY.md B16's late log fixed; the semantics, `>=` on whole seconds from the first
+ * knock, are kept). A tick runs on the wall clock while packets carry their capture time, and a
+ * packet captured in the second before a deadline may be delivered after it (capture buffering,
+ * batches under load), so `tick(now)` expires only what a packet captured at `now - 1` would: a
+ * timeout on an idle link is logged at most one second after the packet-driven sweep would have,
+ * and never kills a knock knockd would accept (knockd uses packet time only).
  *
  * Work per packet is independent of the number of live attempts (see {@link AttemptTable}) and,
  * without `debug`, of the number of doors: the pre-filter and step D look only at the doors that
@@ -206,7 +206,7 @@ export class Matcher {
 
   /**
    * One decoded packet at its capture time: the BPF-equivalent pre-filter, then the expiry sweep
-   * at `packet.tsSec`, then steps B–D of reference §4.2.
+   * at `packet.tsSec`, then steps B–D of docs/COMPATIBILITY.md §4.2.
    *
    * @param packet A decoded packet.
    * @returns The events, in knockd's log order (timeouts first).
@@ -319,7 +319,10 @@ export class Matcher {
     this.#filter.setLocalAddresses(addrs);
   }
 
-  /** knockd's `target_strcmp(dst, door->target) == 0` (on the canonical target, B24). */
+  /**
+   * knockd's `target_strcmp(dst, door->target) == 0`, on the canonical target
+   * (docs/COMPATIBILITY.md B24).
+   */
   #targetMatches(state: DoorState, dst: string): boolean {
     return state.target !== undefined ? dst === state.target : this.#filter.isLocal(dst);
   }

@@ -186,7 +186,7 @@ Deno.test("Matcher returns no events for packets the pre-filter drops, without s
 
 // ---------------------------------------------------------------------------------------------
 // Property: two real knockers always open, whatever noise from other sources is interleaved
-// (knockd's B1 loses one of them whenever the oldest attempt is removed).
+// (knockd's docs/COMPATIBILITY.md B1 loses one of them whenever the oldest attempt is removed).
 
 Deno.test("Matcher: 200 random interleavings of two real knockers and noise, both open", () => {
   const doors = [

@@ -1,9 +1,9 @@
 /**
- * One-time knock sequences (reference §5): a door whose sequence comes from a file, one sequence
- * per line, each used once. knockd's file format is kept (a used line gets its first byte
- * overwritten with `#`); knockd's B4 defect is fixed (the mark always lands on the line actually
- * used, however many invalid lines precede it) and so is B2 (running out disables the door
- * instead of crashing).
+ * One-time knock sequences (docs/COMPATIBILITY.md §5): a door whose sequence comes from a file, one
+ * sequence per line, each used once. knockd's file format is kept (a used line gets its first byte
+ * overwritten with `#`); knockd's defect docs/COMPATIBILITY.md B4 is fixed (the mark always lands
+ * on the line actually used, however many invalid lines precede it) and so is B2 (running out
+ * disables the door instead of crashing).
  *
  * @module
  */

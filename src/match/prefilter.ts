@@ -1,9 +1,9 @@
 /**
  * The pre-filter: which decoded packets knockd 0.8 would ever let reach its state machine.
  *
- * knockd installs a BPF filter built by `generate_pcap_filter` (reference §3.2). Packets it
- * rejects can neither start nor spoil an attempt, so the matcher must apply exactly the same test
- * before it looks at a packet. The filter is one sub-filter per door and per family:
+ * knockd installs a BPF filter built by `generate_pcap_filter` (docs/COMPATIBILITY.md §3.2).
+ * Packets it rejects can neither start nor spoil an attempt, so the matcher must apply exactly the
+ * same test before it looks at a packet. The filter is one sub-filter per door and per family:
  *
  * ```
  * ((dst host H1 or dst host H2 …) and (((tcp dst port P …) FLAGS) or (udp dst port Q …)))
@@ -25,16 +25,17 @@
  * the sub-filter of the packet's own family exists. So "a door with a Target admits nothing for a
  * family with no local address" holds only for TCP with flag constraints.
  *
- * With no sub-filter at all (no local address of any admitted family) knockd installs no filter
- * and every packet reaches the state machine (reference §3.1, B7); this module then admits every
- * packet too. Deliberate differences: `-4` drops every IPv6 packet (knockd would still pass an
- * IPv6 packet to an IPv6 `Target` through the IPv4 sub-filter), and TCP flags are the decoded
- * flags byte even when IPv6 extension headers precede the TCP header (knockd reads `ip6[53]`,
- * which is the flags byte only without extension headers; B22 fix). Targets are compared as
- * strings, as knockd's `target_strcmp` does, but an IP-literal target is first put in the
- * canonical text form the decoder gives packet addresses, so `2001:DB8::1` matches packets to
- * `2001:db8::1` (B24 fix: knockd never matches a non-canonical literal). A target that is not an
- * IP literal (a host name, `192.0.2.009`) is kept verbatim and so matches no packet.
+ * With no sub-filter at all (no local address of any admitted family) knockd installs no filter and
+ * every packet reaches the state machine (docs/COMPATIBILITY.md §3.1, B7); this module then admits
+ * every packet too. Deliberate differences: `-4` drops every IPv6 packet (knockd would still pass
+ * an IPv6 packet to an IPv6 `Target` through the IPv4 sub-filter), and TCP flags are the decoded
+ * flags byte even when IPv6 extension headers precede the TCP header (knockd reads `ip6[53]`, which
+ * is the flags byte only without extension headers; docs/COMPATIBILITY.md B22, fixed). Targets are
+ * compared as strings, as knockd's `target_strcmp` does, but an IP-literal target is first put in
+ * the canonical text form the decoder gives packet addresses, so `2001:DB8::1` matches packets to
+ * `2001:db8::1` (docs/COMPATIBILITY.md B24, fixed: knockd never matches a non-canonical literal). A
+ * target that is not an IP literal (a host name, `192.0.2.009`) is kept verbatim and so matches no
+ * packet.
  *
  * @module
  */

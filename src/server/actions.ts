@@ -1,16 +1,16 @@
 /**
- * Door actions (reference §6): the start command when a sequence completes, the stop command
- * `Cmd_Timeout` seconds later, and the pending stop commands at shutdown.
+ * Door actions (docs/COMPATIBILITY.md §6): the start command when a sequence completes, the stop
+ * command `Cmd_Timeout` seconds later, and the pending stop commands at shutdown.
  *
  * Differences from knockd, all deliberate:
  * - Commands run through `Deno.Command("/bin/sh", ["-c", cmd])` from the daemon (no fork of the
  *   daemon itself), each in its own session (`setsid()`, as knockd): Deno's own fds are
- *   close-on-exec, so a command inherits only stdin, stdout and stderr (B17 fixed) — knocktool's
- *   in the foreground, `/dev/null` under `-d`. Every child is awaited, so none is left a zombie
- *   (B5 cannot happen).
+ *   close-on-exec, so a command inherits only stdin, stdout and stderr (docs/COMPATIBILITY.md B17,
+ *   fixed) — knocktool's in the foreground, `/dev/null` under `-d`. Every child is awaited, so none
+ *   is left a zombie (docs/COMPATIBILITY.md B5 cannot happen: there is no SIGCHLD handler).
  * - The stop command waits on a timer, not in a sleeping child; on shutdown every pending stop
- *   command runs at once and is awaited (B18 fixed), for at most {@link SHUTDOWN_WAIT_MS}
- *   (30 s); what still runs then is logged and abandoned.
+ *   command runs at once and is awaited (docs/COMPATIBILITY.md B18, fixed), for at most
+ *   {@link SHUTDOWN_WAIT_MS} (30 s); what still runs then is logged and abandoned.
  * - At most {@link MAX_RUNNING_COMMANDS} (16) commands run at once; more wait in a FIFO queue
  *   (all of them still run, in order; the queue has no cap of its own: its entries are a few
  *   hundred bytes, and the pending-stop cap below bounds what a flood of opens leaves behind). At most {@link MAX_PENDING_STOPS} (1024) stop commands
@@ -223,9 +223,9 @@ export function expandCommand(command: string, ip: string): string {
 }
 
 /**
- * Picks the commands for a knocker (reference §2.3, §6): for IPv6 the `*_6` command, falling
- * back to the IPv4 one only when the `*_6` key is absent. `start` is undefined when nothing must
- * run (absent or empty); `stop` is undefined only when absent (an empty stop command "runs").
+ * Picks the commands for a knocker (docs/COMPATIBILITY.md §2.3, §6): for IPv6 the `*_6` command,
+ * falling back to the IPv4 one only when the `*_6` key is absent. `start` is undefined when nothing
+ * must run (absent or empty); `stop` is undefined only when absent (an empty stop command "runs").
  *
  * @param door The door.
  * @param family The attempt's IP version.
@@ -520,7 +520,8 @@ export class DoorActions {
   }
 
   async #execNow(doorName: string, command: string, fields: EventFields): Promise<void> {
-    // knockd: logprint("%s: running command: %s\n") — the B11 trailing newline included.
+    // knockd: logprint("%s: running command: %s\n") — the trailing newline of docs/COMPATIBILITY.md
+    // B11 included.
     this.#log.emit("command", `${doorName}: running command: ${command}\n`, "LV", fields);
     let result: CommandResult;
     try {

@@ -1,8 +1,9 @@
 /**
- * The local addresses of the capture interface, as knockd 0.8 reads them (reference §3.1 step 8)
- * but refreshable (knockd B7 fix): from `pcap_findalldevs`, which libpcap builds from
- * `getifaddrs`, in canonical text (`inet_ntoa` dotted quad; glibc `inet_ntop` for IPv6) with the
- * `%zone` of link-local addresses cut off, as knockd's `getnameinfo` + cut does.
+ * The local addresses of the capture interface, as knockd 0.8 reads them (docs/COMPATIBILITY.md
+ * §3.1 step 8) but refreshable (knockd's docs/COMPATIBILITY.md B7, fixed): from `pcap_findalldevs`,
+ * which libpcap builds from `getifaddrs`, in canonical text (`inet_ntoa` dotted quad; glibc
+ * `inet_ntop` for IPv6) with the `%zone` of link-local addresses cut off, as knockd's `getnameinfo`
+ * + cut does.
  *
  * Order: knockd *prepends* each address to its list, so each family's list here is in reverse
  * `getifaddrs` order, which is the order knockd writes hosts into its BPF filter.

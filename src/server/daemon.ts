@@ -6,10 +6,10 @@
  * {@link DoorActions}. A timer driven by `Matcher.nextDeadline()` logs sequence timeouts on an
  * idle link (live sources only: a replayed file has its own clock).
  *
- * Fixed knockd defects: a one-time file running out disables the door and the daemon keeps
- * running (B2); the whole filter is rebuilt after a rotation (B3); reload parses the new config
- * first and keeps the old one on error (B9); `-l` lookups never block the capture loop (B21).
- * Kept as documented: a reload drops the attempts in progress.
+ * Fixed knockd defects: a one-time file running out disables the door and the daemon keeps running
+ * (docs/COMPATIBILITY.md B2); the whole filter is rebuilt after a rotation (B3); reload parses the
+ * new config first and keeps the old one on error (B9); `-l` lookups never block the capture loop
+ * (B21). Kept as documented: a reload drops the attempts in progress.
  *
  * @module
  */
@@ -277,8 +277,9 @@ export class Daemon {
     if (level === "info") this.#opts.log.emit("capture", msg, "D");
     // Recovery goes where the loss went: the log file and syslog (and -v).
     else if (level === "notice") this.#opts.log.emit("capture", msg, "LV");
-    // Interface loss and recovery belong in the log file and syslog too, not only on stderr:
-    // knockd exited silently there (B6), so no log parser expects these lines to be absent.
+    // Interface loss and recovery belong in the log file and syslog too, not only on stderr: knockd
+    // exited silently there (docs/COMPATIBILITY.md B6), so no log parser expects these lines to be
+    // absent.
     else this.#opts.log.emit("capture", msg, "LE", { warning: level === "warning" });
   }
 
@@ -420,7 +421,7 @@ export class Daemon {
     }
   }
 
-  /** One-time rotation after an open (reference §5), B2 and B3 fixed. */
+  /** One-time rotation after an open (docs/COMPATIBILITY.md §5), with B2 and B3 fixed. */
   #rotate(index: number): void {
     const ots = this.#oneTime[index];
     const door = this.#doors[index];

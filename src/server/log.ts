@@ -1,5 +1,5 @@
 /**
- * The server's log channels (reference §7).
+ * The server's log channels (docs/COMPATIBILITY.md §7).
  *
  * Library side: {@link ServerLog} sends every knockd message through the LogTape category
  * `["knocktool", "server"]`, tagged with the knockd channels it belongs to (L = log file and
@@ -7,9 +7,9 @@
  *
  * Program side: {@link KnockdSink} is the LogTape sink that `knocktool serve` installs. It writes
  * the log file byte-compatible with knockd (`[YYYY-MM-DD HH:MM] msg\n`, local time, minute
- * resolution, the B11 trailing-newline quirk mirrored), sends syslog through libc, prints the
- * verbose/debug lines on stdout and errors on stderr, or, with `--log-format json`, one JSON
- * object per line on stdout instead of the text lines.
+ * resolution, the trailing-newline quirk docs/COMPATIBILITY.md B11 mirrored), sends syslog through
+ * libc, prints the verbose/debug lines on stdout and errors on stderr, or, with `--log-format
+ * json`, one JSON object per line on stdout instead of the text lines.
  *
  * @module
  */
@@ -41,7 +41,7 @@ export interface EventFields {
 
 /** The properties a {@link ServerLog} record carries (what {@link KnockdSink} reads). */
 export interface ServerRecordProperties extends EventFields {
-  /** The message exactly as knockd formats it (may end with the B11 newline). */
+  /** The message as knockd formats it (it may end in the newline of docs/COMPATIBILITY.md B11). */
   readonly text: string;
   /** Short event name for structured logs: `stage`, `open`, `timeout`, `command`, … */
   readonly event: string;
@@ -135,7 +135,8 @@ function truncate1023(text: string): string {
 
 /**
  * Formats one knockd log file line: `[YYYY-MM-DD HH:MM] msg\n` in local time. A message that
- * already ends in `\n` yields the blank line knockd writes (B11) unless `quirk` is false.
+ * already ends in `\n` yields the blank line knockd writes (docs/COMPATIBILITY.md B11) unless
+ * `quirk` is false.
  *
  * @param date When the line is written.
  * @param text The message.
@@ -174,7 +175,8 @@ function cachedStamp(ms: number): string {
 
 /**
  * Formats knockd's `-D` packet line, `YYYY-MM-DD HH:MM:SS: proto: src:sport -> dst:dport N bytes`,
- * in local time of the capture timestamp, with the real month (knockd prints month − 1: B10 fixed).
+ * in local time of the capture timestamp, with the real month (knockd prints month − 1:
+ * docs/COMPATIBILITY.md B10, fixed).
  *
  * @param tsSec Capture time, seconds since the epoch.
  * @param p The packet fields.
@@ -262,7 +264,7 @@ export interface KnockdSinkOptions {
   readonly logFile?: string;
   /** Syslog connection when `UseSyslog` is set. */
   readonly syslog?: SyslogTarget;
-  /** Mirror knockd's B11 extra newline in the log file (default true). */
+  /** Mirror knockd's extra newline (docs/COMPATIBILITY.md B11) in the log file (default true). */
   readonly newlineQuirk?: boolean;
   /** Clock (default: the wall clock). */
   readonly now?: () => Date;

@@ -1,5 +1,6 @@
 /**
- * `-l`: reverse lookups that never block the capture loop (knockd B21 fixed).
+ * `-l`: reverse lookups that never block the capture loop (knockd's docs/COMPATIBILITY.md B21,
+ * fixed).
  *
  * knockd calls `gethostbyaddr` inside the packet callback. Here `getnameinfo(NI_NAMEREQD)` runs
  * as a non-blocking FFI call on Deno's thread pool, so NSS (`/etc/hosts`, DNS) answers as it

@@ -5,7 +5,7 @@
  * fragment (44; only offset 0 carries ports), destination options (60) and authentication
  * (51, RFC 4302: length in 4-byte units + 2), at most {@link MAX_EXTENSION_HEADERS} of them.
  * ESP (50), no-next-header (59) and anything else end the walk as `unsupported`. knockd 0.8
- * did not follow extension headers (reference B22); knocktool does.
+ * did not follow extension headers (docs/COMPATIBILITY.md B22); knocktool does.
  *
  * @module
  */

@@ -2,7 +2,7 @@
  * Raw IP links: DLT_RAW (12), LINKTYPE_RAW (101), LINKTYPE_IPV4 (228) and LINKTYPE_IPV6 (229).
  * No link header; the IP version nibble decides between IPv4 and IPv6 for all four, so a 228
  * frame holding IPv6 decodes as IPv6 (libpcap writes 228/229 only for what it saw). knockd 0.8
- * dropped IPv6 on raw links (reference B22); knocktool decodes it.
+ * dropped IPv6 on raw links (docs/COMPATIBILITY.md B22); knocktool decodes it.
  *
  * @module
  */

@@ -1,8 +1,8 @@
 /**
- * IEEE 802.1Q/802.1ad tags after an Ethernet or Linux cooked header: TPID 0x8100 (C-tag),
- * 0x88a8 (S-tag) and the pre-standard 0x9100, stacked any way (QinQ), up to
- * {@link MAX_VLAN_TAGS}. libpcap re-inserts tags the kernel stripped, so captured frames carry
- * them in line. knockd 0.8 dropped every tagged frame (reference B22); knocktool looks through.
+ * IEEE 802.1Q/802.1ad tags after an Ethernet or Linux cooked header: TPID 0x8100 (C-tag), 0x88a8
+ * (S-tag) and the pre-standard 0x9100, stacked any way (QinQ), up to {@link MAX_VLAN_TAGS}. libpcap
+ * re-inserts tags the kernel stripped, so captured frames carry them in line. knockd 0.8 dropped
+ * every tagged frame (docs/COMPATIBILITY.md B22); knocktool looks through.
  *
  * @module
  */
