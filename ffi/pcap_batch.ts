@@ -2,7 +2,8 @@
  * Reading packets from a libpcap handle in batches, without a JavaScript callback per packet:
  * `pcap_dispatch` with libpcap's own `pcap_dump` as the callback writes up to
  * {@link BatchReader.perCall} packets in pcap record format into an `fmemopen` buffer, and
- * TypeScript then walks the 16-byte record headers (docs/ARCHITECTURE.md, "Capture loop facts").
+ * TypeScript then walks the 16-byte record headers (docs/ARCHITECTURE.md, "Capture loop facts"
+ * §4).
  *
  * @module
  */

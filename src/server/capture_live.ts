@@ -1,6 +1,6 @@
 /**
  * Live capture: frames from an interface through libpcap FFI, without ever blocking the event
- * loop (docs/ARCHITECTURE.md, "Capture loop facts").
+ * loop (docs/ARCHITECTURE.md, "Capture loop facts" §4).
  *
  * Per handle:
  * 1. Open (`capture_session.ts`): `pcap_open_live(iface, snaplen, 0, timeoutMs)` as knockd does

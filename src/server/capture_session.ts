@@ -1,6 +1,6 @@
 /**
  * One open live handle of the capture loop: opening it (handle + batch reader), and serving it
- * until abort or loss. Waiting and draining (docs/ARCHITECTURE.md, "Capture loop facts"):
+ * until abort or loss. Waiting and draining (docs/ARCHITECTURE.md, "Capture loop facts" §4):
  *
  * - Wait: `poll()` on `pcap_get_selectable_fd` plus a wake-up descriptor ({@link Waker}), as a
  *   `nonblocking: true` FFI call with a bounded timeout (≤ 1 s). Idle costs about one wake-up per
@@ -148,7 +148,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<string | undefin
   let errorWakeups = 0;
   // "Hot": the last turn found packets. Then the next turn is a HOT_WAIT_MS timer instead of a
   // poll: a nonblocking FFI poll costs ~14 µs per wake-up (a thread hop; docs/ARCHITECTURE.md,
-  // "Capture loop facts"), which under a flood wakes for a handful of packets each time, while
+  // "Capture loop facts" §4), which under a flood wakes for a handful of packets each time, while
   // the synchronous drain costs ~0.1 µs per packet. The timer still gives timers and signals
   // their turn, and the first turn that finds the ring empty goes back to poll, so an idle link
   // costs nothing and the first packet after idle is delivered at once; later packets of a
