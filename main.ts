@@ -12,13 +12,8 @@ import { message } from "@optique/core/message";
 import { type Io, processIo } from "./src/util/io.ts";
 import { VERSION } from "./src/util/version.ts";
 import { checkCommand, runCheck } from "./src/cli/check.ts";
-import {
-  daemonChildSetup,
-  readCmdline,
-  runKnockd,
-  runServe,
-  serveCommand,
-} from "./src/cli/serve.ts";
+import { runKnockd, runServe, serveCommand } from "./src/cli/serve.ts";
+import { daemonChildSetup, readCmdline } from "./src/server/detach.ts";
 import { knockCommand, runKnock, runKnockCompat } from "./src/cli/knock.ts";
 import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
 

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { CaptureControl, captureFile, captureLive } from "../src/server/capture.ts";
+import { captureFile } from "../src/server/capture_file.ts";
+import { CaptureControl, captureLive } from "../src/server/capture_live.ts";
 import { acquirePcap, PCAP_ERRBUF_SIZE, releasePcap } from "../ffi/libpcap.ts";
 import { cString } from "../ffi/libc.ts";
 import { writePcap } from "../src/wire/pcapfile.ts";

@@ -12,17 +12,6 @@ import { deepStrictEqual, ok } from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 
-/**
- * Files whose citations are rewritten by the split of `src/server/capture.ts` and
- * `src/cli/serve.ts` (issue 9, point 1), on another branch. The lead deletes this list when that
- * branch is merged; until then these files are not checked.
- */
-const PENDING_SPLIT: readonly string[] = [
-  "src/server/capture.ts",
-  "src/server/capture_test.ts",
-  "src/cli/serve.ts",
-];
-
 // Built from pieces so that this file does not cite them itself.
 const OUTSIDE_DOCUMENTS: readonly RegExp[] = [
   new RegExp("reference" + " §"),
@@ -150,7 +139,7 @@ Deno.test("docs: citations lead to documents, sections and B-numbers that exist"
   deepStrictEqual([...d.captureFacts], ["1", "2", "3", "4", "5"]);
 
   const files = paths
-    .filter((p) => /\.(ts|md)$/.test(p) && !PENDING_SPLIT.includes(p))
+    .filter((p) => /\.(ts|md)$/.test(p))
     .map((path) => ({ path, text: read(path) }));
   ok(files.length > 100, `only ${files.length} files found`);
   deepStrictEqual(badCitations(files, d), []);

@@ -6,7 +6,7 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { main } from "../main.ts";
 import { captureIo } from "../src/util/io.ts";
-import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve.ts";
+import { KNOCKD_USAGE, parseKnockdArgs } from "../src/cli/serve_knockd_argv.ts";
 import { VERSION } from "../src/util/version.ts";
 import { knocks, onetime, T0 } from "./testdata/pcap/make.ts";
 import { canUseNetns, ignoreUnlessCi, Netns, readText, waitUntil } from "../testing/netns.ts";

@@ -33,7 +33,7 @@ Deno.test("getopt: glibc's messages", () => {
 });
 
 Deno.test("getopt: knockd's link mode prints what knockd 0.8 on Debian prints", async () => {
-  const { parseKnockdArgs } = await import("./serve.ts");
+  const { parseKnockdArgs } = await import("./serve_knockd_argv.ts");
   const stderr = (args: string[]) => {
     const r = parseKnockdArgs(args, "knockd");
     return r.kind === "exit" ? r.stderr : "";

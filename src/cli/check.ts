@@ -26,9 +26,7 @@ import {
   type LocalAddresses,
 } from "../config/filter.ts";
 import { lintConfig, type Warning } from "../config/lint.ts";
-
-/** knockd's default config path. */
-export const DEFAULT_CONFIG = "/etc/knockd.conf";
+import { DEFAULT_CONFIG_PATH, DEFAULT_INTERFACE, DEFAULT_PIDFILE } from "../config/defaults.ts";
 
 /** The `check` subcommand's parser. */
 export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
@@ -39,12 +37,12 @@ export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
       option("-c", "--config", string({ metavar: "FILE" }), {
         description: message`Config file to check.`,
       }),
-      DEFAULT_CONFIG,
+      DEFAULT_CONFIG_PATH,
     ),
     iface: optional(
       option("-i", "--interface", string({ metavar: "IFACE" }), {
         description:
-          message`Interface whose addresses go into the filter (default: the config's ${"Interface"}, else ${"eth0"}).`,
+          message`Interface whose addresses go into the filter (default: the config's ${"Interface"}, else ${DEFAULT_INTERFACE}).`,
       }),
     ),
     ipv4Only: option("-4", "--only-ip-v4", {
@@ -175,7 +173,7 @@ function pcapAddresses(iface: string, ipv4Only: boolean): LocalAddresses | null 
  * @returns The exit status.
  */
 export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Promise<number> {
-  const path = opts.config ?? DEFAULT_CONFIG;
+  const path = opts.config ?? DEFAULT_CONFIG_PATH;
   const ipv4Only = opts.ipv4Only ?? false;
   const r = loadConfig(path);
   if (!r.ok) {
@@ -186,7 +184,7 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     return Promise.resolve(1);
   }
   const config = r.config;
-  const ifaceName = opts.iface ?? config.options.interface ?? "eth0";
+  const ifaceName = opts.iface ?? config.options.interface ?? DEFAULT_INTERFACE;
   const linkType = (opts.linkType ?? (ifaceName === "any" ? "LINUX_SLL" : "EN10MB")).toUpperCase();
   if (!Object.hasOwn(LINK_TYPES, linkType)) {
     io.stderr(
@@ -302,7 +300,7 @@ function describe(
   lines.push("", "Options");
   lines.push(`  UseSyslog      ${o.useSyslog ? "yes" : "no"}`);
   lines.push(`  LogFile        ${o.logFile ?? "(none)"}`);
-  lines.push(`  PidFile        ${o.pidFile ?? "(none: /var/run/knockd.pid with -d)"}`);
+  lines.push(`  PidFile        ${o.pidFile ?? `(none: ${DEFAULT_PIDFILE} with -d)`}`);
   lines.push(`  Interface      ${o.interface ?? "(not set)"}`);
   for (const d of config.doors) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);

@@ -24,7 +24,7 @@ import { decodeFrame } from "../wire/decode.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
-import type { StatusLevel } from "./capture.ts";
+import type { StatusLevel } from "./capture_events.ts";
 
 /** One captured frame (the capture loop's `Frame`). */
 export interface SourceFrame {

@@ -1,0 +1,39 @@
+/**
+ * knockd 0.8's built-in defaults, used where neither the command line nor knockd.conf says
+ * otherwise (docs/COMPATIBILITY.md §1).
+ *
+ * @module
+ */
+
+/**
+ * The config file read without `-c`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG_PATH } from "./defaults.ts";
+ * if (DEFAULT_CONFIG_PATH !== "/etc/knockd.conf") throw new Error("knockd's path");
+ * ```
+ */
+export const DEFAULT_CONFIG_PATH = "/etc/knockd.conf";
+
+/**
+ * The interface captured without `-i` or `Interface`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_INTERFACE } from "./defaults.ts";
+ * if (DEFAULT_INTERFACE !== "eth0") throw new Error("knockd's interface");
+ * ```
+ */
+export const DEFAULT_INTERFACE = "eth0";
+
+/**
+ * The pidfile written under `-d` without `-p` or `PidFile`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PIDFILE } from "./defaults.ts";
+ * if (DEFAULT_PIDFILE !== "/var/run/knockd.pid") throw new Error("knockd's pidfile");
+ * ```
+ */
+export const DEFAULT_PIDFILE = "/var/run/knockd.pid";
