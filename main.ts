@@ -20,6 +20,9 @@ import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
 /** The whole command line: one parser per subcommand. */
 export const parser = or(serveCommand, knockCommand, checkCommand, interfacesCommand);
 
+/** The one-line summary `--help` prints first (and knocktool(1)'s description starts with). */
+export const BRIEF = message`A port-knocking server and client, compatible with knockd 0.8.`;
+
 /**
  * Runs knocktool with the given arguments and returns the exit status.
  *
@@ -34,7 +37,7 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
   if (name === "knock") return await runKnockCompat(args, io, argv0);
   let status: number | undefined;
   const opts = runParser(parser, "knocktool", args, {
-    brief: message`A port-knocking server and client, compatible with knockd 0.8.`,
+    brief: BRIEF,
     help: { command: true, option: true, onShow: (code: number) => (status = code) },
     version: { value: VERSION, option: true, onShow: (code: number) => (status = code) },
     completion: { command: true, onShow: (code: number) => (status = code) },
