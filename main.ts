@@ -11,6 +11,7 @@ import { runParser } from "@optique/core/facade";
 import { message } from "@optique/core/message";
 import { type Io, processIo } from "./src/util/io.ts";
 import { VERSION } from "./src/util/version.ts";
+import { takeEnv } from "./src/util/env.ts";
 import { checkCommand, runCheck } from "./src/cli/check.ts";
 import { runKnockd, runServe, serveCommand } from "./src/cli/serve.ts";
 import { daemonChildSetup, readCmdline } from "./src/server/detach.ts";
@@ -64,14 +65,9 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
  * link would be invisible there). `deno run main.ts` reports `deno`, i.e. knocktool mode.
  */
 function startedAs(): string {
-  try {
-    const env = Deno.env.get("KNOCKTOOL_ARGV0");
-    // Not passed on to the door commands the daemon runs.
-    Deno.env.delete("KNOCKTOOL_ARGV0");
-    if (env !== undefined && env !== "") return env;
-  } catch {
-    // No env permission: fall through.
-  }
+  // Taken out of the environment: not passed on to the door commands the daemon runs.
+  const env = takeEnv("KNOCKTOOL_ARGV0");
+  if (env !== undefined && env !== "") return env;
   return readCmdline()[0] ?? "knocktool";
 }
 
