@@ -12,7 +12,8 @@ import type { Parser } from "@optique/core/parser";
 import { command, constant, option } from "@optique/core/primitives";
 import { string } from "@optique/core/valueparser";
 import type { Io } from "../util/io.ts";
-import { compileFilter, type CompileResult, DLT, withPcap } from "../../ffi/libpcap.ts";
+import { DLT, LIVE_LINK_TYPES } from "../../ffi/dlt.ts";
+import { compileFilter, type CompileResult, withPcap } from "../../ffi/libpcap.ts";
 import { readAddresses } from "../server/addresses.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config, Door } from "../config/model.ts";
@@ -108,7 +109,9 @@ interface CaptureReport {
   failed: boolean;
 }
 
-const LINK_TYPES: Readonly<Record<string, number>> = DLT;
+const LINK_TYPES: Readonly<Record<string, number>> = Object.fromEntries(
+  LIVE_LINK_TYPES.map((name) => [name, DLT[name]]),
+);
 
 /** Picks the candidate `serve` installs: the first that compiles within BPF_MAX_INSNS. */
 function chooseCapture(

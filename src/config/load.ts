@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { errnoText } from "./_cstr.ts";
+import { errnoText } from "../util/errno.ts";
 import { parseConfigBytes, type ParseOptions, type ParseResult } from "./parse.ts";
 
 /**

@@ -7,7 +7,8 @@
  * @module
  */
 import type { Knock } from "./model.ts";
-import { cTrim, errnoText, iterPieces } from "./_cstr.ts";
+import { cTrim, iterPieces } from "./_cstr.ts";
+import { errnoText } from "../util/errno.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 
 /** One non-blank, non-comment line of a one-time sequences file. */
