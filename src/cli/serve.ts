@@ -38,7 +38,7 @@ import {
   RecordingRunner,
   ShellRunner,
 } from "../server/actions.ts";
-import { Daemon, type FrameSource } from "../server/daemon.ts";
+import { Daemon, DaemonSetupError, type FrameSource } from "../server/daemon.ts";
 import { NssLookup } from "../server/lookup.ts";
 import {
   daemonizeProblem,
@@ -332,8 +332,9 @@ function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts):
       reopenLog: () => logging.reopenLog(),
     });
   } catch (e) {
-    // Whatever the constructor throws is printed whole (the exit status is 1 either way).
-    return e instanceof Error ? e.message : String(e);
+    // The expected failure; anything else is a bug and surfaces.
+    if (e instanceof DaemonSetupError) return e.message;
+    throw e;
   }
 }
 
