@@ -29,7 +29,7 @@ import {
   type SocketLib,
 } from "../../ffi/socket.ts";
 import type { Io } from "../util/io.ts";
-import { bindDevice, bindSource, RawSender, RawSocketError } from "./raw.ts";
+import { bindDevice, bindSource, openSocket, RawSender, RawSocketError } from "./raw.ts";
 import { formatFlags, type KnockStep } from "./steps.ts";
 
 /** Everything needed to send one knock sequence. */
@@ -210,8 +210,10 @@ function sendHit(
       raw.send(dst, step.flags);
       return 0;
     }
-    const fd = openHitSocket(lib, dst.family, udp, io);
-    if (fd < 0) return 1;
+    // "Cannot open socket: <strerror>" (knock 0.8 says only "Cannot open socket").
+    const fd = udp
+      ? openSocket(lib, dst.family, SOCK_DGRAM | SOCK_CLOEXEC)
+      : openSocket(lib, dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
     try {
       if (plan.iface !== undefined) bindDevice(lib, fd, plan.iface);
       if (source !== undefined) {
@@ -239,16 +241,5 @@ function sendHit(
       return 1;
     }
     throw e;
-  }
-}
-
-function openHitSocket(lib: SocketLib, family: number, udp: boolean, io: Io): number {
-  try {
-    return udp
-      ? lib.socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)
-      : lib.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  } catch {
-    io.stderr("Cannot open socket\n");
-    return -1;
   }
 }
