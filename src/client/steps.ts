@@ -1,7 +1,7 @@
 /**
  * Port arguments of the knock client: knock 0.8's `PORT[:PROTO]`; knocktool's per-step
- * `PORT:tcp:FLAGS` (the notation of docs/FLAG-KNOCKING.md: flag names joined by `+`, `none`,
- * `any`), sent through a raw socket; and tportknockd's frames `tcp:PORT[:LETTERS]` and
+ * `PORT:tcp:FLAGS` (the step notation knocktool uses everywhere: flag names joined by `+`,
+ * `none`, `any`), sent through a raw socket; and tportknockd's frames `tcp:PORT[:LETTERS]` and
  * `udp:PORT`.
  *
  * @module
