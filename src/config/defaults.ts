@@ -37,3 +37,14 @@ export const DEFAULT_INTERFACE = "eth0";
  * ```
  */
 export const DEFAULT_PIDFILE = "/var/run/knockd.pid";
+
+/**
+ * Where knocktool keeps its state (live grants, used secret sequences) without `State_Dir`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STATE_DIR } from "./defaults.ts";
+ * if (DEFAULT_STATE_DIR !== "/var/lib/knocktool") throw new Error("the state directory");
+ * ```
+ */
+export const DEFAULT_STATE_DIR = "/var/lib/knocktool";
