@@ -3,12 +3,14 @@
  * (directive → feature) shared by every feature that adds a directive, and the one line `check`
  * prints for a file that uses any of them (docs/COMPATIBILITY.md, "Extensions").
  *
- * To add a directive: parse it in `parse.ts` (which records each use with its line in
- * `Config.extensions` through {@link extensionName}), and add it here.
+ * To add a directive: list it in `directives.ts` with `extension: true` and its `feature`, and
+ * parse it in `parse.ts` (which records each use with its line in `Config.extensions` through
+ * {@link extensionName}).
  *
  * @module
  */
 import type { Config, ExtensionUse } from "./model.ts";
+import { DIRECTIVES, type DirectiveSection } from "./directives.ts";
 
 /** One extension directive. */
 export interface Extension {
@@ -17,22 +19,21 @@ export interface Extension {
   /** The feature it belongs to (its document under docs/). */
   readonly feature: string;
   /** `door` or `options`: where it may appear. */
-  readonly section: "door" | "options";
+  readonly section: DirectiveSection;
 }
 
-/** Every extension directive, keyed by its upper-cased name (as the parser compares keys). */
-export const EXTENSIONS: Readonly<Record<string, Extension>> = {
-  NFT_SET: { directive: "Nft_Set", feature: "grants", section: "door" },
-  NFT_SET_6: { directive: "Nft_Set_6", feature: "grants", section: "door" },
-  FROM: { directive: "From", feature: "grants", section: "door" },
-  COOLDOWN: { directive: "Cooldown", feature: "grants", section: "door" },
-  STATE_DIR: { directive: "State_Dir", feature: "grants", section: "options" },
-  MAX_STARTS_PER_MINUTE: {
-    directive: "Max_Starts_Per_Minute",
-    feature: "grants",
-    section: "options",
-  },
-};
+/**
+ * Every extension directive, keyed by its upper-cased name (as the parser compares keys): the
+ * entries of `directives.ts` (the table knocktool.conf(5) is made from) marked `extension`.
+ */
+export const EXTENSIONS: Readonly<Record<string, Extension>> = Object.fromEntries(
+  DIRECTIVES.filter((d) => d.extension === true).flatMap((d) =>
+    [d.name, ...(d.aliases ?? [])].map((n) => [
+      n.toUpperCase(),
+      { directive: d.name, feature: d.feature ?? d.name, section: d.section },
+    ])
+  ),
+);
 
 /**
  * The documented spelling of an extension directive.
