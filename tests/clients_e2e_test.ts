@@ -16,6 +16,9 @@
  * "Repeated knocks"). `serve --knockd-strict`: Debian's knockd 0.8 runs beside knocktool on the
  * same bridge, and knocktool opens for exactly the knockers knockd opens for.
  *
+ * In default mode the clients knock at the same time; with `--knockd-strict` one after the other
+ * (knockd's B1 would otherwise decide the result, see `runCase`).
+ *
  * A knock from a separate sentinel namespace (Debian's `knock`, one SYN per port) before the
  * clients shows that every daemon captures; a second one after them is a barrier: a daemon reads
  * the bridge's packets in order, so once it has logged the sentinel's second opening it has seen
@@ -157,7 +160,7 @@ function doorConfig(markDir: string): string {
   return `[options]
 [${DOOR}]
     sequence    = ${PORTS.join(",")}
-    seq_timeout = 60
+    seq_timeout = 600
     tcpflags    = syn
     command     = touch ${markDir}/%IP%
 `;
@@ -367,7 +370,14 @@ async function runCase(
       );
     }
     await sentinelKnock(net, daemons, 1);
-    const outputs = await Promise.all(net.knockers.map(knock));
+    // Default mode: all at once (attempts are independent). Strict mode: one knocker after the
+    // other, because knockd drops every attempt in progress when it removes the oldest one
+    // (docs/COMPATIBILITY.md B1), which knocktool fixes in both modes: concurrent knockers would
+    // compare B1, not the matching. The long Seq_Timeout keeps the sweep from removing an attempt
+    // left behind while a later knocker is half-way.
+    const outputs: string[] = [];
+    if (strict) { for (const k of net.knockers) outputs.push(await knock(k)); }
+    else outputs.push(...await Promise.all(net.knockers.map(knock)));
     await sentinelKnock(net, daemons, 2);
     const [kt, kd] = [daemons[0]!, daemons[1]];
     const context = () =>
