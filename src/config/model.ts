@@ -82,6 +82,8 @@ export interface SecretDoor extends SecretParams {
   readonly file: string;
   /** 1-based line of `Secret_File`. */
   readonly line: number;
+  /** The `Secret_*` directives the door wrote, canonically spelled, in file order. */
+  readonly directives: readonly string[];
 }
 
 /** A door: one `[section]` other than `[options]`. */
@@ -137,6 +139,11 @@ export interface Options {
   readonly pidFile?: string;
   /** `Interface`, used only when `-i` was not given. */
   readonly interface?: string;
+  /**
+   * `State_Dir`: where the server keeps state that must survive a restart (secret sequences'
+   * used marks); absent means `DEFAULT_STATE_DIR`. A knocktool extension.
+   */
+  readonly stateDir?: string;
 }
 
 /** A parsed, valid knockd.conf. */

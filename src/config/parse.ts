@@ -10,6 +10,12 @@ import { cTrim, cUpper, iterPieces, truncateBytes } from "./_cstr.ts";
 import { encodeRawText } from "../util/bytes.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
+import {
+  applySecretDirective,
+  finishSecret,
+  isSecretKey,
+  type SecretDraft,
+} from "./secret_parse.ts";
 
 /** Why a config was rejected. */
 export interface ConfigError {
@@ -66,6 +72,7 @@ interface DoorDraft {
   cmdTimeout: number;
   stopCommand?: string;
   stopCommand6?: string;
+  secret?: SecretDraft;
 }
 
 class Reject {
@@ -117,6 +124,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let logFile: string | undefined;
   let pidFile: string | undefined;
   let iface: string | undefined;
+  let stateDir: string | undefined;
   const doors: DoorDraft[] = [];
   let section: string | undefined;
   let door: DoorDraft | undefined;
@@ -184,10 +192,25 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       if (key === "LOGFILE") logFile = value;
       else if (key === "PIDFILE") pidFile = value;
       else if (key === "INTERFACE") iface = value;
-      else syntax(`unknown directive ${quote(written)} in section "[options]"`);
+      else if (key === "STATE_DIR") {
+        if (value === "") syntax(`"${written}" needs a directory`);
+        stateDir = value;
+      } else syntax(`unknown directive ${quote(written)} in section "[options]"`);
       continue;
     }
 
+    if (isSecretKey(key)) {
+      const problem = applySecretDirective(door.secret ??= { lines: {} }, key, value, n);
+      if (problem !== undefined) {
+        reject(
+          `Cannot parse ${quote(written)} at line ${n}: ${problem}`,
+          `config: line ${n}: syntax error`,
+          n,
+          door.name,
+        );
+      }
+      continue;
+    }
     switch (key) {
       case "SEQUENCE": {
         const r = parsePortSequence(value);
@@ -243,6 +266,19 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   }
 
   for (const d of doors) {
+    if (d.secret !== undefined) {
+      const problem = finishSecret(d.secret, d.sequenceLine);
+      if (problem !== undefined) {
+        reject(
+          `Cannot load door ${quote(d.name)} at line ${d.line}: ${problem}`,
+          // knockd stops at the first Secret_* line: an unknown directive.
+          `config: line ${Math.min(...Object.values(d.secret.lines))}: syntax error`,
+          d.line,
+          d.name,
+        );
+      }
+      continue;
+    }
     if (d.sequence.length === 0) {
       reject(
         `Cannot load door ${
@@ -260,6 +296,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     ...(logFile !== undefined ? { logFile } : {}),
     ...(pidFile !== undefined ? { pidFile } : {}),
     ...(iface !== undefined ? { interface: iface } : {}),
+    ...(stateDir !== undefined ? { stateDir } : {}),
   };
   return { options, doors: doors.map(freezeDoor) };
 }
@@ -352,6 +389,7 @@ function freezeDoor(d: DoorDraft): Door {
     ...(d.oneTimeSequencesFile !== undefined
       ? { oneTimeSequencesFile: d.oneTimeSequencesFile }
       : {}),
+    ...(d.secret?.done !== undefined ? { secret: d.secret.done } : {}),
     seqTimeout: d.seqTimeout,
     tcpFlags: d.tcpFlags,
     ...(d.target !== undefined ? { target: d.target } : {}),
