@@ -39,8 +39,8 @@ Deno.test("check: a secret door is explained without its key or current sequence
     const lines = io.out.split("\n");
     assert.equal(
       lines[1],
-      "Not loadable by knockd 0.8: State_Dir (state directory); Secret_File, Secret_Length " +
-        "(secret sequences)",
+      'Not loadable by knockd 0.8: uses the knocktool extensions "State_Dir" (line 2), ' +
+        '"Secret_File" (line 4), "Secret_Length" (line 5)',
     );
     const door = lines.slice(
       lines.indexOf('Door "ssh" (line 3)'),

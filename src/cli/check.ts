@@ -13,7 +13,8 @@ import { command, constant, option } from "@optique/core/primitives";
 import { string } from "@optique/core/valueparser";
 import type { Io } from "../util/io.ts";
 import { DLT, LIVE_LINK_TYPES } from "../../ffi/dlt.ts";
-import { compileFilter, type CompileResult, withPcap } from "../../ffi/libpcap.ts";
+import { compileFilter, type CompileResult, PcapError, withPcap } from "../../ffi/libpcap.ts";
+import { LibcError } from "../../ffi/libc.ts";
 import { readAddresses } from "../server/addresses.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config, Door } from "../config/model.ts";
@@ -33,7 +34,6 @@ import {
   DEFAULT_PIDFILE,
   DEFAULT_STATE_DIR,
 } from "../config/defaults.ts";
-import { extensionsLine } from "../config/extensions.ts";
 import { readSecretFile } from "../config/secret_file.ts";
 import {
   deriveSequence,
@@ -43,6 +43,9 @@ import {
   secretStep,
   sequenceWords,
 } from "../match/secret_derive.ts";
+import { extensionsUsed, notLoadableLine } from "../config/extensions.ts";
+import { NftSets, setText } from "../server/nft_sets.ts";
+import { needsSets, verifySets } from "./serve_grants.ts";
 
 /** The `check` subcommand's parser. */
 export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
@@ -114,6 +117,26 @@ export interface CheckDeps {
   readonly compile?: (linkType: number, text: string) => CompileResult;
   /** Wall clock in ms, for secret doors' current step (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Checks the config's nftables sets (default: libnftables, as `serve`); one message per
+   * unusable set.
+   */
+  readonly verifySets?: (config: Config) => string[];
+}
+
+/** Checks the sets through libnftables; a library that does not load is one problem. */
+function kernelSets(config: Config): string[] {
+  let sets: NftSets;
+  try {
+    sets = NftSets.open();
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
+  try {
+    return verifySets(sets, config);
+  } finally {
+    sets.close();
+  }
 }
 
 /** The capture filter `serve` would install, as `check` found it. */
@@ -136,6 +159,11 @@ const LINK_TYPES: Readonly<Record<string, number>> = Object.fromEntries(
   LIVE_LINK_TYPES.map((name) => [name, DLT[name]]),
 );
 
+/** libpcap or libc failed (cannot load, cannot list, cannot compile): reported, not a bug. */
+function isLibraryError(e: unknown): e is PcapError | LibcError {
+  return e instanceof PcapError || e instanceof LibcError;
+}
+
 /** Picks the candidate `serve` installs: the first that compiles within BPF_MAX_INSNS. */
 function chooseCapture(
   candidates: readonly FilterCandidate[],
@@ -152,7 +180,8 @@ function chooseCapture(
     try {
       r = compile(dlt, c.text);
     } catch (e) {
-      problems.push(`cannot compile the filter: ${e instanceof Error ? e.message : String(e)}`);
+      if (!isLibraryError(e)) throw e;
+      problems.push(`cannot compile the filter: ${e.message}`);
       return { linkType, text: candidates[0]!.text, level: "none", problems, failed: false };
     }
     if (!r.ok) problems.push(`the ${JSON.stringify(c.level)} filter does not compile: ${r.error}`);
@@ -244,9 +273,8 @@ export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {})
       : pcapAddresses(iface.name, ipv4Only);
     if (iface.addresses === null) iface.problem = `interface "${iface.name}" does not exist`;
   } catch (e) {
-    iface.problem = `cannot read the addresses of "${iface.name}": ${
-      e instanceof Error ? e.message : String(e)
-    }`;
+    if (!isLibraryError(e)) throw e;
+    iface.problem = `cannot read the addresses of "${iface.name}": ${e.message}`;
   }
   const addrs = iface.addresses ?? { v4: [], v6: [] };
   // Secret doors' ports change every step and reveal the current sequences: the filter is built
@@ -267,8 +295,9 @@ export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {})
     problems: capture.problems,
   };
   const warnings = lintConfig(config);
-  const extensions = extensionsLine(config);
   const show = opts.showSequence === true;
+  const setProblems = needsSets(config) ? (deps.verifySets ?? kernelSets)(config) : [];
+  const notLoadable = notLoadableLine(config);
   if (opts.json) {
     io.stdout(
       JSON.stringify(
@@ -276,13 +305,15 @@ export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {})
           ok: true,
           config: path,
           options: config.options,
-          ...(extensions !== undefined ? { extensions } : {}),
           doors: config.doors.map((d, i) =>
             doorJson(d, show ? secrets.find((s) => s.index === i) : undefined)
           ),
           interface: iface,
           filter: filters,
           warnings,
+          knockdLoadable: notLoadable === undefined,
+          extensions: extensionsUsed(config),
+          setProblems,
         },
         null,
         2,
@@ -292,8 +323,12 @@ export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {})
     io.stdout(describe(
       path,
       config,
-      { iface, capture, knockd: filters.knockd, warnings, ipv4Only, extensions, secrets, show },
+      { iface, capture, knockd: filters.knockd, warnings, ipv4Only, secrets, show },
     ));
+  }
+  if (setProblems.length > 0) {
+    io.stderr(setProblems.join("\n") + "\n");
+    return 1;
   }
   if (capture.failed) {
     io.stderr(
@@ -387,6 +422,7 @@ function doorJson(d: Door, secret: SecretReport | undefined) {
   return {
     ...d,
     ...(secret !== undefined ? { currentStep: secret.step, currentSequences: secret.current } : {}),
+    ...(d.from !== undefined ? { from: d.from.map((c) => c.text) } : {}),
     flags: flagsText(d),
     effectiveStartCommand6: resolved6(d.startCommand6, d.startCommand, "", "").command,
     effectiveStopCommand6: resolved6(d.stopCommand6, d.stopCommand, "", "").command,
@@ -400,7 +436,6 @@ interface Account {
   readonly knockd: string;
   readonly warnings: readonly Warning[];
   readonly ipv4Only: boolean;
-  readonly extensions: string | undefined;
   readonly secrets: readonly SecretReport[];
   readonly show: boolean;
 }
@@ -410,7 +445,8 @@ function describe(path: string, config: Config, a: Account): string {
   const lines: string[] = [];
   const n = config.doors.length;
   lines.push(`Config "${path}" is valid: ${n} door${n === 1 ? "" : "s"}`);
-  if (a.extensions !== undefined) lines.push(a.extensions);
+  const notLoadable = notLoadableLine(config);
+  if (notLoadable !== undefined) lines.push(notLoadable);
   const o = config.options;
   lines.push("", "Options");
   lines.push(`  UseSyslog      ${o.useSyslog ? "yes" : "no"}`);
@@ -419,6 +455,9 @@ function describe(path: string, config: Config, a: Account): string {
   lines.push(`  Interface      ${o.interface ?? "(not set)"}`);
   if (o.stateDir !== undefined || a.secrets.length > 0) {
     lines.push(`  State_Dir      ${o.stateDir ?? `${DEFAULT_STATE_DIR} (default)`}`);
+  }
+  if (o.maxStartsPerMinute !== undefined) {
+    lines.push(`  Max_Starts_Per_Minute ${o.maxStartsPerMinute}`);
   }
   for (const [index, d] of config.doors.entries()) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);
@@ -448,6 +487,12 @@ function describe(path: string, config: Config, a: Account): string {
         resolved6(d.stopCommand6, d.stopCommand, "stop command", "Stop_Command_6").text
       }`,
     );
+    if (d.nftSet !== undefined) lines.push(`  Nft_Set        ${setText(d.nftSet)}`);
+    if (d.nftSet6 !== undefined) lines.push(`  Nft_Set_6      ${setText(d.nftSet6)}`);
+    if (d.from !== undefined) {
+      lines.push(`  From           ${d.from.map((c) => c.text).join(", ")}`);
+    }
+    if (d.cooldown !== undefined) lines.push(`  Cooldown       ${d.cooldown} s`);
   }
   lines.push("", `Interface "${iface.name}" (${iface.source})`);
   if (iface.problem !== undefined) {

@@ -59,12 +59,12 @@ export const DEFAULT_SECRET_HIGH = 65535;
 export const DEFAULT_SECRET_STEP = 30;
 
 /**
- * Where the server keeps state that must survive a restart, without `[options] State_Dir`.
+ * Where knocktool keeps its state (live grants, used secret sequences) without `State_Dir`.
  *
  * @example
  * ```ts
  * import { DEFAULT_STATE_DIR } from "./defaults.ts";
- * if (DEFAULT_STATE_DIR !== "/var/lib/knocktool") throw new Error("FHS state directory");
+ * if (DEFAULT_STATE_DIR !== "/var/lib/knocktool") throw new Error("the state directory");
  * ```
  */
 export const DEFAULT_STATE_DIR = "/var/lib/knocktool";

@@ -25,6 +25,8 @@ export interface DirectiveDoc {
   readonly default?: string;
   /** True for a knocktool extension: knockd 0.8 rejects a file that uses it. */
   readonly extension?: boolean;
+  /** For an extension: the feature it belongs to (`src/config/extensions.ts`), e.g. `grants`. */
+  readonly feature?: string;
 }
 
 /** The directives of knockd.conf (and of tportknockd files) that knocktool reads. */
@@ -131,9 +133,53 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     section: "options",
     value: "DIR",
     description:
-      "Directory for state that survives a restart (the used marks of secret sequences, secret-used.json).",
+      "Where knocktool keeps its state: live grants (docs/GRANTS.md) and the used marks of secret sequences (docs/SECRET-SEQUENCES.md).",
     default: "/var/lib/knocktool",
     extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Max_Starts_Per_Minute",
+    section: "options",
+    value: "N",
+    description: "Attempts one source may start per minute; more are ignored and counted.",
+    default: "0 (no cap)",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Nft_Set",
+    section: "door",
+    value: "FAMILY TABLE SET",
+    description:
+      "Add an IPv4 knocker to this nftables set (flags timeout) for Cmd_Timeout seconds, through libnftables.",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Nft_Set_6",
+    section: "door",
+    value: "FAMILY TABLE SET",
+    description: "The same as Nft_Set for an IPv6 knocker (a set of type ipv6_addr).",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "From",
+    section: "door",
+    value: "CIDR[, CIDR...]",
+    description:
+      "Only these sources may open the door; knocks from others are ignored and counted.",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Cooldown",
+    section: "door",
+    value: "SECONDS",
+    description: "A source whose start command ran does not run it again before this many seconds.",
+    extension: true,
+    feature: "grants",
   },
   {
     name: "Secret_File",
@@ -142,6 +188,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     description:
       "Derive the sequence from the secret in this file (mode 0600, at least 16 bytes; knocktool keygen makes one): it changes every Secret_Step seconds and each one opens once (see docs/SECRET-SEQUENCES.md).",
     extension: true,
+    feature: "secret sequences",
   },
   {
     name: "Secret_Length",
@@ -150,6 +197,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     description: "Knocks per secret-derived sequence, 1 to 32.",
     default: "4",
     extension: true,
+    feature: "secret sequences",
   },
   {
     name: "Secret_Ports",
@@ -158,6 +206,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     description: "Range the secret-derived ports are drawn from.",
     default: "1024-65535",
     extension: true,
+    feature: "secret sequences",
   },
   {
     name: "Secret_Step",
@@ -167,6 +216,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
       "Seconds per time step; the server accepts the previous, current and next step's sequences.",
     default: "30",
     extension: true,
+    feature: "secret sequences",
   },
   {
     name: "Secret_Protocols",
@@ -175,6 +225,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     description: "Protocol of the secret-derived knocks; both mixes them knock by knock.",
     default: "tcp",
     extension: true,
+    feature: "secret sequences",
   },
 ];
 

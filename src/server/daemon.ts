@@ -29,6 +29,9 @@ import { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
 import { decodeFrame } from "../wire/decode.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
+import type { GrantKeeper } from "./grant_keeper.ts";
+import { usesFeature } from "../config/extensions.ts";
+import { cidrsContain } from "../config/cidr.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture_events.ts";
@@ -93,6 +96,8 @@ export interface DaemonCounters {
   internalErrors: number;
   /** Doors opened. */
   opens: number;
+  /** Opens refused by a door's `From` (docs/GRANTS.md). */
+  aclDrops: number;
 }
 
 /** Options of {@link Daemon}. */
@@ -107,6 +112,11 @@ export interface DaemonOptions {
   readonly openOneTime?: (path: string, doorName: string) => OneTimeLike | ConfigError;
   /** Runs the door commands. */
   readonly actions: DoorActions;
+  /**
+   * Keeps the grants of a config that uses the grant extensions (docs/GRANTS.md); a config
+   * without them opens doors through `actions`, as knockd does.
+   */
+  readonly grants?: GrantKeeper;
   /** knockd's channels. */
   readonly log: ServerLog;
   /** Local addresses to start with (live sources update them). */
@@ -127,12 +137,24 @@ export interface DaemonOptions {
   readonly onOpen?: () => void;
 }
 
+/**
+ * The config cannot be served: a one-time sequences file cannot be opened, a secret file is
+ * unsafe or unreadable, or the state file cannot be read or written.
+ */
+export class DaemonSetupError extends Error {
+  /** @param message E.g. `Cannot open one-time sequences file "F" for door "D": <strerror>`. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DaemonSetupError";
+  }
+}
+
 /** What the daemon needs of a one-time sequences file (the `OneTimeSequences` class). */
 export interface OneTimeLike {
   /** The sequence in use. */
   readonly current: readonly Knock[] | null;
   /** Marks it used and loads the next one. */
-  consume(): { next: readonly Knock[] | null; message?: string };
+  consume(): { next: readonly Knock[] | null; message?: string; cause?: string };
   /** Closes the file. */
   close(): void;
 }
@@ -153,7 +175,13 @@ function sequenceText(seq: readonly Knock[]): string {
  * ```
  */
 export class Daemon {
-  readonly counters: DaemonCounters = { frames: 0, decodeErrors: 0, internalErrors: 0, opens: 0 };
+  readonly counters: DaemonCounters = {
+    frames: 0,
+    decodeErrors: 0,
+    internalErrors: 0,
+    opens: 0,
+    aclDrops: 0,
+  };
   readonly #opts: DaemonOptions;
   #config: Config;
   /** Doors with their current sequences; null = disabled (one-time file used up). */
@@ -178,7 +206,7 @@ export class Daemon {
    * Sets up the matcher and the one-time sequences of `opts.config`.
    *
    * @param opts Options.
-   * @throws {Error} When a one-time sequences file cannot be opened (message in std's voice).
+   * @throws {DaemonSetupError} When a one-time sequences file cannot be opened.
    */
   constructor(opts: DaemonOptions) {
     this.#opts = opts;
@@ -186,7 +214,7 @@ export class Daemon {
     this.#config = opts.config;
     this.#addrs = opts.localAddresses;
     const setup = this.#setup(opts.config);
-    if ("error" in setup) throw new Error(setup.error.message);
+    if ("error" in setup) throw new DaemonSetupError(setup.error.message);
     this.#doors = setup.doors;
     this.#oneTime = setup.oneTime;
     this.#secrets = setup.secrets;
@@ -501,6 +529,17 @@ export class Daemon {
           );
           break;
         case "open": {
+          const from = ev.door.from;
+          if (from !== undefined && !cidrsContain(from, ev.src)) {
+            this.counters.aclDrops++;
+            log.emit(
+              "acl-drop",
+              `${this.#who(ev.src)}: ${ev.door.name}: not opened: source is outside "From"`,
+              "LV",
+              { door: ev.door.name, src: ev.src },
+            );
+            break;
+          }
           if (this.#secrets.isVirtual(ev.doorIndex)) {
             this.#secretOpen(ev.doorIndex, ev.src, ev.family);
             break;
@@ -510,8 +549,7 @@ export class Daemon {
             door: ev.door.name,
             src: ev.src,
           });
-          const door = this.#doors[ev.doorIndex] ?? ev.door;
-          void this.#opts.actions.open(door, ev.src, ev.family, this.#opts.lookup?.cached(ev.src));
+          this.#openDoor(this.#doors[ev.doorIndex] ?? ev.door, ev.src, ev.family);
           this.#rotate(ev.doorIndex);
           break;
         }
@@ -543,7 +581,17 @@ export class Daemon {
     }
     this.counters.opens++;
     log.emit("open", `${this.#who(src)}: ${name}: OPEN SESAME`, "LV", { door: name, src });
-    void this.#opts.actions.open(r.door, src, family, this.#opts.lookup?.cached(src));
+    this.#openDoor(r.door, src, family);
+  }
+
+  /** Runs a door's start command, or grants through nftables sets (docs/GRANTS.md). */
+  #openDoor(door: Door, src: string, family: 4 | 6): void {
+    const grants = this.#opts.grants;
+    if (grants !== undefined && usesFeature(this.#config, "grants")) {
+      grants.open(door, src, family);
+    } else {
+      void this.#opts.actions.open(door, src, family, this.#opts.lookup?.cached(src));
+    }
   }
 
   /** One-time rotation after an open (docs/COMPATIBILITY.md §5), with B2 and B3 fixed. */
@@ -567,6 +615,10 @@ export class Daemon {
       this.#oneTime[index] = undefined;
       const msg = (r.message ?? noMoreSequencesText(door.name)).replace(/\n+$/, "");
       this.#opts.log.emit("one-time", msg + "\n", "LE", { door: door.name, warning: true });
+      // knockd's line stays as it is; why the file could not be updated follows it.
+      if (r.cause !== undefined) {
+        this.#opts.log.emit("one-time-error", r.cause, "LE", { door: door.name, warning: true });
+      }
     }
     this.#source?.refilter();
   }

@@ -22,7 +22,7 @@ import {
   secretStep,
 } from "../match/secret_derive.ts";
 import { UsedMarks } from "../match/secret_marks.ts";
-import { ensureStateDir, readStateFile, writeStateFile } from "./state_file.ts";
+import { readJsonFile, writeJsonAtomic } from "./state_file.ts";
 
 /** The used marks' file name inside `State_Dir`. */
 export const USED_MARKS_FILE = "secret-used.json";
@@ -111,14 +111,17 @@ export class SecretDoors {
     });
     const statePath = `${stateDir.replace(/\/+$/, "")}/${USED_MARKS_FILE}`;
     if (entries.length === 0) return new SecretDoors([], config.doors.length, new UsedMarks(), "");
-    ensureStateDir(stateDir);
-    const marks = UsedMarks.fromJSON(readStateFile(statePath));
+    const stored = readJsonFile(statePath);
+    const marks = UsedMarks.fromJSON(stored);
     if ("error" in marks) {
       throw new Error(
         `Cannot read state file ${JSON.stringify(statePath)}: ${marks.error} ` +
           `(remove it only if no spent sequence can still be replayed)`,
       );
     }
+    // Written now when missing: a state directory that cannot be written stops the start, not
+    // the first knock.
+    if (stored === undefined) writeJsonAtomic(statePath, marks.toJSON());
     return new SecretDoors(entries, config.doors.length, marks, statePath);
   }
 
@@ -229,7 +232,7 @@ export class SecretDoors {
       return { kind: "replay", door: e.door, step: a.step, slot: a.slot };
     }
     try {
-      writeStateFile(this.#statePath, this.#marks.toJSON());
+      writeJsonAtomic(this.#statePath, this.#marks.toJSON());
     } catch (err) {
       return {
         kind: "error",

@@ -6,7 +6,7 @@ import type { Config, Knock } from "../config/model.ts";
 import { buildEthernet, buildIp, TCP_FLAGS } from "../wire/build.ts";
 import { deriveSequence, importSecretKey } from "../match/secret_derive.ts";
 import { DoorActions, RecordingRunner } from "./actions.ts";
-import { Daemon } from "./daemon.ts";
+import { Daemon, DaemonSetupError } from "./daemon.ts";
 import { KnockdSink, SERVER_CATEGORY, ServerLog } from "./log.ts";
 import { USED_MARKS_FILE } from "./secret_doors.ts";
 import { VECTOR_KEY } from "../../testing/secret_vectors.ts";
@@ -187,7 +187,7 @@ Deno.test("secret door: an unsafe secret file stops the daemon with the door and
           localAddresses: { v4: ["192.0.2.1"], v6: [] },
           ipv4Only: false,
         }),
-      new Error(
+      new DaemonSetupError(
         `Cannot use secret file "${dir}/secret" of door "ssh": mode 0644 lets group or others ` +
           `access it (run "chmod 600 ${dir}/secret")`,
       ),
