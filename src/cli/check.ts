@@ -29,6 +29,9 @@ import {
 } from "../config/filter.ts";
 import { lintConfig, type Warning } from "../config/lint.ts";
 import { DEFAULT_CONFIG_PATH, DEFAULT_INTERFACE, DEFAULT_PIDFILE } from "../config/defaults.ts";
+import { extensionsUsed, notLoadableLine } from "../config/extensions.ts";
+import { NftSets, setText } from "../server/nft_sets.ts";
+import { needsSets, verifySets } from "./serve_grants.ts";
 
 /** The `check` subcommand's parser. */
 export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
@@ -92,6 +95,26 @@ export interface CheckDeps {
    * `pcap_open_dead`, as the capture would). Throws when it cannot compile at all.
    */
   readonly compile?: (linkType: number, text: string) => CompileResult;
+  /**
+   * Checks the config's nftables sets (default: libnftables, as `serve`); one message per
+   * unusable set.
+   */
+  readonly verifySets?: (config: Config) => string[];
+}
+
+/** Checks the sets through libnftables; a library that does not load is one problem. */
+function kernelSets(config: Config): string[] {
+  let sets: NftSets;
+  try {
+    sets = NftSets.open();
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
+  try {
+    return verifySets(sets, config);
+  } finally {
+    sets.close();
+  }
 }
 
 /** The capture filter `serve` would install, as `check` found it. */
@@ -237,6 +260,8 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     problems: capture.problems,
   };
   const warnings = lintConfig(config);
+  const setProblems = needsSets(config) ? (deps.verifySets ?? kernelSets)(config) : [];
+  const notLoadable = notLoadableLine(config);
   if (opts.json) {
     io.stdout(
       JSON.stringify(
@@ -248,6 +273,9 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
           interface: iface,
           filter: filters,
           warnings,
+          knockdLoadable: notLoadable === undefined,
+          extensions: extensionsUsed(config),
+          setProblems,
         },
         null,
         2,
@@ -255,6 +283,10 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     );
   } else {
     io.stdout(describe(path, config, iface, capture, filters.knockd, warnings, ipv4Only));
+  }
+  if (setProblems.length > 0) {
+    io.stderr(setProblems.join("\n") + "\n");
+    return Promise.resolve(1);
   }
   if (capture.failed) {
     io.stderr(
@@ -287,6 +319,7 @@ function resolved6(v6: string | undefined, v4: string | undefined, what: string,
 function doorJson(d: Door) {
   return {
     ...d,
+    ...(d.from !== undefined ? { from: d.from.map((c) => c.text) } : {}),
     flags: flagsText(d),
     effectiveStartCommand6: resolved6(d.startCommand6, d.startCommand, "", "").command,
     effectiveStopCommand6: resolved6(d.stopCommand6, d.stopCommand, "", "").command,
@@ -305,12 +338,18 @@ function describe(
   const lines: string[] = [];
   const n = config.doors.length;
   lines.push(`Config "${path}" is valid: ${n} door${n === 1 ? "" : "s"}`);
+  const notLoadable = notLoadableLine(config);
+  if (notLoadable !== undefined) lines.push(notLoadable);
   const o = config.options;
   lines.push("", "Options");
   lines.push(`  UseSyslog      ${o.useSyslog ? "yes" : "no"}`);
   lines.push(`  LogFile        ${o.logFile ?? "(none)"}`);
   lines.push(`  PidFile        ${o.pidFile ?? `(none: ${DEFAULT_PIDFILE} with -d)`}`);
   lines.push(`  Interface      ${o.interface ?? "(not set)"}`);
+  if (o.stateDir !== undefined) lines.push(`  State_Dir      ${o.stateDir}`);
+  if (o.maxStartsPerMinute !== undefined) {
+    lines.push(`  Max_Starts_Per_Minute ${o.maxStartsPerMinute}`);
+  }
   for (const d of config.doors) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);
     const seq = d.sequence.map((k) => `${k.port}/${k.protocol}`).join(", ");
@@ -336,6 +375,12 @@ function describe(
         resolved6(d.stopCommand6, d.stopCommand, "stop command", "Stop_Command_6").text
       }`,
     );
+    if (d.nftSet !== undefined) lines.push(`  Nft_Set        ${setText(d.nftSet)}`);
+    if (d.nftSet6 !== undefined) lines.push(`  Nft_Set_6      ${setText(d.nftSet6)}`);
+    if (d.from !== undefined) {
+      lines.push(`  From           ${d.from.map((c) => c.text).join(", ")}`);
+    }
+    if (d.cooldown !== undefined) lines.push(`  Cooldown       ${d.cooldown} s`);
   }
   lines.push("", `Interface "${iface.name}" (${iface.source})`);
   if (iface.problem !== undefined) {
