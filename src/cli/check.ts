@@ -26,6 +26,8 @@ import {
   type LocalAddresses,
 } from "../config/filter.ts";
 import { lintConfig, type Warning } from "../config/lint.ts";
+import { extensionsUsed, formatExtensionsLines } from "../config/extensions.ts";
+import { formatKnock } from "../config/sequence.ts";
 import { DEFAULT_CONFIG_PATH, DEFAULT_INTERFACE, DEFAULT_PIDFILE } from "../config/defaults.ts";
 
 /** The `check` subcommand's parser. */
@@ -234,8 +236,10 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
         {
           ok: true,
           config: path,
+          format: config.format ?? "knockd",
           options: config.options,
           doors: config.doors.map(doorJson),
+          extensions: extensionsUsed(config),
           interface: iface,
           filter: filters,
           warnings,
@@ -278,6 +282,8 @@ function resolved6(v6: string | undefined, v4: string | undefined, what: string,
 function doorJson(d: Door) {
   return {
     ...d,
+    // The notation of docs/FLAG-KNOCKING.md: `7000:tcp`, `110:tcp:fin+psh+urg`.
+    sequence: d.sequence.map(formatKnock),
     flags: flagsText(d),
     effectiveStartCommand6: resolved6(d.startCommand6, d.startCommand, "", "").command,
     effectiveStopCommand6: resolved6(d.stopCommand6, d.stopCommand, "", "").command,
@@ -302,9 +308,16 @@ function describe(
   lines.push(`  LogFile        ${o.logFile ?? "(none)"}`);
   lines.push(`  PidFile        ${o.pidFile ?? `(none: ${DEFAULT_PIDFILE} with -d)`}`);
   lines.push(`  Interface      ${o.interface ?? "(not set)"}`);
+  lines.push(
+    `  KnockdStrict   ${
+      o.knockdStrict === true
+        ? "yes: a repeated knock breaks the sequence, as in knockd 0.8"
+        : "no: a repeated or retransmitted knock is ignored"
+    }`,
+  );
   for (const d of config.doors) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);
-    const seq = d.sequence.map((k) => `${k.port}/${k.protocol}`).join(", ");
+    const seq = d.sequence.map(formatKnock).join(", ");
     if (d.oneTimeSequencesFile !== undefined) {
       lines.push(`  One-time file  ${d.oneTimeSequencesFile}`);
       lines.push(`  Sequence       ${seq} (current)`);
@@ -351,6 +364,8 @@ function describe(
   lines.push("", `Filter knocktool serve installs (link type ${capture.linkType}${size})`);
   lines.push(`  ${capture.text === "" ? "(none: every packet is captured)" : capture.text}`);
   for (const p of capture.problems) lines.push(`  ${p}`);
+  const extensions = formatExtensionsLines(extensionsUsed(config));
+  if (extensions.length > 0) lines.push("", ...extensions);
   lines.push("", warnings.length === 0 ? "No warnings" : `Warnings (${warnings.length})`);
   for (const w of warnings) {
     lines.push(`  ${w.line !== undefined ? `line ${w.line}: ` : ""}${w.message}`);

@@ -9,6 +9,8 @@ import { readAtoi } from "./atoi.ts";
 import { cTrim, cUpper, iterPieces, truncateBytes, utf8 } from "./_cstr.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
+import { isExtension } from "./extensions.ts";
+import type { ExtensionLine, SuffixNote } from "./model.ts";
 
 /** Why a config was rejected. */
 export interface ConfigError {
@@ -56,6 +58,7 @@ interface DoorDraft {
   sequence: Knock[];
   sequenceLine?: number;
   portNotes: PortNote[];
+  suffixNotes: SuffixNote[];
   oneTimeSequencesFile?: string;
   seqTimeout: number;
   tcpFlags: Partial<Record<TcpFlagName, FlagRequirement>>;
@@ -116,6 +119,9 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let logFile: string | undefined;
   let pidFile: string | undefined;
   let iface: string | undefined;
+  let ifaceLine: number | undefined;
+  let knockdStrict: boolean | undefined;
+  const extensionLines: ExtensionLine[] = [];
   const doors: DoorDraft[] = [];
   let section: string | undefined;
   let door: DoorDraft | undefined;
@@ -143,6 +149,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
           line: n,
           sequence: [],
           portNotes: [],
+          suffixNotes: [],
           seqTimeout: 25,
           tcpFlags: {},
           cmdTimeout: 10,
@@ -170,7 +177,10 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       // knockd accepts the bare word UseSyslog in any section, doors included
       // (docs/COMPATIBILITY.md B13).
       if (cUpper(line) === "USESYSLOG") useSyslog = true;
-      else syntax(`expected "key = value" but found ${quote(line)}`);
+      else if (door === undefined && cUpper(line) === "KNOCKDSTRICT") {
+        knockdStrict = true;
+        extensionLines.push({ directive: "KNOCKDSTRICT", line: n });
+      } else syntax(`expected "key = value" but found ${quote(line)}`);
       continue;
     }
     const written = cTrim(line.slice(0, eq));
@@ -179,10 +189,14 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     if (key === "") syntax(`directive name before "=" is empty`);
     if (key === "USESYSLOG") syntax(`${quote(written)} takes no value: write it alone on its line`);
 
+    if (isExtension(key)) extensionLines.push({ directive: key, line: n });
     if (door === undefined) {
       if (key === "LOGFILE") logFile = value;
       else if (key === "PIDFILE") pidFile = value;
-      else if (key === "INTERFACE") iface = value;
+      else if (key === "INTERFACE") {
+        iface = value;
+        ifaceLine = n;
+      } else if (key === "KNOCKDSTRICT") knockdStrict = parseSwitch(value, written, n);
       else syntax(`unknown directive ${quote(written)} in section "[options]"`);
       continue;
     }
@@ -194,6 +208,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         else {
           door.sequence = r.knocks;
           door.portNotes = r.notes;
+          door.suffixNotes = r.suffixes;
           door.sequenceLine = n;
         }
         break;
@@ -202,6 +217,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         door.oneTimeSequencesFile = value;
         door.sequence = loadOneTime(value, door.name, n, opts);
         door.portNotes = [];
+        door.suffixNotes = [];
         door.sequenceLine = n;
         break;
       }
@@ -259,8 +275,28 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     ...(logFile !== undefined ? { logFile } : {}),
     ...(pidFile !== undefined ? { pidFile } : {}),
     ...(iface !== undefined ? { interface: iface } : {}),
+    ...(ifaceLine !== undefined ? { interfaceLine: ifaceLine } : {}),
+    ...(knockdStrict !== undefined ? { knockdStrict } : {}),
   };
-  return { options, doors: doors.map(freezeDoor) };
+  return {
+    options,
+    doors: doors.map(freezeDoor),
+    ...(extensionLines.length > 0 ? { extensionLines } : {}),
+  };
+}
+
+/** A yes/no value of a knocktool switch (`KnockdStrict = yes`). */
+function parseSwitch(value: string, written: string, n: number): boolean {
+  const v = value.toLowerCase();
+  if (["yes", "true", "on", "1"].includes(v)) return true;
+  if (["no", "false", "off", "0"].includes(v)) return false;
+  return reject(
+    `Cannot parse ${quote(written)} at line ${n}: value ${
+      quote(value)
+    } must be "yes" or "no" (or write ${quote(written)} alone on its line for "yes")`,
+    `config: line ${n}: syntax error`,
+    n,
+  );
 }
 
 function parseFlags(value: string, door: DoorDraft, written: string, n: number): void {
@@ -348,6 +384,7 @@ function freezeDoor(d: DoorDraft): Door {
     sequence: d.sequence,
     ...(d.sequenceLine !== undefined ? { sequenceLine: d.sequenceLine } : {}),
     ...(d.portNotes.length > 0 ? { portNotes: d.portNotes } : {}),
+    ...(d.suffixNotes.length > 0 ? { suffixNotes: d.suffixNotes } : {}),
     ...(d.oneTimeSequencesFile !== undefined
       ? { oneTimeSequencesFile: d.oneTimeSequencesFile }
       : {}),

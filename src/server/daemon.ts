@@ -21,6 +21,7 @@ import { OneTimeSequences } from "../match/onetime.ts";
 import { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
 import { decodeFrame } from "../wire/decode.ts";
+import { formatSequence } from "../config/sequence.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
@@ -106,6 +107,11 @@ export interface DaemonOptions {
   readonly ipv4Only: boolean;
   /** `-D`: the matcher produces its debug events (default false: it creates none). */
   readonly debug?: boolean;
+  /**
+   * `--knockd-strict`: knockd 0.8's exact matching (repeats invalidate). The config's
+   * `KnockdStrict` turns it on too, also after a reload. Default false.
+   */
+  readonly strict?: boolean;
   /** `-l`: reverse lookups. */
   readonly lookup?: HostLookup;
   /** Called after a successful reload, to reopen the log file with the new config. */
@@ -128,11 +134,6 @@ export interface OneTimeLike {
   close(): void;
 }
 
-/** Formats a sequence as knockd's debug lines do: `7000:tcp,8000:udp`. */
-function sequenceText(seq: readonly Knock[]): string {
-  return seq.map((k) => `${k.port}:${k.protocol}`).join(",");
-}
-
 /**
  * The running server. Feed it frames with {@link Daemon.run} (or {@link Daemon.handleFrame});
  * call {@link Daemon.reload} on SIGHUP and {@link Daemon.stop} to end.
@@ -151,6 +152,8 @@ export class Daemon {
   #doors: (Door | null)[] = [];
   #oneTime: (OneTimeLike | undefined)[] = [];
   #matcher: Matcher;
+  /** Repeats ignored by the matchers replaced by reloads. */
+  #repeatsBefore = 0;
   #addrs: LocalAddresses;
   #source: FrameSource | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -188,6 +191,11 @@ export class Daemon {
     return this.#doors;
   }
 
+  /** Repeated knocks ignored since the start (docs/COMPATIBILITY.md "Repeats and retransmissions"). */
+  get repeatsIgnored(): number {
+    return this.#repeatsBefore + this.#matcher.repeatsIgnored;
+  }
+
   /** Number of attempts the matcher tracks. */
   get attemptCount(): number {
     return this.#matcher.attemptCount;
@@ -223,6 +231,7 @@ export class Daemon {
       localAddresses: [...this.#addrs.v4, ...this.#addrs.v6],
       ipv4Only: this.#opts.ipv4Only,
       debug: this.#opts.debug ?? false,
+      strict: (this.#opts.strict ?? false) || (this.#config.options.knockdStrict ?? false),
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);
@@ -432,7 +441,7 @@ export class Daemon {
       this.#matcher.setSequence(index, r.next);
       this.#opts.log.emit(
         "debug",
-        `new sequence for door ${door.name}: ${sequenceText(r.next)}`,
+        `new sequence for door ${door.name}: ${formatSequence(r.next)}`,
         "D",
       );
     } else {
@@ -481,6 +490,7 @@ export class Daemon {
         this.#config = r.config;
         this.#doors = setup.doors;
         this.#oneTime = setup.oneTime;
+        this.#repeatsBefore += this.#matcher.repeatsIgnored;
         this.#matcher = this.#newMatcher(setup.doors);
         this.#opts.onReload?.(r.config);
         ok = true;
