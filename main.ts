@@ -11,14 +11,27 @@ import { runParser } from "@optique/core/facade";
 import { message } from "@optique/core/message";
 import { type Io, processIo } from "./src/util/io.ts";
 import { VERSION } from "./src/util/version.ts";
+import { takeEnv } from "./src/util/env.ts";
 import { checkCommand, runCheck } from "./src/cli/check.ts";
 import { runKnockd, runServe, serveCommand } from "./src/cli/serve.ts";
 import { daemonChildSetup, readCmdline } from "./src/server/detach.ts";
 import { knockCommand, runKnock, runKnockCompat } from "./src/cli/knock.ts";
 import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
+import { keygenCommand, runKeygen } from "./src/cli/keygen.ts";
+import { runSequence, sequenceCommand } from "./src/cli/sequence.ts";
 
 /** The whole command line: one parser per subcommand. */
-export const parser = or(serveCommand, knockCommand, checkCommand, interfacesCommand);
+export const parser = or(
+  serveCommand,
+  knockCommand,
+  checkCommand,
+  interfacesCommand,
+  keygenCommand,
+  sequenceCommand,
+);
+
+/** The one-line summary `--help` prints first (and knocktool(1)'s description starts with). */
+export const BRIEF = message`A port-knocking server and client, compatible with knockd 0.8.`;
 
 /**
  * Runs knocktool with the given arguments and returns the exit status.
@@ -34,7 +47,7 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
   if (name === "knock") return await runKnockCompat(args, io, argv0);
   let status: number | undefined;
   const opts = runParser(parser, "knocktool", args, {
-    brief: message`A port-knocking server and client, compatible with knockd 0.8.`,
+    brief: BRIEF,
     help: { command: true, option: true, onShow: (code: number) => (status = code) },
     version: { value: VERSION, option: true, onShow: (code: number) => (status = code) },
     completion: { command: true, onShow: (code: number) => (status = code) },
@@ -52,6 +65,10 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
       return await runCheck(opts, io);
     case "interfaces":
       return await runInterfaces(opts, io);
+    case "keygen":
+      return await runKeygen(opts, io);
+    case "sequence":
+      return await runSequence(opts, io);
   }
 }
 
@@ -61,14 +78,9 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
  * link would be invisible there). `deno run main.ts` reports `deno`, i.e. knocktool mode.
  */
 function startedAs(): string {
-  try {
-    const env = Deno.env.get("KNOCKTOOL_ARGV0");
-    // Not passed on to the door commands the daemon runs.
-    Deno.env.delete("KNOCKTOOL_ARGV0");
-    if (env !== undefined && env !== "") return env;
-  } catch {
-    // No env permission: fall through.
-  }
+  // Taken out of the environment: not passed on to the door commands the daemon runs.
+  const env = takeEnv("KNOCKTOOL_ARGV0");
+  if (env !== undefined && env !== "") return env;
   return readCmdline()[0] ?? "knocktool";
 }
 

@@ -14,7 +14,7 @@ import {
   type SegmentSpec,
 } from "../src/wire/build.ts";
 import { decodeFrame } from "../src/wire/decode.ts";
-import { DLT } from "../src/wire/packet.ts";
+import { DLT } from "../ffi/dlt.ts";
 
 const v4Syn: SegmentSpec = {
   family: 4,

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { readEnv } from "../src/util/env.ts";
 import { acquireLibc, cString, type Libc, releaseLibc, RTLD_LAZY, RTLD_NOLOAD } from "./libc.ts";
 
 /** The names tried when `KNOCKTOOL_LIBPCAP` is not set, in order. */
@@ -43,16 +44,6 @@ export const PCAP_IF_RUNNING = 0x4;
 export const PCAP_IF_WIRELESS = 0x8;
 /** `pcap_if_t.flags`: connection status mask (unknown, connected, disconnected, not applicable). */
 export const PCAP_IF_CONNECTION_STATUS = 0x30;
-
-/** Link types knocktool knows (pcap `DLT_*` values). */
-export const DLT = {
-  NULL: 0,
-  EN10MB: 1,
-  RAW: 12,
-  LOOP: 108,
-  LINUX_SLL: 113,
-  LINUX_SLL2: 276,
-} as const;
 
 const SYMBOLS = {
   /** `pcap_t *pcap_open_live(const char *device, int snaplen, int promisc, int to_ms, char *errbuf);` */
@@ -167,12 +158,7 @@ let users = 0;
  * ```
  */
 export function pcapLibraryCandidates(): readonly string[] {
-  let override: string | undefined;
-  try {
-    override = Deno.env.get("KNOCKTOOL_LIBPCAP");
-  } catch {
-    override = undefined;
-  }
+  const override = readEnv("KNOCKTOOL_LIBPCAP");
   return override !== undefined && override !== "" ? [override] : PCAP_LIBRARY_NAMES;
 }
 
@@ -353,7 +339,8 @@ export function libVersion(p: PcapLib): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DLT, linkTypeName, withPcap } from "./libpcap.ts";
+ * import { DLT } from "./dlt.ts";
+ * import { linkTypeName, withPcap } from "./libpcap.ts";
  * assert.equal(withPcap((p) => linkTypeName(p, DLT.EN10MB)), "EN10MB");
  * assert.equal(withPcap((p) => linkTypeName(p, 65000)), "65000");
  * ```
@@ -475,7 +462,8 @@ export type CompileResult =
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { compileFilter, DLT, withPcap } from "./libpcap.ts";
+ * import { DLT } from "./dlt.ts";
+ * import { compileFilter, withPcap } from "./libpcap.ts";
  * const r = withPcap((p) => compileFilter(p, DLT.EN10MB, "udp dst port 7000"));
  * assert(r.ok);
  * assert(r.instructions >= 2);

@@ -1,7 +1,7 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import { DLT } from "./dlt.ts";
 import {
   acquirePcap,
-  DLT,
   findAllDevs,
   libVersion,
   linkTypeName,

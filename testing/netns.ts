@@ -10,6 +10,8 @@
  * @module
  */
 
+import { readEnv } from "../src/util/env.ts";
+
 let counter = 0;
 
 /**
@@ -511,5 +513,5 @@ export async function canUseNetns(): Promise<boolean> {
  * @returns `true` to ignore (only outside CI and only when missing).
  */
 export function ignoreUnlessCi(available: boolean): boolean {
-  return !available && Deno.env.get("CI") !== "true";
+  return !available && readEnv("CI") !== "true";
 }

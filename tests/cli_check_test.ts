@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { captureIo } from "../src/util/io.ts";
 import { runCheck } from "../src/cli/check.ts";
 import { main } from "../main.ts";
-import { compileFilter, DLT, withPcap } from "../ffi/libpcap.ts";
+import { DLT } from "../ffi/dlt.ts";
+import { compileFilter, withPcap } from "../ffi/libpcap.ts";
 
 const CORPUS = new URL("./testdata/configs/", import.meta.url).pathname;
 const LO = { v4: ["127.0.0.1"], v6: ["::1"] };

@@ -27,7 +27,8 @@ import {
 } from "../src/wire/build.ts";
 import { formatIpv4, formatIpv6 } from "../src/wire/address.ts";
 import { decodeFrame } from "../src/wire/decode.ts";
-import { type DecodeResult, DLT } from "../src/wire/packet.ts";
+import { DLT } from "../ffi/dlt.ts";
+import type { DecodeResult } from "../src/wire/packet.ts";
 import { readPcap, writePcap } from "../src/wire/pcapfile.ts";
 import { withExtensions } from "../testing/frames.ts";
 

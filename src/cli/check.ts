@@ -12,7 +12,9 @@ import type { Parser } from "@optique/core/parser";
 import { command, constant, option } from "@optique/core/primitives";
 import { string } from "@optique/core/valueparser";
 import type { Io } from "../util/io.ts";
-import { compileFilter, type CompileResult, DLT, withPcap } from "../../ffi/libpcap.ts";
+import { DLT, LIVE_LINK_TYPES } from "../../ffi/dlt.ts";
+import { compileFilter, type CompileResult, PcapError, withPcap } from "../../ffi/libpcap.ts";
+import { LibcError } from "../../ffi/libc.ts";
 import { readAddresses } from "../server/addresses.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config, Door } from "../config/model.ts";
@@ -110,7 +112,14 @@ interface CaptureReport {
   failed: boolean;
 }
 
-const LINK_TYPES: Readonly<Record<string, number>> = DLT;
+const LINK_TYPES: Readonly<Record<string, number>> = Object.fromEntries(
+  LIVE_LINK_TYPES.map((name) => [name, DLT[name]]),
+);
+
+/** libpcap or libc failed (cannot load, cannot list, cannot compile): reported, not a bug. */
+function isLibraryError(e: unknown): e is PcapError | LibcError {
+  return e instanceof PcapError || e instanceof LibcError;
+}
 
 /** Picks the candidate `serve` installs: the first that compiles within BPF_MAX_INSNS. */
 function chooseCapture(
@@ -128,7 +137,8 @@ function chooseCapture(
     try {
       r = compile(dlt, c.text);
     } catch (e) {
-      problems.push(`cannot compile the filter: ${e instanceof Error ? e.message : String(e)}`);
+      if (!isLibraryError(e)) throw e;
+      problems.push(`cannot compile the filter: ${e.message}`);
       return { linkType, text: candidates[0]!.text, level: "none", problems, failed: false };
     }
     if (!r.ok) problems.push(`the ${JSON.stringify(c.level)} filter does not compile: ${r.error}`);
@@ -211,9 +221,8 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
       : pcapAddresses(iface.name, ipv4Only);
     if (iface.addresses === null) iface.problem = `interface "${iface.name}" does not exist`;
   } catch (e) {
-    iface.problem = `cannot read the addresses of "${iface.name}": ${
-      e instanceof Error ? e.message : String(e)
-    }`;
+    if (!isLibraryError(e)) throw e;
+    iface.problem = `cannot read the addresses of "${iface.name}": ${e.message}`;
   }
   const addrs = iface.addresses ?? { v4: [], v6: [] };
   const capture = chooseCapture(

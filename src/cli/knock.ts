@@ -17,6 +17,7 @@ import { integer, string } from "@optique/core/valueparser";
 import type { Parser } from "@optique/core/parser";
 import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../util/io.ts";
+import { readEnv } from "../util/env.ts";
 import { probeDoor } from "../client/probe.ts";
 import { runCompat } from "./knock_compat.ts";
 import { atoi } from "../config/atoi.ts";
@@ -237,11 +238,7 @@ export function runKnockCompat(
   io: Io,
   argv0 = "knock",
 ): Promise<number> {
-  let posixly = false;
-  try {
-    posixly = Deno.env.get("POSIXLY_CORRECT") !== undefined;
-  } catch {
-    // No env permission: behave as GNU getopt without POSIXLY_CORRECT.
-  }
+  // Without env permission: GNU getopt without POSIXLY_CORRECT.
+  const posixly = readEnv("POSIXLY_CORRECT") !== undefined;
   return runCompat(args, io, argv0, posixly);
 }

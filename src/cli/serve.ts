@@ -38,7 +38,7 @@ import {
   RecordingRunner,
   ShellRunner,
 } from "../server/actions.ts";
-import { Daemon, type FrameSource } from "../server/daemon.ts";
+import { Daemon, DaemonSetupError, type FrameSource } from "../server/daemon.ts";
 import { NssLookup } from "../server/lookup.ts";
 import {
   daemonizeProblem,
@@ -48,6 +48,7 @@ import {
   takeDaemonChildMarker,
 } from "../server/detach.ts";
 import { closeInheritedFdsOnExec } from "../server/fds.ts";
+import { SpawnRunner } from "../server/spawn_runner.ts";
 import { KNOCKD_USAGE, parseKnockdArgs } from "./serve_knockd_argv.ts";
 import { resolveServeSettings, type ServeSettings } from "./serve_settings.ts";
 import { ServeLogging } from "./serve_logging.ts";
@@ -241,7 +242,8 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   });
   const log = logging.log;
   // 3. The daemon: matcher, actions, lookups.
-  const actions = new DoorActions({ runner: commandRunner(opts, io), log });
+  const runner = commandRunner(opts, io);
+  const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
   const announce = logging.announcer(s.pcapFile ?? s.iface);
   const daemon = createDaemon(opts, s, { logging, actions, lookup, announce });
@@ -250,6 +252,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
       io.stderr(daemon + "\n");
       io.stdout(KNOCKD_USAGE);
     } else io.stderr(`knocktool serve: ${daemon}\n`);
+    if (runner instanceof SpawnRunner) runner.close();
     logging.close();
     return 1;
   }
@@ -276,6 +279,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     log.emit("stop", "shutting down", "L");
   } finally {
     daemon.close();
+    if (runner instanceof SpawnRunner) runner.close();
     await lookup?.close(); // bounded: NssLookup waits at most CLOSE_WAIT_MS for a slow resolver
     if (wrotePid) removePidFile(s.pidFile);
     logging.close();
@@ -335,8 +339,9 @@ function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts):
       reopenLog: () => logging.reopenLog(),
     });
   } catch (e) {
-    // Whatever the constructor throws is printed whole (the exit status is 1 either way).
-    return e instanceof Error ? e.message : String(e);
+    // The expected failure; anything else is a bug and surfaces.
+    if (e instanceof DaemonSetupError) return e.message;
+    throw e;
   }
 }
 
@@ -356,9 +361,20 @@ async function runDaemon(
   }
 }
 
-/** Door commands: run through /bin/sh, or printed under `--dry-run`. */
+/**
+ * Door commands: run through /bin/sh (`posix_spawn` through libc where it can be used, else
+ * `Deno.Command`: src/server/spawn_runner.ts), or printed under `--dry-run`.
+ */
 function commandRunner(opts: ServeOptions, io: Io): CommandRunner {
-  if (!opts.dryRun) return new ShellRunner(opts.daemon ? { cwd: "/", stdio: "null" } : {});
+  if (!opts.dryRun) {
+    const shell = opts.daemon ? { cwd: "/", stdio: "null" } as const : {};
+    try {
+      return SpawnRunner.open(shell);
+    } catch {
+      // Not Linux, or no FFI permission: Deno.Command keeps the same guarantees, only slower.
+      return new ShellRunner(shell);
+    }
+  }
   return new RecordingRunner((cmd) =>
     io.stdout(
       opts.logFormat === "json"

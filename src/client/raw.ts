@@ -21,7 +21,8 @@ import {
   SocketError,
   type SocketLib,
 } from "../../ffi/socket.ts";
-import { buildTransport, formatIpv4, formatIpv6 } from "../wire/build.ts";
+import { buildTransport } from "../wire/build.ts";
+import { formatAddress } from "../wire/address.ts";
 import { lowerFirst as lower } from "./_text.ts";
 
 /** The error text when raw sockets are not allowed. */
@@ -51,22 +52,6 @@ export interface RawSourceOptions {
 
 function randomU32(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
-}
-
-/**
- * Formats address bytes as canonical text (IPv4 dotted quad, IPv6 RFC 5952).
- *
- * @param addr 4 or 16 bytes.
- * @returns The text.
- *
- * @example
- * ```ts
- * import { addrText } from "./raw.ts";
- * if (addrText(new Uint8Array([192, 0, 2, 1])) !== "192.0.2.1") throw new Error("bad text");
- * ```
- */
-export function addrText(addr: Uint8Array): string {
-  return addr.length === 4 ? formatIpv4(addr) : formatIpv6(addr);
 }
 
 /**
@@ -105,9 +90,8 @@ export class RawSender {
     try {
       fd = this.#lib.socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
     } catch (e) {
-      if (e instanceof SocketError && (e.errno === EPERM || e.errno === EACCES)) {
-        throw new RawSocketError(RAW_PERMISSION_ERROR);
-      }
+      if (!(e instanceof SocketError)) throw e;
+      if (e.errno === EPERM || e.errno === EACCES) throw new RawSocketError(RAW_PERMISSION_ERROR);
       throw new RawSocketError(`Cannot open a raw socket: ${lower(errText(e))}`);
     }
     try {
@@ -136,7 +120,7 @@ export class RawSender {
     if (src !== undefined) {
       if ((src.length === 16) !== (dst.family === AF_INET6)) {
         throw new RawSocketError(
-          `Cannot send from "${addrText(src)}" to "${addrText(dst.addr)}": ` +
+          `Cannot send from "${formatAddress(src)}" to "${formatAddress(dst.addr)}": ` +
             `the address families differ`,
         );
       }
@@ -152,15 +136,16 @@ export class RawSender {
       const err = this.#lib.connect(fd, { ...dst, bytes: probe });
       if (err !== 0) {
         throw new RawSocketError(
-          `Cannot find a source address for "${addrText(dst.addr)}": ` +
+          `Cannot find a source address for "${formatAddress(dst.addr)}": ` +
             lower(this.#lib.strerror(err)),
         );
       }
       try {
         return this.#lib.getsockname(fd).addr;
       } catch (e) {
+        if (!(e instanceof SocketError)) throw e;
         throw new RawSocketError(
-          `Cannot find a source address for "${addrText(dst.addr)}": ${lower(errText(e))}`,
+          `Cannot find a source address for "${formatAddress(dst.addr)}": ${lower(errText(e))}`,
         );
       }
     } finally {
@@ -182,8 +167,8 @@ export class RawSender {
     const src = this.sourceFor(dst);
     const segment = buildTransport({
       family: dst.family === AF_INET6 ? 6 : 4,
-      src: addrText(src),
-      dst: addrText(dst.addr),
+      src: formatAddress(src),
+      dst: formatAddress(dst.addr),
       protocol: "tcp",
       srcPort: 32768 + (randomU32() % 28232),
       dstPort: dst.port,
@@ -229,6 +214,7 @@ export function openSocket(lib: SocketLib, family: number, type: number, protoco
   try {
     return lib.socket(family, type, protocol);
   } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
     throw new RawSocketError(`Cannot open socket: ${lower(errText(e))}`);
   }
 }
@@ -245,6 +231,7 @@ export function bindDevice(lib: SocketLib, fd: number, iface: string): void {
   try {
     lib.bindToDevice(fd, iface);
   } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
     throw new RawSocketError(`Cannot bind to interface "${iface}": ${lower(errText(e))}`);
   }
 }
@@ -261,11 +248,14 @@ export function bindSource(lib: SocketLib, fd: number, addr: Uint8Array): void {
   try {
     lib.bind(fd, makeSockAddr(addr, 0));
   } catch (e) {
-    throw new RawSocketError(`Cannot bind to source "${addrText(addr)}": ${lower(errText(e))}`);
+    if (!(e instanceof SocketError)) throw e;
+    throw new RawSocketError(
+      `Cannot bind to source "${formatAddress(addr)}": ${lower(errText(e))}`,
+    );
   }
 }
 
-function errText(e: unknown): string {
-  if (e instanceof SocketError) return e.message.replace(/^[a-z_]+: /, "");
-  return e instanceof Error ? e.message : String(e);
+/** The strerror text of a libc failure, without the function name. */
+function errText(e: SocketError): string {
+  return e.message.replace(/^[a-z_]+: /, "");
 }

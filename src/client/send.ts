@@ -25,7 +25,7 @@ import {
   type SocketLib,
 } from "../../ffi/socket.ts";
 import type { Io } from "../util/io.ts";
-import { bindDevice, bindSource, RawSender, RawSocketError } from "./raw.ts";
+import { bindDevice, bindSource, openSocket, RawSender, RawSocketError } from "./raw.ts";
 import { formatFlags, type KnockStep } from "./steps.ts";
 
 /** Everything needed to send one knock sequence. */
@@ -152,8 +152,10 @@ export async function sendKnocks(
           }
           raw.send(dst, step.flags);
         } else {
-          const fd = openHitSocket(lib, dst.family, udp, io);
-          if (fd < 0) return { status: 1 };
+          // "Cannot open socket: <strerror>" (knock 0.8 says only "Cannot open socket").
+          const fd = udp
+            ? openSocket(lib, dst.family, SOCK_DGRAM | SOCK_CLOEXEC)
+            : openSocket(lib, dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
           try {
             if (plan.iface !== undefined) bindDevice(lib, fd, plan.iface);
             if (source !== undefined) {
@@ -187,16 +189,5 @@ export async function sendKnocks(
     return lastAddr === undefined ? { status: 0 } : { status: 0, lastAddr };
   } finally {
     raw.close();
-  }
-}
-
-function openHitSocket(lib: SocketLib, family: number, udp: boolean, io: Io): number {
-  try {
-    return udp
-      ? lib.socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)
-      : lib.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  } catch {
-    io.stderr("Cannot open socket\n");
-    return -1;
   }
 }

@@ -46,16 +46,6 @@ export function* iterPieces(bytes: Uint8Array): Generator<Piece> {
   }
 }
 
-/** {@link iterPieces} as an array. */
-export function fgetsPieces(bytes: Uint8Array): Piece[] {
-  return [...iterPieces(bytes)];
-}
-
-/** Encodes text as the bytes knockd would have read (UTF-8, escaped bytes restored). */
-export function utf8(text: string): Uint8Array {
-  return encodeRawText(text);
-}
-
 /** `isspace()` in the "C" locale: space, \t, \n, \v, \f, \r. */
 export function isCSpace(ch: string | undefined): boolean {
   return ch === " " || ch === "\t" || ch === "\n" || ch === "\v" || ch === "\f" || ch === "\r";
@@ -79,14 +69,4 @@ export function cUpper(s: string): string {
 export function truncateBytes(s: string, maxBytes: number): string {
   const b = encodeRawText(s);
   return b.length <= maxBytes ? s : decodeRawText(b.subarray(0, maxBytes));
-}
-
-/** strerror-style text of a Deno file-system error ("No such file or directory"). */
-export function errnoText(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
-  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
-  if (e instanceof Deno.errors.NotADirectory) return "Not a directory";
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/ \(os error \d+\)[\s\S]*$/, "");
 }

@@ -4,32 +4,25 @@
  * extensions (per-step TCP flags, tportknockd files). `knocktool check` prints them on one line,
  * `Not loadable by knockd 0.8: …` (see {@link formatExtensionsLines}).
  *
- * To add a directive: an entry in {@link EXTENSIONS}; the parser records every use with
- * {@link isExtension} into `Config.extensionLines`.
+ * To add a directive: its entry in `src/config/directives.ts` with `extension: true` (that table
+ * is the registry); the parser records every use it meets (checked with {@link isExtension}) in
+ * `Config.extensionLines`.
  *
  * @module
  */
 import type { Config } from "./model.ts";
+import { type DirectiveDoc, DIRECTIVES } from "./directives.ts";
 import { formatKnock } from "./sequence.ts";
 
-/** A knocktool-only directive. */
-export interface ExtensionDirective {
-  /** The directive as documented (`KnockdStrict`). */
-  readonly directive: string;
-  /** Where it may appear. */
-  readonly section: "options" | "door";
-  /** What it is, for `check` (a short noun phrase). */
-  readonly feature: string;
-}
-
-/** Every knocktool-only directive, keyed by its upper-cased name (as the parser compares keys). */
-export const EXTENSIONS: ReadonlyMap<string, ExtensionDirective> = new Map([
-  ["KNOCKDSTRICT", {
-    directive: "KnockdStrict",
-    section: "options",
-    feature: "knockd's exact matching",
-  }],
-]);
+/**
+ * Every knocktool-only directive of knockd.conf, keyed by its upper-cased name (as the parser
+ * compares keys): the directives that `src/config/directives.ts` marks `extension`.
+ */
+export const EXTENSIONS: ReadonlyMap<string, DirectiveDoc> = new Map(
+  DIRECTIVES.filter((d) => d.extension === true && d.section !== "tportknockd").flatMap((d) =>
+    [d.name, ...(d.aliases ?? [])].map((n) => [n.toUpperCase(), d] as const)
+  ),
+);
 
 /**
  * Whether an upper-cased directive name is a knocktool extension.
@@ -52,7 +45,7 @@ export function isExtension(key: string): boolean {
 
 /** One extension a config uses. */
 export interface ExtensionUse {
-  /** What it is (`"KnockdStrict" (knockd's exact matching)`, `per-step TCP flags`, …). */
+  /** What it is (`"KnockdStrict"`, `per-step TCP flags (7000:tcp:syn)`, …). */
   readonly feature: string;
   /** The first line that uses it, when there is one. */
   readonly line?: number;
@@ -78,7 +71,7 @@ export interface ExtensionUse {
  * const r = parseConfig("[options]\nKnockdStrict\n[a]\nsequence = 7000:tcp:syn,8000\n");
  * assert(r.ok);
  * assert.deepEqual(extensionsUsed(r.config).map((u) => [u.feature, u.line]), [
- *   ['"KnockdStrict" (knockd\'s exact matching)', 2],
+ *   ['"KnockdStrict"', 2],
  *   ["per-step TCP flags (7000:tcp:syn)", 4],
  * ]);
  * ```
@@ -94,11 +87,7 @@ export function extensionsUsed(config: Config): ExtensionUse[] {
     seen.add(use.directive);
     const ext = EXTENSIONS.get(use.directive);
     if (ext === undefined) continue;
-    out.push({
-      feature: `${JSON.stringify(ext.directive)} (${ext.feature})`,
-      line: use.line,
-      knockd: "rejects",
-    });
+    out.push({ feature: JSON.stringify(ext.name), line: use.line, knockd: "rejects" });
   }
   if (config.format !== "tportknockd") {
     for (const door of config.doors) {

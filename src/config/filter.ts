@@ -6,6 +6,7 @@
  */
 import type { Door, TcpFlagName } from "./model.ts";
 import { TCP_FLAG_BITS, TCP_FLAG_NAMES } from "./model.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../wire/address.ts";
 
 /**
@@ -107,7 +108,7 @@ export function knockdFilter(
 }
 
 /** pcap `DLT_EN10MB`: the only link type whose filter gets 802.1Q/802.1ad variants. */
-const DLT_EN10MB = 1;
+const DLT_EN10MB = DLT.EN10MB;
 
 /** The kernel's limit on a classic BPF program (`BPF_MAXINSNS`). */
 export const BPF_MAX_INSNS = 4096;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { captureFilter, captureFilters, knockdFilter, MAX_PORT_TERMS } from "./filter.ts";
 import { parseConfig } from "./parse.ts";
 import type { Door } from "./model.ts";
-import { compileFilter, DLT, withPcap } from "../../ffi/libpcap.ts";
+import { DLT } from "../../ffi/dlt.ts";
+import { compileFilter, withPcap } from "../../ffi/libpcap.ts";
 
 function doors(text: string): readonly Door[] {
   const r = parseConfig(text);

@@ -56,6 +56,34 @@ export interface SuffixNote {
   readonly text: string;
 }
 
+/** Which protocols a secret-derived sequence uses: one for every knock, or both mixed. */
+export type SecretProtocols = "tcp" | "udp" | "both";
+
+/**
+ * The parameters of a secret-derived sequence (docs/SECRET-SEQUENCES.md): everything a client
+ * needs besides the secret, the door name and the time.
+ */
+export interface SecretParams {
+  /** `Secret_Length`: knocks per sequence, 1–32; default 4. */
+  readonly length: number;
+  /** `Secret_Ports = LOW-HIGH`: lowest port drawn; default 1024. */
+  readonly low: number;
+  /** `Secret_Ports = LOW-HIGH`: highest port drawn; default 65535. */
+  readonly high: number;
+  /** `Secret_Step`: seconds per time step; default 30. */
+  readonly step: number;
+  /** `Secret_Protocols`: `tcp` (default), `udp` or `both` (mixed). */
+  readonly protocols: SecretProtocols;
+}
+
+/** A door whose sequence is derived from a secret (`Secret_File` and its companions). */
+export interface SecretDoor extends SecretParams {
+  /** `Secret_File` as written. */
+  readonly file: string;
+  /** 1-based line of `Secret_File`. */
+  readonly line: number;
+}
+
 /** A door: one `[section]` other than `[options]`. */
 export interface Door {
   /** Section name exactly as written between the brackets (not trimmed; knockd keeps spaces). */
@@ -75,6 +103,11 @@ export interface Door {
   readonly suffixNotes?: readonly SuffixNote[];
   /** Path of the one-time sequences file, as written in the config (if any). */
   readonly oneTimeSequencesFile?: string;
+  /**
+   * `Secret_File` and its companions: the sequence is derived from a secret per time step and
+   * slot (docs/SECRET-SEQUENCES.md); `sequence` is then empty. A knocktool extension.
+   */
+  readonly secret?: SecretDoor;
   /** `Seq_Timeout` (alias `Timeout`) in seconds; default 25. May be ≤ 0 (then nothing completes). */
   readonly seqTimeout: number;
   /** `TCPFlags`, accumulated over every `TCPFlags` line of the section. */

@@ -6,7 +6,8 @@
  */
 import type { Config, Door, FlagRequirement, Knock, PortNote, TcpFlagName } from "./model.ts";
 import { readAtoi } from "./atoi.ts";
-import { cTrim, cUpper, iterPieces, truncateBytes, utf8 } from "./_cstr.ts";
+import { cTrim, cUpper, iterPieces, truncateBytes } from "./_cstr.ts";
+import { encodeRawText } from "../util/bytes.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
 import { isExtension } from "./extensions.ts";
@@ -95,7 +96,7 @@ class Reject {
  * ```
  */
 export function parseConfig(text: string, opts: ParseOptions = {}): ParseResult {
-  return parseConfigBytes(utf8(text), opts);
+  return parseConfigBytes(encodeRawText(text), opts);
 }
 
 /**

@@ -42,7 +42,7 @@
 
 import { type Door, TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
 import type { Packet } from "../wire/packet.ts";
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../wire/address.ts";
+import { canonicalAddress } from "../wire/address.ts";
 
 /** Per-door data precomputed so that {@link PreFilter.admits} allocates nothing. */
 interface DoorFilter {
@@ -90,10 +90,7 @@ function flagMasks(door: Door): { mustSet: number; mustClear: number } {
  * ```
  */
 export function canonicalTarget(target: string): string {
-  const v4 = parseIpv4(target);
-  if (v4 !== null) return formatIpv4(v4);
-  const v6 = parseIpv6(target);
-  return v6 === null ? target : formatIpv6(v6);
+  return canonicalAddress(target)?.text ?? target;
 }
 
 function compileDoor(door: Door): DoorFilter {

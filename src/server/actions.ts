@@ -29,6 +29,7 @@ import type { Door } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import type { ServerLog } from "./log.ts";
 import { encodeRawText, shellArgs } from "../util/bytes.ts";
+import { errnoText } from "../util/errno.ts";
 
 /** Outcome of one command. */
 export interface CommandResult {
@@ -532,8 +533,18 @@ export class DoorActions {
     let result: CommandResult;
     try {
       result = await this.#runner.run(command);
-    } catch {
+    } catch (e) {
+      // The runner throws only when the shell could not be started (CommandRunner.run). knockd's
+      // line stays as it is; why follows it.
       this.#log.emit("command-error", "error: command fork failed!", "LE", fields);
+      this.#log.emit(
+        "command-error",
+        `Cannot start the command of door ${JSON.stringify(doorName)} for ${fields.src}: ${
+          errnoText(e)
+        }`,
+        "LE",
+        fields,
+      );
       return;
     }
     if (result.signaled || result.code !== 0) {

@@ -124,12 +124,21 @@ export interface DaemonOptions {
   readonly onOpen?: () => void;
 }
 
+/** The config cannot be served: a one-time sequences file cannot be opened. */
+export class DaemonSetupError extends Error {
+  /** @param message E.g. `Cannot open one-time sequences file "F" for door "D": <strerror>`. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DaemonSetupError";
+  }
+}
+
 /** What the daemon needs of a one-time sequences file (the `OneTimeSequences` class). */
 export interface OneTimeLike {
   /** The sequence in use. */
   readonly current: readonly Knock[] | null;
   /** Marks it used and loads the next one. */
-  consume(): { next: readonly Knock[] | null; message?: string };
+  consume(): { next: readonly Knock[] | null; message?: string; cause?: string };
   /** Closes the file. */
   close(): void;
 }
@@ -167,7 +176,7 @@ export class Daemon {
    * Sets up the matcher and the one-time sequences of `opts.config`.
    *
    * @param opts Options.
-   * @throws {Error} When a one-time sequences file cannot be opened (message in std's voice).
+   * @throws {DaemonSetupError} When a one-time sequences file cannot be opened.
    */
   constructor(opts: DaemonOptions) {
     this.#opts = opts;
@@ -175,7 +184,7 @@ export class Daemon {
     this.#config = opts.config;
     this.#addrs = opts.localAddresses;
     const setup = this.#setup(opts.config);
-    if ("error" in setup) throw new Error(setup.error.message);
+    if ("error" in setup) throw new DaemonSetupError(setup.error.message);
     this.#doors = setup.doors;
     this.#oneTime = setup.oneTime;
     this.#matcher = this.#newMatcher(setup.doors);
@@ -451,6 +460,10 @@ export class Daemon {
       this.#oneTime[index] = undefined;
       const msg = (r.message ?? noMoreSequencesText(door.name)).replace(/\n+$/, "");
       this.#opts.log.emit("one-time", msg + "\n", "LE", { door: door.name, warning: true });
+      // knockd's line stays as it is; why the file could not be updated follows it.
+      if (r.cause !== undefined) {
+        this.#opts.log.emit("one-time-error", r.cause, "LE", { door: door.name, warning: true });
+      }
     }
     this.#source?.refilter();
   }

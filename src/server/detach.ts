@@ -9,6 +9,7 @@
  */
 import type { Io } from "../util/io.ts";
 import { readEnv, takeEnv } from "../util/env.ts";
+import { errnoText } from "../util/errno.ts";
 
 /** Environment variable the daemonized child finds its readiness pipe through (internal). */
 const CHILD_ENV = "KNOCKTOOL_DAEMON_CHILD";
@@ -293,7 +294,7 @@ export function writePidFile(path: string): string | undefined {
     Deno.writeTextFileSync(path, `${Deno.pid}\n`);
     return undefined;
   } catch (e) {
-    return e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/s, "") : "";
+    return errnoText(e);
   }
 }
 

@@ -16,6 +16,7 @@
 import { getLogger, type Logger, type LogRecord } from "@logtape/logtape";
 import type { Io } from "../util/io.ts";
 import { encodeRawText } from "../util/bytes.ts";
+import { errnoText } from "../util/errno.ts";
 
 /** The LogTape category of the server. */
 export const SERVER_CATEGORY: readonly string[] = ["knocktool", "server"];
@@ -433,19 +434,4 @@ export class KnockdSink {
 function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
-}
-
-/**
- * The strerror-style tail of a Deno file error (`No such file or directory`), as perror prints it.
- *
- * @param e The caught error.
- * @returns The text after the last colon-free prefix, e.g. `Permission denied`.
- */
-export function errnoText(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
-  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
-  const msg = e instanceof Error ? e.message : String(e);
-  // Deno: "Permission denied (os error 13): open '/x'" → "Permission denied"
-  return msg.replace(/ \(os error \d+\).*$/s, "");
 }

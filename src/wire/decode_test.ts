@@ -2,7 +2,7 @@ import { strictEqual } from "node:assert/strict";
 import { decodeFrame, isSupportedLinkType } from "./decode.ts";
 import { readPcap } from "./pcapfile.ts";
 import { summary } from "../../testing/frames.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 
 /**
  * Real frames captured by tests/testdata/wire/capture.sh (tcpdump on `lo` in a private network

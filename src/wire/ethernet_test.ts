@@ -1,7 +1,7 @@
 import { strictEqual } from "node:assert/strict";
 import { buildEthernet } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { summary, v4, v6 } from "../../testing/frames.ts";
 
 const SYN_V4 = "tcp 192.0.2.1.40000 > 192.0.2.2.7000 flags=0x2";

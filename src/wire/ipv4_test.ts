@@ -1,7 +1,7 @@
 import { strictEqual } from "node:assert/strict";
 import { internetChecksum } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { concat, summary, v4 } from "../../testing/frames.ts";
 
 /** Decodes an IPv4 packet on a raw link, after `edit` changed its header. */

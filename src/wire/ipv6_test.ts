@@ -1,6 +1,6 @@
 import { strictEqual } from "node:assert/strict";
 import { decodeFrame } from "./decode.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { summary, v6, withExtensions } from "../../testing/frames.ts";
 
 const UDP = "udp 2001:db8::1.5000 > 2001:db8::2.9000 flags=0x0";

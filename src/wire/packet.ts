@@ -59,16 +59,3 @@ export interface DecodeError {
 export type DecodeResult =
   | { readonly ok: true; readonly packet: Packet }
   | { readonly ok: false; readonly error: DecodeError };
-
-/** libpcap link-layer types (DLT_* / LINKTYPE_* values as `pcap_datalink` returns them on Linux). */
-export const DLT = {
-  NULL: 0,
-  EN10MB: 1,
-  RAW: 12, // DLT_RAW on Linux/most; LINKTYPE_RAW is 101 in files
-  LOOP: 108,
-  LINUX_SLL: 113,
-  LINKTYPE_RAW: 101,
-  IPV4: 228,
-  IPV6: 229,
-  LINUX_SLL2: 276,
-} as const;

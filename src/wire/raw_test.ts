@@ -1,6 +1,6 @@
 import { strictEqual } from "node:assert/strict";
 import { decodeFrame } from "./decode.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { summary, v4, v6 } from "../../testing/frames.ts";
 
 Deno.test("raw IP link types: the version nibble decides", () => {

@@ -1,7 +1,7 @@
 import { strictEqual } from "node:assert/strict";
 import { buildLinuxSll2 } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { concat, summary, v4 } from "../../testing/frames.ts";
 
 Deno.test("LINUX_SLL2: protocol at 0, IP at 20", () => {

@@ -1,7 +1,7 @@
 import { strictEqual } from "node:assert/strict";
 import { buildLinuxSll } from "./build.ts";
 import { decodeFrame } from "./decode.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { concat, summary, v4, v6 } from "../../testing/frames.ts";
 
 Deno.test("LINUX_SLL: protocol at 14, IP at 16, VLAN tags after the header", () => {

@@ -1,6 +1,6 @@
 import { strictEqual } from "node:assert/strict";
 import { decodeFrame } from "./decode.ts";
-import { DLT } from "./packet.ts";
+import { DLT } from "../../ffi/dlt.ts";
 import { concat, summary, v4, v6 } from "../../testing/frames.ts";
 
 function decode(ip: Uint8Array, wireLen = ip.length): string {

@@ -1,0 +1,158 @@
+/**
+ * Every configuration directive knocktool reads, with a one-line description: the source of
+ * knocktool.conf(5) (tools/manpages.ts). tests/manpages_test.ts fails when the parser accepts a
+ * directive this table lacks, or the table names one the parser rejects.
+ *
+ * @module
+ */
+
+/** Where a directive may stand. */
+export type DirectiveSection = "options" | "door" | "tportknockd";
+
+/** One directive as knocktool.conf(5) documents it. */
+export interface DirectiveDoc {
+  /** Its name as conventionally written (the parser ignores case). */
+  readonly name: string;
+  /** Other names the parser accepts for the same directive. */
+  readonly aliases?: readonly string[];
+  /** The section it belongs to: `[options]`, a door, or a tportknockd `<EVENT>` block. */
+  readonly section: DirectiveSection;
+  /** The value's form, e.g. `PATH`; absent for a bare word. */
+  readonly value?: string;
+  /** One line: what it does. */
+  readonly description: string;
+  /** The default, when it has one worth saying. */
+  readonly default?: string;
+  /** True for a knocktool extension: knockd 0.8 rejects a file that uses it. */
+  readonly extension?: boolean;
+}
+
+/** The directives of knockd.conf (and of tportknockd files) that knocktool reads. */
+export const DIRECTIVES: readonly DirectiveDoc[] = [
+  {
+    name: "UseSyslog",
+    section: "options",
+    description:
+      "Log to syslog (facility daemon, see serve --syslog-facility); a bare word, also accepted inside a door as knockd does.",
+  },
+  {
+    name: "LogFile",
+    section: "options",
+    value: "PATH",
+    description: "Append the log to this file; wins over serve -g.",
+  },
+  {
+    name: "PidFile",
+    section: "options",
+    value: "PATH",
+    description: "Write the process id here when running as a daemon (serve -d); wins over -p.",
+    default: "/var/run/knockd.pid",
+  },
+  {
+    name: "Interface",
+    section: "options",
+    value: "NAME",
+    description: "Network interface to listen on, when serve -i does not name one.",
+    default: "eth0",
+  },
+  {
+    name: "KnockdStrict",
+    section: "options",
+    value: "yes|no",
+    description:
+      "Match exactly as knockd 0.8: a repeated or retransmitted knock breaks the sequence (as serve --knockd-strict); alone on its line it means yes.",
+    default: "no",
+    extension: true,
+  },
+  {
+    name: "Sequence",
+    section: "door",
+    value: "PORT[:PROTO[:FLAGS]][,PORT[:PROTO[:FLAGS]]]...",
+    description:
+      "The knock sequence: up to 32 ports, each tcp (the default) or udp, separated by commas; a tcp step may demand its own TCP flags (7000:tcp:syn, 110:tcp:fin+psh+urg, none, any), which knockd 0.8 ignores.",
+  },
+  {
+    name: "One_Time_Sequences",
+    section: "door",
+    value: "PATH",
+    description:
+      "Read the sequence from this file, one per line; each sequence opens the door once, then is marked used in the file.",
+  },
+  {
+    name: "Seq_Timeout",
+    aliases: ["Timeout"],
+    section: "door",
+    value: "SECONDS",
+    description: "Time allowed for the whole sequence, from its first knock.",
+    default: "25",
+  },
+  {
+    name: "TCPFlags",
+    section: "door",
+    value: "FLAG[,FLAG]...",
+    description:
+      "TCP knocks must have these flags set (FIN, SYN, RST, PSH, ACK, URG) or, with a leading !, clear; other packets are ignored.",
+  },
+  {
+    name: "Target",
+    section: "door",
+    value: "ADDRESS",
+    description:
+      "Knocks must be sent to this address instead of one of the interface's own addresses.",
+  },
+  {
+    name: "Start_Command",
+    aliases: ["Command"],
+    section: "door",
+    value: "COMMAND",
+    description:
+      "Run by /bin/sh when the sequence completes; %IP% is replaced by the knocker's address.",
+  },
+  {
+    name: "Start_Command_6",
+    aliases: ["Command_6"],
+    section: "door",
+    value: "COMMAND",
+    description:
+      "Run instead of Start_Command for an IPv6 knocker; present but empty runs nothing.",
+  },
+  {
+    name: "Cmd_Timeout",
+    section: "door",
+    value: "SECONDS",
+    description: "Delay between the start command and the stop command.",
+    default: "10",
+  },
+  {
+    name: "Stop_Command",
+    section: "door",
+    value: "COMMAND",
+    description: "Run Cmd_Timeout seconds after the start command; %IP% is replaced as there.",
+  },
+  {
+    name: "Stop_Command_6",
+    section: "door",
+    value: "COMMAND",
+    description: "Run instead of Stop_Command for an IPv6 knocker.",
+  },
+];
+
+/**
+ * The names (and aliases) of the directives of one section, upper-cased as the parser compares
+ * them.
+ *
+ * @param section The section.
+ * @returns The upper-cased names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directiveKeys } from "./directives.ts";
+ * assert(directiveKeys("door").includes("TIMEOUT"));
+ * ```
+ */
+export function directiveKeys(section: DirectiveSection): string[] {
+  return DIRECTIVES.filter((d) => d.section === section).flatMap((d) =>
+    [d.name, ...(d.aliases ?? [])].map((n) => n.toUpperCase())
+  );
+}
