@@ -28,9 +28,11 @@ import {
   type LocalAddresses,
 } from "../config/filter.ts";
 import { lintConfig, type Warning } from "../config/lint.ts";
-import { extensionsUsed, formatExtensionsLines } from "../config/extensions.ts";
 import { formatKnock } from "../config/sequence.ts";
 import { DEFAULT_CONFIG_PATH, DEFAULT_INTERFACE, DEFAULT_PIDFILE } from "../config/defaults.ts";
+import { extensionsUsed, ignoredByKnockdLine, notLoadableLine } from "../config/extensions.ts";
+import { NftSets, setText } from "../server/nft_sets.ts";
+import { needsSets, verifySets } from "./serve_grants.ts";
 
 /** The `check` subcommand's parser. */
 export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
@@ -94,6 +96,26 @@ export interface CheckDeps {
    * `pcap_open_dead`, as the capture would). Throws when it cannot compile at all.
    */
   readonly compile?: (linkType: number, text: string) => CompileResult;
+  /**
+   * Checks the config's nftables sets (default: libnftables, as `serve`); one message per
+   * unusable set.
+   */
+  readonly verifySets?: (config: Config) => string[];
+}
+
+/** Checks the sets through libnftables; a library that does not load is one problem. */
+function kernelSets(config: Config): string[] {
+  let sets: NftSets;
+  try {
+    sets = NftSets.open();
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
+  try {
+    return verifySets(sets, config);
+  } finally {
+    sets.close();
+  }
 }
 
 /** The capture filter `serve` would install, as `check` found it. */
@@ -239,6 +261,8 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     problems: capture.problems,
   };
   const warnings = lintConfig(config);
+  const setProblems = needsSets(config) ? (deps.verifySets ?? kernelSets)(config) : [];
+  const notLoadable = notLoadableLine(config);
   if (opts.json) {
     io.stdout(
       JSON.stringify(
@@ -248,10 +272,12 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
           format: config.format ?? "knockd",
           options: config.options,
           doors: config.doors.map(doorJson),
-          extensions: extensionsUsed(config),
           interface: iface,
           filter: filters,
           warnings,
+          knockdLoadable: notLoadable === undefined,
+          extensions: extensionsUsed(config),
+          setProblems,
         },
         null,
         2,
@@ -259,6 +285,10 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     );
   } else {
     io.stdout(describe(path, config, iface, capture, filters.knockd, warnings, ipv4Only));
+  }
+  if (setProblems.length > 0) {
+    io.stderr(setProblems.join("\n") + "\n");
+    return Promise.resolve(1);
   }
   if (capture.failed) {
     io.stderr(
@@ -293,6 +323,7 @@ function doorJson(d: Door) {
     ...d,
     // The notation of docs/FLAG-KNOCKING.md: `7000:tcp`, `110:tcp:fin+psh+urg`.
     sequence: d.sequence.map(formatKnock),
+    ...(d.from !== undefined ? { from: d.from.map((c) => c.text) } : {}),
     flags: flagsText(d),
     effectiveStartCommand6: resolved6(d.startCommand6, d.startCommand, "", "").command,
     effectiveStopCommand6: resolved6(d.stopCommand6, d.stopCommand, "", "").command,
@@ -311,6 +342,10 @@ function describe(
   const lines: string[] = [];
   const n = config.doors.length;
   lines.push(`Config "${path}" is valid: ${n} door${n === 1 ? "" : "s"}`);
+  const notLoadable = notLoadableLine(config);
+  if (notLoadable !== undefined) lines.push(notLoadable);
+  const ignored = ignoredByKnockdLine(config);
+  if (ignored !== undefined) lines.push(ignored);
   const o = config.options;
   lines.push("", "Options");
   lines.push(`  UseSyslog      ${o.useSyslog ? "yes" : "no"}`);
@@ -324,6 +359,10 @@ function describe(
         : "no: a repeated or retransmitted knock is ignored"
     }`,
   );
+  if (o.stateDir !== undefined) lines.push(`  State_Dir      ${o.stateDir}`);
+  if (o.maxStartsPerMinute !== undefined) {
+    lines.push(`  Max_Starts_Per_Minute ${o.maxStartsPerMinute}`);
+  }
   for (const d of config.doors) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);
     const seq = d.sequence.map(formatKnock).join(", ");
@@ -349,6 +388,12 @@ function describe(
         resolved6(d.stopCommand6, d.stopCommand, "stop command", "Stop_Command_6").text
       }`,
     );
+    if (d.nftSet !== undefined) lines.push(`  Nft_Set        ${setText(d.nftSet)}`);
+    if (d.nftSet6 !== undefined) lines.push(`  Nft_Set_6      ${setText(d.nftSet6)}`);
+    if (d.from !== undefined) {
+      lines.push(`  From           ${d.from.map((c) => c.text).join(", ")}`);
+    }
+    if (d.cooldown !== undefined) lines.push(`  Cooldown       ${d.cooldown} s`);
   }
   lines.push("", `Interface "${iface.name}" (${iface.source})`);
   if (iface.problem !== undefined) {
@@ -373,8 +418,6 @@ function describe(
   lines.push("", `Filter knocktool serve installs (link type ${capture.linkType}${size})`);
   lines.push(`  ${capture.text === "" ? "(none: every packet is captured)" : capture.text}`);
   for (const p of capture.problems) lines.push(`  ${p}`);
-  const extensions = formatExtensionsLines(extensionsUsed(config));
-  if (extensions.length > 0) lines.push("", ...extensions);
   lines.push("", warnings.length === 0 ? "No warnings" : `Warnings (${warnings.length})`);
   for (const w of warnings) {
     lines.push(`  ${w.line !== undefined ? `line ${w.line}: ` : ""}${w.message}`);

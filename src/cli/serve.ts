@@ -54,6 +54,7 @@ import { resolveServeSettings, type ServeSettings } from "./serve_settings.ts";
 import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
+import { NO_GRANTS, type ServeGrants, setupGrants } from "./serve_grants.ts";
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -246,8 +247,13 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
   const announce = logging.announcer(s.pcapFile ?? s.iface);
-  const daemon = createDaemon(opts, s, { logging, actions, lookup, announce });
+  const setup = setupGrants(s.config, s.abs, actions, log);
+  const grants: ServeGrants = typeof setup === "string" ? NO_GRANTS : setup;
+  const daemon = typeof setup === "string"
+    ? setup
+    : createDaemon(opts, s, { logging, actions, lookup, announce, grants });
   if (typeof daemon === "string") {
+    grants.close();
     if (opts.knockd === true) {
       io.stderr(daemon + "\n");
       io.stdout(KNOCKD_USAGE);
@@ -273,12 +279,14 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
     log.emit("stop", "waiting for child processes...", "V");
+    await grants.keeper?.shutdown();
     await actions.shutdown(signals.force);
     log.emit("stop", "closing...", "V");
     if (opts.debug) logging.counters(daemon.counters, daemon.repeatsIgnored);
     log.emit("stop", "shutting down", "L");
   } finally {
     daemon.close();
+    grants.close();
     if (runner instanceof SpawnRunner) runner.close();
     await lookup?.close(); // bounded: NssLookup waits at most CLOSE_WAIT_MS for a slow resolver
     if (wrotePid) removePidFile(s.pidFile);
@@ -317,17 +325,19 @@ interface DaemonParts {
   readonly actions: DoorActions;
   readonly lookup: NssLookup | undefined;
   readonly announce: () => void;
+  readonly grants: ServeGrants;
 }
 
 /** The daemon, or the message of why it cannot start (a one-time sequences file, as documented). */
 function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts): Daemon | string {
-  const { logging, actions, lookup, announce } = parts;
+  const { logging, actions, lookup, announce, grants } = parts;
   try {
     return new Daemon({
       config: s.config,
       configPath: s.configPath,
       reloadConfig: () => loadConfig(s.configPath),
       actions,
+      ...(grants.keeper !== undefined ? { grants: grants.keeper } : {}),
       log: logging.log,
       localAddresses: s.pcapFile !== undefined ? s.addresses : { v4: [], v6: [] },
       ipv4Only: opts.ipv4Only,

@@ -25,6 +25,8 @@ export interface DirectiveDoc {
   readonly default?: string;
   /** True for a knocktool extension: knockd 0.8 rejects a file that uses it. */
   readonly extension?: boolean;
+  /** For an extension: the feature it belongs to (`src/config/extensions.ts`), e.g. `grants`. */
+  readonly feature?: string;
 }
 
 /** The directives of knockd.conf (and of tportknockd files) that knocktool reads. */
@@ -63,6 +65,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
       "Match exactly as knockd 0.8: a repeated or retransmitted knock breaks the sequence (as serve --knockd-strict); alone on its line it means yes.",
     default: "no",
     extension: true,
+    feature: "repeats",
   },
   {
     name: "Sequence",
@@ -134,6 +137,58 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     section: "door",
     value: "COMMAND",
     description: "Run instead of Stop_Command for an IPv6 knocker.",
+  },
+  {
+    name: "State_Dir",
+    section: "options",
+    value: "DIR",
+    description: "Where knocktool keeps its state: live grants (docs/GRANTS.md).",
+    default: "/var/lib/knocktool",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Max_Starts_Per_Minute",
+    section: "options",
+    value: "N",
+    description: "Attempts one source may start per minute; more are ignored and counted.",
+    default: "0 (no cap)",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Nft_Set",
+    section: "door",
+    value: "FAMILY TABLE SET",
+    description:
+      "Add an IPv4 knocker to this nftables set (flags timeout) for Cmd_Timeout seconds, through libnftables.",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Nft_Set_6",
+    section: "door",
+    value: "FAMILY TABLE SET",
+    description: "The same as Nft_Set for an IPv6 knocker (a set of type ipv6_addr).",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "From",
+    section: "door",
+    value: "CIDR[, CIDR...]",
+    description:
+      "Only these sources may open the door; knocks from others are ignored and counted.",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Cooldown",
+    section: "door",
+    value: "SECONDS",
+    description: "A source whose start command ran does not run it again before this many seconds.",
+    extension: true,
+    feature: "grants",
   },
 ];
 

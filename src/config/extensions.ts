@@ -1,136 +1,139 @@
 /**
- * knocktool's extensions to knockd.conf: the one registry of knocktool-only directives (which
- * knockd 0.8 rejects with `syntax error`), and what a parsed config uses of them and of the other
- * extensions (per-step TCP flags, tportknockd files). `knocktool check` prints them on one line,
- * `Not loadable by knockd 0.8: …` (see {@link formatExtensionsLines}).
+ * knocktool's extensions to knockd.conf: directives knockd 0.8 rejects. One registry
+ * (directive → feature) shared by every feature that adds a directive, and the one line `check`
+ * prints for a file that uses any of them (docs/COMPATIBILITY.md, "Extensions").
  *
- * To add a directive: its entry in `src/config/directives.ts` with `extension: true` (that table
- * is the registry); the parser records every use it meets (checked with {@link isExtension}) in
- * `Config.extensionLines`.
+ * To add a directive: list it in `directives.ts` with `extension: true` and its `feature`, and
+ * parse it in `parse.ts` (which records each use with its line in `Config.extensions` through
+ * {@link extensionName}).
  *
  * @module
  */
-import type { Config } from "./model.ts";
-import { type DirectiveDoc, DIRECTIVES } from "./directives.ts";
+import type { Config, ExtensionUse } from "./model.ts";
+import { DIRECTIVES, type DirectiveSection } from "./directives.ts";
 import { formatKnock } from "./sequence.ts";
 
+/** One extension directive. */
+export interface Extension {
+  /** The directive's documented spelling. */
+  readonly directive: string;
+  /** The feature it belongs to (its document under docs/). */
+  readonly feature: string;
+  /** `door` or `options`: where it may appear. */
+  readonly section: DirectiveSection;
+}
+
 /**
- * Every knocktool-only directive of knockd.conf, keyed by its upper-cased name (as the parser
- * compares keys): the directives that `src/config/directives.ts` marks `extension`.
+ * Every extension directive, keyed by its upper-cased name (as the parser compares keys): the
+ * entries of `directives.ts` (the table knocktool.conf(5) is made from) marked `extension`.
  */
-export const EXTENSIONS: ReadonlyMap<string, DirectiveDoc> = new Map(
-  DIRECTIVES.filter((d) => d.extension === true && d.section !== "tportknockd").flatMap((d) =>
-    [d.name, ...(d.aliases ?? [])].map((n) => [n.toUpperCase(), d] as const)
+export const EXTENSIONS: Readonly<Record<string, Extension>> = Object.fromEntries(
+  DIRECTIVES.filter((d) => d.extension === true).flatMap((d) =>
+    [d.name, ...(d.aliases ?? [])].map((n) => [
+      n.toUpperCase(),
+      { directive: d.name, feature: d.feature ?? d.name, section: d.section },
+    ])
   ),
 );
 
 /**
- * Whether an upper-cased directive name is a knocktool extension.
+ * The documented spelling of an extension directive.
  *
- * @param key The directive name, upper-cased.
- * @returns True if {@link EXTENSIONS} has it.
+ * @param key The upper-cased key.
+ * @returns The spelling, or undefined when the key is not an extension.
  *
- * @example Usage
+ * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isExtension } from "./extensions.ts";
- *
- * assert.equal(isExtension("KNOCKDSTRICT"), true);
- * assert.equal(isExtension("SEQUENCE"), false);
+ * import { extensionName } from "./extensions.ts";
+ * assert.equal(extensionName("NFT_SET"), "Nft_Set");
+ * assert.equal(extensionName("SEQUENCE"), undefined);
  * ```
  */
-export function isExtension(key: string): boolean {
-  return EXTENSIONS.has(key);
-}
-
-/** One extension a config uses. */
-export interface ExtensionUse {
-  /** What it is (`"KnockdStrict"`, `per-step TCP flags (7000:tcp:syn)`, …). */
-  readonly feature: string;
-  /** The first line that uses it, when there is one. */
-  readonly line?: number;
-  /**
-   * What knockd 0.8 does with it: `rejects` the file, or `ignores` it (it loads the file but
-   * reads it differently: `7000:tcp:syn` is port 7000/tcp with the door's `TCPFlags`).
-   */
-  readonly knockd: "rejects" | "ignores";
+export function extensionName(key: string): string | undefined {
+  return Object.hasOwn(EXTENSIONS, key) ? EXTENSIONS[key]!.directive : undefined;
 }
 
 /**
- * The extensions a parsed config uses, each once (at its first line), in file order.
+ * The extensions a parsed config uses, in file order.
  *
  * @param config A parsed config.
- * @returns The uses; empty for a file knockd 0.8 loads and reads alike.
+ * @returns Each use with its line (empty for a file knockd 0.8 loads too).
+ */
+export function extensionsUsed(config: Config): readonly ExtensionUse[] {
+  return config.extensions ?? [];
+}
+
+/**
+ * Whether a config uses an extension of the given feature.
  *
- * @example Usage
+ * @param config A parsed config.
+ * @param feature e.g. `grants`.
+ * @returns True when one of its directives belongs to that feature.
+ */
+export function usesFeature(config: Config, feature: string): boolean {
+  return extensionsUsed(config).some((u) =>
+    Object.values(EXTENSIONS).some((e) => e.directive === u.directive && e.feature === feature)
+  );
+}
+
+/**
+ * The one line `check` prints for a file that uses extensions.
+ *
+ * @param config A parsed config.
+ * @returns `Not loadable by knockd 0.8: uses the knocktool extensions "Nft_Set" (line 4), …`, or
+ *   undefined when the file uses none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notLoadableLine } from "./extensions.ts";
+ * const config = { options: { useSyslog: false }, doors: [], extensions: [{ directive: "From", line: 3 }] };
+ * assert.equal(notLoadableLine(config), 'Not loadable by knockd 0.8: uses the knocktool extension "From" (line 3)');
+ * ```
+ */
+export function notLoadableLine(config: Config): string | undefined {
+  if (config.format === "tportknockd") {
+    return "Not loadable by knockd 0.8: a tportknockd file (docs/FLAG-KNOCKING.md)";
+  }
+  const uses = extensionsUsed(config);
+  if (uses.length === 0) return undefined;
+  const list = uses.map((u) => `"${u.directive}" (line ${u.line})`).join(", ");
+  return `Not loadable by knockd 0.8: uses the knocktool extension${
+    uses.length === 1 ? "" : "s"
+  } ${list}`;
+}
+
+/**
+ * The line `check` prints for a knockd.conf whose `Sequence` has steps with their own TCP flags
+ * (docs/FLAG-KNOCKING.md): knockd 0.8 loads such a file but ignores the flags.
+ *
+ * @param config A parsed config.
+ * @returns `Read differently by knockd 0.8: it ignores the TCP flags of 110:tcp:syn (line 3)`
+ *   naming the first such step, or undefined when there is none (or the file is tportknockd's).
+ *
+ * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseConfig } from "./parse.ts";
- * import { extensionsUsed } from "./extensions.ts";
- *
- * const r = parseConfig("[options]\nKnockdStrict\n[a]\nsequence = 7000:tcp:syn,8000\n");
+ * import { ignoredByKnockdLine } from "./extensions.ts";
+ * const r = parseConfig("[a]\nsequence = 7000,110:tcp:fin+urg\n");
  * assert(r.ok);
- * assert.deepEqual(extensionsUsed(r.config).map((u) => [u.feature, u.line]), [
- *   ['"KnockdStrict"', 2],
- *   ["per-step TCP flags (7000:tcp:syn)", 4],
- * ]);
- * ```
- */
-export function extensionsUsed(config: Config): ExtensionUse[] {
-  const out: ExtensionUse[] = [];
-  if (config.format === "tportknockd") {
-    out.push({ feature: "tportknockd file format", line: 1, knockd: "rejects" });
-  }
-  const seen = new Set<string>();
-  for (const use of config.extensionLines ?? []) {
-    if (seen.has(use.directive)) continue;
-    seen.add(use.directive);
-    const ext = EXTENSIONS.get(use.directive);
-    if (ext === undefined) continue;
-    out.push({ feature: JSON.stringify(ext.name), line: use.line, knockd: "rejects" });
-  }
-  if (config.format !== "tportknockd") {
-    for (const door of config.doors) {
-      const step = door.sequence.find((k) => k.flags !== undefined);
-      if (step === undefined) continue;
-      out.push({
-        feature: `per-step TCP flags (${formatKnock(step)})`,
-        ...(door.sequenceLine !== undefined ? { line: door.sequenceLine } : {}),
-        knockd: "ignores",
-      });
-      break;
-    }
-  }
-  return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-}
-
-/**
- * `check`'s lines about extensions: `Not loadable by knockd 0.8: …` for what knockd rejects, and
- * `Read differently by knockd 0.8: …` for what it loads but ignores. Empty when there are none.
- *
- * @param uses From {@link extensionsUsed}.
- * @returns Zero, one or two lines.
- *
- * @example Usage
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatExtensionsLines } from "./extensions.ts";
- *
- * assert.deepEqual(
- *   formatExtensionsLines([{ feature: "tportknockd file format", line: 1, knockd: "rejects" }]),
- *   ["Not loadable by knockd 0.8: tportknockd file format (line 1)"],
+ * assert.equal(
+ *   ignoredByKnockdLine(r.config),
+ *   "Read differently by knockd 0.8: it ignores the TCP flags of 110:tcp:fin+urg (line 2)",
  * );
  * ```
  */
-export function formatExtensionsLines(uses: readonly ExtensionUse[]): string[] {
-  const text = (u: ExtensionUse) =>
-    u.line === undefined ? u.feature : `${u.feature} (line ${u.line})`;
-  const rejects = uses.filter((u) => u.knockd === "rejects").map(text);
-  const ignores = uses.filter((u) => u.knockd === "ignores").map(text);
-  const lines: string[] = [];
-  if (rejects.length > 0) lines.push(`Not loadable by knockd 0.8: ${rejects.join(", ")}`);
-  if (ignores.length > 0) {
-    lines.push(`Read differently by knockd 0.8 (it ignores them): ${ignores.join(", ")}`);
+export function ignoredByKnockdLine(config: Config): string | undefined {
+  if (config.format === "tportknockd") return undefined;
+  for (const door of config.doors) {
+    const step = door.sequence.find((k) => k.flags !== undefined);
+    if (step === undefined) continue;
+    const line = door.sequenceLine === undefined ? "" : ` (line ${door.sequenceLine})`;
+    return `Read differently by knockd 0.8: it ignores the TCP flags of ${
+      formatKnock(step)
+    }${line}`;
   }
-  return lines;
+  return undefined;
 }

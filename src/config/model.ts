@@ -127,6 +127,46 @@ export interface Door {
   readonly stopCommand?: string;
   /** `Stop_Command_6` as written; absent falls back to stopCommand (docs/COMPATIBILITY.md §2.3). */
   readonly stopCommand6?: string;
+  /** `Nft_Set` (extension, docs/GRANTS.md): the set IPv4 knockers are added to. */
+  readonly nftSet?: NftSetRef;
+  /** `Nft_Set_6` (extension, docs/GRANTS.md): the set IPv6 knockers are added to. */
+  readonly nftSet6?: NftSetRef;
+  /** `From` (extension, docs/GRANTS.md): only these sources may open the door. */
+  readonly from?: readonly Cidr[];
+  /** `Cooldown` in seconds (extension, docs/GRANTS.md): no second start command before it ends. */
+  readonly cooldown?: number;
+}
+
+/** An nftables set named by `Nft_Set` / `Nft_Set_6`: `FAMILY TABLE SET`. */
+export interface NftSetRef {
+  /** Address family of the table (`ip`, `ip6`, `inet`, `bridge`, `netdev`, `arp`). */
+  readonly family: string;
+  /** Table name. */
+  readonly table: string;
+  /** Set name. */
+  readonly set: string;
+  /** 1-based line of the directive. */
+  readonly line: number;
+}
+
+/** One `From` block: an address and a prefix length. */
+export interface Cidr {
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** The network's address bytes (host bits cleared). */
+  readonly bytes: Uint8Array;
+  /** Prefix length. */
+  readonly prefix: number;
+  /** As written. */
+  readonly text: string;
+}
+
+/** Where a config uses a knocktool extension (a directive knockd 0.8 rejects). */
+export interface ExtensionUse {
+  /** The directive as knocktool documents it, e.g. `Nft_Set`. */
+  readonly directive: string;
+  /** 1-based line. */
+  readonly line: number;
 }
 
 /** The `[options]` section. */
@@ -146,14 +186,10 @@ export interface Options {
    * match exactly as knockd 0.8, repeats included. Absent means false.
    */
   readonly knockdStrict?: boolean;
-}
-
-/** A knocktool-only directive met while parsing (see `src/config/extensions.ts`). */
-export interface ExtensionLine {
-  /** The directive, upper-cased as the registry keys it. */
-  readonly directive: string;
-  /** 1-based line. */
-  readonly line: number;
+  /** `State_Dir` (extension): where knocktool keeps its state (default `DEFAULT_STATE_DIR`). */
+  readonly stateDir?: string;
+  /** `Max_Starts_Per_Minute` (extension): attempts one source may start per minute; 0 = no cap. */
+  readonly maxStartsPerMinute?: number;
 }
 
 /** A parsed, valid knockd.conf. */
@@ -164,6 +200,6 @@ export interface Config {
   readonly doors: readonly Door[];
   /** The file's format: knockd.conf (absent) or tportknockd's (docs/FLAG-KNOCKING.md). */
   readonly format?: "knockd" | "tportknockd";
-  /** knocktool-only directives used, in file order (absent when none). Additive. */
-  readonly extensionLines?: readonly ExtensionLine[];
+  /** Knocktool extensions the file uses, in file order (absent or empty: none). */
+  readonly extensions?: readonly ExtensionUse[];
 }

@@ -4,14 +4,25 @@
  *
  * @module
  */
-import type { Config, Door, FlagRequirement, Knock, PortNote, TcpFlagName } from "./model.ts";
+import type {
+  Cidr,
+  Config,
+  Door,
+  ExtensionUse,
+  FlagRequirement,
+  Knock,
+  NftSetRef,
+  PortNote,
+  TcpFlagName,
+} from "./model.ts";
 import { readAtoi } from "./atoi.ts";
 import { cTrim, cUpper, iterPieces, truncateBytes } from "./_cstr.ts";
 import { encodeRawText } from "../util/bytes.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
-import { isExtension } from "./extensions.ts";
-import type { ExtensionLine, SuffixNote } from "./model.ts";
+import { extensionName } from "./extensions.ts";
+import { parseCidr } from "./cidr.ts";
+import type { SuffixNote } from "./model.ts";
 
 /** Why a config was rejected. */
 export interface ConfigError {
@@ -69,6 +80,11 @@ interface DoorDraft {
   cmdTimeout: number;
   stopCommand?: string;
   stopCommand6?: string;
+  nftSet?: NftSetRef;
+  nftSet6?: NftSetRef;
+  from?: Cidr[];
+  cooldown?: number;
+  cmdTimeoutLine?: number;
 }
 
 class Reject {
@@ -122,7 +138,9 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let iface: string | undefined;
   let ifaceLine: number | undefined;
   let knockdStrict: boolean | undefined;
-  const extensionLines: ExtensionLine[] = [];
+  let stateDir: string | undefined;
+  let maxStartsPerMinute: number | undefined;
+  const extensions: ExtensionUse[] = [];
   const doors: DoorDraft[] = [];
   let section: string | undefined;
   let door: DoorDraft | undefined;
@@ -180,7 +198,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       if (cUpper(line) === "USESYSLOG") useSyslog = true;
       else if (door === undefined && cUpper(line) === "KNOCKDSTRICT") {
         knockdStrict = true;
-        extensionLines.push({ directive: "KNOCKDSTRICT", line: n });
+        extensions.push({ directive: "KnockdStrict", line: n });
       } else syntax(`expected "key = value" but found ${quote(line)}`);
       continue;
     }
@@ -189,8 +207,9 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     const value = cTrim(line.slice(eq + 1));
     if (key === "") syntax(`directive name before "=" is empty`);
     if (key === "USESYSLOG") syntax(`${quote(written)} takes no value: write it alone on its line`);
+    const ext = extensionName(key);
+    if (ext !== undefined) extensions.push({ directive: ext, line: n });
 
-    if (isExtension(key)) extensionLines.push({ directive: key, line: n });
     if (door === undefined) {
       if (key === "LOGFILE") logFile = value;
       else if (key === "PIDFILE") pidFile = value;
@@ -198,7 +217,12 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         iface = value;
         ifaceLine = n;
       } else if (key === "KNOCKDSTRICT") knockdStrict = parseSwitch(value, written, n);
-      else syntax(`unknown directive ${quote(written)} in section "[options]"`);
+      else if (key === "STATE_DIR") {
+        if (value === "") syntax(`"State_Dir" needs a directory`);
+        stateDir = value;
+      } else if (key === "MAX_STARTS_PER_MINUTE") {
+        maxStartsPerMinute = wholeNumber(value, "Max_Starts_Per_Minute", n, undefined);
+      } else syntax(`unknown directive ${quote(written)} in section "[options]"`);
       continue;
     }
 
@@ -228,6 +252,19 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         break;
       case "CMD_TIMEOUT":
         door.cmdTimeout = readAtoi(value).value;
+        door.cmdTimeoutLine = n;
+        break;
+      case "NFT_SET":
+        door.nftSet = nftSetRef(value, "Nft_Set", n, door.name);
+        break;
+      case "NFT_SET_6":
+        door.nftSet6 = nftSetRef(value, "Nft_Set_6", n, door.name);
+        break;
+      case "FROM":
+        door.from = cidrList(value, n, door.name);
+        break;
+      case "COOLDOWN":
+        door.cooldown = wholeNumber(value, "Cooldown", n, door.name);
         break;
       case "TCPFLAGS":
         parseFlags(value, door, written, n);
@@ -269,6 +306,17 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         d.name,
       );
     }
+    const set = d.nftSet ?? d.nftSet6;
+    if (set !== undefined && d.cmdTimeout <= 0) {
+      const at = d.cmdTimeoutLine ?? d.line;
+      reject(
+        `Cannot load door ${quote(d.name)} at line ${at}: "Nft_Set" needs a positive ` +
+          `"Cmd_Timeout" (the element's timeout), got "${d.cmdTimeout}"`,
+        `config: line ${d.cmdTimeoutLine ?? set.line}: syntax error`,
+        d.cmdTimeoutLine ?? set.line,
+        d.name,
+      );
+    }
   }
 
   const options: Config["options"] = {
@@ -278,11 +326,13 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     ...(iface !== undefined ? { interface: iface } : {}),
     ...(ifaceLine !== undefined ? { interfaceLine: ifaceLine } : {}),
     ...(knockdStrict !== undefined ? { knockdStrict } : {}),
+    ...(stateDir !== undefined ? { stateDir } : {}),
+    ...(maxStartsPerMinute !== undefined ? { maxStartsPerMinute } : {}),
   };
   return {
     options,
     doors: doors.map(freezeDoor),
-    ...(extensionLines.length > 0 ? { extensionLines } : {}),
+    ...(extensions.length > 0 ? { extensions } : {}),
   };
 }
 
@@ -397,7 +447,68 @@ function freezeDoor(d: DoorDraft): Door {
     cmdTimeout: d.cmdTimeout,
     ...(d.stopCommand !== undefined ? { stopCommand: d.stopCommand } : {}),
     ...(d.stopCommand6 !== undefined ? { stopCommand6: d.stopCommand6 } : {}),
+    ...(d.nftSet !== undefined ? { nftSet: d.nftSet } : {}),
+    ...(d.nftSet6 !== undefined ? { nftSet6: d.nftSet6 } : {}),
+    ...(d.from !== undefined ? { from: d.from } : {}),
+    ...(d.cooldown !== undefined ? { cooldown: d.cooldown } : {}),
   };
+}
+
+const NFT_FAMILIES = ["ip", "ip6", "inet", "arp", "bridge", "netdev"];
+const NFT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
+
+/** `Nft_Set = FAMILY TABLE SET` (docs/GRANTS.md). */
+function nftSetRef(value: string, directive: string, n: number, door: string): NftSetRef {
+  const words = value.split(/[ \t]+/).filter((w) => w !== "");
+  const [family, table, set] = words;
+  if (
+    words.length !== 3 || family === undefined || table === undefined || set === undefined ||
+    !NFT_FAMILIES.includes(family) || !NFT_NAME.test(table) || !NFT_NAME.test(set)
+  ) {
+    reject(
+      `Cannot parse "${directive}" at line ${n}: expected "FAMILY TABLE SET" (FAMILY one of ${
+        NFT_FAMILIES.join(", ")
+      }; e.g. "inet knock allow4") but found ${quote(value)}`,
+      `config: line ${n}: syntax error`,
+      n,
+      door,
+    );
+  }
+  return { family: family!, table: table!, set: set!, line: n };
+}
+
+/** `From = CIDR[, CIDR…]` (docs/GRANTS.md). */
+function cidrList(value: string, n: number, door: string): Cidr[] {
+  const out: Cidr[] = [];
+  for (const piece of value.split(",")) {
+    const text = piece.trim();
+    const c = parseCidr(text);
+    if (c === null) {
+      reject(
+        `Cannot parse "From" at line ${n}: ${
+          quote(text)
+        } is not an IPv4 or IPv6 address or CIDR block (e.g. "198.51.100.0/24")`,
+        `config: line ${n}: syntax error`,
+        n,
+        door,
+      );
+    }
+    out.push(c!);
+  }
+  return out;
+}
+
+/** A whole number of seconds (or of starts) for an extension directive. */
+function wholeNumber(value: string, directive: string, n: number, door: string | undefined) {
+  if (!/^\d{1,9}$/.test(value)) {
+    reject(
+      `Cannot parse "${directive}" at line ${n}: ${quote(value)} must be a whole number`,
+      `config: line ${n}: syntax error`,
+      n,
+      door,
+    );
+  }
+  return Number(value);
 }
 
 function reject(message: string, knockdText: string, line?: number, section?: string): never {

@@ -153,7 +153,7 @@ Deno.test("parseConfig: error texts", () => {
 Deno.test("parseConfig: KnockdStrict in [options], alone or with yes/no, recorded as an extension", () => {
   const bare = ok(parseConfig("[options]\n  KnockdStrict\n[a]\nsequence=1\n"));
   assert.equal(bare.options.knockdStrict, true);
-  assert.deepEqual(bare.extensionLines, [{ directive: "KNOCKDSTRICT", line: 2 }]);
+  assert.deepEqual(bare.extensions, [{ directive: "KnockdStrict", line: 2 }]);
   assert.equal(ok(parseConfig("[options]\nknockdstrict = No\n")).options.knockdStrict, false);
   assert.equal(ok(parseConfig("[options]\nKnockdStrict = yes\n")).options.knockdStrict, true);
   assert.equal(ok(parseConfig("[a]\nsequence=1\n")).options.knockdStrict, undefined);

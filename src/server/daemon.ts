@@ -23,6 +23,9 @@ import type { MatchEvent } from "../match/events.ts";
 import { decodeFrame } from "../wire/decode.ts";
 import { formatSequence } from "../config/sequence.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
+import type { GrantKeeper } from "./grant_keeper.ts";
+import { usesFeature } from "../config/extensions.ts";
+import { cidrsContain } from "../config/cidr.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture_events.ts";
@@ -85,6 +88,8 @@ export interface DaemonCounters {
   internalErrors: number;
   /** Doors opened. */
   opens: number;
+  /** Opens refused by a door's `From` (docs/GRANTS.md). */
+  aclDrops: number;
 }
 
 /** Options of {@link Daemon}. */
@@ -99,6 +104,11 @@ export interface DaemonOptions {
   readonly openOneTime?: (path: string, doorName: string) => OneTimeLike | ConfigError;
   /** Runs the door commands. */
   readonly actions: DoorActions;
+  /**
+   * Keeps the grants of a config that uses the grant extensions (docs/GRANTS.md); a config
+   * without them opens doors through `actions`, as knockd does.
+   */
+  readonly grants?: GrantKeeper;
   /** knockd's channels. */
   readonly log: ServerLog;
   /** Local addresses to start with (live sources update them). */
@@ -154,7 +164,13 @@ export interface OneTimeLike {
  * ```
  */
 export class Daemon {
-  readonly counters: DaemonCounters = { frames: 0, decodeErrors: 0, internalErrors: 0, opens: 0 };
+  readonly counters: DaemonCounters = {
+    frames: 0,
+    decodeErrors: 0,
+    internalErrors: 0,
+    opens: 0,
+    aclDrops: 0,
+  };
   readonly #opts: DaemonOptions;
   #config: Config;
   /** Doors with their current sequences; null = disabled (one-time file used up). */
@@ -425,13 +441,34 @@ export class Daemon {
           );
           break;
         case "open": {
+          const from = ev.door.from;
+          if (from !== undefined && !cidrsContain(from, ev.src)) {
+            this.counters.aclDrops++;
+            log.emit(
+              "acl-drop",
+              `${this.#who(ev.src)}: ${ev.door.name}: not opened: source is outside "From"`,
+              "LV",
+              { door: ev.door.name, src: ev.src },
+            );
+            break;
+          }
           this.counters.opens++;
           log.emit("open", `${this.#who(ev.src)}: ${ev.door.name}: OPEN SESAME`, "LV", {
             door: ev.door.name,
             src: ev.src,
           });
           const door = this.#doors[ev.doorIndex] ?? ev.door;
-          void this.#opts.actions.open(door, ev.src, ev.family, this.#opts.lookup?.cached(ev.src));
+          const grants = this.#opts.grants;
+          if (grants !== undefined && usesFeature(this.#config, "grants")) {
+            grants.open(door, ev.src, ev.family);
+          } else {
+            void this.#opts.actions.open(
+              door,
+              ev.src,
+              ev.family,
+              this.#opts.lookup?.cached(ev.src),
+            );
+          }
           this.#rotate(ev.doorIndex);
           break;
         }
