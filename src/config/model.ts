@@ -82,6 +82,8 @@ export interface SecretDoor extends SecretParams {
   readonly file: string;
   /** 1-based line of `Secret_File`. */
   readonly line: number;
+  /** The `Secret_*` directives the door wrote, canonically spelled, in file order. */
+  readonly directives: readonly string[];
 }
 
 /** A door: one `[section]` other than `[options]`. */

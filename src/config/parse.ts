@@ -20,6 +20,12 @@ import { cTrim, cUpper, iterPieces, truncateBytes } from "./_cstr.ts";
 import { encodeRawText } from "../util/bytes.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
+import {
+  applySecretDirective,
+  finishSecret,
+  isSecretKey,
+  type SecretDraft,
+} from "./secret_parse.ts";
 import { extensionName } from "./extensions.ts";
 import { parseCidr } from "./cidr.ts";
 import type { SuffixNote } from "./model.ts";
@@ -80,6 +86,7 @@ interface DoorDraft {
   cmdTimeout: number;
   stopCommand?: string;
   stopCommand6?: string;
+  secret?: SecretDraft;
   nftSet?: NftSetRef;
   nftSet6?: NftSetRef;
   from?: Cidr[];
@@ -226,6 +233,18 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       continue;
     }
 
+    if (isSecretKey(key)) {
+      const problem = applySecretDirective(door.secret ??= { lines: {} }, key, value, n);
+      if (problem !== undefined) {
+        reject(
+          `Cannot parse ${quote(written)} at line ${n}: ${problem}`,
+          `config: line ${n}: syntax error`,
+          n,
+          door.name,
+        );
+      }
+      continue;
+    }
     switch (key) {
       case "SEQUENCE": {
         const r = parsePortSequence(value);
@@ -296,6 +315,19 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   }
 
   for (const d of doors) {
+    if (d.secret !== undefined) {
+      const problem = finishSecret(d.secret, d.sequenceLine);
+      if (problem !== undefined) {
+        reject(
+          `Cannot load door ${quote(d.name)} at line ${d.line}: ${problem}`,
+          // knockd stops at the first Secret_* line: an unknown directive.
+          `config: line ${Math.min(...Object.values(d.secret.lines))}: syntax error`,
+          d.line,
+          d.name,
+        );
+      }
+      continue;
+    }
     if (d.sequence.length === 0) {
       reject(
         `Cannot load door ${
@@ -439,6 +471,7 @@ function freezeDoor(d: DoorDraft): Door {
     ...(d.oneTimeSequencesFile !== undefined
       ? { oneTimeSequencesFile: d.oneTimeSequencesFile }
       : {}),
+    ...(d.secret?.done !== undefined ? { secret: d.secret.done } : {}),
     seqTimeout: d.seqTimeout,
     tcpFlags: d.tcpFlags,
     ...(d.target !== undefined ? { target: d.target } : {}),
