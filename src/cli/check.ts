@@ -28,6 +28,7 @@ import {
   type LocalAddresses,
 } from "../config/filter.ts";
 import { lintConfig, type Warning } from "../config/lint.ts";
+import { formatKnock } from "../config/sequence.ts";
 import {
   DEFAULT_CONFIG_PATH,
   DEFAULT_INTERFACE,
@@ -43,7 +44,7 @@ import {
   secretStep,
   sequenceWords,
 } from "../match/secret_derive.ts";
-import { extensionsUsed, notLoadableLine } from "../config/extensions.ts";
+import { extensionsUsed, ignoredByKnockdLine, notLoadableLine } from "../config/extensions.ts";
 import { NftSets, setText } from "../server/nft_sets.ts";
 import { needsSets, verifySets } from "./serve_grants.ts";
 
@@ -304,6 +305,7 @@ export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {})
         {
           ok: true,
           config: path,
+          format: config.format ?? "knockd",
           options: config.options,
           doors: config.doors.map((d, i) =>
             doorJson(d, show ? secrets.find((s) => s.index === i) : undefined)
@@ -421,6 +423,8 @@ function resolved6(v6: string | undefined, v4: string | undefined, what: string,
 function doorJson(d: Door, secret: SecretReport | undefined) {
   return {
     ...d,
+    // The notation of docs/FLAG-KNOCKING.md: `7000:tcp`, `110:tcp:fin+psh+urg`.
+    sequence: d.sequence.map(formatKnock),
     ...(secret !== undefined ? { currentStep: secret.step, currentSequences: secret.current } : {}),
     ...(d.from !== undefined ? { from: d.from.map((c) => c.text) } : {}),
     flags: flagsText(d),
@@ -447,12 +451,21 @@ function describe(path: string, config: Config, a: Account): string {
   lines.push(`Config "${path}" is valid: ${n} door${n === 1 ? "" : "s"}`);
   const notLoadable = notLoadableLine(config);
   if (notLoadable !== undefined) lines.push(notLoadable);
+  const ignored = ignoredByKnockdLine(config);
+  if (ignored !== undefined) lines.push(ignored);
   const o = config.options;
   lines.push("", "Options");
   lines.push(`  UseSyslog      ${o.useSyslog ? "yes" : "no"}`);
   lines.push(`  LogFile        ${o.logFile ?? "(none)"}`);
   lines.push(`  PidFile        ${o.pidFile ?? `(none: ${DEFAULT_PIDFILE} with -d)`}`);
   lines.push(`  Interface      ${o.interface ?? "(not set)"}`);
+  lines.push(
+    `  KnockdStrict   ${
+      o.knockdStrict === true
+        ? "yes: a repeated knock breaks the sequence, as in knockd 0.8"
+        : "no: a repeated or retransmitted knock is ignored"
+    }`,
+  );
   if (o.stateDir !== undefined || a.secrets.length > 0) {
     lines.push(`  State_Dir      ${o.stateDir ?? `${DEFAULT_STATE_DIR} (default)`}`);
   }
@@ -461,7 +474,7 @@ function describe(path: string, config: Config, a: Account): string {
   }
   for (const [index, d] of config.doors.entries()) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);
-    const seq = d.sequence.map((k) => `${k.port}/${k.protocol}`).join(", ");
+    const seq = d.sequence.map(formatKnock).join(", ");
     const secret = a.secrets.find((s) => s.index === index);
     if (d.secret !== undefined && secret !== undefined) {
       lines.push(...describeSecret(d, secret, a.show));

@@ -58,11 +58,21 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     default: "eth0",
   },
   {
+    name: "KnockdStrict",
+    section: "options",
+    value: "yes|no",
+    description:
+      "Match exactly as knockd 0.8: a repeated or retransmitted knock breaks the sequence (as serve --knockd-strict); alone on its line it means yes.",
+    default: "no",
+    extension: true,
+    feature: "repeats",
+  },
+  {
     name: "Sequence",
     section: "door",
-    value: "PORT[:PROTO][,PORT[:PROTO]]...",
+    value: "PORT[:PROTO[:FLAGS]][,PORT[:PROTO[:FLAGS]]]...",
     description:
-      "The knock sequence: up to 32 ports, each tcp (the default) or udp, separated by commas.",
+      "The knock sequence: up to 32 ports, each tcp (the default) or udp, separated by commas; a tcp step may demand its own TCP flags (7000:tcp:syn, 110:tcp:fin+psh+urg, none, any), which knockd 0.8 ignores.",
   },
   {
     name: "One_Time_Sequences",

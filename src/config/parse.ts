@@ -28,6 +28,7 @@ import {
 } from "./secret_parse.ts";
 import { extensionName } from "./extensions.ts";
 import { parseCidr } from "./cidr.ts";
+import type { SuffixNote } from "./model.ts";
 
 /** Why a config was rejected. */
 export interface ConfigError {
@@ -75,6 +76,7 @@ interface DoorDraft {
   sequence: Knock[];
   sequenceLine?: number;
   portNotes: PortNote[];
+  suffixNotes: SuffixNote[];
   oneTimeSequencesFile?: string;
   seqTimeout: number;
   tcpFlags: Partial<Record<TcpFlagName, FlagRequirement>>;
@@ -141,6 +143,8 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let logFile: string | undefined;
   let pidFile: string | undefined;
   let iface: string | undefined;
+  let ifaceLine: number | undefined;
+  let knockdStrict: boolean | undefined;
   let stateDir: string | undefined;
   let maxStartsPerMinute: number | undefined;
   const extensions: ExtensionUse[] = [];
@@ -171,6 +175,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
           line: n,
           sequence: [],
           portNotes: [],
+          suffixNotes: [],
           seqTimeout: 25,
           tcpFlags: {},
           cmdTimeout: 10,
@@ -198,7 +203,10 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       // knockd accepts the bare word UseSyslog in any section, doors included
       // (docs/COMPATIBILITY.md B13).
       if (cUpper(line) === "USESYSLOG") useSyslog = true;
-      else syntax(`expected "key = value" but found ${quote(line)}`);
+      else if (door === undefined && cUpper(line) === "KNOCKDSTRICT") {
+        knockdStrict = true;
+        extensions.push({ directive: "KnockdStrict", line: n });
+      } else syntax(`expected "key = value" but found ${quote(line)}`);
       continue;
     }
     const written = cTrim(line.slice(0, eq));
@@ -212,7 +220,10 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     if (door === undefined) {
       if (key === "LOGFILE") logFile = value;
       else if (key === "PIDFILE") pidFile = value;
-      else if (key === "INTERFACE") iface = value;
+      else if (key === "INTERFACE") {
+        iface = value;
+        ifaceLine = n;
+      } else if (key === "KNOCKDSTRICT") knockdStrict = parseSwitch(value, written, n);
       else if (key === "STATE_DIR") {
         if (value === "") syntax(`"State_Dir" needs a directory`);
         stateDir = value;
@@ -241,6 +252,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         else {
           door.sequence = r.knocks;
           door.portNotes = r.notes;
+          door.suffixNotes = r.suffixes;
           door.sequenceLine = n;
         }
         break;
@@ -249,6 +261,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         door.oneTimeSequencesFile = value;
         door.sequence = loadOneTime(value, door.name, n, opts);
         door.portNotes = [];
+        door.suffixNotes = [];
         door.sequenceLine = n;
         break;
       }
@@ -343,6 +356,8 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     ...(logFile !== undefined ? { logFile } : {}),
     ...(pidFile !== undefined ? { pidFile } : {}),
     ...(iface !== undefined ? { interface: iface } : {}),
+    ...(ifaceLine !== undefined ? { interfaceLine: ifaceLine } : {}),
+    ...(knockdStrict !== undefined ? { knockdStrict } : {}),
     ...(stateDir !== undefined ? { stateDir } : {}),
     ...(maxStartsPerMinute !== undefined ? { maxStartsPerMinute } : {}),
   };
@@ -351,6 +366,20 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     doors: doors.map(freezeDoor),
     ...(extensions.length > 0 ? { extensions } : {}),
   };
+}
+
+/** A yes/no value of a knocktool switch (`KnockdStrict = yes`). */
+function parseSwitch(value: string, written: string, n: number): boolean {
+  const v = value.toLowerCase();
+  if (["yes", "true", "on", "1"].includes(v)) return true;
+  if (["no", "false", "off", "0"].includes(v)) return false;
+  return reject(
+    `Cannot parse ${quote(written)} at line ${n}: value ${
+      quote(value)
+    } must be "yes" or "no" (or write ${quote(written)} alone on its line for "yes")`,
+    `config: line ${n}: syntax error`,
+    n,
+  );
 }
 
 function parseFlags(value: string, door: DoorDraft, written: string, n: number): void {
@@ -438,6 +467,7 @@ function freezeDoor(d: DoorDraft): Door {
     sequence: d.sequence,
     ...(d.sequenceLine !== undefined ? { sequenceLine: d.sequenceLine } : {}),
     ...(d.portNotes.length > 0 ? { portNotes: d.portNotes } : {}),
+    ...(d.suffixNotes.length > 0 ? { suffixNotes: d.suffixNotes } : {}),
     ...(d.oneTimeSequencesFile !== undefined
       ? { oneTimeSequencesFile: d.oneTimeSequencesFile }
       : {}),

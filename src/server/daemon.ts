@@ -28,6 +28,7 @@ import { OneTimeSequences } from "../match/onetime.ts";
 import { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
 import { decodeFrame } from "../wire/decode.ts";
+import { formatSequence } from "../config/sequence.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
 import type { GrantKeeper } from "./grant_keeper.ts";
 import { usesFeature } from "../config/extensions.ts";
@@ -125,6 +126,11 @@ export interface DaemonOptions {
   readonly ipv4Only: boolean;
   /** `-D`: the matcher produces its debug events (default false: it creates none). */
   readonly debug?: boolean;
+  /**
+   * `--knockd-strict`: knockd 0.8's exact matching (repeats invalidate). The config's
+   * `KnockdStrict` turns it on too, also after a reload. Default false.
+   */
+  readonly strict?: boolean;
   /** `-l`: reverse lookups. */
   readonly lookup?: HostLookup;
   /** Called after a successful reload, to reopen the log file with the new config. */
@@ -159,11 +165,6 @@ export interface OneTimeLike {
   close(): void;
 }
 
-/** Formats a sequence as knockd's debug lines do: `7000:tcp,8000:udp`. */
-function sequenceText(seq: readonly Knock[]): string {
-  return seq.map((k) => `${k.port}:${k.protocol}`).join(",");
-}
-
 /**
  * The running server. Feed it frames with {@link Daemon.run} (or {@link Daemon.handleFrame});
  * call {@link Daemon.reload} on SIGHUP and {@link Daemon.stop} to end.
@@ -193,6 +194,8 @@ export class Daemon {
   /** Serialises window refreshes (each derives asynchronously). */
   #refreshing: Promise<void> = Promise.resolve();
   #matcher: Matcher;
+  /** Repeats ignored by the matchers replaced by reloads. */
+  #repeatsBefore = 0;
   #addrs: LocalAddresses;
   #source: FrameSource | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -229,6 +232,11 @@ export class Daemon {
   /** The doors in use, with their current sequences (null: disabled). */
   get doors(): readonly (Door | null)[] {
     return this.#doors;
+  }
+
+  /** Repeated knocks ignored since the start (docs/COMPATIBILITY.md "Repeats and retransmissions"). */
+  get repeatsIgnored(): number {
+    return this.#repeatsBefore + this.#matcher.repeatsIgnored;
   }
 
   /** Number of attempts the matcher tracks. */
@@ -285,6 +293,7 @@ export class Daemon {
       localAddresses: [...this.#addrs.v4, ...this.#addrs.v6],
       ipv4Only: this.#opts.ipv4Only,
       debug: this.#opts.debug ?? false,
+      strict: (this.#opts.strict ?? false) || (this.#config.options.knockdStrict ?? false),
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);
@@ -605,7 +614,7 @@ export class Daemon {
       this.#matcher.setSequence(index, r.next);
       this.#opts.log.emit(
         "debug",
-        `new sequence for door ${door.name}: ${sequenceText(r.next)}`,
+        `new sequence for door ${door.name}: ${formatSequence(r.next)}`,
         "D",
       );
     } else {
@@ -658,6 +667,7 @@ export class Daemon {
         this.#config = r.config;
         this.#doors = setup.doors;
         this.#oneTime = setup.oneTime;
+        this.#repeatsBefore += this.#matcher.repeatsIgnored;
         this.#secrets = setup.secrets;
         this.#matcher = this.#newMatcher(setup.doors);
         void this.refreshSecrets().then(() => this.#scheduleStep());
