@@ -406,10 +406,11 @@ const available = (await canUseNetns()) && (await have(["nft", "--version"])) &&
   (await have([
     "sh",
     "-c",
-    "command -v nmap && command -v nc && command -v curl && " +
-    "command -v bash && command -v timeout && command -v python3 && command -v hping3",
+    "command -v nmap && command -v curl && command -v bash && command -v timeout && " +
+    "command -v python3 && command -v hping3 && nc -h 2>&1 | grep -q OpenBSD",
   ]));
-const PREREQ = "Cannot run the clients tier: needs root, ip, nft, knockd, knock, nmap, nc, " +
+const PREREQ =
+  "Cannot run the clients tier: needs root, ip, nft, knockd, knock, nmap, OpenBSD nc, " +
   "curl, bash, timeout, python3 and hping3";
 const FILTER = Deno.env.get("KT_CLIENTS_FILTER");
 
