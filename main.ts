@@ -17,9 +17,18 @@ import { runKnockd, runServe, serveCommand } from "./src/cli/serve.ts";
 import { daemonChildSetup, readCmdline } from "./src/server/detach.ts";
 import { knockCommand, runKnock, runKnockCompat } from "./src/cli/knock.ts";
 import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
+import { keygenCommand, runKeygen } from "./src/cli/keygen.ts";
+import { runSequence, sequenceCommand } from "./src/cli/sequence.ts";
 
 /** The whole command line: one parser per subcommand. */
-export const parser = or(serveCommand, knockCommand, checkCommand, interfacesCommand);
+export const parser = or(
+  serveCommand,
+  knockCommand,
+  checkCommand,
+  interfacesCommand,
+  keygenCommand,
+  sequenceCommand,
+);
 
 /** The one-line summary `--help` prints first (and knocktool(1)'s description starts with). */
 export const BRIEF = message`A port-knocking server and client, compatible with knockd 0.8.`;
@@ -56,6 +65,10 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
       return await runCheck(opts, io);
     case "interfaces":
       return await runInterfaces(opts, io);
+    case "keygen":
+      return await runKeygen(opts, io);
+    case "sequence":
+      return await runSequence(opts, io);
   }
 }
 

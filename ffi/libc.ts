@@ -35,7 +35,7 @@ const LIBC_NAMES: Readonly<Record<string, readonly string[]>> = {
  *
  * @param symbols The symbols to bind.
  * @returns The open library; close it when done.
- * @throws {Error} When no name loads, with every name tried and why.
+ * @throws {LibcError} When no name loads, with every name tried and why.
  *
  * @example
  * ```ts
@@ -61,7 +61,25 @@ export function openLibc<const S extends Deno.ForeignLibraryInterface>(
       errors.push(`"${name}" (${e instanceof Error ? e.message : String(e)})`);
     }
   }
-  throw new Error(`Cannot load libc: tried ${errors.join(", ")}`);
+  throw new LibcError(`Cannot load libc: tried ${errors.join(", ")}`);
+}
+
+/**
+ * libc cannot be loaded (no `--allow-ffi`, or no candidate name loads).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LibcError } from "./libc.ts";
+ * assert.equal(new LibcError("Cannot load libc: tried \"libc.so.6\" (x)").name, "LibcError");
+ * ```
+ */
+export class LibcError extends Error {
+  /** @param message `Cannot load libc: tried "NAME" (REASON), …`. */
+  constructor(message: string) {
+    super(message);
+    this.name = "LibcError";
+  }
 }
 
 /** The symbols {@link errno} needs (declare them `optional: true`: each libc has one). */
@@ -151,7 +169,7 @@ let users = 0;
  * Opens libc (on first use) and returns its symbols; pair every call with {@link releaseLibc}.
  *
  * @returns The libc symbols.
- * @throws {Error} When no libc name loads, with every name tried.
+ * @throws {LibcError} When no libc name loads, with every name tried.
  *
  * @example
  * ```ts

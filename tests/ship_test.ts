@@ -171,6 +171,12 @@ Deno.test("ship: each subcommand runs under exactly the compiled permissions", a
       { args: ["knock", "127.0.0.1", String(port)], ok: [0] },
       { args: ["serve", "-c", conf, "--pcap-file", pcap, "--dry-run"], ok: [0] },
       { args: ["interfaces"], ok: [0] },
+      { args: ["keygen", `${dir}/secret`], ok: [0] },
+      {
+        args: ["sequence", "--secret-file", `${dir}/secret`, "--door", "ssh"],
+        ok: [0],
+        out: /^\d+:tcp \d+:tcp \d+:tcp \d+:tcp\n$/,
+      },
       { exe: `${dir}/knockd`, args: ["-V"], ok: [0], out: /^knockd 0\.8\n/ },
       { exe: `${dir}/knock`, args: ["-V"], ok: [0], out: /^knock 0\.8\n/ },
     ];

@@ -26,10 +26,11 @@ import {
   PCAP_IF_RUNNING,
   PCAP_IF_UP,
   PCAP_IF_WIRELESS,
+  PcapError,
   type PcapLib,
   releasePcap,
 } from "../../ffi/libpcap.ts";
-import { cString } from "../../ffi/libc.ts";
+import { cString, LibcError } from "../../ffi/libc.ts";
 import { addressText } from "../server/addresses.ts";
 
 /** The `interfaces` subcommand's parser. */
@@ -173,7 +174,9 @@ export function runInterfaces(opts: InterfacesOptions, io: Io): Promise<number> 
       releasePcap();
     }
   } catch (e) {
-    io.stderr(`${e instanceof Error ? e.message : String(e)}\n`);
+    // libpcap or libc cannot be loaded, or the interfaces cannot be listed; anything else is a bug.
+    if (!(e instanceof PcapError || e instanceof LibcError)) throw e;
+    io.stderr(`${e.message}\n`);
     return Promise.resolve(1);
   }
   if (opts.json === true) {

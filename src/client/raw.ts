@@ -90,9 +90,8 @@ export class RawSender {
     try {
       fd = this.#lib.socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
     } catch (e) {
-      if (e instanceof SocketError && (e.errno === EPERM || e.errno === EACCES)) {
-        throw new RawSocketError(RAW_PERMISSION_ERROR);
-      }
+      if (!(e instanceof SocketError)) throw e;
+      if (e.errno === EPERM || e.errno === EACCES) throw new RawSocketError(RAW_PERMISSION_ERROR);
       throw new RawSocketError(`Cannot open a raw socket: ${lower(errText(e))}`);
     }
     try {
@@ -144,6 +143,7 @@ export class RawSender {
       try {
         return this.#lib.getsockname(fd).addr;
       } catch (e) {
+        if (!(e instanceof SocketError)) throw e;
         throw new RawSocketError(
           `Cannot find a source address for "${formatAddress(dst.addr)}": ${lower(errText(e))}`,
         );
@@ -214,6 +214,7 @@ export function openSocket(lib: SocketLib, family: number, type: number, protoco
   try {
     return lib.socket(family, type, protocol);
   } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
     throw new RawSocketError(`Cannot open socket: ${lower(errText(e))}`);
   }
 }
@@ -230,6 +231,7 @@ export function bindDevice(lib: SocketLib, fd: number, iface: string): void {
   try {
     lib.bindToDevice(fd, iface);
   } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
     throw new RawSocketError(`Cannot bind to interface "${iface}": ${lower(errText(e))}`);
   }
 }
@@ -246,13 +248,14 @@ export function bindSource(lib: SocketLib, fd: number, addr: Uint8Array): void {
   try {
     lib.bind(fd, makeSockAddr(addr, 0));
   } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
     throw new RawSocketError(
       `Cannot bind to source "${formatAddress(addr)}": ${lower(errText(e))}`,
     );
   }
 }
 
-function errText(e: unknown): string {
-  if (e instanceof SocketError) return e.message.replace(/^[a-z_]+: /, "");
-  return e instanceof Error ? e.message : String(e);
+/** The strerror text of a libc failure, without the function name. */
+function errText(e: SocketError): string {
+  return e.message.replace(/^[a-z_]+: /, "");
 }

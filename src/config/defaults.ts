@@ -37,3 +37,34 @@ export const DEFAULT_INTERFACE = "eth0";
  * ```
  */
 export const DEFAULT_PIDFILE = "/var/run/knockd.pid";
+
+/**
+ * `Secret_Length`'s default: knocks per secret-derived sequence (docs/SECRET-SEQUENCES.md §3).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SECRET_LENGTH } from "./defaults.ts";
+ * if (DEFAULT_SECRET_LENGTH !== 4) throw new Error("four knocks");
+ * ```
+ */
+export const DEFAULT_SECRET_LENGTH = 4;
+
+/** `Secret_Ports`'s default lower end (docs/SECRET-SEQUENCES.md §3). */
+export const DEFAULT_SECRET_LOW = 1024;
+
+/** `Secret_Ports`'s default upper end (docs/SECRET-SEQUENCES.md §3). */
+export const DEFAULT_SECRET_HIGH = 65535;
+
+/** `Secret_Step`'s default: seconds per time step (docs/SECRET-SEQUENCES.md §4). */
+export const DEFAULT_SECRET_STEP = 30;
+
+/**
+ * Where knocktool keeps its state (live grants, used secret sequences) without `State_Dir`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STATE_DIR } from "./defaults.ts";
+ * if (DEFAULT_STATE_DIR !== "/var/lib/knocktool") throw new Error("the state directory");
+ * ```
+ */
+export const DEFAULT_STATE_DIR = "/var/lib/knocktool";

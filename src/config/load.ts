@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { errnoText } from "../util/errno.ts";
+import { errnoText, isSystemError } from "../util/errno.ts";
 import { parseConfigBytes, type ParseOptions, type ParseResult } from "./parse.ts";
 
 /**
@@ -32,6 +32,7 @@ export function loadConfig(path: string, opts: ParseOptions = {}): ParseResult {
   try {
     bytes = Deno.statSync(path).isDirectory ? new Uint8Array() : Deno.readFileSync(path);
   } catch (e) {
+    if (!isSystemError(e)) throw e;
     const errno = errnoText(e);
     return {
       ok: false,

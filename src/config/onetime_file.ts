@@ -8,7 +8,7 @@
  */
 import type { Knock } from "./model.ts";
 import { cTrim, iterPieces } from "./_cstr.ts";
-import { errnoText } from "../util/errno.ts";
+import { errnoText, isSystemError } from "../util/errno.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 
 /** One non-blank, non-comment line of a one-time sequences file. */
@@ -95,6 +95,7 @@ export function readFirstOneTimeSequence(path: string): FirstSequence {
       f.close();
     }
   } catch (e) {
+    if (!isSystemError(e)) throw e;
     return { ok: false, reason: "open", errno: errnoText(e) };
   }
   for (const line of iterOneTimeFile(bytes)) {

@@ -16,6 +16,7 @@ import {
   readAllSync,
   readFirstOneTimeSequence,
 } from "../config/onetime_file.ts";
+import { errnoText, isSystemError } from "../util/errno.ts";
 
 const HASH = 0x23;
 
@@ -44,7 +45,7 @@ export class OneTimeSequences {
 
   /**
    * Opens a door's one-time sequences file (it must exist and be writable, as knockd's
-   * `fopen(path, "r+")` demands) and loads its first valid line. Never throws.
+   * `fopen(path, "r+")` demands) and loads its first valid line. Throws only on a bug (an error that is not a system error).
    *
    * @param path The file (relative paths resolve against the cwd).
    * @param doorName The door, for messages.
@@ -101,34 +102,40 @@ export class OneTimeSequences {
   /**
    * Marks the line of {@link current} used ('#' over its first byte) and loads the next valid
    * line. Returns it, or null when none is left or the file cannot be updated: the door must then
-   * be disabled, and `message` holds knockd's text for the log. Never throws.
+   * be disabled, `message` holds knockd's text for the log and, when the file could not be
+   * updated, `cause` says why (`Cannot update one-time sequences file "F" for door "D": <strerror>`).
+   * Throws only on a bug (an error that is not a system error).
    *
    * The used line is found at the offset it was loaded from if it still holds the same sequence,
    * else as the first unused line with exactly that sequence (the file may have been edited).
    */
-  consume(): { next: readonly Knock[] | null; message?: string } {
+  consume(): { next: readonly Knock[] | null; message?: string; cause?: string } {
     const used = this.#current;
     if (used === null || this.#closed) return { next: null };
-    const failed = () => {
+    const failed = (reason: string) => {
       this.#current = null;
       return {
         next: null,
         message:
           `error while disabling used one time sequence for door ${this.doorName} --> disabling the door`,
+        cause: `Cannot update one-time sequences file ${JSON.stringify(this.path)} for door ${
+          JSON.stringify(this.doorName)
+        }: ${reason}`,
       };
     };
     let f: Deno.FsFile;
     try {
       f = Deno.openSync(this.path, { read: true, write: true });
-    } catch {
-      return failed();
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      return failed(errnoText(e));
     }
     try {
       const bytes = readAllSync(f);
       const { marked, next } = this.#locate(bytes, used);
       if (marked !== undefined) {
         f.seekSync(marked.offset, Deno.SeekMode.Start);
-        if (f.writeSync(Uint8Array.of(HASH)) !== 1) return failed();
+        if (f.writeSync(Uint8Array.of(HASH)) !== 1) return failed("nothing written");
       }
       if (next === undefined || !("knocks" in next.result)) {
         this.#current = null;
@@ -137,8 +144,9 @@ export class OneTimeSequences {
       this.#current = next.result.knocks;
       this.#offset = next.offset;
       return { next: next.result.knocks };
-    } catch {
-      return failed();
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      return failed(errnoText(e));
     } finally {
       f.close();
     }

@@ -107,6 +107,8 @@ Deno.test("OneTimeSequences: the file vanishing at runtime disables the door wit
     assert.deepEqual(o.consume(), {
       next: null,
       message: "error while disabling used one time sequence for door smtp --> disabling the door",
+      cause:
+        `Cannot update one-time sequences file "${path}" for door "smtp": No such file or directory`,
     });
     assert.equal(o.current, null);
   });

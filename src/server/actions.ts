@@ -29,6 +29,7 @@ import type { Door } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import type { ServerLog } from "./log.ts";
 import { encodeRawText, shellArgs } from "../util/bytes.ts";
+import { errnoText } from "../util/errno.ts";
 
 /** Outcome of one command. */
 export interface CommandResult {
@@ -435,6 +436,22 @@ export class DoorActions {
     await this.#exec(door.name, stop, fields);
   }
 
+  /**
+   * Runs one expanded command for a door (the grant keeper's start and stop commands, see
+   * `grant_keeper.ts`), through the same running cap and queue, tracked until {@link shutdown}.
+   *
+   * @param doorName The door (log lines).
+   * @param command The expanded command.
+   * @param src The knocker's address (log fields).
+   * @returns Resolves when it has run.
+   */
+  run(doorName: string, command: string, src: string): Promise<void> {
+    const task = this.#exec(doorName, command, { door: doorName, src });
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
+    return task;
+  }
+
   #waitStop(ms: number, fields: EventFields): Promise<void> {
     if (this.#shuttingDown) return Promise.resolve();
     if (this.#pending.size >= this.#maxPending) {
@@ -532,8 +549,18 @@ export class DoorActions {
     let result: CommandResult;
     try {
       result = await this.#runner.run(command);
-    } catch {
+    } catch (e) {
+      // The runner throws only when the shell could not be started (CommandRunner.run). knockd's
+      // line stays as it is; why follows it.
       this.#log.emit("command-error", "error: command fork failed!", "LE", fields);
+      this.#log.emit(
+        "command-error",
+        `Cannot start the command of door ${JSON.stringify(doorName)} for ${fields.src}: ${
+          errnoText(e)
+        }`,
+        "LE",
+        fields,
+      );
       return;
     }
     if (result.signaled || result.code !== 0) {

@@ -221,7 +221,10 @@ Deno.test("a runner that cannot start the shell logs knockd's fork error", async
     };
     const actions = new DoorActions({ runner, log: new ServerLog(), timers: new FakeTimers() });
     await actions.open({ name: "D", cmdTimeout: 5, startCommand: "x" }, "192.0.2.1", 4);
-    deepStrictEqual(io.err, "error: command fork failed!\n");
+    deepStrictEqual(
+      io.err,
+      'error: command fork failed!\nCannot start the command of door "D" for 192.0.2.1: no shell\n',
+    );
   } finally {
     done();
   }

@@ -207,3 +207,50 @@ Deno.test("a seq_timeout beyond setTimeout's range arms one capped timer, not a 
     resetSync();
   }
 });
+
+Deno.test("a one-time file that cannot be updated: knockd's line, then the cause", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-daemon-" });
+  const io = captureIo();
+  try {
+    const path = `${dir}/otp`;
+    Deno.writeTextFileSync(path, " 1,2\n 3,4\n");
+    const sink = new KnockdSink({ io, verbose: false, debug: false, format: "text" });
+    configureSync({
+      sinks: { k: sink.sink },
+      loggers: [
+        { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
+        { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+      ],
+      reset: true,
+    });
+    const runner = new RecordingRunner();
+    const log = new ServerLog();
+    const actions = new DoorActions({ runner, log });
+    const daemon = new Daemon({
+      config: config(`[A]\none_time_sequences = ${path}\ncommand = a %IP%\n`),
+      configPath: "k.conf",
+      reloadConfig: () => parseConfig(""),
+      actions,
+      log,
+      localAddresses: { v4: ["192.0.2.1"], v6: [] },
+      ipv4Only: false,
+    });
+    try {
+      Deno.removeSync(path);
+      daemon.handleFrame(frame(1, 100));
+      daemon.handleFrame(frame(2, 101));
+      await actions.shutdown();
+      deepStrictEqual(runner.commands, ["a 198.51.100.1"]);
+      deepStrictEqual(
+        io.err,
+        "error while disabling used one time sequence for door A --> disabling the door\n" +
+          `Cannot update one-time sequences file "${path}" for door "A": No such file or directory\n`,
+      );
+    } finally {
+      daemon.close();
+    }
+  } finally {
+    resetSync();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

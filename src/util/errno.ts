@@ -61,3 +61,24 @@ export function errnoText(e: unknown): string {
 export function isOsError(e: unknown, code: string): boolean {
   return e instanceof Error && (e as Error & { code?: unknown }).code === code;
 }
+
+/**
+ * Whether a caught error comes from the system rather than from a bug: one of `Deno.errors` (an
+ * operating-system error such as `NotFound`, or a missing Deno permission, `NotCapable`). A
+ * `TypeError` or `RangeError` is not, and should not be caught as a file problem.
+ *
+ * @param e The caught error.
+ * @returns True for an instance of a `Deno.errors` class.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSystemError } from "./errno.ts";
+ * assert.equal(isSystemError(new Deno.errors.NotFound("gone")), true);
+ * assert.equal(isSystemError(new Deno.errors.NotCapable("no --allow-read")), true);
+ * assert.equal(isSystemError(new TypeError("bug")), false);
+ * ```
+ */
+export function isSystemError(e: unknown): boolean {
+  return Object.values(Deno.errors).some((c) => e instanceof c);
+}
