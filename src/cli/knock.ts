@@ -1,8 +1,9 @@
 /**
  * `knocktool knock`: the knock client. knock 0.8's options and behaviour (resolution through
  * glibc, one SYN per TCP hit, one 0x00 byte per UDP hit, the delay after every hit), plus TCP
- * flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`), the source address or interface
- * (`--source`, `--interface`) and a check that the door opened (`--check`).
+ * flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`, tportknockd's `tcp:PORT:LETTERS`),
+ * every address of the host (`-A`), the source address or interface (`--source`,
+ * `--interface`) and a check that the door opened (`--check`).
  *
  * Started through a link named `knock`, the program runs {@link runKnockCompat} instead: knock
  * 0.8's exact command line, usage text and exit statuses.
@@ -37,13 +38,23 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
         description: message`Wait this many milliseconds after every hit (as knock: atoi).`,
       }),
     ),
-    ipv4: option("-4", "--ipv4", { description: message`Resolve the host to IPv4 only.` }),
-    ipv6: option("-6", "--ipv6", { description: message`Resolve the host to IPv6 only.` }),
+    ipv4: option("-4", "--ipv4", {
+      description:
+        message`Resolve the host to IPv4 only and knock its first address (as knock 0.8).`,
+    }),
+    ipv6: option("-6", "--ipv6", {
+      description:
+        message`Resolve the host to IPv6 only and knock its first address (as knock 0.8).`,
+    }),
+    allAddresses: option("-A", "--all-addresses", {
+      description:
+        message`Knock every address the host resolves to (A and AAAA records), one after the other; with ${"-4"} or ${"-6"}, every address of that family.`,
+    }),
     verbose: option("-v", "--verbose", { description: message`Print each hit.` }),
     flags: optional(
       option("--flags", string({ metavar: "FLAGS" }), {
         description:
-          message`Send TCP hits with these flags (e.g. ${"fin,ack"}) through a raw socket; needs root or CAP_NET_RAW.`,
+          message`Send TCP hits with these flags (e.g. ${"fin+ack"}) through a raw socket; needs root or CAP_NET_RAW.`,
       }),
     ),
     source: optional(
@@ -79,7 +90,7 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
   }),
   {
     description:
-      message`Send a port-knock sequence (knock 0.8 compatible, plus TCP flags, source selection and an open check).`,
+      message`Send a port-knock sequence (knock 0.8 compatible, plus per-step TCP flags as ${"PORT:tcp:FLAGS"} or tportknockd's ${"tcp:PORT:LETTERS"}, every address of a host, source selection and an open check).`,
   },
 );
 
@@ -95,6 +106,8 @@ export interface KnockOptions {
   readonly ipv4?: boolean;
   /** `-6`. */
   readonly ipv6?: boolean;
+  /** `-A`: knock every address the host resolves to. */
+  readonly allAddresses?: boolean;
   /** `-v`. */
   readonly verbose?: boolean;
   /** `--flags`: TCP flags for every TCP hit. */
@@ -142,7 +155,8 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
       io.stderr(f.error + "\n");
       return 1;
     }
-    common = f.flags;
+    // `any` leaves the hits plain (one SYN through connect), which any flags accept.
+    if (f.flags !== "any") common = f.flags;
   }
   const steps: KnockStep[] = [];
   for (const arg of ports) {
@@ -181,6 +195,7 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
       udp: opts.udp === true,
       delayUs: Math.imul(1000, delay) >>> 0,
       verbose: opts.verbose === true,
+      allAddresses: opts.allAddresses === true,
       source: opts.source,
       iface: opts.iface,
     },

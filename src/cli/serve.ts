@@ -48,11 +48,13 @@ import {
   takeDaemonChildMarker,
 } from "../server/detach.ts";
 import { closeInheritedFdsOnExec } from "../server/fds.ts";
+import { SpawnRunner } from "../server/spawn_runner.ts";
 import { KNOCKD_USAGE, parseKnockdArgs } from "./serve_knockd_argv.ts";
 import { resolveServeSettings, type ServeSettings } from "./serve_settings.ts";
 import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
+import { NO_GRANTS, type ServeGrants, setupGrants } from "./serve_grants.ts";
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -111,7 +113,7 @@ export const serveCommand = command(
     capture: withDefault(
       option("--capture", choice(["immediate", "buffered"]), {
         description:
-          message`immediate (default): deliver each packet at once, snaplen 1024, 8 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
+          message`immediate (default): deliver each packet at once, snaplen 1024, 2 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
       }),
       "immediate" as const,
     ),
@@ -120,6 +122,10 @@ export const serveCommand = command(
         description: message`Syslog facility for UseSyslog (default daemon, as Debian's knockd).`,
       }),
     ),
+    knockdStrict: option("--knockd-strict", {
+      description:
+        message`Match exactly as knockd 0.8: a repeated or retransmitted knock breaks the sequence (as ${"KnockdStrict"} in [options]).`,
+    }),
   }),
   { description: message`Run the port-knocking server (knockd 0.8 compatible).` },
 );
@@ -145,6 +151,8 @@ export interface ServeOptions {
   readonly capture?: "immediate" | "buffered";
   /** Started as `knockd`: errors use knockd's texts and the usage text. */
   readonly knockd?: boolean;
+  /** `--knockd-strict`: knockd 0.8's exact matching (docs/COMPATIBILITY.md B14). */
+  readonly knockdStrict?: boolean;
 }
 
 /** Options of `serve`. */
@@ -235,15 +243,22 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   });
   const log = logging.log;
   // 3. The daemon: matcher, actions, lookups.
-  const actions = new DoorActions({ runner: commandRunner(opts, io), log });
+  const runner = commandRunner(opts, io);
+  const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
   const announce = logging.announcer(s.pcapFile ?? s.iface);
-  const daemon = createDaemon(opts, s, { logging, actions, lookup, announce });
+  const setup = setupGrants(s.config, s.abs, actions, log);
+  const grants: ServeGrants = typeof setup === "string" ? NO_GRANTS : setup;
+  const daemon = typeof setup === "string"
+    ? setup
+    : createDaemon(opts, s, { logging, actions, lookup, announce, grants });
   if (typeof daemon === "string") {
+    grants.close();
     if (opts.knockd === true) {
       io.stderr(daemon + "\n");
       io.stdout(KNOCKD_USAGE);
     } else io.stderr(`knocktool serve: ${daemon}\n`);
+    if (runner instanceof SpawnRunner) runner.close();
     logging.close();
     return 1;
   }
@@ -264,12 +279,15 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
     log.emit("stop", "waiting for child processes...", "V");
+    await grants.keeper?.shutdown();
     await actions.shutdown(signals.force);
     log.emit("stop", "closing...", "V");
-    if (opts.debug) logging.counters(daemon.counters);
+    if (opts.debug) logging.counters(daemon.counters, daemon.repeatsIgnored);
     log.emit("stop", "shutting down", "L");
   } finally {
     daemon.close();
+    grants.close();
+    if (runner instanceof SpawnRunner) runner.close();
     await lookup?.close(); // bounded: NssLookup waits at most CLOSE_WAIT_MS for a slow resolver
     if (wrotePid) removePidFile(s.pidFile);
     logging.close();
@@ -307,21 +325,24 @@ interface DaemonParts {
   readonly actions: DoorActions;
   readonly lookup: NssLookup | undefined;
   readonly announce: () => void;
+  readonly grants: ServeGrants;
 }
 
 /** The daemon, or the message of why it cannot start (a one-time sequences file, as documented). */
 function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts): Daemon | string {
-  const { logging, actions, lookup, announce } = parts;
+  const { logging, actions, lookup, announce, grants } = parts;
   try {
     return new Daemon({
       config: s.config,
       configPath: s.configPath,
       reloadConfig: () => loadConfig(s.configPath),
       actions,
+      ...(grants.keeper !== undefined ? { grants: grants.keeper } : {}),
       log: logging.log,
       localAddresses: s.pcapFile !== undefined ? s.addresses : { v4: [], v6: [] },
       ipv4Only: opts.ipv4Only,
       debug: opts.debug,
+      strict: opts.knockdStrict ?? false,
       ...(lookup !== undefined ? { lookup } : {}),
       onOpen: announce,
       onReload: (c) => logging.reloaded(c, s.abs(c.options.logFile)),
@@ -350,9 +371,20 @@ async function runDaemon(
   }
 }
 
-/** Door commands: run through /bin/sh, or printed under `--dry-run`. */
+/**
+ * Door commands: run through /bin/sh (`posix_spawn` through libc where it can be used, else
+ * `Deno.Command`: src/server/spawn_runner.ts), or printed under `--dry-run`.
+ */
 function commandRunner(opts: ServeOptions, io: Io): CommandRunner {
-  if (!opts.dryRun) return new ShellRunner(opts.daemon ? { cwd: "/", stdio: "null" } : {});
+  if (!opts.dryRun) {
+    const shell = opts.daemon ? { cwd: "/", stdio: "null" } as const : {};
+    try {
+      return SpawnRunner.open(shell);
+    } catch {
+      // Not Linux, or no FFI permission: Deno.Command keeps the same guarantees, only slower.
+      return new ShellRunner(shell);
+    }
+  }
   return new RecordingRunner((cmd) =>
     io.stdout(
       opts.logFormat === "json"

@@ -436,6 +436,22 @@ export class DoorActions {
     await this.#exec(door.name, stop, fields);
   }
 
+  /**
+   * Runs one expanded command for a door (the grant keeper's start and stop commands, see
+   * `grant_keeper.ts`), through the same running cap and queue, tracked until {@link shutdown}.
+   *
+   * @param doorName The door (log lines).
+   * @param command The expanded command.
+   * @param src The knocker's address (log fields).
+   * @returns Resolves when it has run.
+   */
+  run(doorName: string, command: string, src: string): Promise<void> {
+    const task = this.#exec(doorName, command, { door: doorName, src });
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
+    return task;
+  }
+
   #waitStop(ms: number, fields: EventFields): Promise<void> {
     if (this.#shuttingDown) return Promise.resolve();
     if (this.#pending.size >= this.#maxPending) {

@@ -1,0 +1,101 @@
+/**
+ * `serve`'s grants (docs/GRANTS.md): for a config that uses the grant extensions, loads
+ * libnftables when a door names a set, verifies every set, and makes the grant keeper with the
+ * state file under `State_Dir`, restoring the grants a previous run left.
+ *
+ * @module
+ */
+import type { Config } from "../config/model.ts";
+import { DEFAULT_STATE_DIR } from "../config/defaults.ts";
+import { usesFeature } from "../config/extensions.ts";
+import type { DoorActions } from "../server/actions.ts";
+import type { ServerLog } from "../server/log.ts";
+import { GrantKeeper } from "../server/grant_keeper.ts";
+import { GrantState } from "../server/grant_state.ts";
+import { NftSets } from "../server/nft_sets.ts";
+
+/** The grant machinery of one `serve` run. */
+export interface ServeGrants {
+  /** The keeper (undefined: the config uses no grant extension). */
+  readonly keeper: GrantKeeper | undefined;
+  /** The sets, when a door names one. */
+  readonly sets: NftSets | undefined;
+  /** Frees libnftables. */
+  close(): void;
+}
+
+/** No grants: a config without the grant extensions. */
+export const NO_GRANTS: ServeGrants = { keeper: undefined, sets: undefined, close() {} };
+
+/**
+ * Checks every `Nft_Set` / `Nft_Set_6` of a config against the kernel.
+ *
+ * @param sets libnftables.
+ * @param config The config.
+ * @returns One message per unusable set (empty: all fine).
+ */
+export function verifySets(sets: NftSets, config: Config): string[] {
+  const problems: string[] = [];
+  for (const d of config.doors) {
+    if (d.nftSet !== undefined) {
+      const p = sets.verify(d.nftSet, "Nft_Set", 4);
+      if (p !== undefined) problems.push(p);
+    }
+    if (d.nftSet6 !== undefined) {
+      const p = sets.verify(d.nftSet6, "Nft_Set_6", 6);
+      if (p !== undefined) problems.push(p);
+    }
+  }
+  return problems;
+}
+
+/** Whether a config names an nftables set. */
+export function needsSets(config: Config): boolean {
+  return config.doors.some((d) => d.nftSet !== undefined || d.nftSet6 !== undefined);
+}
+
+/**
+ * Sets up the grants of a `serve` run.
+ *
+ * @param config The config.
+ * @param abs Makes a path absolute under `-d`.
+ * @param actions The command runner.
+ * @param log The server log.
+ * @returns The grants, or the message of why serve cannot start.
+ */
+export function setupGrants(
+  config: Config,
+  abs: (p: string | undefined) => string | undefined,
+  actions: DoorActions,
+  log: ServerLog,
+): ServeGrants | string {
+  if (!usesFeature(config, "grants")) {
+    return NO_GRANTS;
+  }
+  let sets: NftSets | undefined;
+  if (needsSets(config)) {
+    try {
+      sets = NftSets.open();
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+    const problems = verifySets(sets, config);
+    if (problems.length > 0) {
+      sets.close();
+      return problems.join("\n");
+    }
+  }
+  const state = new GrantState(abs(config.options.stateDir ?? DEFAULT_STATE_DIR)!);
+  const keeper = new GrantKeeper({ actions, log, state, ...(sets !== undefined ? { sets } : {}) });
+  const r = keeper.restore();
+  if (r.ranStops > 0 || r.rescheduled > 0) {
+    log.emit(
+      "grant-restore",
+      `Restored grants from ${
+        JSON.stringify(state.path)
+      }: ${r.ranStops} overdue stop commands run, ${r.rescheduled} grants rescheduled`,
+      "LV",
+    );
+  }
+  return { keeper, sets, close: () => sets?.close() };
+}

@@ -1,0 +1,322 @@
+/**
+ * Grants end to end (docs/GRANTS.md): a server namespace and a client namespace joined by a
+ * veth pair (server 192.0.2.1 / 2001:db8::1, client 192.0.2.2 / 2001:db8::2). On the server: a
+ * TCP service on port 8080 behind an nftables table that accepts it only from the timeout sets
+ * `allow4` / `allow6`, and `knocktool serve` whose door names those sets (`Nft_Set`,
+ * `Nft_Set_6`). From the client: `knocktool knock` and TCP connection attempts.
+ *
+ * Needs root, `ip`, `nft`, `bash`, `timeout` and libnftables.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  type BgProcess,
+  canUseNetns,
+  ignoreUnlessCi,
+  type Netns,
+  readText,
+  run,
+  uniqueIfName,
+  vethPair,
+  waitUntil,
+  withNetns,
+} from "../testing/netns.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const PORT = 8080;
+const SRV4 = "192.0.2.1";
+const SRV6 = "2001:db8::1";
+const CLI4 = "192.0.2.2";
+const CLI6 = "2001:db8::2";
+const DENO = [Deno.execPath(), "run", "-A", "--config", DENO_CONFIG, MAIN];
+
+const NFT_RULES = `table inet kt {
+  set allow4 { type ipv4_addr; flags timeout; }
+  set allow6 { type ipv6_addr; flags timeout; }
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp dport ${PORT} ip saddr @allow4 accept
+    tcp dport ${PORT} ip6 saddr @allow6 accept
+    tcp dport ${PORT} drop
+  }
+}
+`;
+
+/** A door on the sets. */
+function setConfig(stateDir: string, cmdTimeout = 4, extra = ""): string {
+  return `[options]
+  State_Dir = ${stateDir}
+[setDoor]
+  sequence    = 7000,8000,9000
+  seq_timeout = 5
+  tcpflags    = syn
+  Nft_Set     = inet kt allow4
+  Nft_Set_6   = inet kt allow6
+  cmd_timeout = ${cmdTimeout}
+${extra}`;
+}
+
+/** What a test body gets. */
+interface Ctx {
+  readonly srv: Netns;
+  readonly cli: Netns;
+  readonly srvIf: string;
+  readonly confPath: string;
+  readonly stateDir: string;
+  server: BgProcess;
+  log(): string;
+  context(): string;
+  /** (Re)starts the server and waits for "starting up". */
+  start(): Promise<void>;
+  knock(host: string, ports?: readonly string[]): Promise<void>;
+  canConnect(host: string): Promise<boolean>;
+  /** The set's elements: address → seconds until it expires. */
+  elements(set: "allow4" | "allow6"): Promise<Map<string, number>>;
+}
+
+function withGrantServer(
+  conf: (stateDir: string, dir: string) => string,
+  fn: (ctx: Ctx) => Promise<void>,
+): Promise<void> {
+  return withNetns(["grs", "grc"], async ([srv, cli]) => {
+    const srvIf = uniqueIfName("s");
+    const cliIf = uniqueIfName("c");
+    await vethPair(srv!, cli!, {
+      nameA: srvIf,
+      nameB: cliIf,
+      addrsA: [`${SRV4}/24`, `${SRV6}/64`],
+      addrsB: [`${CLI4}/24`, `${CLI6}/64`],
+    });
+    await srv!.exec(["nft", "-f", "-"], { stdin: NFT_RULES });
+    const service = srv!.spawn("service", [
+      Deno.execPath(),
+      "eval",
+      `const l = Deno.listen({ hostname: "::", port: ${PORT} });
+       console.log("listening");
+       for await (const c of l) c.close();`,
+    ]);
+    await waitUntil(() => service.stdout().includes("listening"), {
+      what: "the TCP service to listen",
+      context: () => service.describe(),
+    });
+    const stateDir = `${srv!.dir}/state`;
+    const confPath = `${srv!.dir}/knockd.conf`;
+    const logPath = `${srv!.dir}/knocktool.log`;
+    await Deno.writeTextFile(confPath, conf(stateDir, srv!.dir));
+    let starts = 0;
+    const ctx: Ctx = {
+      srv: srv!,
+      cli: cli!,
+      srvIf,
+      confPath,
+      stateDir,
+      server: undefined as unknown as BgProcess,
+      log: () => readText(logPath),
+      context: () => `${ctx.server?.describe() ?? ""}--- server log:\n${readText(logPath)}`,
+      async start() {
+        const before = ctx.log().split("starting up").length;
+        ctx.server = srv!.spawn(`serve${++starts}`, [
+          ...DENO,
+          "serve",
+          "-i",
+          srvIf,
+          "-c",
+          confPath,
+          "-g",
+          logPath,
+        ], { cwd: srv!.dir });
+        await waitUntil(
+          () => ctx.log().split("starting up").length > before || ctx.server.exited !== undefined,
+          { timeoutMs: 30_000, what: 'knocktool serve to log "starting up"', context: ctx.context },
+        );
+        if (ctx.server.exited !== undefined) {
+          throw new Error(`Cannot start knocktool serve:\n${ctx.context()}`);
+        }
+      },
+      async knock(host, ports = ["7000", "8000", "9000"]) {
+        const r = await cli!.exec([...DENO, "knock", host, ...ports], { check: false });
+        assert.equal(r.code, 0, `knock failed: ${r.stderr}${r.stdout}`);
+      },
+      async canConnect(host) {
+        const r = await cli!.exec(
+          ["timeout", "1.5", "bash", "-c", `exec 3<>/dev/tcp/${host}/${PORT}`],
+          { check: false },
+        );
+        return r.code === 0;
+      },
+      async elements(set) {
+        const r = await srv!.exec(["nft", "-j", "list", "set", "inet", "kt", set]);
+        const doc = JSON.parse(r.stdout) as {
+          nftables: { set?: { elem?: { elem: { val: string; expires?: number } }[] } }[];
+        };
+        const out = new Map<string, number>();
+        for (const item of doc.nftables) {
+          for (const e of item.set?.elem ?? []) out.set(e.elem.val, e.elem.expires ?? 0);
+        }
+        return out;
+      },
+    };
+    try {
+      await ctx.start();
+      await fn(ctx);
+    } catch (e) {
+      const nft = await srv!.exec(["nft", "list", "table", "inet", "kt"], { check: false });
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(`${msg}\n${ctx.context()}--- nft:\n${nft.stdout}${nft.stderr}`);
+    }
+  });
+}
+
+/** closed → knock → open with a timeout → re-knock refreshes the one element → expiry → closed. */
+async function openRefreshExpire(ctx: Ctx, host: string, client: string, set: "allow4" | "allow6") {
+  assert.equal(await ctx.canConnect(host), false, "the service must be closed before the knock");
+  assert.equal((await ctx.elements(set)).size, 0);
+  await ctx.knock(host);
+  await waitUntil(async () => (await ctx.elements(set)).has(client), {
+    what: `${client} in set ${set}`,
+    context: ctx.context,
+  });
+  const first = (await ctx.elements(set)).get(client)!;
+  assert.ok(first >= 1 && first <= 4, `expected a timeout of at most 4 s, got ${first}`);
+  assert.equal(await ctx.canConnect(host), true, "the service must be open after the knock");
+  // Wait until the timeout has visibly run down, then knock again: the same element, refreshed.
+  await waitUntil(async () => ((await ctx.elements(set)).get(client) ?? 0) <= 2, {
+    what: `the timeout of ${client} to run down`,
+  });
+  await ctx.knock(host);
+  await waitUntil(() => ctx.log().includes(`${client}: setDoor: grant refreshed for 4 s`), {
+    what: "the refresh line",
+    context: ctx.context,
+  });
+  const after = await ctx.elements(set);
+  assert.equal(after.size, 1, "a refresh must not add a second element");
+  assert.ok(
+    (after.get(client) ?? 0) >= 3,
+    `expected a refreshed timeout, got ${after.get(client)}`,
+  );
+  // Expiry: the kernel removes the element, the service is closed again.
+  await waitUntil(async () => !(await ctx.elements(set)).has(client), {
+    timeoutMs: 10_000,
+    what: `${client} to expire from ${set}`,
+  });
+  assert.equal(await ctx.canConnect(host), false, "the service must be closed after expiry");
+  await waitUntil(() => ctx.log().includes(`${client}: setDoor: grant expired`), {
+    what: "the expiry line",
+  });
+}
+
+const available = (await canUseNetns()) &&
+  (await run(["nft", "--version"], { check: false }).then((r) => r.code === 0, () => false));
+const ignore = ignoreUnlessCi(available);
+const PREREQ = "Cannot run the grants suite: needs root, ip, nft and libnftables";
+
+Deno.test({
+  name: "grants e2e: an IPv4 knock adds a timed element, a re-knock refreshes it, then it expires",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withGrantServer(
+      (s) => setConfig(s),
+      (ctx) => openRefreshExpire(ctx, SRV4, CLI4, "allow4"),
+    );
+  },
+});
+
+Deno.test({
+  name: "grants e2e: an IPv6 knock adds a timed element, a re-knock refreshes it, then it expires",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withGrantServer(
+      (s) => setConfig(s),
+      (ctx) => openRefreshExpire(ctx, SRV6, CLI6, "allow6"),
+    );
+  },
+});
+
+Deno.test({
+  name: "grants e2e: serve refuses a set without flags timeout and says what to create",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withNetns(["grv"], async ([ns]) => {
+      await ns!.exec(["nft", "-f", "-"], {
+        stdin: "table inet kt {\n set allow4 { type ipv4_addr; }\n}\n",
+      });
+      const conf = `${ns!.dir}/knockd.conf`;
+      await Deno.writeTextFile(
+        conf,
+        "[options]\n State_Dir = " + ns!.dir +
+          "\n[d]\n sequence = 7000\n Nft_Set = inet kt allow4\n",
+      );
+      const r = await ns!.exec([...DENO, "serve", "-i", "lo", "-c", conf], { check: false });
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr,
+        `knocktool serve: Cannot use set "inet kt allow4" of "Nft_Set" (line 5): it has no "flags timeout": recreate it with: nft delete set inet kt allow4; nft add table inet kt; nft add set inet kt allow4 '{ type ipv4_addr; flags timeout; }'\n`,
+      );
+      const c = await ns!.exec([...DENO, "check", "-i", "lo", "-c", conf], { check: false });
+      assert.equal(c.code, 1);
+      assert.match(
+        c.stdout,
+        /^Not loadable by knockd 0\.8: uses the knocktool extensions "State_Dir" \(line 2\), "Nft_Set" \(line 5\)$/m,
+      );
+      assert.match(
+        c.stderr,
+        /^Cannot use set "inet kt allow4" of "Nft_Set" \(line 5\): it has no "flags timeout"/,
+      );
+    });
+  },
+});
+
+Deno.test({
+  name: "grants e2e: after kill -9 with a command grant pending, the restart runs its stop once",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withGrantServer(
+      (stateDir, dir) =>
+        `[options]
+  State_Dir = ${stateDir}
+[cmdDoor]
+  sequence      = 7000,8000,9000
+  tcpflags      = syn
+  start_command = echo start %IP% >> ${dir}/commands.txt
+  stop_command  = echo stop %IP% >> ${dir}/commands.txt
+  cmd_timeout   = 2
+`,
+      async (ctx) => {
+        const commands = () => readText(`${ctx.srv.dir}/commands.txt`);
+        await ctx.knock(SRV4);
+        await waitUntil(() => commands().includes(`start ${CLI4}`), {
+          what: "the start command",
+          context: ctx.context,
+        });
+        const stored = JSON.parse(readText(`${ctx.stateDir}/grants.json`)) as {
+          grants: { door: string; address: string; until: number; stop: string }[];
+        };
+        assert.equal(stored.grants.length, 1);
+        assert.equal(stored.grants[0]!.address, CLI4);
+        assert.equal(stored.grants[0]!.stop, `echo stop ${CLI4} >> ${ctx.srv.dir}/commands.txt`);
+        ctx.server.kill("SIGKILL");
+        await ctx.server.status;
+        const until = stored.grants[0]!.until;
+        await waitUntil(() => Date.now() > until + 200, { what: "the grant's end to pass" });
+        assert.equal(commands(), `start ${CLI4}\n`, "nothing may run while the server is down");
+        await ctx.start();
+        await waitUntil(() => commands().includes(`stop ${CLI4}`), {
+          what: "the overdue stop command after the restart",
+          context: ctx.context,
+        });
+        // A clean shutdown now would run every pending stop command: there must be none left.
+        await ctx.server.stop("SIGTERM");
+        assert.equal(commands(), `start ${CLI4}\nstop ${CLI4}\n`);
+        const after = JSON.parse(readText(`${ctx.stateDir}/grants.json`)) as { grants: unknown[] };
+        assert.deepEqual(after.grants, []);
+      },
+    );
+  },
+});
