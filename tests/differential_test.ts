@@ -27,8 +27,8 @@
  * is there), so the suite gives the same verdicts on a loaded machine.
  *
  * Environment: `KT_DIFF_ONLY=knockd` (or `knocktool`, `knocktool-strict`) runs one daemon only, to
- * record or debug;
- * `KT_DIFF_FILTER=<substring>` runs the matching scenarios only. Needs root, `ip`, `/usr/sbin/knockd`.
+ * record or debug; `KT_DIFF_FILTER=<substring>` runs the matching scenarios only. Needs root, `ip`,
+ * `/usr/sbin/knockd`.
  *
  * @module
  */
@@ -74,7 +74,8 @@ interface Signal {
 /**
  * A wait between knocks, bounded (the scenario fails if it does not hold): until each daemon still
  * running has logged `log` and installed a capture filter that tests for `filterPort` (the new
- * sequence after a one-time rotation), per daemon when a knockd defect makes them differ.
+ * sequence after a one-time rotation), per daemon when a knockd defect makes them differ (the
+ * `knocktool` port applies to both of knocktool's modes).
  */
 interface Barrier {
   /** Each daemon has a capture filter installed (any). */
@@ -1104,7 +1105,10 @@ async function barrier(
   procs: ReadonlyMap<Daemon, { dir: string; p: BgProcess }>,
   b: Barrier,
 ): Promise<void> {
-  const portFor = (d: Daemon) => typeof b.filterPort === "object" ? b.filterPort[d] : b.filterPort;
+  const portFor = (d: Daemon) =>
+    typeof b.filterPort === "object"
+      ? (d === "knockd" ? b.filterPort.knockd : b.filterPort.knocktool)
+      : b.filterPort;
   await waitUntil(async () => {
     const filters = b.filterPort === undefined && b.filtered === undefined
       ? undefined
