@@ -13,8 +13,8 @@
  * `hping3 -S -c 1` (IPv4 only: hping3 has no IPv6) and `knocktool knock`. Over IPv4 and IPv6.
  *
  * Default mode: every client opens the door through every rule (docs/COMPATIBILITY.md
- * "Repeats and retransmissions"). `serve --knockd-strict`: Debian's knockd 0.8 runs beside knocktool on the
- * same bridge, and knocktool opens for exactly the knockers knockd opens for.
+ * "Repeats and retransmissions"). `serve --knockd-strict`: Debian's knockd 0.8 runs beside
+ * knocktool on the same bridge, and knocktool opens for exactly the knockers knockd opens for.
  *
  * In default mode the clients knock at the same time; with `--knockd-strict` one after the other
  * (knockd's B1 would otherwise decide the result, see `runCase`).
