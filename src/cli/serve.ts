@@ -54,7 +54,8 @@ import { resolveServeSettings, type ServeSettings } from "./serve_settings.ts";
 import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
-import { NO_GRANTS, type ServeGrants, setupGrants } from "./serve_grants.ts";
+import type { ControlServer } from "../server/control.ts";
+import { NO_GRANTS, openControl, type ServeGrants, setupGrants } from "./serve_grants.ts";
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -117,6 +118,12 @@ export const serveCommand = command(
       }),
       "immediate" as const,
     ),
+    control: optional(
+      option("--control", string({ metavar: "PATH" }), {
+        description:
+          message`Control socket for status, revoke and grant (default /run/knocktool.sock, mode 0600).`,
+      }),
+    ),
     syslogFacility: optional(
       option("--syslog-facility", string({ metavar: "NAME" }), {
         description: message`Syslog facility for UseSyslog (default daemon, as Debian's knockd).`,
@@ -143,6 +150,8 @@ export interface ServeOptions {
   readonly logFormat: "text" | "json";
   readonly addresses: readonly string[];
   readonly syslogFacility?: string | undefined;
+  /** `--control PATH`: the control socket (default /run/knocktool.sock). */
+  readonly control?: string | undefined;
   /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
   readonly capture?: "immediate" | "buffered";
   /** Started as `knockd`: errors use knockd's texts and the usage text. */
@@ -261,8 +270,14 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const signals = new ServeSignals(() => daemon.reload());
   let wrotePid = false;
   let failed = false;
+  let control: ControlServer | undefined;
   try {
     if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
+    // A replayed file gets a control socket only when asked for one.
+    if (s.pcapFile === undefined || opts.control !== undefined) {
+      const parts = { daemon, actions, grants, startedAt: Date.now() };
+      control = await openControl(s.abs(opts.control), parts, log, io);
+    }
     if (s.pcapFile !== undefined) {
       logging.replayAddresses(s.pcapFile, s.addresses);
       announce(); // a replay has nothing to wait for; a live capture announces from onOpen
@@ -272,6 +287,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
       out.detach();
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
+    await control?.close();
     log.emit("stop", "waiting for child processes...", "V");
     await grants.keeper?.shutdown();
     await actions.shutdown(signals.force);
@@ -279,6 +295,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     if (opts.debug) logging.counters(daemon.counters);
     log.emit("stop", "shutting down", "L");
   } finally {
+    await control?.close();
     daemon.close();
     grants.close();
     if (runner instanceof SpawnRunner) runner.close();

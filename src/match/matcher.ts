@@ -163,6 +163,7 @@ export class Matcher {
   #pendingRemovals: [number, string][] = [];
   #evictions = 0;
   #refusals = 0;
+  #invalidations = 0;
   readonly #debug: boolean;
   /** Enabled doors by their first knock (see {@link portKey}), in config order. */
   readonly #starts = new Map<number, number[]>();
@@ -197,6 +198,11 @@ export class Matcher {
   /** How many attempts were evicted to make room since the matcher was created. */
   get evictions(): number {
     return this.#evictions;
+  }
+
+  /** How many attempts a wrong knock ended (knockd's silent `stage = -1`) since creation. */
+  get invalidations(): number {
+    return this.#invalidations;
   }
 
   /** How many new attempts were refused because every tracked attempt was past stage 1. */
@@ -240,6 +246,7 @@ export class Matcher {
           }
         } else {
           // knockd sets stage = -1; nothing is logged.
+          this.#invalidations++;
           this.#table.remove(attempt);
           this.#removed(attempt.id, "failed", src);
         }
