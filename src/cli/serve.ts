@@ -114,7 +114,7 @@ export const serveCommand = command(
     capture: withDefault(
       option("--capture", choice(["immediate", "buffered"]), {
         description:
-          message`immediate (default): deliver each packet at once, snaplen 1024, 8 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
+          message`immediate (default): deliver each packet at once, snaplen 1024, 2 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
       }),
       "immediate" as const,
     ),
@@ -129,6 +129,10 @@ export const serveCommand = command(
         description: message`Syslog facility for UseSyslog (default daemon, as Debian's knockd).`,
       }),
     ),
+    knockdStrict: option("--knockd-strict", {
+      description:
+        message`Match exactly as knockd 0.8: a repeated or retransmitted knock breaks the sequence (as ${"KnockdStrict"} in [options]).`,
+    }),
   }),
   { description: message`Run the port-knocking server (knockd 0.8 compatible).` },
 );
@@ -156,6 +160,8 @@ export interface ServeOptions {
   readonly capture?: "immediate" | "buffered";
   /** Started as `knockd`: errors use knockd's texts and the usage text. */
   readonly knockd?: boolean;
+  /** `--knockd-strict`: knockd 0.8's exact matching (docs/COMPATIBILITY.md B14). */
+  readonly knockdStrict?: boolean;
 }
 
 /** Options of `serve`. */
@@ -292,7 +298,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     await grants.keeper?.shutdown();
     await actions.shutdown(signals.force);
     log.emit("stop", "closing...", "V");
-    if (opts.debug) logging.counters(daemon.counters);
+    if (opts.debug) logging.counters(daemon.counters, daemon.repeatsIgnored);
     log.emit("stop", "shutting down", "L");
   } finally {
     await control?.close();
@@ -353,6 +359,7 @@ function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts):
       localAddresses: s.pcapFile !== undefined ? s.addresses : { v4: [], v6: [] },
       ipv4Only: opts.ipv4Only,
       debug: opts.debug,
+      strict: opts.knockdStrict ?? false,
       ...(lookup !== undefined ? { lookup } : {}),
       onOpen: announce,
       onReload: (c) => logging.reloaded(c, s.abs(c.options.logFile)),

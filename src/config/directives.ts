@@ -58,11 +58,21 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     default: "eth0",
   },
   {
+    name: "KnockdStrict",
+    section: "options",
+    value: "yes|no",
+    description:
+      "Match exactly as knockd 0.8: a repeated or retransmitted knock breaks the sequence (as serve --knockd-strict); alone on its line it means yes.",
+    default: "no",
+    extension: true,
+    feature: "repeats",
+  },
+  {
     name: "Sequence",
     section: "door",
-    value: "PORT[:PROTO][,PORT[:PROTO]]...",
+    value: "PORT[:PROTO[:FLAGS]][,PORT[:PROTO[:FLAGS]]]...",
     description:
-      "The knock sequence: up to 32 ports, each tcp (the default) or udp, separated by commas.",
+      "The knock sequence: up to 32 ports, each tcp (the default) or udp, separated by commas; a tcp step may demand its own TCP flags (7000:tcp:syn, 110:tcp:fin+psh+urg, none, any), which knockd 0.8 ignores.",
   },
   {
     name: "One_Time_Sequences",
@@ -132,7 +142,8 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     name: "State_Dir",
     section: "options",
     value: "DIR",
-    description: "Where knocktool keeps its state: live grants (docs/GRANTS.md).",
+    description:
+      "Where knocktool keeps its state: live grants (docs/GRANTS.md) and the used marks of secret sequences (docs/SECRET-SEQUENCES.md).",
     default: "/var/lib/knocktool",
     extension: true,
     feature: "grants",
@@ -179,6 +190,52 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     description: "A source whose start command ran does not run it again before this many seconds.",
     extension: true,
     feature: "grants",
+  },
+  {
+    name: "Secret_File",
+    section: "door",
+    value: "PATH",
+    description:
+      "Derive the sequence from the secret in this file (mode 0600, at least 16 bytes; knocktool keygen makes one): it changes every Secret_Step seconds and each one opens once (see docs/SECRET-SEQUENCES.md).",
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Length",
+    section: "door",
+    value: "N",
+    description: "Knocks per secret-derived sequence, 1 to 32.",
+    default: "4",
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Ports",
+    section: "door",
+    value: "LOW-HIGH",
+    description: "Range the secret-derived ports are drawn from.",
+    default: "1024-65535",
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Step",
+    section: "door",
+    value: "SECONDS",
+    description:
+      "Seconds per time step; the server accepts the previous, current and next step's sequences.",
+    default: "30",
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Protocols",
+    section: "door",
+    value: "tcp|udp|both",
+    description: "Protocol of the secret-derived knocks; both mixes them knock by knock.",
+    default: "tcp",
+    extension: true,
+    feature: "secret sequences",
   },
 ];
 

@@ -11,6 +11,7 @@
  */
 import type { Config, ExtensionUse } from "./model.ts";
 import { DIRECTIVES, type DirectiveSection } from "./directives.ts";
+import { formatKnock } from "./sequence.ts";
 
 /** One extension directive. */
 export interface Extension {
@@ -92,10 +93,47 @@ export function usesFeature(config: Config, feature: string): boolean {
  * ```
  */
 export function notLoadableLine(config: Config): string | undefined {
+  if (config.format === "tportknockd") {
+    return "Not loadable by knockd 0.8: a tportknockd file (docs/FLAG-KNOCKING.md)";
+  }
   const uses = extensionsUsed(config);
   if (uses.length === 0) return undefined;
   const list = uses.map((u) => `"${u.directive}" (line ${u.line})`).join(", ");
   return `Not loadable by knockd 0.8: uses the knocktool extension${
     uses.length === 1 ? "" : "s"
   } ${list}`;
+}
+
+/**
+ * The line `check` prints for a knockd.conf whose `Sequence` has steps with their own TCP flags
+ * (docs/FLAG-KNOCKING.md): knockd 0.8 loads such a file but ignores the flags.
+ *
+ * @param config A parsed config.
+ * @returns `Read differently by knockd 0.8: it ignores the TCP flags of 110:tcp:syn (line 3)`
+ *   naming the first such step, or undefined when there is none (or the file is tportknockd's).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./parse.ts";
+ * import { ignoredByKnockdLine } from "./extensions.ts";
+ * const r = parseConfig("[a]\nsequence = 7000,110:tcp:fin+urg\n");
+ * assert(r.ok);
+ * assert.equal(
+ *   ignoredByKnockdLine(r.config),
+ *   "Read differently by knockd 0.8: it ignores the TCP flags of 110:tcp:fin+urg (line 2)",
+ * );
+ * ```
+ */
+export function ignoredByKnockdLine(config: Config): string | undefined {
+  if (config.format === "tportknockd") return undefined;
+  for (const door of config.doors) {
+    const step = door.sequence.find((k) => k.flags !== undefined);
+    if (step === undefined) continue;
+    const line = door.sequenceLine === undefined ? "" : ` (line ${door.sequenceLine})`;
+    return `Read differently by knockd 0.8: it ignores the TCP flags of ${
+      formatKnock(step)
+    }${line}`;
+  }
+  return undefined;
 }

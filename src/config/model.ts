@@ -17,23 +17,15 @@ export interface Knock {
   readonly port: number;
   /** Transport protocol of this step. */
   readonly protocol: Protocol;
+  /**
+   * TCP only: the flags this step demands (`PORT:tcp:FLAGS`, docs/FLAG-KNOCKING.md), which then
+   * replace the door's `TCPFlags` for this step. Absent: the door's `TCPFlags` rule applies.
+   */
+  readonly flags?: StepFlags;
 }
 
-/** The six TCP flags knockd understands, in the order knockd emits them into the BPF filter. */
-export const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg"] as const;
-
-/** A TCP flag name as knockd.conf spells it (lower-cased). */
-export type TcpFlagName = typeof TCP_FLAG_NAMES[number];
-
-/** Bit value of each TCP flag in the TCP header's flags byte (RFC 9293 §3.1). */
-export const TCP_FLAG_BITS: Readonly<Record<TcpFlagName, number>> = {
-  fin: 0x01,
-  syn: 0x02,
-  rst: 0x04,
-  psh: 0x08,
-  ack: 0x10,
-  urg: 0x20,
-};
+export { TCP_FLAG_BITS, TCP_FLAG_NAMES, type TcpFlagName } from "../wire/tcp_flags.ts";
+import type { StepFlags, TcpFlagName } from "../wire/tcp_flags.ts";
 
 /**
  * What a door demands of a TCP flag: `"set"` (plain `syn`) or `"clear"` (`!syn`). A flag absent
@@ -54,6 +46,14 @@ export interface PortNote {
   readonly kind: "empty" | "junk" | "wrapped";
   /** The port knockd made of it. */
   readonly port: number;
+}
+
+/** A third field of a `Sequence` step that is not TCP flags: ignored, as knockd ignores it. */
+export interface SuffixNote {
+  /** 0-based index of the knock in the sequence. */
+  readonly index: number;
+  /** The text after the protocol (trimmed). */
+  readonly text: string;
 }
 
 /** Which protocols a secret-derived sequence uses: one for every knock, or both mixed. */
@@ -82,6 +82,8 @@ export interface SecretDoor extends SecretParams {
   readonly file: string;
   /** 1-based line of `Secret_File`. */
   readonly line: number;
+  /** The `Secret_*` directives the door wrote, canonically spelled, in file order. */
+  readonly directives: readonly string[];
 }
 
 /** A door: one `[section]` other than `[options]`. */
@@ -99,6 +101,8 @@ export interface Door {
   readonly sequenceLine?: number;
   /** Ports of a `Sequence` value that were not plain numbers (absent when all were). Additive. */
   readonly portNotes?: readonly PortNote[];
+  /** Third fields of `Sequence` steps that were ignored (absent when none). Additive. */
+  readonly suffixNotes?: readonly SuffixNote[];
   /** Path of the one-time sequences file, as written in the config (if any). */
   readonly oneTimeSequencesFile?: string;
   /**
@@ -177,6 +181,13 @@ export interface Options {
   readonly pidFile?: string;
   /** `Interface`, used only when `-i` was not given. */
   readonly interface?: string;
+  /** 1-based line of `Interface`, when set. Additive. */
+  readonly interfaceLine?: number;
+  /**
+   * `KnockdStrict` (a knocktool extension, docs/COMPATIBILITY.md "Repeats and retransmissions"):
+   * match exactly as knockd 0.8, repeats included. Absent means false.
+   */
+  readonly knockdStrict?: boolean;
   /** `State_Dir` (extension): where knocktool keeps its state (default `DEFAULT_STATE_DIR`). */
   readonly stateDir?: string;
   /** `Max_Starts_Per_Minute` (extension): attempts one source may start per minute; 0 = no cap. */
@@ -189,6 +200,8 @@ export interface Config {
   readonly options: Options;
   /** Doors in file order (duplicate names are separate doors, as in knockd). */
   readonly doors: readonly Door[];
+  /** The file's format: knockd.conf (absent) or tportknockd's (docs/FLAG-KNOCKING.md). */
+  readonly format?: "knockd" | "tportknockd";
   /** Knocktool extensions the file uses, in file order (absent or empty: none). */
   readonly extensions?: readonly ExtensionUse[];
 }

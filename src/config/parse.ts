@@ -20,8 +20,15 @@ import { cTrim, cUpper, iterPieces, truncateBytes } from "./_cstr.ts";
 import { encodeRawText } from "../util/bytes.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
+import {
+  applySecretDirective,
+  finishSecret,
+  isSecretKey,
+  type SecretDraft,
+} from "./secret_parse.ts";
 import { extensionName } from "./extensions.ts";
 import { parseCidr } from "./cidr.ts";
+import type { SuffixNote } from "./model.ts";
 
 /** Why a config was rejected. */
 export interface ConfigError {
@@ -69,6 +76,7 @@ interface DoorDraft {
   sequence: Knock[];
   sequenceLine?: number;
   portNotes: PortNote[];
+  suffixNotes: SuffixNote[];
   oneTimeSequencesFile?: string;
   seqTimeout: number;
   tcpFlags: Partial<Record<TcpFlagName, FlagRequirement>>;
@@ -78,6 +86,7 @@ interface DoorDraft {
   cmdTimeout: number;
   stopCommand?: string;
   stopCommand6?: string;
+  secret?: SecretDraft;
   nftSet?: NftSetRef;
   nftSet6?: NftSetRef;
   from?: Cidr[];
@@ -134,6 +143,8 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let logFile: string | undefined;
   let pidFile: string | undefined;
   let iface: string | undefined;
+  let ifaceLine: number | undefined;
+  let knockdStrict: boolean | undefined;
   let stateDir: string | undefined;
   let maxStartsPerMinute: number | undefined;
   const extensions: ExtensionUse[] = [];
@@ -164,6 +175,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
           line: n,
           sequence: [],
           portNotes: [],
+          suffixNotes: [],
           seqTimeout: 25,
           tcpFlags: {},
           cmdTimeout: 10,
@@ -191,7 +203,10 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       // knockd accepts the bare word UseSyslog in any section, doors included
       // (docs/COMPATIBILITY.md B13).
       if (cUpper(line) === "USESYSLOG") useSyslog = true;
-      else syntax(`expected "key = value" but found ${quote(line)}`);
+      else if (door === undefined && cUpper(line) === "KNOCKDSTRICT") {
+        knockdStrict = true;
+        extensions.push({ directive: "KnockdStrict", line: n });
+      } else syntax(`expected "key = value" but found ${quote(line)}`);
       continue;
     }
     const written = cTrim(line.slice(0, eq));
@@ -205,7 +220,10 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     if (door === undefined) {
       if (key === "LOGFILE") logFile = value;
       else if (key === "PIDFILE") pidFile = value;
-      else if (key === "INTERFACE") iface = value;
+      else if (key === "INTERFACE") {
+        iface = value;
+        ifaceLine = n;
+      } else if (key === "KNOCKDSTRICT") knockdStrict = parseSwitch(value, written, n);
       else if (key === "STATE_DIR") {
         if (value === "") syntax(`"State_Dir" needs a directory`);
         stateDir = value;
@@ -215,6 +233,18 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       continue;
     }
 
+    if (isSecretKey(key)) {
+      const problem = applySecretDirective(door.secret ??= { lines: {} }, key, value, n);
+      if (problem !== undefined) {
+        reject(
+          `Cannot parse ${quote(written)} at line ${n}: ${problem}`,
+          `config: line ${n}: syntax error`,
+          n,
+          door.name,
+        );
+      }
+      continue;
+    }
     switch (key) {
       case "SEQUENCE": {
         const r = parsePortSequence(value);
@@ -222,6 +252,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         else {
           door.sequence = r.knocks;
           door.portNotes = r.notes;
+          door.suffixNotes = r.suffixes;
           door.sequenceLine = n;
         }
         break;
@@ -230,6 +261,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         door.oneTimeSequencesFile = value;
         door.sequence = loadOneTime(value, door.name, n, opts);
         door.portNotes = [];
+        door.suffixNotes = [];
         door.sequenceLine = n;
         break;
       }
@@ -283,6 +315,19 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   }
 
   for (const d of doors) {
+    if (d.secret !== undefined) {
+      const problem = finishSecret(d.secret, d.sequenceLine);
+      if (problem !== undefined) {
+        reject(
+          `Cannot load door ${quote(d.name)} at line ${d.line}: ${problem}`,
+          // knockd stops at the first Secret_* line: an unknown directive.
+          `config: line ${Math.min(...Object.values(d.secret.lines))}: syntax error`,
+          d.line,
+          d.name,
+        );
+      }
+      continue;
+    }
     if (d.sequence.length === 0) {
       reject(
         `Cannot load door ${
@@ -311,6 +356,8 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     ...(logFile !== undefined ? { logFile } : {}),
     ...(pidFile !== undefined ? { pidFile } : {}),
     ...(iface !== undefined ? { interface: iface } : {}),
+    ...(ifaceLine !== undefined ? { interfaceLine: ifaceLine } : {}),
+    ...(knockdStrict !== undefined ? { knockdStrict } : {}),
     ...(stateDir !== undefined ? { stateDir } : {}),
     ...(maxStartsPerMinute !== undefined ? { maxStartsPerMinute } : {}),
   };
@@ -319,6 +366,20 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     doors: doors.map(freezeDoor),
     ...(extensions.length > 0 ? { extensions } : {}),
   };
+}
+
+/** A yes/no value of a knocktool switch (`KnockdStrict = yes`). */
+function parseSwitch(value: string, written: string, n: number): boolean {
+  const v = value.toLowerCase();
+  if (["yes", "true", "on", "1"].includes(v)) return true;
+  if (["no", "false", "off", "0"].includes(v)) return false;
+  return reject(
+    `Cannot parse ${quote(written)} at line ${n}: value ${
+      quote(value)
+    } must be "yes" or "no" (or write ${quote(written)} alone on its line for "yes")`,
+    `config: line ${n}: syntax error`,
+    n,
+  );
 }
 
 function parseFlags(value: string, door: DoorDraft, written: string, n: number): void {
@@ -406,9 +467,11 @@ function freezeDoor(d: DoorDraft): Door {
     sequence: d.sequence,
     ...(d.sequenceLine !== undefined ? { sequenceLine: d.sequenceLine } : {}),
     ...(d.portNotes.length > 0 ? { portNotes: d.portNotes } : {}),
+    ...(d.suffixNotes.length > 0 ? { suffixNotes: d.suffixNotes } : {}),
     ...(d.oneTimeSequencesFile !== undefined
       ? { oneTimeSequencesFile: d.oneTimeSequencesFile }
       : {}),
+    ...(d.secret?.done !== undefined ? { secret: d.secret.done } : {}),
     seqTimeout: d.seqTimeout,
     tcpFlags: d.tcpFlags,
     ...(d.target !== undefined ? { target: d.target } : {}),

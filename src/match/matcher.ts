@@ -44,6 +44,8 @@
 
 import type { Door, Knock } from "../config/model.ts";
 import { TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
+import { formatKnock } from "../config/sequence.ts";
+import { stepFlagsMatch } from "../wire/tcp_flags.ts";
 import type { Packet } from "../wire/packet.ts";
 import { type Attempt, AttemptTable, newAttempt } from "./attempt_table.ts";
 import type { MatchEvent } from "./events.ts";
@@ -76,6 +78,13 @@ export interface MatcherOptions {
    * whose first knock is the packet's port and protocol instead of at every door.
    */
   readonly debug?: boolean;
+  /**
+   * `serve --knockd-strict` (`KnockdStrict` in `[options]`): match exactly as knockd 0.8, where a
+   * repeated knock invalidates the attempt (docs/COMPATIBILITY.md B14). Default false: a packet
+   * that repeats the step an attempt has just made, and is not its expected next step, is ignored
+   * (docs/COMPATIBILITY.md "Repeats and retransmissions").
+   */
+  readonly strict?: boolean;
 }
 
 /** A flag test of one door, precomputed with knockd's debug text. */
@@ -126,9 +135,16 @@ function portKey(protocol: "tcp" | "udp", port: number): number {
   return protocol === "tcp" ? port : port + 65536;
 }
 
+/**
+ * Whether a packet is this step: port and protocol, and for a step with its own flags
+ * (docs/FLAG-KNOCKING.md) exactly those flags.
+ */
 function stepMatches(knock: Knock | undefined, packet: Packet): boolean {
-  return knock !== undefined && knock.port === packet.dstPort &&
-    knock.protocol === packet.protocol;
+  if (knock === undefined || knock.port !== packet.dstPort || knock.protocol !== packet.protocol) {
+    return false;
+  }
+  return knock.flags === undefined || packet.protocol !== "tcp" ||
+    stepFlagsMatch(knock.flags, packet.tcpFlags);
 }
 
 /**
@@ -164,7 +180,9 @@ export class Matcher {
   #evictions = 0;
   #refusals = 0;
   #invalidations = 0;
+  #repeatsIgnored = 0;
   readonly #debug: boolean;
+  readonly #strict: boolean;
   /** Enabled doors by their first knock (see {@link portKey}), in config order. */
   readonly #starts = new Map<number, number[]>();
 
@@ -179,6 +197,7 @@ export class Matcher {
     this.#configured = doors.slice();
     this.#doors = doors.map(doorState);
     this.#debug = options.debug ?? false;
+    this.#strict = options.strict ?? false;
     this.#doors.forEach((state, index) => this.#indexStart(index, state, true));
     this.#filter = new PreFilter(doors, options.localAddresses, options.ipv4Only ?? false);
     const cap = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -203,6 +222,11 @@ export class Matcher {
   /** How many attempts a wrong knock ended (knockd's silent `stage = -1`) since creation. */
   get invalidations(): number {
     return this.#invalidations;
+  }
+
+  /** How many repeated knocks were ignored (never in strict mode); see {@link MatcherOptions.strict}. */
+  get repeatsIgnored(): number {
+    return this.#repeatsIgnored;
   }
 
   /** How many new attempts were refused because every tracked attempt was past stage 1. */
@@ -231,18 +255,34 @@ export class Matcher {
         const state = this.#doors[attempt.doorIndex];
         if (state == null || !this.#targetMatches(state, dst)) continue;
         found = true;
-        const mismatch = this.#flagMismatch(state, packet);
+        const sequence = state.door.sequence;
+        const expected = sequence[attempt.stage];
+        // A step with its own flags replaces the door's TCPFlags (docs/FLAG-KNOCKING.md).
+        const mismatch = expected?.flags === undefined ? this.#flagMismatch(state, packet) : null;
         if (mismatch !== null) {
           if (this.#debug) (events ??= []).push({ kind: "debug", message: mismatch });
           continue;
         }
-        if (stepMatches(state.door.sequence[attempt.stage], packet)) {
+        if (stepMatches(expected, packet)) {
           events = this.#advance(attempt, state.door, events ?? []);
           if (attempt.stage >= state.door.sequence.length) {
             this.#table.remove(attempt);
             this.#removed(attempt.id, "successful", src);
           } else {
             this.#table.advanced(attempt);
+          }
+        } else if (!this.#strict && stepMatches(sequence[attempt.stage - 1], packet)) {
+          // The step just made, again (a retransmission, a client that sends every hit twice):
+          // neither a step nor a wrong knock (docs/COMPATIBILITY.md "Repeats and
+          // retransmissions").
+          this.#repeatsIgnored++;
+          if (this.#debug) {
+            (events ??= []).push({
+              kind: "debug",
+              message:
+                `ignoring repeated knock ${formatKnock(sequence[attempt.stage - 1]!)} (${src}) ` +
+                `for door ${state.door.name} at stage ${attempt.stage}`,
+            });
           }
         } else {
           // knockd sets stage = -1; nothing is logged.
@@ -393,12 +433,13 @@ export class Matcher {
       for (let index = 0; index < this.#doors.length; index++) {
         const state = this.#doors[index];
         if (state == null) continue;
-        const mismatch = this.#flagMismatch(state, packet);
+        const first = state.door.sequence[0];
+        const mismatch = first?.flags === undefined ? this.#flagMismatch(state, packet) : null;
         if (mismatch !== null) {
           (events ??= []).push({ kind: "debug", message: mismatch });
           continue;
         }
-        if (stepMatches(state.door.sequence[0], packet)) {
+        if (stepMatches(first, packet)) {
           events = this.#startOne(packet, index, state, events);
         }
       }
@@ -408,7 +449,10 @@ export class Matcher {
     if (candidates === undefined) return events;
     for (const index of candidates) {
       const state = this.#doors[index] as DoorState;
-      if (this.#flagMismatch(state, packet) !== null) continue;
+      const first = state.door.sequence[0];
+      if (first?.flags === undefined) {
+        if (this.#flagMismatch(state, packet) !== null) continue;
+      } else if (!stepMatches(first, packet)) continue;
       events = this.#startOne(packet, index, state, events);
     }
     return events;

@@ -11,9 +11,14 @@
  * new config first and keeps the old one on error (B9); `-l` lookups never block the capture loop
  * (B21). Kept as documented: a reload drops the attempts in progress.
  *
- * Longer than 400 lines on purpose: it is the one owner of the running doors, the matcher and the
- * counters, and the control socket's `grant` and `revoke` (docs/GRANTS.md) must change that state
- * through the same private path as a knock.
+ * Secret doors (docs/SECRET-SEQUENCES.md) run as virtual doors in the same matcher; `SecretDoors`
+ * (secret_doors.ts) holds their window and used marks, and this class moves the window at every
+ * step boundary and turns a virtual door's open into an open or a refused replay.
+ *
+ * Longer than 400 lines because it is the one place where the matcher, the one-time and secret
+ * sequences, the timers, reload and the actions meet, and the control socket's `grant` and
+ * `revoke` (docs/GRANTS.md) change that state through the same path as a knock; each part is a
+ * short method.
  *
  * @module
  */
@@ -25,6 +30,7 @@ import { OneTimeSequences } from "../match/onetime.ts";
 import { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
 import { decodeFrame } from "../wire/decode.ts";
+import { formatSequence } from "../config/sequence.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
 import type { GrantKeeper } from "./grant_keeper.ts";
 import { usesFeature } from "../config/extensions.ts";
@@ -34,6 +40,8 @@ import type { Grant } from "./grants.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture_events.ts";
+import { SecretDoors } from "./secret_doors.ts";
+import { DEFAULT_STATE_DIR } from "../config/defaults.ts";
 
 /** One captured frame (the capture loop's `Frame`). */
 export interface SourceFrame {
@@ -134,6 +142,11 @@ export interface DaemonOptions {
   readonly ipv4Only: boolean;
   /** `-D`: the matcher produces its debug events (default false: it creates none). */
   readonly debug?: boolean;
+  /**
+   * `--knockd-strict`: knockd 0.8's exact matching (repeats invalidate). The config's
+   * `KnockdStrict` turns it on too, also after a reload. Default false.
+   */
+  readonly strict?: boolean;
   /** `-l`: reverse lookups. */
   readonly lookup?: HostLookup;
   /** Called after a successful reload, to reopen the log file with the new config. */
@@ -146,7 +159,10 @@ export interface DaemonOptions {
   readonly onOpen?: () => void;
 }
 
-/** The config cannot be served: a one-time sequences file cannot be opened. */
+/**
+ * The config cannot be served: a one-time sequences file cannot be opened, a secret file is
+ * unsafe or unreadable, or the state file cannot be read or written.
+ */
 export class DaemonSetupError extends Error {
   /** @param message E.g. `Cannot open one-time sequences file "F" for door "D": <strerror>`. */
   constructor(message: string) {
@@ -163,11 +179,6 @@ export interface OneTimeLike {
   consume(): { next: readonly Knock[] | null; message?: string; cause?: string };
   /** Closes the file. */
   close(): void;
-}
-
-/** Formats a sequence as knockd's debug lines do: `7000:tcp,8000:udp`. */
-function sequenceText(seq: readonly Knock[]): string {
-  return seq.map((k) => `${k.port}:${k.protocol}`).join(",");
 }
 
 /**
@@ -196,9 +207,16 @@ export class Daemon {
   /** Doors with their current sequences; null = disabled (one-time file used up). */
   #doors: (Door | null)[] = [];
   #oneTime: (OneTimeLike | undefined)[] = [];
+  /** Secret doors: keys, window, used marks (docs/SECRET-SEQUENCES.md). */
+  #secrets: SecretDoors;
+  #stepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Serialises window refreshes (each derives asynchronously). */
+  #refreshing: Promise<void> = Promise.resolve();
   #matcher: Matcher;
   /** Counters of the matchers replaced by reloads. */
   #matcherBase = { evictions: 0, invalidations: 0, refusals: 0 };
+  /** Repeats ignored by the matchers replaced by reloads. */
+  #repeatsBefore = 0;
   #addrs: LocalAddresses;
   #source: FrameSource | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -223,6 +241,7 @@ export class Daemon {
     if ("error" in setup) throw new DaemonSetupError(setup.error.message);
     this.#doors = setup.doors;
     this.#oneTime = setup.oneTime;
+    this.#secrets = setup.secrets;
     this.#matcher = this.#newMatcher(setup.doors);
   }
 
@@ -342,6 +361,9 @@ export class Daemon {
       );
     }
     return closed;
+  /** Repeated knocks ignored since the start (docs/COMPATIBILITY.md "Repeats and retransmissions"). */
+  get repeatsIgnored(): number {
+    return this.#repeatsBefore + this.#matcher.repeatsIgnored;
   }
 
   /** Number of attempts the matcher tracks. */
@@ -351,12 +373,27 @@ export class Daemon {
 
   #setup(
     config: Config,
-  ): { doors: (Door | null)[]; oneTime: (OneTimeLike | undefined)[] } | { error: ConfigError } {
+  ):
+    | { doors: (Door | null)[]; oneTime: (OneTimeLike | undefined)[]; secrets: SecretDoors }
+    | { error: ConfigError } {
     const open = this.#opts.openOneTime ??
       ((path: string, name: string) => OneTimeSequences.open(path, name));
     const doors: (Door | null)[] = [];
     const oneTime: (OneTimeLike | undefined)[] = [];
+    let secrets: SecretDoors;
+    try {
+      secrets = SecretDoors.open(config, config.options.stateDir ?? DEFAULT_STATE_DIR);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      return { error: { message, knockdText: message } };
+    }
     for (const door of config.doors) {
+      if (door.secret !== undefined) {
+        // Disabled here; its virtual doors carry the derived sequences.
+        doors.push(null);
+        oneTime.push(undefined);
+        continue;
+      }
       if (door.oneTimeSequencesFile === undefined) {
         doors.push(door);
         oneTime.push(undefined);
@@ -370,20 +407,71 @@ export class Daemon {
       oneTime.push(ots);
       doors.push(ots.current === null ? null : { ...door, sequence: ots.current });
     }
-    return { doors, oneTime };
+    return { doors, oneTime, secrets };
   }
 
   #newMatcher(doors: readonly (Door | null)[]): Matcher {
     // A disabled door keeps its index (events carry doorIndex) with its sequence removed.
-    const m = new Matcher(doors.map((d, i) => d ?? this.#config.doors[i]!), {
+    const all = [
+      ...doors.map((d, i) => d ?? this.#config.doors[i]!),
+      ...this.#secrets.placeholderDoors(),
+    ];
+    const m = new Matcher(all, {
       localAddresses: [...this.#addrs.v4, ...this.#addrs.v6],
       ipv4Only: this.#opts.ipv4Only,
       debug: this.#opts.debug ?? false,
+      strict: (this.#opts.strict ?? false) || (this.#config.options.knockdStrict ?? false),
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);
     });
+    for (let i = doors.length; i < all.length; i++) m.setSequence(i, null);
     return m;
+  }
+
+  /**
+   * Moves the secret doors' window to the wall clock (or `nowMs`): derives the sequences of the
+   * steps now acceptable, hands them to the matcher and rebuilds the capture filter.
+   *
+   * @param nowMs The time, ms (default: the daemon's clock).
+   */
+  refreshSecrets(nowMs: number = this.#now()): Promise<void> {
+    const secrets = this.#secrets;
+    const next = this.#refreshing.then(async () => {
+      if (!secrets.any) return;
+      const changes = await secrets.window(Math.floor(nowMs / 1000));
+      // A reload may have replaced the set while this one derived.
+      if (secrets !== this.#secrets || changes.length === 0) return;
+      for (const c of changes) {
+        // null first: attempts on the step being replaced are dropped, not carried over.
+        this.#matcher.setSequence(c.index, null);
+        this.#matcher.setSequence(c.index, c.knocks);
+      }
+      this.#source?.refilter();
+    }).catch((e) => {
+      this.counters.internalErrors++;
+      this.#opts.log.emit(
+        "internal",
+        `Cannot derive secret sequences: ${e instanceof Error ? e.message : String(e)}`,
+        "E",
+      );
+    });
+    this.#refreshing = next;
+    return next;
+  }
+
+  /** Re-arms the step-boundary timer of the secret doors (live sources). */
+  #scheduleStep(): void {
+    if (this.#stepTimer !== undefined) clearTimeout(this.#stepTimer);
+    this.#stepTimer = undefined;
+    if (!this.#live || this.#stopped) return;
+    const ms = this.#secrets.untilNextStep(this.#now());
+    if (ms === undefined) return;
+    // A few ms late, so that floor(now / step) has moved on.
+    this.#stepTimer = setTimeout(() => {
+      this.#stepTimer = undefined;
+      void this.refreshSecrets().then(() => this.#scheduleStep());
+    }, Math.min(MAX_TIMER_MS, ms + 5));
   }
 
   /**
@@ -395,7 +483,10 @@ export class Daemon {
    * @returns BPF expressions, most exact first (empty: capture everything).
    */
   filter(addrs: LocalAddresses = this.#addrs, linkType = 1): string[] {
-    const doors = this.#doors.filter((d): d is Door => d !== null);
+    const doors = [
+      ...this.#doors.filter((d): d is Door => d !== null),
+      ...this.#secrets.activeDoors(),
+    ];
     return captureFilters(doors, addrs, this.#opts.ipv4Only, linkType).map((c) => c.text);
   }
 
@@ -409,9 +500,14 @@ export class Daemon {
     this.#debug = this.#opts.log.debugEnabled;
     this.#source = source;
     this.#live = source.live;
-    const onAbort = () => this.#clearTimer();
+    const onAbort = () => {
+      this.#clearTimer();
+      this.#clearStepTimer();
+    };
     signal.addEventListener("abort", onAbort);
     try {
+      await this.refreshSecrets();
+      this.#scheduleStep();
       await source.run(
         {
           onFrame: (f) => this.handleFrame(f),
@@ -425,6 +521,7 @@ export class Daemon {
     } finally {
       signal.removeEventListener("abort", onAbort);
       this.#clearTimer();
+      this.#clearStepTimer();
       this.#live = false;
     }
   }
@@ -528,6 +625,11 @@ export class Daemon {
     }, ms);
   }
 
+  #clearStepTimer(): void {
+    if (this.#stepTimer !== undefined) clearTimeout(this.#stepTimer);
+    this.#stepTimer = undefined;
+  }
+
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -577,28 +679,59 @@ export class Daemon {
             );
             break;
           }
+          if (this.#secrets.isVirtual(ev.doorIndex)) {
+            this.#secretOpen(ev.doorIndex, ev.src, ev.family);
+            break;
+          }
           this.counters.opens++;
           this.#doorCount(ev.door.name).opens++;
           log.emit("open", `${this.#who(ev.src)}: ${ev.door.name}: OPEN SESAME`, "LV", {
             door: ev.door.name,
             src: ev.src,
           });
-          const door = this.#doors[ev.doorIndex] ?? ev.door;
-          const grants = this.#opts.grants;
-          if (grants !== undefined && usesFeature(this.#config, "grants")) {
-            grants.open(door, ev.src, ev.family);
-          } else {
-            void this.#opts.actions.open(
-              door,
-              ev.src,
-              ev.family,
-              this.#opts.lookup?.cached(ev.src),
-            );
-          }
+          this.#openDoor(this.#doors[ev.doorIndex] ?? ev.door, ev.src, ev.family);
           this.#rotate(ev.doorIndex);
           break;
         }
       }
+    }
+  }
+
+  /**
+   * A secret door's derived sequence completed: open once, refuse a replay (docs/SECRET-SEQUENCES.md
+   * §5). The mark is on disk before the command starts.
+   */
+  #secretOpen(index: number, src: string, family: 4 | 6): void {
+    const log = this.#opts.log;
+    const r = this.#secrets.spend(index);
+    if (r === undefined) return;
+    const name = r.door.name;
+    if (r.kind === "error") {
+      log.emit("secret-state", r.message, "LE", { door: name, src });
+      return;
+    }
+    if (r.kind === "replay") {
+      log.emit(
+        "replay",
+        `${this.#who(src)}: ${name}: replayed sequence refused (step ${r.step}, slot ${r.slot})`,
+        "LV",
+        { door: name, src },
+      );
+      return;
+    }
+    this.counters.opens++;
+    this.#doorCount(name).opens++;
+    log.emit("open", `${this.#who(src)}: ${name}: OPEN SESAME`, "LV", { door: name, src });
+    this.#openDoor(r.door, src, family);
+  }
+
+  /** Runs a door's start command, or grants through nftables sets (docs/GRANTS.md). */
+  #openDoor(door: Door, src: string, family: 4 | 6): void {
+    const grants = this.#opts.grants;
+    if (grants !== undefined && usesFeature(this.#config, "grants")) {
+      grants.open(door, src, family);
+    } else {
+      void this.#opts.actions.open(door, src, family, this.#opts.lookup?.cached(src));
     }
   }
 
@@ -613,7 +746,7 @@ export class Daemon {
       this.#matcher.setSequence(index, r.next);
       this.#opts.log.emit(
         "debug",
-        `new sequence for door ${door.name}: ${sequenceText(r.next)}`,
+        `new sequence for door ${door.name}: ${formatSequence(r.next)}`,
         "D",
       );
     } else {
@@ -667,7 +800,10 @@ export class Daemon {
         this.#doors = setup.doors;
         this.#oneTime = setup.oneTime;
         this.#matcherBase = this.matcherStats;
+        this.#repeatsBefore += this.#matcher.repeatsIgnored;
+        this.#secrets = setup.secrets;
         this.#matcher = this.#newMatcher(setup.doors);
+        void this.refreshSecrets().then(() => this.#scheduleStep());
         this.#opts.onReload?.(r.config);
         ok = true;
       }
@@ -682,6 +818,7 @@ export class Daemon {
   close(): void {
     this.#stopped = true;
     this.#clearTimer();
+    this.#clearStepTimer();
     for (const o of this.#oneTime) o?.close();
     this.#oneTime = [];
   }

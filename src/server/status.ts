@@ -55,7 +55,7 @@ export interface StatusCounters {
   opens: number;
   /** Attempts a wrong knock ended. */
   invalidations: number;
-  /** Repeated knocks ignored (a matcher that tolerates retransmissions; 0 otherwise). */
+  /** Repeated knocks ignored (docs/COMPATIBILITY.md "Repeats and retransmissions"). */
   repeatsIgnored: number;
   /** Attempts evicted from the full attempt table. */
   evictions: number;
@@ -180,7 +180,7 @@ export function buildStatus(src: StatusSources, now: number = Date.now()): Statu
       knocks: d.counters.knocks,
       opens: d.counters.opens,
       invalidations: m.invalidations,
-      repeatsIgnored: 0,
+      repeatsIgnored: d.repeatsIgnored,
       evictions: m.evictions,
       commandsRun: src.actions.outcomes.run,
       commandsFailed: src.actions.outcomes.failed,
