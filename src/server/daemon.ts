@@ -361,6 +361,8 @@ export class Daemon {
       );
     }
     return closed;
+  }
+
   /** Repeated knocks ignored since the start (docs/COMPATIBILITY.md "Repeats and retransmissions"). */
   get repeatsIgnored(): number {
     return this.#repeatsBefore + this.#matcher.repeatsIgnored;
