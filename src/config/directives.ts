@@ -146,7 +146,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
       "Where knocktool keeps its state: live grants (docs/GRANTS.md) and the used marks of secret sequences (docs/SECRET-SEQUENCES.md).",
     default: "/var/lib/knocktool",
     extension: true,
-    feature: "grants",
+    feature: "state",
   },
   {
     name: "Max_Starts_Per_Minute",
