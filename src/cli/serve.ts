@@ -57,6 +57,9 @@ import { ServeSignals } from "./serve_signals.ts";
 import type { ControlServer } from "../server/control.ts";
 import { NO_GRANTS, openControl, type ServeGrants, setupGrants } from "./serve_grants.ts";
 
+const CONTROL =
+  message`Control socket for status, revoke and grant (default ${"/run/knocktool.sock"}).`;
+
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
   "serve",
@@ -118,12 +121,7 @@ export const serveCommand = command(
       }),
       "immediate" as const,
     ),
-    control: optional(
-      option("--control", string({ metavar: "PATH" }), {
-        description:
-          message`Control socket for status, revoke and grant (default /run/knocktool.sock, mode 0600).`,
-      }),
-    ),
+    control: optional(option("--control", string({ metavar: "PATH" }), { description: CONTROL })),
     syslogFacility: optional(
       option("--syslog-facility", string({ metavar: "NAME" }), {
         description: message`Syslog facility for UseSyslog (default daemon, as Debian's knockd).`,
@@ -162,29 +160,6 @@ export interface ServeOptions {
   readonly knockd?: boolean;
   /** `--knockd-strict`: knockd 0.8's exact matching (docs/COMPATIBILITY.md B14). */
   readonly knockdStrict?: boolean;
-}
-
-/** Options of `serve`. */
-export interface ServeOptions {
-  readonly cmd: "serve";
-  readonly interface?: string | undefined;
-  readonly config: string;
-  readonly daemon: boolean;
-  readonly debug: boolean;
-  readonly verbose: boolean;
-  readonly lookup: boolean;
-  readonly pidFile?: string | undefined;
-  readonly logFile?: string | undefined;
-  readonly ipv4Only: boolean;
-  readonly pcapFile?: string | undefined;
-  readonly dryRun: boolean;
-  readonly logFormat: "text" | "json";
-  readonly addresses: readonly string[];
-  readonly syslogFacility?: string | undefined;
-  /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
-  readonly capture?: "immediate" | "buffered";
-  /** Started as `knockd`: errors use knockd's texts and the usage text. */
-  readonly knockd?: boolean;
 }
 
 /**
@@ -279,10 +254,8 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   let control: ControlServer | undefined;
   try {
     if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
-    // A replayed file gets a control socket only when asked for one.
-    if (s.pcapFile === undefined || opts.control !== undefined) {
-      const parts = { daemon, actions, grants, startedAt: Date.now() };
-      control = await openControl(s.abs(opts.control), parts, log, io);
+    if (s.pcapFile === undefined || opts.control !== undefined) { // a replay: only when asked
+      control = await openControl(s.abs(opts.control), { daemon, actions, grants }, log, io);
     }
     if (s.pcapFile !== undefined) {
       logging.replayAddresses(s.pcapFile, s.addresses);

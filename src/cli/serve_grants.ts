@@ -112,8 +112,6 @@ export interface ControlParts {
   readonly actions: DoorActions;
   /** The grants. */
   readonly grants: ServeGrants;
-  /** When serve started (ms since the epoch). */
-  readonly startedAt: number;
 }
 
 /**
@@ -133,7 +131,8 @@ export async function openControl(
   log: ServerLog,
   io: Io,
 ): Promise<ControlServer | undefined> {
-  const { daemon, actions, grants, startedAt } = parts;
+  const { daemon, actions, grants } = parts;
+  const startedAt = Date.now();
   try {
     return await ControlServer.listen(path ?? DEFAULT_CONTROL_PATH, (req) => {
       switch (req.cmd) {
