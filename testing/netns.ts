@@ -7,6 +7,10 @@
  * Needs root (`ip netns`). Outputs of background processes go to files in a temp directory, so
  * children that outlive the process (command shells, `sleep`) never hold a pipe open.
  *
+ * Over 400 lines because it is the one harness every root-needing suite sets up with (processes,
+ * bounded waits, namespaces, veth pairs, packet filters); split, each test would import several
+ * files for one set-up.
+ *
  * @module
  */
 

@@ -11,6 +11,9 @@
  * target). A package built around the stand-in has the right layout, but its /usr/bin/knocktool
  * starts Deno's REPL instead of knocktool; the tool says so when it builds one.
  *
+ * Over 400 lines because the manifest, the control files and the build steps of the package are
+ * one build script.
+ *
  * @module
  */
 import { createHash } from "node:crypto";

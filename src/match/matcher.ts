@@ -39,6 +39,9 @@
  * capped by {@link MatcherOptions.maxAttempts}, with the eviction policy documented there and in
  * `attempt_table.ts`.
  *
+ * Over 400 lines because it is one state machine whose step order (A to D above) is the
+ * compatibility contract; the pre-filter, the attempt table and the events are separate files.
+ *
  * @module
  */
 

@@ -23,6 +23,9 @@
  * - A present but empty `Stop_Command_6` (or `Stop_Command`) runs `/bin/sh -c ""` after the
  *   timeout, and logs `DOOR: running command: ` as knockd does with `system("")`.
  *
+ * Over 400 lines because start commands, stop timers, the running cap and shutdown share one
+ * queue and one set of counters.
+ *
  * @module
  */
 import type { Door } from "../config/model.ts";
@@ -80,8 +83,8 @@ export class ShellRunner implements CommandRunner {
   /** Runs `/bin/sh -c command`. */
   async run(command: string): Promise<CommandResult> {
     const child = new Deno.Command("/bin/sh", {
-      // Bytes that are not UTF-8 cannot travel in argv as text; shellArgs rebuilds them (B-compat
-      // with knockd, whose system() passes the config's bytes untouched).
+      // Bytes that are not UTF-8 cannot travel in argv as text; shellArgs rebuilds them (as
+      // knockd, whose system() passes the config's bytes untouched).
       args: shellArgs(command),
       ...(this.#cwd !== undefined ? { cwd: this.#cwd } : {}),
       stdin: this.#stdio,
