@@ -5,7 +5,8 @@ set -euo pipefail
 DENO_VERSION=2.9.6
 need_apt=()
 for pkg in libpcap0.8 libpcap-dev iproute2 nftables knockd tcpdump binutils bash zsh fish systemd python3 \
-  lintian dpkg-dev groff man-db fakeroot libnftables1 prometheus openssl; do
+  lintian dpkg-dev groff man-db fakeroot libnftables1 prometheus openssl nmap netcat-openbsd curl \
+  hping3 coreutils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
