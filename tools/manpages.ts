@@ -149,19 +149,24 @@ function renderEntryTerm(term: UsageTerm): string {
   return renderTerm(term);
 }
 
-/** What the page says about a positional argument `--help` leaves undescribed. */
+/**
+ * What the page says about a positional argument `--help` leaves undescribed, by command path and
+ * metavariable. Better: give the argument a description in its parser, which `--help` shows too.
+ */
 const ARGUMENT_NOTES: Readonly<Record<string, string>> = {
-  "HOST": "The host to knock: a name, an IPv4 or an IPv6 address.",
-  "PORT[:PROTO[:FLAGS]]":
-    "One knock: a port (or service name), optionally its protocol (tcp or udp) and, for TCP, its flags.",
+  "knock HOST": "The host to knock: a name, an IPv4 or an IPv6 address.",
+  "knock PORT[:PROTO[:FLAGS]]":
+    "One knock: a port (or service name), optionally its protocol (tcp or udp) and, for TCP, its flags (PORT:tcp:FLAGS, flags joined by +, or none, or any); tportknockd's tcp:PORT:LETTERS works too.",
+  "keygen FILE": "The file to create for the secret.",
 };
 
-function renderEntry(entry: DocEntry): string {
+function renderEntry(entry: DocEntry, path: readonly string[]): string {
+  const note = entry.term.type === "argument"
+    ? ARGUMENT_NOTES[`${path.join(" ")} ${entry.term.metavar}`]
+    : undefined;
   const desc = entry.description !== undefined
     ? renderMessage(entry.description)
-    : entry.term.type === "argument" && ARGUMENT_NOTES[entry.term.metavar] !== undefined
-    ? esc(ARGUMENT_NOTES[entry.term.metavar] as string)
-    : "";
+    : esc(note ?? "See the command's description above.");
   const shown = entry.default !== undefined ? renderMessage(entry.default) : "";
   // Said once: some descriptions name their default already.
   const dflt = shown !== "" && !desc.includes(shown) ? ` (default: ${shown})` : "";
@@ -187,7 +192,7 @@ async function renderCommand(path: readonly string[]): Promise<string> {
     if (section.title !== undefined) out += `.PP\n${esc(section.title)}:\n`;
     for (const entry of section.entries) {
       if (entry.term.type === "command") nested.push(entry.term.name);
-      else out += renderEntry(entry);
+      else out += renderEntry(entry, path);
     }
   }
   for (const name of nested) out += await renderCommand([...path, name]);
