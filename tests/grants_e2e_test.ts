@@ -75,6 +75,24 @@ interface Ctx {
   canConnect(host: string): Promise<boolean>;
   /** The set's elements: address → seconds until it expires. */
   elements(set: "allow4" | "allow6"): Promise<Map<string, number>>;
+  /** `knocktool SUBCOMMAND … --control SOCKET`: status, stdout, stderr. */
+  kt(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `knocktool status --json`. */
+  status(): Promise<StatusJson>;
+}
+
+interface StatusJson {
+  grantMode: boolean;
+  doors: { name: string; enabled: boolean; knocks: number; opens: number; aclDrops: number }[];
+  grants: {
+    door: string;
+    address: string;
+    secondsLeft: number | null;
+    closes: string;
+    via: string;
+  }[];
+  attempts: number;
+  counters: Record<string, number>;
 }
 
 function withGrantServer(
@@ -127,6 +145,8 @@ function withGrantServer(
           confPath,
           "-g",
           logPath,
+          "--control",
+          `${srv!.dir}/control.sock`,
         ], { cwd: srv!.dir });
         await waitUntil(
           () => ctx.log().split("starting up").length > before || ctx.server.exited !== undefined,
@@ -158,6 +178,17 @@ function withGrantServer(
         }
         return out;
       },
+      async kt(args) {
+        const r = await run([...DENO, ...args, "--control", `${srv!.dir}/control.sock`], {
+          check: false,
+        });
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+      },
+      async status() {
+        const r = await ctx.kt(["status", "--json"]);
+        assert.equal(r.code, 0, `status failed: ${r.stderr}`);
+        return JSON.parse(r.stdout) as StatusJson;
+      },
     };
     try {
       await ctx.start();
@@ -170,10 +201,26 @@ function withGrantServer(
   });
 }
 
-/** closed → knock → open with a timeout → re-knock refreshes the one element → expiry → closed. */
-async function openRefreshExpire(ctx: Ctx, host: string, client: string, set: "allow4" | "allow6") {
+/** The live grants in `status --json` as `door address closes`. */
+async function grantsOf(ctx: Ctx): Promise<string[]> {
+  return (await ctx.status()).grants.map((g) => `${g.door} ${g.address} ${g.closes}`);
+}
+
+/**
+ * closed → knock → open with a timeout → re-knock refreshes the one element → revoke → closed →
+ * knock → expiry → closed, with `status --json` at each step.
+ */
+async function openRefreshRevokeExpire(
+  ctx: Ctx,
+  host: string,
+  client: string,
+  set: "allow4" | "allow6",
+) {
+  const granted = `setDoor ${client} set inet kt ${set}`;
   assert.equal(await ctx.canConnect(host), false, "the service must be closed before the knock");
   assert.equal((await ctx.elements(set)).size, 0);
+  assert.deepEqual(await grantsOf(ctx), []);
+  // Knock: one element with a timeout, one grant.
   await ctx.knock(host);
   await waitUntil(async () => (await ctx.elements(set)).has(client), {
     what: `${client} in set ${set}`,
@@ -182,6 +229,12 @@ async function openRefreshExpire(ctx: Ctx, host: string, client: string, set: "a
   const first = (await ctx.elements(set)).get(client)!;
   assert.ok(first >= 1 && first <= 4, `expected a timeout of at most 4 s, got ${first}`);
   assert.equal(await ctx.canConnect(host), true, "the service must be open after the knock");
+  let st = await ctx.status();
+  assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes} ${g.via}`), [
+    `${granted} knock`,
+  ]);
+  assert.equal(st.doors[0]!.opens, 1);
+  assert.equal(st.doors[0]!.knocks, 3);
   // Wait until the timeout has visibly run down, then knock again: the same element, refreshed.
   await waitUntil(async () => ((await ctx.elements(set)).get(client) ?? 0) <= 2, {
     what: `the timeout of ${client} to run down`,
@@ -197,7 +250,29 @@ async function openRefreshExpire(ctx: Ctx, host: string, client: string, set: "a
     (after.get(client) ?? 0) >= 3,
     `expected a refreshed timeout, got ${after.get(client)}`,
   );
-  // Expiry: the kernel removes the element, the service is closed again.
+  st = await ctx.status();
+  assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes}`), [granted]);
+  assert.ok((st.grants[0]!.secondsLeft ?? 0) >= 3);
+  assert.equal(st.doors[0]!.opens, 2);
+  // Revoke: the element goes at once, the service is closed.
+  const rv = await ctx.kt(["revoke", client]);
+  assert.equal(rv.code, 0, rv.stderr);
+  assert.equal(
+    rv.stdout,
+    `Revoked ${client} on door "setDoor" (closed by set inet kt ${set})\n`,
+  );
+  assert.equal((await ctx.elements(set)).has(client), false);
+  assert.equal(await ctx.canConnect(host), false, "the service must be closed after revoke");
+  assert.deepEqual(await grantsOf(ctx), []);
+  const again = await ctx.kt(["revoke", client]);
+  assert.equal(again.code, 1);
+  assert.equal(again.stderr, `Cannot revoke "${client}": no grant is open for it\n`);
+  // Knock again, then let it expire: the kernel removes the element, the grant ends.
+  await ctx.knock(host);
+  await waitUntil(async () => (await ctx.elements(set)).has(client), {
+    what: `${client} in set ${set} again`,
+  });
+  assert.deepEqual(await grantsOf(ctx), [granted]);
   await waitUntil(async () => !(await ctx.elements(set)).has(client), {
     timeoutMs: 10_000,
     what: `${client} to expire from ${set}`,
@@ -206,6 +281,10 @@ async function openRefreshExpire(ctx: Ctx, host: string, client: string, set: "a
   await waitUntil(() => ctx.log().includes(`${client}: setDoor: grant expired`), {
     what: "the expiry line",
   });
+  st = await ctx.status();
+  assert.deepEqual(st.grants, []);
+  assert.equal(st.counters.opens, 3);
+  assert.equal(st.counters.knocks, 9);
 }
 
 const available = (await canUseNetns()) &&
@@ -214,25 +293,25 @@ const ignore = ignoreUnlessCi(available);
 const PREREQ = "Cannot run the grants suite: needs root, ip, nft and libnftables";
 
 Deno.test({
-  name: "grants e2e: an IPv4 knock adds a timed element, a re-knock refreshes it, then it expires",
+  name: "grants e2e: IPv4: knock, refresh, revoke, knock, expiry, with status at each step",
   ignore,
   async fn() {
     if (!available) throw new Error(PREREQ);
     await withGrantServer(
       (s) => setConfig(s),
-      (ctx) => openRefreshExpire(ctx, SRV4, CLI4, "allow4"),
+      (ctx) => openRefreshRevokeExpire(ctx, SRV4, CLI4, "allow4"),
     );
   },
 });
 
 Deno.test({
-  name: "grants e2e: an IPv6 knock adds a timed element, a re-knock refreshes it, then it expires",
+  name: "grants e2e: IPv6: knock, refresh, revoke, knock, expiry, with status at each step",
   ignore,
   async fn() {
     if (!available) throw new Error(PREREQ);
     await withGrantServer(
       (s) => setConfig(s),
-      (ctx) => openRefreshExpire(ctx, SRV6, CLI6, "allow6"),
+      (ctx) => openRefreshRevokeExpire(ctx, SRV6, CLI6, "allow6"),
     );
   },
 });
@@ -318,5 +397,33 @@ Deno.test({
         assert.deepEqual(after.grants, []);
       },
     );
+  },
+});
+
+Deno.test({
+  name:
+    "grants e2e: knocktool grant opens the door from the command line; bad requests change nothing",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withGrantServer((s) => setConfig(s, 4), async (ctx) => {
+      assert.equal(await ctx.canConnect(SRV4), false);
+      const bad = await ctx.kt(["grant", CLI4, "--door", "nope"]);
+      assert.equal(bad.code, 1);
+      assert.equal(bad.stderr, 'Cannot grant: no door is named "nope"\n');
+      const bad2 = await ctx.kt(["grant", "192.0.2.300", "--door", "setDoor"]);
+      assert.equal(bad2.stderr, 'Cannot grant "192.0.2.300": not an IPv4 or IPv6 address\n');
+      assert.deepEqual(await grantsOf(ctx), []);
+      assert.equal((await ctx.elements("allow4")).size, 0);
+      const ok = await ctx.kt(["grant", CLI4, "--door", "setDoor", "--for", "60"]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, `Granted ${CLI4} on door "setDoor"\n`);
+      const left = (await ctx.elements("allow4")).get(CLI4) ?? 0;
+      assert.ok(left > 50 && left <= 60, `expected a 60 s element, got ${left}`);
+      assert.equal(await ctx.canConnect(SRV4), true, "grant must open the service");
+      const st = await ctx.status();
+      assert.deepEqual(st.grants.map((g) => `${g.address} ${g.via}`), [`${CLI4} grant`]);
+      assert.ok(ctx.log().includes(`${CLI4}: setDoor: OPEN SESAME (granted by hand for 60 s)`));
+    });
   },
 });

@@ -21,6 +21,7 @@ import { compileArgs } from "./compile.ts";
 import { COMPLETION_FILES } from "./completions.ts";
 import { MAN_FILES } from "./manpages.ts";
 import { VERSION } from "../src/util/version.ts";
+import { readEnv } from "../src/util/env.ts";
 
 /** Debian architecture → Deno target. */
 export const DEB_ARCHES: Readonly<Record<string, string>> = {
@@ -267,7 +268,7 @@ export function parseDebArgs(
 /** The runtime base for a target: a real denort, else the stand-in, else an error. */
 export function findDenort(
   target: string,
-  dir = Deno.env.get("DENORT_DIR") ?? "/opt/knocktool-build",
+  dir = readEnv("DENORT_DIR") ?? "/opt/knocktool-build",
 ): { path: string; standIn: boolean } | { error: string } {
   const exists = (p: string) => {
     try {

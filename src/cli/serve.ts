@@ -54,7 +54,11 @@ import { resolveServeSettings, type ServeSettings } from "./serve_settings.ts";
 import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
-import { NO_GRANTS, type ServeGrants, setupGrants } from "./serve_grants.ts";
+import type { ControlServer } from "../server/control.ts";
+import { NO_GRANTS, openControl, type ServeGrants, setupGrants } from "./serve_grants.ts";
+
+const CONTROL =
+  message`Control socket for status, revoke and grant (default ${"/run/knocktool.sock"}).`;
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -117,6 +121,7 @@ export const serveCommand = command(
       }),
       "immediate" as const,
     ),
+    control: optional(option("--control", string({ metavar: "PATH" }), { description: CONTROL })),
     syslogFacility: optional(
       option("--syslog-facility", string({ metavar: "NAME" }), {
         description: message`Syslog facility for UseSyslog (default daemon, as Debian's knockd).`,
@@ -147,35 +152,14 @@ export interface ServeOptions {
   readonly logFormat: "text" | "json";
   readonly addresses: readonly string[];
   readonly syslogFacility?: string | undefined;
+  /** `--control PATH`: the control socket (default /run/knocktool.sock). */
+  readonly control?: string | undefined;
   /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
   readonly capture?: "immediate" | "buffered";
   /** Started as `knockd`: errors use knockd's texts and the usage text. */
   readonly knockd?: boolean;
   /** `--knockd-strict`: knockd 0.8's exact matching (docs/COMPATIBILITY.md B14). */
   readonly knockdStrict?: boolean;
-}
-
-/** Options of `serve`. */
-export interface ServeOptions {
-  readonly cmd: "serve";
-  readonly interface?: string | undefined;
-  readonly config: string;
-  readonly daemon: boolean;
-  readonly debug: boolean;
-  readonly verbose: boolean;
-  readonly lookup: boolean;
-  readonly pidFile?: string | undefined;
-  readonly logFile?: string | undefined;
-  readonly ipv4Only: boolean;
-  readonly pcapFile?: string | undefined;
-  readonly dryRun: boolean;
-  readonly logFormat: "text" | "json";
-  readonly addresses: readonly string[];
-  readonly syslogFacility?: string | undefined;
-  /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
-  readonly capture?: "immediate" | "buffered";
-  /** Started as `knockd`: errors use knockd's texts and the usage text. */
-  readonly knockd?: boolean;
 }
 
 /**
@@ -267,8 +251,12 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const signals = new ServeSignals(() => daemon.reload());
   let wrotePid = false;
   let failed = false;
+  let control: ControlServer | undefined;
   try {
     if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
+    if (s.pcapFile === undefined || opts.control !== undefined) { // a replay: only when asked
+      control = await openControl(s.abs(opts.control), { daemon, actions, grants }, log, io);
+    }
     if (s.pcapFile !== undefined) {
       logging.replayAddresses(s.pcapFile, s.addresses);
       announce(); // a replay has nothing to wait for; a live capture announces from onOpen
@@ -278,6 +266,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
       out.detach();
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
+    await control?.close();
     log.emit("stop", "waiting for child processes...", "V");
     await grants.keeper?.shutdown();
     await actions.shutdown(signals.force);
@@ -285,6 +274,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     if (opts.debug) logging.counters(daemon.counters, daemon.repeatsIgnored);
     log.emit("stop", "shutting down", "L");
   } finally {
+    await control?.close();
     daemon.close();
     grants.close();
     if (runner instanceof SpawnRunner) runner.close();

@@ -13,6 +13,10 @@ import type { ServerLog } from "../server/log.ts";
 import { GrantKeeper } from "../server/grant_keeper.ts";
 import { GrantState } from "../server/grant_state.ts";
 import { NftSets } from "../server/nft_sets.ts";
+import { ControlServer, DEFAULT_CONTROL_PATH } from "../server/control.ts";
+import type { Daemon } from "../server/daemon.ts";
+import { buildStatus, grantStatus } from "../server/status.ts";
+import type { Io } from "../util/io.ts";
 
 /** The grant machinery of one `serve` run. */
 export interface ServeGrants {
@@ -98,4 +102,59 @@ export function setupGrants(
     );
   }
   return { keeper, sets, close: () => sets?.close() };
+}
+
+/** What the control socket answers from. */
+export interface ControlParts {
+  /** The daemon. */
+  readonly daemon: Daemon;
+  /** The command runner. */
+  readonly actions: DoorActions;
+  /** The grants. */
+  readonly grants: ServeGrants;
+}
+
+/**
+ * Opens the control socket. A failure is not fatal (the doors still work): with `--control` it
+ * is a warning on stderr and in the log; on the default path, where a second server or a user
+ * without write access to `/run` is normal, only a debug line.
+ *
+ * @param path `--control`, or undefined for the default.
+ * @param parts What the requests are answered from.
+ * @param log The server log.
+ * @param io Where the warning goes.
+ * @returns The server, or undefined.
+ */
+export async function openControl(
+  path: string | undefined,
+  parts: ControlParts,
+  log: ServerLog,
+  io: Io,
+): Promise<ControlServer | undefined> {
+  const { daemon, actions, grants } = parts;
+  const startedAt = Date.now();
+  try {
+    return await ControlServer.listen(path ?? DEFAULT_CONTROL_PATH, (req) => {
+      switch (req.cmd) {
+        case "status":
+          return { status: buildStatus({ daemon, actions, keeper: grants.keeper, startedAt }) };
+        case "revoke": {
+          const now = Date.now();
+          return {
+            revoked: daemon.revoke(req.address, req.door).map((g) => grantStatus(g, now)),
+          };
+        }
+        case "grant":
+          return daemon.grant(req.door, req.address, req.for);
+      }
+    });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (path === undefined) log.emit("control", msg, "D");
+    else {
+      log.emit("control", msg, "L");
+      io.stderr(`warning: ${msg}\n`);
+    }
+    return undefined;
+  }
 }

@@ -182,6 +182,7 @@ export class Matcher {
   #pendingRemovals: [number, string][] = [];
   #evictions = 0;
   #refusals = 0;
+  #invalidations = 0;
   #repeatsIgnored = 0;
   readonly #debug: boolean;
   readonly #strict: boolean;
@@ -219,6 +220,11 @@ export class Matcher {
   /** How many attempts were evicted to make room since the matcher was created. */
   get evictions(): number {
     return this.#evictions;
+  }
+
+  /** How many attempts a wrong knock ended (knockd's silent `stage = -1`) since creation. */
+  get invalidations(): number {
+    return this.#invalidations;
   }
 
   /** How many repeated knocks were ignored (never in strict mode); see {@link MatcherOptions.strict}. */
@@ -283,6 +289,7 @@ export class Matcher {
           }
         } else {
           // knockd sets stage = -1; nothing is logged.
+          this.#invalidations++;
           this.#table.remove(attempt);
           this.#removed(attempt.id, "failed", src);
         }

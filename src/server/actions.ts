@@ -333,6 +333,8 @@ export class DoorActions {
   #lastStopWarning = -Infinity;
   /** Counters of the caps. */
   readonly counters: ActionCounters = { queued: 0, maxQueued: 0, earlyStops: 0, abandoned: 0 };
+  /** Commands started and commands that failed (could not start, non-zero status, signal). */
+  readonly outcomes: { run: number; failed: number } = { run: 0, failed: 0 };
 
   /**
    * Makes the action runner.
@@ -549,12 +551,14 @@ export class DoorActions {
     // knockd: logprint("%s: running command: %s\n") — the trailing newline of docs/COMPATIBILITY.md
     // B11 included.
     this.#log.emit("command", `${doorName}: running command: ${command}\n`, "LV", fields);
+    this.outcomes.run++;
     let result: CommandResult;
     try {
       result = await this.#runner.run(command);
     } catch (e) {
       // The runner throws only when the shell could not be started (CommandRunner.run). knockd's
       // line stays as it is; why follows it.
+      this.outcomes.failed++;
       this.#log.emit("command-error", "error: command fork failed!", "LE", fields);
       this.#log.emit(
         "command-error",
@@ -567,6 +571,7 @@ export class DoorActions {
       return;
     }
     if (result.signaled || result.code !== 0) {
+      this.outcomes.failed++;
       this.#log.emit(
         "command-status",
         `${doorName}: command returned non-zero status code (${result.signaled ? 0 : result.code})`,

@@ -297,7 +297,9 @@ export class GrantKeeper {
       this.counters.revoked++;
       this.#o.log.emit("grant-revoke", `${g.address}: ${g.door}: grant revoked`, "LV", fields);
       if (g.set !== undefined) {
-        const err = this.#o.sets?.remove(g.set, g.address) ?? "libnftables is not loaded";
+        const err = this.#o.sets === undefined
+          ? "libnftables is not loaded"
+          : this.#o.sets.remove(g.set, g.address);
         if (err !== undefined) {
           this.counters.setErrors++;
           this.#o.log.emit(
