@@ -332,6 +332,18 @@ const SECTION_TITLES: Readonly<Record<DirectiveSection, string>> = {
   tportknockd: "TPORTKNOCKD FILES",
 };
 
+/** What each section's heading is followed by, before its directives. */
+const SECTION_INTROS: Readonly<Record<DirectiveSection, string>> = {
+  options: "",
+  door: "",
+  tportknockd:
+    `\\fBserve \\-c\\fR and \\fBcheck \\-c\\fR also read tportknockd's configuration files,
+told apart by their first line that is not blank or a comment: an event tag. Each event, a door,
+is a block opened by \\fB<\\fR\\fINAME\\fR\\fB>\\fR and closed by \\fB</\\fR\\fINAME\\fR\\fB>\\fR, holding these
+keys (case ignored). \\fB#\\fR starts a comment. knockd 0.8 cannot read such a file.
+`,
+};
+
 function renderDirective(d: DirectiveDoc): string {
   const names = [d.name, ...(d.aliases ?? [])].map(bold).join(", ");
   const value = d.value !== undefined ? ` = ${italic(d.value)}` : "";
@@ -375,7 +387,7 @@ extensions it uses, which knockd 0.8 would reject.
   for (const section of ["options", "door", "tportknockd"] as const) {
     const ds = DIRECTIVES.filter((d) => d.section === section);
     if (ds.length === 0) continue;
-    out += `.SH "${SECTION_TITLES[section]}"\n`;
+    out += `.SH "${SECTION_TITLES[section]}"\n${SECTION_INTROS[section]}`;
     for (const d of ds) out += renderDirective(d);
   }
   out += `.SH EXAMPLE
