@@ -24,6 +24,11 @@
  * the bridge's packets in order, so once it has logged the sentinel's second opening it has seen
  * everything the clients sent.
  *
+ * A second test drives knocktool's own client through a DROP rule over one veth: flag steps in the
+ * notation (`7000:tcp:syn 8000:tcp:fin+urg+psh 9000:tcp:none`) and tportknockd's frames open a flag
+ * door and a wrong flag does not; a name with A and AAAA records (the client namespace's
+ * `/etc/netns/NS/hosts`) is knocked over one family without `-A` and over both with it.
+ *
  * Needs root, `ip`, `nft`, knockd, knock, nmap, nc (OpenBSD), curl, bash, timeout, python3 and
  * hping3; fails under CI=true when one is missing. `KT_CLIENTS_FILTER=<substring>` runs the
  * matching cases only.
@@ -242,17 +247,18 @@ interface Daemon {
 }
 
 async function startDaemon(
-  net: Net,
+  srv: Netns,
   label: string,
   argv: (conf: string, log: string) => string[],
+  config: (markDir: string) => string = doorConfig,
 ): Promise<Daemon> {
-  const dir = `${net.srv.dir}/${label}`;
+  const dir = `${srv.dir}/${label}`;
   const markDir = `${dir}/marks`;
   await Deno.mkdir(markDir, { recursive: true });
   const conf = `${dir}/knockd.conf`;
   const logPath = `${dir}/log`;
-  await Deno.writeTextFile(conf, doorConfig(markDir));
-  const proc = net.srv.spawn(label, argv(conf, logPath), { cwd: dir });
+  await Deno.writeTextFile(conf, config(markDir));
+  const proc = srv.spawn(label, argv(conf, logPath), { cwd: dir });
   const d: Daemon = { label, proc, logPath, markDir, log: () => readText(logPath) };
   await waitUntil(() => d.log().includes("starting up") || proc.exited !== undefined, {
     timeoutMs: 30_000,
@@ -265,10 +271,10 @@ async function startDaemon(
   return d;
 }
 
-const openLine = (src: string) => `${src}: ${DOOR}: OPEN SESAME`;
+const openLine = (src: string, door = DOOR) => `${src}: ${door}: OPEN SESAME`;
 
-function opens(d: Daemon, src: string): number {
-  return d.log().split("\n").filter((l) => l.endsWith(openLine(src))).length;
+function opens(d: Daemon, src: string, door = DOOR): number {
+  return d.log().split("\n").filter((l) => l.endsWith(openLine(src, door))).length;
 }
 
 /** The sentinel knocks the door (one SYN per port); every daemon must log its n-th opening. */
@@ -339,7 +345,7 @@ async function runCase(
   const daemons: Daemon[] = [];
   try {
     daemons.push(
-      await startDaemon(net, `knocktool-${tag}`, (conf, log) => [
+      await startDaemon(net.srv, `knocktool-${tag}`, (conf, log) => [
         Deno.execPath(),
         "run",
         "-A",
@@ -358,7 +364,7 @@ async function runCase(
     );
     if (strict) {
       daemons.push(
-        await startDaemon(net, `knockd-${tag}`, (conf, log) => [
+        await startDaemon(net.srv, `knockd-${tag}`, (conf, log) => [
           KNOCKD,
           "-i",
           net.bridge,
@@ -448,6 +454,147 @@ Deno.test({
       }
     } finally {
       for (const ns of [...net.all].reverse()) await ns.destroy();
+    }
+  },
+});
+
+/** `knocktool serve` (default mode) on `iface`, logging to its own file. */
+const serveArgv = (iface: string) => (conf: string, log: string) => [
+  Deno.execPath(),
+  "run",
+  "-A",
+  "--config",
+  DENO_CONFIG,
+  MAIN,
+  "serve",
+  "-i",
+  iface,
+  "-c",
+  conf,
+  "-g",
+  log,
+];
+
+const FLAG_DOORS = (markDir: string) =>
+  `[options]
+[flagDoor]
+    sequence    = 7000:tcp:syn,8000:tcp:fin+urg+psh,9000:tcp:none
+    seq_timeout = 60
+    command     = touch ${markDir}/flag-%IP%
+[plainDoor]
+    sequence    = 7100,8100,9100
+    seq_timeout = 60
+    tcpflags    = syn
+    command     = touch ${markDir}/plain-%IP%
+`;
+
+Deno.test({
+  name: "clients e2e: knocktool knock drives flag doors (notation and tportknockd frames) " +
+    "and knocks both families of a name with -A, through a DROP rule",
+  ignore: ignoreUnlessCi(available),
+  async fn(t) {
+    ok(available, PREREQ);
+    const srv = await Netns.create("clfs");
+    let cli: Netns | undefined;
+    const etc: string[] = [];
+    try {
+      cli = await Netns.create("clfc");
+      const [srvIf] = await vethPair(srv, cli, {
+        addrsA: [`${SRV4}/24`, `${SRV6}/64`],
+        addrsB: ["192.0.2.2/24", "192.0.2.3/24", "192.0.2.4/24", "192.0.2.5/24", "2001:db8::2/64"],
+      });
+      await srv.exec(["nft", "-f", "-"], {
+        stdin: `table inet ktclients {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp dport { 7000, 8000, 9000, 7100, 8100, 9100 } drop
+  }
+}
+`,
+      });
+      const hosts = `/etc/netns/${cli.name}`;
+      etc.push(hosts);
+      await Deno.mkdir(hosts, { recursive: true });
+      await Deno.writeTextFile(`${hosts}/hosts`, `${SRV4} door.test\n${SRV6} door.test\n`);
+      const d = await startDaemon(srv, "knocktool", serveArgv(srvIf), FLAG_DOORS);
+      const client = cli;
+      const knock = async (args: string[]) => {
+        const argv = [
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--config",
+          DENO_CONFIG,
+          MAIN,
+          "knock",
+          ...args,
+        ];
+        const r = await client.exec(argv, { check: false });
+        deepStrictEqual(r.code, 0, `knocktool knock ${args.join(" ")}\n${r.stderr}${r.stdout}`);
+      };
+      const opened = (src: string, door: string) =>
+        waitUntil(() => opens(d, src, door) > 0, {
+          timeoutMs: 15_000,
+          what: `${door} to open for ${src}`,
+          context: () => d.proc.describe() + d.log(),
+        });
+
+      await t.step("flag steps in the notation open the flag door, IPv4 and IPv6", async () => {
+        for (const host of [SRV4, SRV6]) {
+          await knock([host, "7000:tcp:syn", "8000:tcp:fin+urg+psh", "9000:tcp:none"]);
+        }
+        await opened("192.0.2.2", "flagDoor");
+        await opened("2001:db8::2", "flagDoor");
+      });
+
+      await t.step("a wrong flag keeps it shut; tportknockd's frames open it", async () => {
+        await knock([
+          "--source",
+          "192.0.2.3",
+          SRV4,
+          "7000:tcp:syn",
+          "8000:tcp:fin",
+          "9000:tcp:none",
+        ]);
+        // The next knocker is the barrier: the daemon reads packets in order.
+        await knock(["--source", "192.0.2.4", SRV4, "tcp:7000:s", "tcp:8000:fup", "tcp:9000"]);
+        await opened("192.0.2.4", "flagDoor");
+        deepStrictEqual(opens(d, "192.0.2.3", "flagDoor"), 0, d.log());
+      });
+
+      await t.step("without -A one family is knocked, with -A both", async () => {
+        await knock(["door.test", "7100", "8100", "9100"]);
+        await waitUntil(
+          () => opens(d, "192.0.2.2", "plainDoor") + opens(d, "2001:db8::2", "plainDoor") > 0,
+          { timeoutMs: 15_000, what: "plainDoor to open", context: () => d.log() },
+        );
+        deepStrictEqual(
+          opens(d, "192.0.2.2", "plainDoor") + opens(d, "2001:db8::2", "plainDoor"),
+          1,
+          `one family only without -A\n${d.log()}`,
+        );
+        await knock(["-A", "door.test", "7100", "8100", "9100"]);
+        await waitUntil(
+          () => opens(d, "192.0.2.2", "plainDoor") + opens(d, "2001:db8::2", "plainDoor") === 3,
+          {
+            timeoutMs: 15_000,
+            what: "plainDoor to open for both families",
+            context: () => d.log(),
+          },
+        );
+        deepStrictEqual(
+          [opens(d, "192.0.2.2", "plainDoor") > 0, opens(d, "2001:db8::2", "plainDoor") > 0],
+          [true, true],
+          d.log(),
+        );
+        await waitUntil(() => exists(`${d.markDir}/plain-192.0.2.2`), { what: "the v4 marker" });
+        await waitUntil(() => exists(`${d.markDir}/plain-2001:db8::2`), { what: "the v6 marker" });
+      });
+      await d.proc.stop("SIGTERM");
+    } finally {
+      for (const p of etc) await Deno.remove(p, { recursive: true }).catch(() => {});
+      await cli?.destroy();
+      await srv.destroy();
     }
   },
 });
