@@ -46,7 +46,7 @@ const NFT_RULES = `table inet kt {
 `;
 
 /** A door on the sets. */
-function setConfig(stateDir: string, cmdTimeout = 4, extra = ""): string {
+function setConfig(stateDir: string, cmdTimeout = 10, extra = ""): string {
   return `[options]
   State_Dir = ${stateDir}
 [setDoor]
@@ -229,7 +229,7 @@ async function openRefreshRevokeExpire(
     context: ctx.context,
   });
   const first = (await ctx.elements(set)).get(client)!;
-  assert.ok(first >= 1 && first <= 4, `expected a timeout of at most 4 s, got ${first}`);
+  assert.ok(first >= 1 && first <= 10, `expected a timeout of at most 10 s, got ${first}`);
   assert.equal(await ctx.canConnect(host), true, "the service must be open after the knock");
   let st = await ctx.status();
   assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes} ${g.via}`), [
@@ -238,23 +238,24 @@ async function openRefreshRevokeExpire(
   assert.equal(st.doors[0]!.opens, 1);
   assert.equal(st.doors[0]!.knocks, 3);
   // Wait until the timeout has visibly run down, then knock again: the same element, refreshed.
-  await waitUntil(async () => ((await ctx.elements(set)).get(client) ?? 0) <= 2, {
+  await waitUntil(async () => ((await ctx.elements(set)).get(client) ?? 0) <= 8, {
     what: `the timeout of ${client} to run down`,
   });
+  const before = (await ctx.elements(set)).get(client) ?? 0;
   await ctx.knock(host);
-  await waitUntil(() => ctx.log().includes(`${client}: setDoor: grant refreshed for 4 s`), {
+  await waitUntil(() => ctx.log().includes(`${client}: setDoor: grant refreshed for 10 s`), {
     what: "the refresh line",
     context: ctx.context,
   });
   const after = await ctx.elements(set);
   assert.equal(after.size, 1, "a refresh must not add a second element");
   assert.ok(
-    (after.get(client) ?? 0) >= 3,
-    `expected a refreshed timeout, got ${after.get(client)}`,
+    (after.get(client) ?? 0) > before,
+    `expected a refreshed timeout above ${before} s, got ${after.get(client)}`,
   );
   st = await ctx.status();
   assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes}`), [granted]);
-  assert.ok((st.grants[0]!.secondsLeft ?? 0) >= 3);
+  assert.ok((st.grants[0]!.secondsLeft ?? 0) > before - 1);
   assert.equal(st.doors[0]!.opens, 2);
   // Revoke: the element goes at once, the service is closed.
   const rv = await ctx.kt(["revoke", client]);
@@ -276,7 +277,7 @@ async function openRefreshRevokeExpire(
   });
   assert.deepEqual(await grantsOf(ctx), [granted]);
   await waitUntil(async () => !(await ctx.elements(set)).has(client), {
-    timeoutMs: 10_000,
+    timeoutMs: 20_000,
     what: `${client} to expire from ${set}`,
   });
   assert.equal(await ctx.canConnect(host), false, "the service must be closed after expiry");
@@ -368,6 +369,8 @@ Deno.test({
   start_command = echo start %IP% >> ${dir}/commands.txt
   stop_command  = echo stop %IP% >> ${dir}/commands.txt
   cmd_timeout   = 2
+  # Any grant directive makes the doors grants; Cooldown = 0 changes nothing else.
+  Cooldown      = 0
 `,
       async (ctx) => {
         const commands = () => readText(`${ctx.srv.dir}/commands.txt`);
@@ -408,7 +411,7 @@ Deno.test({
   ignore,
   async fn() {
     if (!available) throw new Error(PREREQ);
-    await withGrantServer((s) => setConfig(s, 4), async (ctx) => {
+    await withGrantServer((s) => setConfig(s), async (ctx) => {
       assert.equal(await ctx.canConnect(SRV4), false);
       const bad = await ctx.kt(["grant", CLI4, "--door", "nope"]);
       assert.equal(bad.code, 1);
