@@ -190,3 +190,34 @@ Deno.test("knock --secret-file: refuses ports, -u, a missing door and --door alo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("serve refuses an unsafe secret file, naming the door and the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const f = `${dir}/secret`;
+    await Deno.writeTextFile(f, VECTOR_KEY + "\n");
+    await Deno.chmod(f, 0o640);
+    const conf = `${dir}/knockd.conf`;
+    await Deno.writeTextFile(
+      conf,
+      `[options]\n State_Dir = ${dir}/state\n[ssh]\n Secret_File = ${f}\n Command = true\n`,
+    );
+    const pcap = new URL("./testdata/pcap/knocks.pcap", import.meta.url).pathname;
+    const r = await cli(["serve", "-c", conf, "--pcap-file", pcap, "--dry-run"]);
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.err,
+      `knocktool serve: Cannot use secret file "${f}" of door "ssh": mode 0640 lets group or ` +
+        `others access it (run "chmod 600 ${f}")\n`,
+    );
+    await Deno.chmod(f, 0o600);
+    const ok = await cli(["serve", "-c", conf, "--pcap-file", pcap, "--dry-run"]);
+    assert.equal(ok.status, 0, ok.err);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/state/secret-used.json`)), {
+      version: 1,
+      used: {},
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

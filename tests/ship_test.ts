@@ -179,6 +179,11 @@ Deno.test("ship: each subcommand runs under exactly the compiled permissions", a
         ok: [0],
         out: /^\d+:tcp \d+:tcp \d+:tcp \d+:tcp\n$/,
       },
+      // No server listens on this socket: the connection is refused after the permission checks.
+      ...["status", "revoke 192.0.2.2", "grant 192.0.2.2 --door ssh"].map((sub) => ({
+        args: [...sub.split(" "), "--control", `${dir}/control.sock`],
+        ok: [1],
+      })),
       { exe: `${dir}/knockd`, args: ["-V"], ok: [0], out: /^knockd 0\.8\n/ },
       { exe: `${dir}/knock`, args: ["-V"], ok: [0], out: /^knock 0\.8\n/ },
     ];

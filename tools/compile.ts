@@ -11,6 +11,7 @@
  * @module
  */
 import { permissionFlags } from "./permissions.ts";
+import { readEnv } from "../src/util/env.ts";
 
 /**
  * V8 flags baked into the binary. `--max-semi-space-size=1` (MiB) caps V8's young generation,
@@ -121,7 +122,7 @@ async function run(args: readonly string[]): Promise<number> {
   // Run from the repository root so that deno.json (imports, compilerOptions) applies.
   const root = new URL("..", import.meta.url);
   await Deno.mkdir(new URL(parsed.outDir, root), { recursive: true });
-  const denort = Deno.env.get("DENORT_BIN");
+  const denort = readEnv("DENORT_BIN");
   if (denort !== undefined) console.error(`compile: using DENORT_BIN=${denort}`);
   for (const target of parsed.targets) {
     // The environment is inherited, so DENORT_BIN reaches deno compile unchanged.

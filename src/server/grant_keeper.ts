@@ -7,6 +7,9 @@
  * `State_Dir`, `Max_Starts_Per_Minute`); a config without them runs as under knockd 0.8, through
  * `DoorActions.open` (docs/COMPATIBILITY.md, "Extensions").
  *
+ * Over 400 lines because a grant's whole life (set element, start command, stop timer, state
+ * file) is kept in one place, so that no path can leave a door open.
+ *
  * @module
  */
 import type { Door, NftSetRef } from "../config/model.ts";
@@ -294,7 +297,9 @@ export class GrantKeeper {
       this.counters.revoked++;
       this.#o.log.emit("grant-revoke", `${g.address}: ${g.door}: grant revoked`, "LV", fields);
       if (g.set !== undefined) {
-        const err = this.#o.sets?.remove(g.set, g.address) ?? "libnftables is not loaded";
+        const err = this.#o.sets === undefined
+          ? "libnftables is not loaded"
+          : this.#o.sets.remove(g.set, g.address);
         if (err !== undefined) {
           this.counters.setErrors++;
           this.#o.log.emit(
