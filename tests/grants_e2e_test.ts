@@ -98,6 +98,7 @@ interface StatusJson {
 function withGrantServer(
   conf: (stateDir: string, dir: string) => string,
   fn: (ctx: Ctx) => Promise<void>,
+  opts: { serveArgs?: readonly string[]; clientAddrs?: readonly string[] } = {},
 ): Promise<void> {
   return withNetns(["grs", "grc"], async ([srv, cli]) => {
     const srvIf = uniqueIfName("s");
@@ -106,7 +107,7 @@ function withGrantServer(
       nameA: srvIf,
       nameB: cliIf,
       addrsA: [`${SRV4}/24`, `${SRV6}/64`],
-      addrsB: [`${CLI4}/24`, `${CLI6}/64`],
+      addrsB: [`${CLI4}/24`, `${CLI6}/64`, ...(opts.clientAddrs ?? [])],
     });
     await srv!.exec(["nft", "-f", "-"], { stdin: NFT_RULES });
     const service = srv!.spawn("service", [
@@ -147,6 +148,7 @@ function withGrantServer(
           logPath,
           "--control",
           `${srv!.dir}/control.sock`,
+          ...(opts.serveArgs ?? []),
         ], { cwd: srv!.dir });
         await waitUntil(
           () => ctx.log().split("starting up").length > before || ctx.server.exited !== undefined,
@@ -425,5 +427,139 @@ Deno.test({
       assert.deepEqual(st.grants.map((g) => `${g.address} ${g.via}`), [`${CLI4} grant`]);
       assert.ok(ctx.log().includes(`${CLI4}: setDoor: OPEN SESAME (granted by hand for 60 s)`));
     });
+  },
+});
+
+Deno.test({
+  name: "grants e2e: a source outside From never opens, one inside does; both counted",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    const inside = "192.0.2.3";
+    await withGrantServer(
+      (s) => setConfig(s, 30, `  From        = ${inside}/32, 2001:db8::3\n`),
+      async (ctx) => {
+        await ctx.knock(SRV4);
+        await waitUntil(
+          () => ctx.log().includes(`${CLI4}: setDoor: not opened: source is outside "From"`),
+          {
+            what: "the ACL line",
+            context: ctx.context,
+          },
+        );
+        assert.equal((await ctx.elements("allow4")).size, 0);
+        assert.equal(await ctx.canConnect(SRV4), false);
+        await ctx.knock(SRV4, ["--source", inside, "7000", "8000", "9000"]);
+        await waitUntil(async () => (await ctx.elements("allow4")).has(inside), {
+          what: `${inside} in allow4`,
+          context: ctx.context,
+        });
+        assert.deepEqual([...(await ctx.elements("allow4")).keys()], [inside]);
+        const st = await ctx.status();
+        assert.deepEqual(st.grants.map((g) => g.address), [inside]);
+        assert.equal(st.counters.aclDrops, 1);
+        assert.equal(st.counters.opens, 1);
+        assert.deepEqual(st.doors.map((d) => [d.name, d.opens, d.aclDrops]), [["setDoor", 1, 1]]);
+      },
+      { clientAddrs: [`${inside}/24`] },
+    );
+  },
+});
+
+const hasPromtool = await run(["promtool", "--version"], { check: false }).then(
+  (r) => r.code === 0,
+  () => false,
+);
+
+/** `promtool check metrics` on a text: its exit status and complaints. */
+async function promtool(text: string): Promise<{ code: number; out: string }> {
+  const r = await run(["promtool", "check", "metrics"], { check: false, stdin: text });
+  return { code: r.code, out: r.stdout + r.stderr };
+}
+
+Deno.test({
+  name:
+    "grants e2e: a cooldown'd single-knock UDP door hit 100 times runs its command once; metrics count it",
+  ignore: ignoreUnlessCi(available && hasPromtool),
+  async fn() {
+    if (!available || !hasPromtool) throw new Error(`${PREREQ}, and promtool (prometheus)`);
+    await withGrantServer(
+      (stateDir, dir) =>
+        `[options]
+  State_Dir = ${stateDir}
+[udpDoor]
+  sequence      = 7777:udp
+  start_command = echo hit %IP% >> ${dir}/hits.txt
+  cmd_timeout   = 0
+  Cooldown      = 600
+`,
+      async (ctx) => {
+        // cmd_timeout 0: each grant ends at once, so the cooldown, not a live grant, is what keeps
+        // the next 99 hits from running the command again.
+        await ctx.knock(SRV4, ["-u", "-d", "10", ...Array(100).fill("7777")]);
+        await waitUntil(async () => (await ctx.status()).counters.knocks === 100, {
+          what: "100 knocks in the counters",
+          context: ctx.context,
+        });
+        await waitUntil(() => readText(`${ctx.srv.dir}/hits.txt`) !== "", { what: "the hit" });
+        const st = await ctx.status();
+        assert.equal(readText(`${ctx.srv.dir}/hits.txt`), `hit ${CLI4}\n`);
+        assert.equal(st.counters.opens, 100);
+        assert.equal(st.counters.commandsRun, 1);
+        assert.equal(st.counters.commandsFailed, 0);
+        assert.ok(ctx.log().includes(`${CLI4}: udpDoor: cooldown: not running the start command`));
+        const prom = await ctx.kt(["status", "--prometheus"]);
+        assert.equal(prom.code, 0, prom.stderr);
+        assert.deepEqual(await promtool(prom.stdout), { code: 0, out: "" });
+        assert.match(prom.stdout, /^knocktool_knocks_total\{door="udpDoor"\} 100$/m);
+        assert.match(prom.stdout, /^knocktool_opens_total\{door="udpDoor"\} 100$/m);
+        assert.match(prom.stdout, /^knocktool_commands_run_total 1$/m);
+        assert.match(prom.stdout, /^knocktool_packets_seen_total 100$/m);
+        // The same text over HTTP (--metrics-listen), from inside the server's namespace.
+        const http = await ctx.srv.exec(["curl", "-sS", "http://127.0.0.1:19100/metrics"]);
+        assert.deepEqual(await promtool(http.stdout), { code: 0, out: "" });
+        assert.match(http.stdout, /^knocktool_knocks_total\{door="udpDoor"\} 100$/m);
+      },
+      { serveArgs: ["--metrics-listen", "127.0.0.1:19100"] },
+    );
+  },
+});
+
+Deno.test({
+  name: "grants e2e: Max_Starts_Per_Minute caps one source's starts and counts the drops",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withGrantServer(
+      (stateDir) =>
+        `[options]
+  State_Dir = ${stateDir}
+  Max_Starts_Per_Minute = 5
+[udpDoor]
+  sequence    = 7777:udp
+  Nft_Set     = inet kt allow4
+  cmd_timeout = 30
+`,
+      async (ctx) => {
+        // The cap counts per minute of capture time: stay clear of a minute boundary.
+        await waitUntil(() => new Date().getSeconds() < 45, {
+          timeoutMs: 20_000,
+          what: "a fresh minute",
+        });
+        await ctx.knock(SRV4, ["-u", ...Array(20).fill("7777")]);
+        await waitUntil(
+          async () => {
+            const c = (await ctx.status()).counters;
+            return (c.knocks ?? 0) + (c.rateLimitDrops ?? 0) === 20;
+          },
+          { what: "20 hits counted", context: ctx.context },
+        );
+        const st = await ctx.status();
+        assert.equal(st.counters.knocks, 5);
+        assert.equal(st.counters.opens, 5);
+        assert.equal(st.counters.rateLimitDrops, 15);
+        assert.deepEqual([...(await ctx.elements("allow4")).keys()], [CLI4]);
+      },
+    );
   },
 });

@@ -21,6 +21,9 @@
  * stops waiting at once (`serve_signals.ts`). Commands still running then are logged and left
  * running in their own sessions; the exit status stays that of the first signal (15 or 2).
  *
+ * Over 400 lines because the option parser (knockd's options plus knocktool's) is a long list of
+ * declarations; the steps of `runServe` live in the `serve_*.ts` files.
+ *
  * @module
  */
 import { object } from "@optique/core/constructs";
@@ -55,10 +58,19 @@ import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
 import type { ControlServer } from "../server/control.ts";
-import { NO_GRANTS, openControl, type ServeGrants, setupGrants } from "./serve_grants.ts";
+import {
+  NO_GRANTS,
+  openControl,
+  openMetrics,
+  type ServeGrants,
+  setupGrants,
+} from "./serve_grants.ts";
 
 const CONTROL =
   message`Control socket for status, revoke and grant (default ${"/run/knocktool.sock"}).`;
+
+const METRICS =
+  message`Serve Prometheus metrics at ${"/metrics"} on this address (off by default).`;
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -122,6 +134,9 @@ export const serveCommand = command(
       "immediate" as const,
     ),
     control: optional(option("--control", string({ metavar: "PATH" }), { description: CONTROL })),
+    metricsListen: optional(
+      option("--metrics-listen", string({ metavar: "ADDR:PORT" }), { description: METRICS }),
+    ),
     syslogFacility: optional(
       option("--syslog-facility", string({ metavar: "NAME" }), {
         description: message`Syslog facility for UseSyslog (default daemon, as Debian's knockd).`,
@@ -154,6 +169,8 @@ export interface ServeOptions {
   readonly syslogFacility?: string | undefined;
   /** `--control PATH`: the control socket (default /run/knocktool.sock). */
   readonly control?: string | undefined;
+  /** `--metrics-listen ADDR:PORT`: serve Prometheus metrics there. */
+  readonly metricsListen?: string | undefined;
   /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
   readonly capture?: "immediate" | "buffered";
   /** Started as `knockd`: errors use knockd's texts and the usage text. */
@@ -252,10 +269,16 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   let wrotePid = false;
   let failed = false;
   let control: ControlServer | undefined;
+  let metrics: { close(): Promise<void> } | undefined;
   try {
     if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
     if (s.pcapFile === undefined || opts.control !== undefined) { // a replay: only when asked
       control = await openControl(s.abs(opts.control), { daemon, actions, grants }, log, io);
+    }
+    if (opts.metricsListen !== undefined) {
+      const m = openMetrics(opts.metricsListen, { daemon, actions, grants });
+      if (typeof m === "string") throw new ServeSetupError(m);
+      metrics = m;
     }
     if (s.pcapFile !== undefined) {
       logging.replayAddresses(s.pcapFile, s.addresses);
@@ -267,14 +290,20 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
     await control?.close();
+    await metrics?.close();
     log.emit("stop", "waiting for child processes...", "V");
     await grants.keeper?.shutdown();
     await actions.shutdown(signals.force);
     log.emit("stop", "closing...", "V");
     if (opts.debug) logging.counters(daemon.counters, daemon.repeatsIgnored);
     log.emit("stop", "shutting down", "L");
+  } catch (e) {
+    if (!(e instanceof ServeSetupError)) throw e;
+    io.stderr(`knocktool serve: ${e.message}\n`);
+    failed = true;
   } finally {
     await control?.close();
+    await metrics?.close();
     daemon.close();
     grants.close();
     if (runner instanceof SpawnRunner) runner.close();
@@ -286,6 +315,9 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   }
   return signals.status !== 0 ? signals.status : failed ? 1 : 0;
 }
+
+/** A `serve` option that cannot be honoured once the daemon is set up (exit status 1). */
+class ServeSetupError extends Error {}
 
 /** Under -d, once the parent is told we serve, stdout and stderr are gone (knockd: /dev/null). */
 class DetachableIo {

@@ -16,6 +16,7 @@ import { NftSets } from "../server/nft_sets.ts";
 import { ControlServer, DEFAULT_CONTROL_PATH } from "../server/control.ts";
 import type { Daemon } from "../server/daemon.ts";
 import { buildStatus, grantStatus } from "../server/status.ts";
+import { formatPrometheus } from "../server/metrics.ts";
 import type { Io } from "../util/io.ts";
 
 /** The grant machinery of one `serve` run. */
@@ -156,5 +157,64 @@ export async function openControl(
       io.stderr(`warning: ${msg}\n`);
     }
     return undefined;
+  }
+}
+
+/**
+ * Parses `ADDR:PORT` (`127.0.0.1:9100`, `[::1]:9100`).
+ *
+ * @param spec The text.
+ * @returns Host and port, or the error text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseListen } from "./serve_grants.ts";
+ * assert.deepEqual(parseListen("[::1]:9100"), { hostname: "::1", port: 9100 });
+ * assert.equal(typeof parseListen("9100"), "string");
+ * ```
+ */
+export function parseListen(spec: string): { hostname: string; port: number } | string {
+  const colon = spec.lastIndexOf(":");
+  const host = colon < 0 ? "" : spec.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  const port = spec.slice(colon + 1);
+  if (host === "" || !/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    return `Cannot use --metrics-listen ${
+      JSON.stringify(spec)
+    }: expected ADDR:PORT (e.g. "127.0.0.1:9100" or "[::1]:9100")`;
+  }
+  return { hostname: host, port: Number(port) };
+}
+
+/**
+ * Serves the Prometheus text at `/metrics` (`serve --metrics-listen ADDR:PORT`, opt-in).
+ *
+ * @param spec `ADDR:PORT`.
+ * @param parts What the figures come from.
+ * @returns A function that stops serving, or the error text.
+ */
+export function openMetrics(
+  spec: string,
+  parts: ControlParts,
+): { close(): Promise<void> } | string {
+  const at = parseListen(spec);
+  if (typeof at === "string") return at;
+  const { daemon, actions, grants } = parts;
+  const startedAt = Date.now();
+  try {
+    const server = Deno.serve({ ...at, onListen: () => {} }, (req) => {
+      if (new URL(req.url).pathname !== "/metrics") {
+        return new Response("Not found: try /metrics\n", { status: 404 });
+      }
+      const report = buildStatus({ daemon, actions, keeper: grants.keeper, startedAt });
+      return new Response(formatPrometheus(report), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      });
+    });
+    return { close: () => server.shutdown() };
+  } catch (e) {
+    return `Cannot listen for metrics on ${JSON.stringify(spec)}: ${
+      e instanceof Error ? e.message : String(e)
+    }`;
   }
 }

@@ -107,6 +107,18 @@ export interface DaemonCounters {
   knocks: number;
 }
 
+/** Counters of the matcher, summed over reloads. */
+export interface MatcherStats {
+  /** Attempts evicted from the full table. */
+  readonly evictions: number;
+  /** Attempts a wrong knock ended. */
+  readonly invalidations: number;
+  /** New attempts refused because the table was full of later-stage attempts. */
+  readonly refusals: number;
+  /** Starts dropped by `Max_Starts_Per_Minute`. */
+  readonly rateLimitDrops: number;
+}
+
 /** Counters of one door (by name), for status and metrics. */
 export interface DoorCounters {
   /** Knocks that matched a step. */
@@ -214,7 +226,7 @@ export class Daemon {
   #refreshing: Promise<void> = Promise.resolve();
   #matcher: Matcher;
   /** Counters of the matchers replaced by reloads. */
-  #matcherBase = { evictions: 0, invalidations: 0, refusals: 0 };
+  #matcherBase: MatcherStats = { evictions: 0, invalidations: 0, refusals: 0, rateLimitDrops: 0 };
   /** Repeats ignored by the matchers replaced by reloads. */
   #repeatsBefore = 0;
   #addrs: LocalAddresses;
@@ -256,12 +268,14 @@ export class Daemon {
   }
 
   /** The matcher's counters since the last reload (a reload makes a new matcher). */
-  get matcherStats(): { evictions: number; invalidations: number; refusals: number } {
+  get matcherStats(): MatcherStats {
     const m = this.#matcher;
+    const b = this.#matcherBase;
     return {
-      evictions: this.#matcherBase.evictions + m.evictions,
-      invalidations: this.#matcherBase.invalidations + m.invalidations,
-      refusals: this.#matcherBase.refusals + m.refusals,
+      evictions: b.evictions + m.evictions,
+      invalidations: b.invalidations + m.invalidations,
+      refusals: b.refusals + m.refusals,
+      rateLimitDrops: b.rateLimitDrops + m.rateLimitDrops,
     };
   }
 
@@ -423,6 +437,7 @@ export class Daemon {
       ipv4Only: this.#opts.ipv4Only,
       debug: this.#opts.debug ?? false,
       strict: (this.#opts.strict ?? false) || (this.#config.options.knockdStrict ?? false),
+      maxStartsPerMinute: this.#config.options.maxStartsPerMinute ?? 0,
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);

@@ -186,7 +186,7 @@ export function buildStatus(src: StatusSources, now: number = Date.now()): Statu
       commandsFailed: src.actions.outcomes.failed,
       commandsQueued: src.actions.counters.queued,
       aclDrops: d.counters.aclDrops,
-      rateLimitDrops: 0,
+      rateLimitDrops: m.rateLimitDrops,
     },
   };
 }
