@@ -429,6 +429,23 @@ Deno.test({
       const st = await ctx.status();
       assert.deepEqual(st.grants.map((g) => `${g.address} ${g.via}`), [`${CLI4} grant`]);
       assert.ok(ctx.log().includes(`${CLI4}: setDoor: OPEN SESAME (granted by hand for 60 s)`));
+      // A reload naming a missing set keeps the running config (and its grant).
+      await Deno.writeTextFile(
+        ctx.confPath,
+        setConfig(ctx.stateDir).replace("inet kt allow4", "inet kt nosuch"),
+      );
+      ctx.server.kill("SIGHUP");
+      await waitUntil(() => ctx.log().includes("keeping the running configuration"), {
+        what: "the refused reload",
+        context: ctx.context,
+      });
+      assert.ok(
+        ctx.log().includes(
+          `Cannot use set "inet kt nosuch" of "Nft_Set" (line 7): it does not exist: create it with: nft add table inet kt; nft add set inet kt nosuch '{ type ipv4_addr; flags timeout; }'`,
+        ),
+        ctx.context(),
+      );
+      assert.deepEqual(await grantsOf(ctx), [`setDoor ${CLI4} set inet kt allow4`]);
     });
   },
 });
