@@ -148,7 +148,7 @@ export interface ControlParts {
 /**
  * Opens the control socket. A failure is not fatal (the doors still work): with `--control` it
  * is a warning on stderr and in the log; on the default path, where a second server or a user
- * without write access to `/run` is normal, only a debug line.
+ * without write access to `/run` is normal, nothing is said (knockd's output stays exact).
  *
  * @param path `--control`, or undefined for the default.
  * @param parts What the requests are answered from.
@@ -181,8 +181,8 @@ export async function openControl(
     });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (path === undefined) log.emit("control", msg, "D");
-    else {
+    // Silent on the default path: no line may differ from knockd's output, even under -D.
+    if (path !== undefined) {
       log.emit("control", msg, "L");
       io.stderr(`warning: ${msg}\n`);
     }
