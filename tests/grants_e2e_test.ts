@@ -583,3 +583,42 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "grants e2e: a knockd config lists its pending stop commands as grants, and revoke runs them",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withGrantServer(
+      (_stateDir, dir) =>
+        `[plainDoor]
+  sequence      = 7000,8000,9000
+  tcpflags      = syn
+  start_command = echo start %IP% >> ${dir}/commands.txt
+  stop_command  = echo stop %IP% >> ${dir}/commands.txt
+  cmd_timeout   = 600
+`,
+      async (ctx) => {
+        const commands = () => readText(`${ctx.srv.dir}/commands.txt`);
+        await ctx.knock(SRV4);
+        await waitUntil(async () => (await ctx.status()).grants.length === 1, {
+          what: "the pending stop command in status",
+          context: ctx.context,
+        });
+        const st = await ctx.status();
+        assert.equal(st.grantMode, false);
+        assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes}`), [
+          `plainDoor ${CLI4} command`,
+        ]);
+        const rv = await ctx.kt(["revoke", CLI4]);
+        assert.equal(rv.code, 0, rv.stderr);
+        assert.equal(rv.stdout, `Revoked ${CLI4} on door "plainDoor" (closed by command)\n`);
+        await waitUntil(() => commands().includes(`stop ${CLI4}`), { what: "the stop command" });
+        assert.equal(commands(), `start ${CLI4}\nstop ${CLI4}\n`);
+        assert.deepEqual((await ctx.status()).grants, []);
+        assert.equal(readText(`${ctx.stateDir}/grants.json`), "", "a knockd config keeps no state");
+      },
+    );
+  },
+});
