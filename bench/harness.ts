@@ -775,13 +775,23 @@ async function inner(opts: Options): Promise<number> {
       }
     }
     await settle(settleMs);
-    await sleep(500);
+    // Commands beyond the running cap wait in a queue: wait until no marker line has been added
+    // for a second (at most 10 s) before counting.
+    const w6Ran = () =>
+      per((n) => n === "tcpdump" ? null : countIn(readText(byName(n).marker), /^127\.202\.\S+ B /));
+    for (let last = "", stableSince = Date.now(), end = Date.now() + 10_000; Date.now() < end;) {
+      const now = JSON.stringify(w6Ran());
+      if (now !== last) [last, stableSince] = [now, Date.now()];
+      else if (Date.now() - stableSince >= 1000) break;
+      await sleep(100);
+    }
     const w6 = {
       packets: sizes.w6,
       knocks: sizes.w6Knocks,
-      served: per((n) =>
-        n === "tcpdump" ? null : countIn(readText(byName(n).marker), /^127\.202\.\S+ B /)
+      opened: per((n) =>
+        n === "tcpdump" ? null : countIn(readText(byName(n).log), /127\.202\.\S+: B: OPEN SESAME/)
       ),
+      served: w6Ran(),
     };
 
     // Scale: live attempts (door C's first knock from distinct sources, which never expire

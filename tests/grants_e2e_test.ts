@@ -46,7 +46,7 @@ const NFT_RULES = `table inet kt {
 `;
 
 /** A door on the sets. */
-function setConfig(stateDir: string, cmdTimeout = 4, extra = ""): string {
+function setConfig(stateDir: string, cmdTimeout = 10, extra = ""): string {
   return `[options]
   State_Dir = ${stateDir}
 [setDoor]
@@ -229,7 +229,7 @@ async function openRefreshRevokeExpire(
     context: ctx.context,
   });
   const first = (await ctx.elements(set)).get(client)!;
-  assert.ok(first >= 1 && first <= 4, `expected a timeout of at most 4 s, got ${first}`);
+  assert.ok(first >= 1 && first <= 10, `expected a timeout of at most 10 s, got ${first}`);
   assert.equal(await ctx.canConnect(host), true, "the service must be open after the knock");
   let st = await ctx.status();
   assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes} ${g.via}`), [
@@ -238,23 +238,24 @@ async function openRefreshRevokeExpire(
   assert.equal(st.doors[0]!.opens, 1);
   assert.equal(st.doors[0]!.knocks, 3);
   // Wait until the timeout has visibly run down, then knock again: the same element, refreshed.
-  await waitUntil(async () => ((await ctx.elements(set)).get(client) ?? 0) <= 2, {
+  await waitUntil(async () => ((await ctx.elements(set)).get(client) ?? 0) <= 8, {
     what: `the timeout of ${client} to run down`,
   });
+  const before = (await ctx.elements(set)).get(client) ?? 0;
   await ctx.knock(host);
-  await waitUntil(() => ctx.log().includes(`${client}: setDoor: grant refreshed for 4 s`), {
+  await waitUntil(() => ctx.log().includes(`${client}: setDoor: grant refreshed for 10 s`), {
     what: "the refresh line",
     context: ctx.context,
   });
   const after = await ctx.elements(set);
   assert.equal(after.size, 1, "a refresh must not add a second element");
   assert.ok(
-    (after.get(client) ?? 0) >= 3,
-    `expected a refreshed timeout, got ${after.get(client)}`,
+    (after.get(client) ?? 0) > before,
+    `expected a refreshed timeout above ${before} s, got ${after.get(client)}`,
   );
   st = await ctx.status();
   assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes}`), [granted]);
-  assert.ok((st.grants[0]!.secondsLeft ?? 0) >= 3);
+  assert.ok((st.grants[0]!.secondsLeft ?? 0) > before - 1);
   assert.equal(st.doors[0]!.opens, 2);
   // Revoke: the element goes at once, the service is closed.
   const rv = await ctx.kt(["revoke", client]);
@@ -276,7 +277,7 @@ async function openRefreshRevokeExpire(
   });
   assert.deepEqual(await grantsOf(ctx), [granted]);
   await waitUntil(async () => !(await ctx.elements(set)).has(client), {
-    timeoutMs: 10_000,
+    timeoutMs: 20_000,
     what: `${client} to expire from ${set}`,
   });
   assert.equal(await ctx.canConnect(host), false, "the service must be closed after expiry");
@@ -368,6 +369,8 @@ Deno.test({
   start_command = echo start %IP% >> ${dir}/commands.txt
   stop_command  = echo stop %IP% >> ${dir}/commands.txt
   cmd_timeout   = 2
+  # Any grant directive makes the doors grants; Cooldown = 0 changes nothing else.
+  Cooldown      = 0
 `,
       async (ctx) => {
         const commands = () => readText(`${ctx.srv.dir}/commands.txt`);
@@ -408,7 +411,7 @@ Deno.test({
   ignore,
   async fn() {
     if (!available) throw new Error(PREREQ);
-    await withGrantServer((s) => setConfig(s, 4), async (ctx) => {
+    await withGrantServer((s) => setConfig(s), async (ctx) => {
       assert.equal(await ctx.canConnect(SRV4), false);
       const bad = await ctx.kt(["grant", CLI4, "--door", "nope"]);
       assert.equal(bad.code, 1);
@@ -426,6 +429,23 @@ Deno.test({
       const st = await ctx.status();
       assert.deepEqual(st.grants.map((g) => `${g.address} ${g.via}`), [`${CLI4} grant`]);
       assert.ok(ctx.log().includes(`${CLI4}: setDoor: OPEN SESAME (granted by hand for 60 s)`));
+      // A reload naming a missing set keeps the running config (and its grant).
+      await Deno.writeTextFile(
+        ctx.confPath,
+        setConfig(ctx.stateDir).replace("inet kt allow4", "inet kt nosuch"),
+      );
+      ctx.server.kill("SIGHUP");
+      await waitUntil(() => ctx.log().includes("keeping the running configuration"), {
+        what: "the refused reload",
+        context: ctx.context,
+      });
+      assert.ok(
+        ctx.log().includes(
+          `Cannot use set "inet kt nosuch" of "Nft_Set" (line 7): it does not exist: create it with: nft add table inet kt; nft add set inet kt nosuch '{ type ipv4_addr; flags timeout; }'`,
+        ),
+        ctx.context(),
+      );
+      assert.deepEqual(await grantsOf(ctx), [`setDoor ${CLI4} set inet kt allow4`]);
     });
   },
 });
@@ -559,6 +579,45 @@ Deno.test({
         assert.equal(st.counters.opens, 5);
         assert.equal(st.counters.rateLimitDrops, 15);
         assert.deepEqual([...(await ctx.elements("allow4")).keys()], [CLI4]);
+      },
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "grants e2e: a knockd config lists its pending stop commands as grants, and revoke runs them",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withGrantServer(
+      (_stateDir, dir) =>
+        `[plainDoor]
+  sequence      = 7000,8000,9000
+  tcpflags      = syn
+  start_command = echo start %IP% >> ${dir}/commands.txt
+  stop_command  = echo stop %IP% >> ${dir}/commands.txt
+  cmd_timeout   = 600
+`,
+      async (ctx) => {
+        const commands = () => readText(`${ctx.srv.dir}/commands.txt`);
+        await ctx.knock(SRV4);
+        await waitUntil(async () => (await ctx.status()).grants.length === 1, {
+          what: "the pending stop command in status",
+          context: ctx.context,
+        });
+        const st = await ctx.status();
+        assert.equal(st.grantMode, false);
+        assert.deepEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.closes}`), [
+          `plainDoor ${CLI4} command`,
+        ]);
+        const rv = await ctx.kt(["revoke", CLI4]);
+        assert.equal(rv.code, 0, rv.stderr);
+        assert.equal(rv.stdout, `Revoked ${CLI4} on door "plainDoor" (closed by command)\n`);
+        await waitUntil(() => commands().includes(`stop ${CLI4}`), { what: "the stop command" });
+        assert.equal(commands(), `start ${CLI4}\nstop ${CLI4}\n`);
+        assert.deepEqual((await ctx.status()).grants, []);
+        assert.equal(readText(`${ctx.stateDir}/grants.json`), "", "a knockd config keeps no state");
       },
     );
   },

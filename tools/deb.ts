@@ -204,7 +204,7 @@ Architecture: ${arch}
 Maintainer: knocktool maintainers <knocktool@example.org>
 Installed-Size: ${installedKiB}
 Depends: libc6 (>= 2.28), libgcc-s1, libpcap0.8 (>= 1.8) | libpcap0.8t64
-Recommends: nftables | iptables
+Recommends: nftables | iptables, libnftables1
 Section: net
 Priority: optional
 Description: port-knock server and client, compatible with knockd 0.8

@@ -58,17 +58,11 @@ import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
 import type { ControlServer } from "../server/control.ts";
-import {
-  NO_GRANTS,
-  openControl,
-  openMetrics,
-  type ServeGrants,
-  setupGrants,
-} from "./serve_grants.ts";
+import * as grantsSetup from "./serve_grants.ts";
+import type { ServeGrants } from "./serve_grants.ts";
 
 const CONTROL =
   message`Control socket for status, revoke and grant (default ${"/run/knocktool.sock"}).`;
-
 const METRICS =
   message`Serve Prometheus metrics at ${"/metrics"} on this address (off by default).`;
 
@@ -248,8 +242,8 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
   const announce = logging.announcer(s.pcapFile ?? s.iface);
-  const setup = setupGrants(s.config, s.abs, actions, log);
-  const grants: ServeGrants = typeof setup === "string" ? NO_GRANTS : setup;
+  const setup = grantsSetup.setupGrants(s.config, s.abs, actions, log);
+  const grants: ServeGrants = typeof setup === "string" ? grantsSetup.NO_GRANTS : setup;
   const daemon = typeof setup === "string"
     ? setup
     : createDaemon(opts, s, { logging, actions, lookup, announce, grants });
@@ -273,10 +267,15 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   try {
     if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
     if (s.pcapFile === undefined || opts.control !== undefined) { // a replay: only when asked
-      control = await openControl(s.abs(opts.control), { daemon, actions, grants }, log, io);
+      control = await grantsSetup.openControl(
+        s.abs(opts.control),
+        { daemon, actions, grants },
+        log,
+        io,
+      );
     }
     if (opts.metricsListen !== undefined) {
-      const m = openMetrics(opts.metricsListen, { daemon, actions, grants });
+      const m = grantsSetup.openMetrics(opts.metricsListen, { daemon, actions, grants });
       if (typeof m === "string") throw new ServeSetupError(m);
       metrics = m;
     }
@@ -357,7 +356,7 @@ function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts):
     return new Daemon({
       config: s.config,
       configPath: s.configPath,
-      reloadConfig: () => loadConfig(s.configPath),
+      reloadConfig: () => grantsSetup.checkReload(grants, loadConfig(s.configPath)),
       actions,
       ...(grants.keeper !== undefined ? { grants: grants.keeper } : {}),
       log: logging.log,

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
+import type { ParseResult } from "../config/parse.ts";
 import { DEFAULT_STATE_DIR } from "../config/defaults.ts";
 import { usesFeature } from "../config/extensions.ts";
 import type { DoorActions } from "../server/actions.ts";
@@ -27,6 +28,35 @@ export interface ServeGrants {
   readonly sets: NftSets | undefined;
   /** Frees libnftables. */
   close(): void;
+}
+
+/**
+ * SIGHUP: refuses a new config whose sets are not usable (docs/GRANTS.md), or that would need
+ * grants or libnftables when the running server started without them (that needs a restart).
+ *
+ * @param grants The grants of the run.
+ * @param r The new config as loaded.
+ * @returns `r`, or the reason to keep the running config.
+ */
+export function checkReload(grants: ServeGrants, r: ParseResult): ParseResult {
+  if (!r.ok) return r;
+  const refuse = (text: string): ParseResult => ({
+    ok: false,
+    error: { message: text, knockdText: text },
+  });
+  if (grants.keeper === undefined && usesFeature(r.config, "grants")) {
+    return refuse(
+      "Cannot use the grant extensions after a reload: the server started without them; restart it",
+    );
+  }
+  if (!needsSets(r.config)) return r;
+  if (grants.sets === undefined) {
+    return refuse(
+      '"Nft_Set" needs libnftables, loaded only when the starting config names a set; restart the server',
+    );
+  }
+  const problems = verifySets(grants.sets, r.config);
+  return problems.length === 0 ? r : refuse(problems.join("\n"));
 }
 
 /** No grants: a config without the grant extensions. */
@@ -118,7 +148,7 @@ export interface ControlParts {
 /**
  * Opens the control socket. A failure is not fatal (the doors still work): with `--control` it
  * is a warning on stderr and in the log; on the default path, where a second server or a user
- * without write access to `/run` is normal, only a debug line.
+ * without write access to `/run` is normal, nothing is said (knockd's output stays exact).
  *
  * @param path `--control`, or undefined for the default.
  * @param parts What the requests are answered from.
@@ -151,8 +181,8 @@ export async function openControl(
     });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (path === undefined) log.emit("control", msg, "D");
-    else {
+    // Silent on the default path: no line may differ from knockd's output, even under -D.
+    if (path !== undefined) {
       log.emit("control", msg, "L");
       io.stderr(`warning: ${msg}\n`);
     }

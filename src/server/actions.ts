@@ -290,6 +290,21 @@ interface PendingStop {
   timer: unknown;
   fire: () => void;
   readonly fields: EventFields;
+  /** When the timer started and when it fires (ms since the epoch), for status. */
+  readonly since: number;
+  readonly due: number;
+}
+
+/** A stop command waiting for its timer (what `knocktool status` lists for a knockd config). */
+export interface PendingStopInfo {
+  /** Door name. */
+  readonly door: string;
+  /** The knocker's address. */
+  readonly src: string;
+  /** When the timer started (ms since the epoch). */
+  readonly since: number;
+  /** When it fires (ms since the epoch). */
+  readonly due: number;
 }
 
 interface Running {
@@ -476,9 +491,12 @@ export class DoorActions {
       }
     }
     return new Promise((resolve) => {
+      const now = Date.now();
       const entry: PendingStop = {
         timer: undefined,
         fields,
+        since: now,
+        due: now + ms,
         fire: () => {
           if (entry.timer !== undefined) this.#timers.clear(entry.timer);
           entry.timer = undefined;
@@ -489,6 +507,33 @@ export class DoorActions {
       this.#pending.add(entry);
       entry.timer = this.#timers.set(entry.fire, ms);
     });
+  }
+
+  /** The stop commands waiting for their timer, oldest first. */
+  pendingStopList(): PendingStopInfo[] {
+    return [...this.#pending].map((p) => ({
+      door: p.fields.door ?? "",
+      src: p.fields.src ?? "",
+      since: p.since,
+      due: p.due,
+    }));
+  }
+
+  /**
+   * Runs the pending stop commands of an address now (`knocktool revoke` on a knockd config).
+   *
+   * @param src The address.
+   * @param door Only this door's.
+   * @returns The stop commands started, as they were listed.
+   */
+  firePendingStops(src: string, door?: string): PendingStopInfo[] {
+    const fired: PendingStopInfo[] = [];
+    for (const p of [...this.#pending]) {
+      if (p.fields.src !== src || (door !== undefined && p.fields.door !== door)) continue;
+      fired.push({ door: p.fields.door ?? "", src, since: p.since, due: p.due });
+      p.fire();
+    }
+    return fired;
   }
 
   #warnDue(which: "queue" | "stop"): boolean {

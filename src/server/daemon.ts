@@ -359,14 +359,18 @@ export class Daemon {
     if (doorName !== undefined && !this.#config.doors.some((d) => d.name === doorName)) {
       throw new Error(`Cannot revoke: no door is named ${JSON.stringify(doorName)}`);
     }
-    if (!this.grantMode) {
-      throw new Error(
-        `Cannot revoke ${
-          JSON.stringify(a.text)
-        }: the config uses no grant extension, so doors open as under knockd and cannot be revoked (docs/GRANTS.md)`,
-      );
-    }
-    const closed = this.#opts.grants!.revoke(a.text, doorName);
+    const closed = this.grantMode
+      ? this.#opts.grants!.revoke(a.text, doorName)
+      // A knockd config: its pending stop commands run now.
+      : this.#opts.actions.firePendingStops(a.text, doorName).map((p): Grant => ({
+        door: p.door,
+        address: p.src,
+        family: a.family,
+        since: p.since,
+        until: p.due,
+        stop: "",
+        via: "knock",
+      }));
     if (closed.length === 0) {
       throw new Error(
         `Cannot revoke ${JSON.stringify(a.text)}: no grant is open for it${

@@ -165,7 +165,20 @@ export function buildStatus(src: StatusSources, now: number = Date.now()): Statu
       aclDrops: c?.aclDrops ?? 0,
     };
   });
-  const grants = (src.keeper?.list() ?? []).map((g) => grantStatus(g, now));
+  const grants = d.grantMode
+    ? (src.keeper?.list() ?? []).map((g) => grantStatus(g, now))
+    // A knockd config: each stop command waiting for its timer is a grant closed by a command.
+    : src.actions.pendingStopList().map((p) =>
+      grantStatus({
+        door: p.door,
+        address: p.src,
+        family: p.src.includes(":") ? 6 : 4,
+        since: p.since,
+        until: p.due,
+        stop: "",
+        via: "knock",
+      }, now)
+    );
   const m = d.matcherStats;
   return {
     pid: Deno.pid,
