@@ -124,3 +124,47 @@ export function clockTicksPerSecond(): number {
     return 100;
   }
 }
+
+/** Resident memory split as `/proc/PID/smaps_rollup` has it. */
+export interface MemoryKiB {
+  /** Resident set, KiB. */
+  readonly rss: number;
+  /** Anonymous resident pages (heaps, V8's spaces, stacks), KiB. */
+  readonly anon: number;
+  /** Everything else resident: mapped files (the executable, libraries) and shared mappings. */
+  readonly file: number;
+}
+
+/**
+ * Parses `/proc/PID/smaps_rollup`.
+ *
+ * @param text The file's content.
+ * @returns The split, or undefined when the Rss or Anonymous line is missing.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSmapsRollup } from "./_proc.ts";
+ * const m = parseSmapsRollup("Rss:   1000 kB\nPss:  900 kB\nAnonymous:  300 kB\n");
+ * assert.deepEqual(m, { rss: 1000, anon: 300, file: 700 });
+ * ```
+ */
+export function parseSmapsRollup(text: string): MemoryKiB | undefined {
+  const rss = /^Rss:\s+(\d+) kB$/m.exec(text);
+  const anon = /^Anonymous:\s+(\d+) kB$/m.exec(text);
+  if (!rss || !anon) return undefined;
+  return { rss: Number(rss[1]), anon: Number(anon[1]), file: Number(rss[1]) - Number(anon[1]) };
+}
+
+/**
+ * Reads a process's memory split (`/proc/PID/smaps_rollup`, Linux 4.14+).
+ *
+ * @param pid Process id.
+ * @returns The split, or undefined when unknown.
+ */
+export function readMemoryKiB(pid: number): MemoryKiB | undefined {
+  try {
+    return parseSmapsRollup(Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,12 @@
 import { ok } from "node:assert/strict";
 import { RealtimeClock } from "./_clock.ts";
-import { clockTicksPerSecond, parseStat, readCpuTicks, readVmRssKiB } from "./_proc.ts";
+import {
+  clockTicksPerSecond,
+  parseStat,
+  readCpuTicks,
+  readMemoryKiB,
+  readVmRssKiB,
+} from "./_proc.ts";
 
 Deno.test("parseStat rejects a line without the CPU fields", () => {
   let message = "";
@@ -40,4 +46,11 @@ Deno.test("RealtimeClock agrees with Date.now and refuses reads once closed", ()
     threw = true;
   }
   ok(threw, "a closed clock must throw");
+});
+
+Deno.test("readMemoryKiB reads this process: anonymous and file-backed pages add up to RSS", () => {
+  const m = readMemoryKiB(Deno.pid);
+  ok(m !== undefined, "no smaps_rollup");
+  ok(m.rss > 0 && m.anon > 0 && m.file > 0, JSON.stringify(m));
+  ok(m.anon + m.file === m.rss, JSON.stringify(m));
 });

@@ -1,8 +1,13 @@
 /**
- * The result record of `bench/harness.ts` and its plain-text side-by-side table.
+ * The result record of `bench/harness.ts`, its plain-text side-by-side table, and the median of
+ * several runs ({@link medianResults}).
+ *
+ * A little over 400 lines: the result record, its table and the median are one format, written
+ * and read only here.
  *
  * @module
  */
+import type { MemoryKiB } from "./_proc.ts";
 
 /** The three processes measured. */
 export const CONTENDERS = ["knocktool", "knockd", "tcpdump"] as const;
@@ -82,6 +87,60 @@ export interface LatencyResult {
   readonly maxMs: PerContender<number>;
 }
 
+/** Memory split of each process (`/proc/PID/smaps_rollup`), and of a bare `deno run`. */
+export interface MemoryResult {
+  /** When ready, before any workload. */
+  readonly ready: PerContender<MemoryKiB>;
+  /** Right after w2's flood of spoofed first knocks. */
+  readonly afterFlood: PerContender<MemoryKiB>;
+  /** An idle `deno run` script started alongside (the runtime's own floor). */
+  readonly bareDeno: MemoryKiB | null;
+}
+
+/** w6: door knocks mixed into an in-filter flood; a lost knock means a dropped packet. */
+export interface DropsResult {
+  /** Flood frames sent. */
+  readonly packets: number;
+  /** Door B knocks (2 frames each) mixed in. */
+  readonly knocks: number;
+  /** Knocks detected (`OPEN SESAME` logged): a lost one is a dropped packet. */
+  readonly opened?: PerContender<number>;
+  /** Knocks whose command ran. */
+  readonly served: PerContender<number>;
+}
+
+/** One level of live attempts. */
+export interface ScaleAttemptsRow {
+  /** Live attempts (door C, first knock from distinct sources). */
+  readonly attempts: number;
+  /** CPU per in-filter packet (no attempt of its own) with that many attempts live. */
+  readonly usPerPacket: PerContender<number>;
+  /** Memory with that many attempts live. */
+  readonly memory: PerContender<MemoryKiB>;
+}
+
+/** One door count (knocktool alone). */
+export interface ScaleDoorsRow {
+  /** Doors in the config. */
+  readonly doors: number;
+  /** CPU per in-filter packet. */
+  readonly usPerPacket: number | null;
+  /** Memory when ready. */
+  readonly ready: MemoryKiB | null;
+  /** Memory after the flood. */
+  readonly after: MemoryKiB | null;
+}
+
+/** How CPU per packet and memory grow with live attempts and with doors. */
+export interface ScaleResult {
+  /** In-filter packets sent per level. */
+  readonly packets: number;
+  /** Per level of live attempts (all three processes). */
+  readonly attempts: readonly ScaleAttemptsRow[];
+  /** Per door count (knocktool alone, one process per count). */
+  readonly doors: readonly ScaleDoorsRow[];
+}
+
 /** Everything one harness run measured. */
 export interface BenchResults {
   /** ISO time of the run. */
@@ -108,6 +167,14 @@ export interface BenchResults {
   readonly w4: IdleResult;
   /** Knock-to-command latency. */
   readonly w5: LatencyResult;
+  /** Memory split. */
+  readonly memory?: MemoryResult;
+  /** Knocks mixed into a flood. */
+  readonly w6?: DropsResult;
+  /** Scale: live attempts and doors. */
+  readonly scale?: ScaleResult;
+  /** Number of runs this record is the median of (absent: one run). */
+  readonly runs?: number;
   /** tcpdump's closing statistics line. */
   readonly tcpdumpFinal: string | null;
   /** With `--profile`: knocktool's heaviest functions (self time) per profiled workload. */
@@ -200,7 +267,9 @@ export function formatTable(r: BenchResults): string {
     tcpdump: v.tcpdump === null ? null : v.tcpdump / 1024,
   });
   const lines = [
-    `knocktool bench ${r.date}${r.quick ? " (--quick)" : ""}; all three on the same lo at once;` +
+    `knocktool bench ${r.date}${r.quick ? " (--quick)" : ""}` +
+    (r.runs !== undefined ? `; MEDIAN OF ${r.runs} RUNS` : "") +
+    `; all three on the same lo at once;` +
     ` load average at start ${r.loadAverage}; commit ${r.commit}` +
     (r.serveArgs.length > 0 ? `; serve ${r.serveArgs.join(" ")}` : ""),
     `  ${"".padEnd(36)}${
@@ -234,6 +303,55 @@ export function formatTable(r: BenchResults): string {
     row("p99 ms", r.w5.p99Ms, 1),
     row("max ms", r.w5.maxMs, 1),
   ];
+  const mib = (f: (m: MemoryKiB) => number) => (v: PerContender<MemoryKiB>) =>
+    kib(per3((n) => (v[n] === null ? null : f(v[n]!))));
+  const rssOf = mib((m) => m.rss);
+  const anonOf = mib((m) => m.anon);
+  const fileOf = mib((m) => m.file);
+  if (r.memory !== undefined) {
+    const m = r.memory;
+    lines.push(
+      "memory (/proc/PID/smaps_rollup), MiB",
+      row("RSS when ready", rssOf(m.ready), 1),
+      row("  anonymous", anonOf(m.ready), 1),
+      row("  file-backed and shared", fileOf(m.ready), 1),
+      row(`RSS after the w2 flood`, rssOf(m.afterFlood), 1),
+      row("  anonymous", anonOf(m.afterFlood), 1),
+      row("  file-backed and shared", fileOf(m.afterFlood), 1),
+      `  a bare \`deno run\` (idle script): RSS ${fmt((m.bareDeno?.rss ?? NaN) / 1024, 1)},` +
+        ` anonymous ${fmt((m.bareDeno?.anon ?? NaN) / 1024, 1)}`,
+    );
+  }
+  if (r.w6 !== undefined) {
+    lines.push(
+      `w6 ${r.w6.packets} in-filter SYNs with ${r.w6.knocks} door-B knocks mixed in (ring drops)`,
+      ...(r.w6.opened !== undefined
+        ? [row(`OPEN SESAME logged (of ${r.w6.knocks})`, r.w6.opened, 0)]
+        : []),
+      row(`commands run (of ${r.w6.knocks})`, r.w6.served, 0),
+    );
+  }
+  if (r.scale !== undefined) {
+    lines.push(
+      `scale: live attempts (door C, Seq_Timeout 600), then ${r.scale.packets} in-filter SYNs`,
+    );
+    for (const a of r.scale.attempts) {
+      lines.push(
+        row(`${a.attempts} attempts: CPU us/packet`, a.usPerPacket, 3),
+        row(`${a.attempts} attempts: RSS MiB`, rssOf(a.memory), 1),
+        row(`${a.attempts} attempts: anonymous MiB`, anonOf(a.memory), 1),
+      );
+    }
+    lines.push(`scale: doors (knocktool alone), ${r.scale.packets} in-filter SYNs`);
+    for (const d of r.scale.doors) {
+      lines.push(
+        `  ${`${d.doors} doors`.padEnd(12)} CPU us/packet ${fmt(d.usPerPacket, 3)};` +
+          ` RSS ready ${fmt((d.ready?.rss ?? NaN) / 1024, 1)} MiB` +
+          ` (anonymous ${fmt((d.ready?.anon ?? NaN) / 1024, 1)}),` +
+          ` after ${fmt((d.after?.rss ?? NaN) / 1024, 1)} MiB`,
+      );
+    }
+  }
   for (const [label, top] of Object.entries(r.profiles)) {
     lines.push(`knocktool CPU profile during ${label} (self time, inspector attached):`);
     for (const t of top) lines.push(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.where}`);
@@ -241,4 +359,51 @@ export function formatTable(r: BenchResults): string {
   if (r.tcpdumpFinal !== null) lines.push(`tcpdump at exit: ${r.tcpdumpFinal}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join("\n");
+}
+
+function per3<T>(f: (c: Contender) => T | null): PerContender<T> {
+  return { knocktool: f("knocktool"), knockd: f("knockd"), tcpdump: f("tcpdump") };
+}
+
+function median(xs: readonly unknown[]): unknown {
+  const first = xs[0];
+  if (xs.every((x) => typeof x === "number" || x === null || x === undefined)) {
+    const nums = xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+    return nums.length === 0 ? first : percentile(nums, 50);
+  }
+  if (xs.every((x) => Array.isArray(x))) {
+    const arrays = xs as unknown[][];
+    if (arrays.every((a) => typeof a[0] === "string" || a.length === 0)) {
+      return [...new Set(arrays.flat())];
+    }
+    const n = Math.min(...arrays.map((a) => a.length));
+    return Array.from({ length: n }, (_, i) => median(arrays.map((a) => a[i])));
+  }
+  if (xs.every((x) => typeof x === "object" && x !== null && !Array.isArray(x))) {
+    const objs = xs as Record<string, unknown>[];
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(objs[0]!)) out[k] = median(objs.map((o) => o[k]));
+    return out;
+  }
+  return first;
+}
+
+/**
+ * The median of several runs, figure by figure (nearest rank; null figures ignored); text fields
+ * come from the first run, notes from all.
+ *
+ * @param runs The runs (at least one).
+ * @returns A record of the same shape, with `runs` set.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BenchResults, medianResults } from "./_report.ts";
+ * const r = (p50: number) => ({ w5: { p50Ms: { knocktool: p50 } }, notes: [] });
+ * const m = medianResults([r(3), r(1), r(2)] as unknown as BenchResults[]);
+ * assert.equal(m.w5.p50Ms.knocktool, 2);
+ * assert.equal(m.runs, 3);
+ * ```
+ */
+export function medianResults(runs: readonly BenchResults[]): BenchResults {
+  return { ...(median(runs) as BenchResults), runs: runs.length };
 }

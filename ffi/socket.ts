@@ -12,6 +12,9 @@
  * with `ai_family` at 4, `ai_socktype` at 8, `ai_addrlen` at 16, `ai_addr` at 24 and `ai_next` at
  * 40. `sockaddr_in` is 16 bytes, `sockaddr_in6` 28.
  *
+ * Over 400 lines because each method is a thin typed wrapper over one libc call next to the struct
+ * layout it reads; split up, the layouts would be scattered.
+ *
  * @module
  */
 
@@ -113,6 +116,14 @@ export interface SockAddr {
 /** What `getaddrinfo` gave: its first result, as knock 0.8 uses it. */
 export type ResolveResult =
   | { readonly ok: true; readonly addr: SockAddr; readonly socktype: number }
+  | { readonly ok: false; readonly code: number; readonly message: string };
+
+/** What `getaddrinfo` gave: every result, in its order. */
+export type ResolveAllResult =
+  | {
+    readonly ok: true;
+    readonly addrs: readonly { readonly addr: SockAddr; readonly socktype: number }[];
+  }
   | { readonly ok: false; readonly code: number; readonly message: string };
 
 /** An error from a libc call: the function, errno and its `strerror` text. */
@@ -286,6 +297,33 @@ export class SocketLib {
    * @returns The first address, or the error code and its `gai_strerror` text.
    */
   resolve(host: string, service: string, family: number, socktype = 0): ResolveResult {
+    const r = this.resolveAll(host, service, family, socktype);
+    if (!r.ok) return r;
+    const first = r.addrs[0];
+    if (first === undefined) return { ok: false, code: -2, message: this.gaiStrerror(-2) };
+    return { ok: true, addr: first.addr, socktype: first.socktype };
+  }
+
+  /**
+   * Resolves a host and service with `getaddrinfo` (same hints as {@link resolve}) and returns
+   * every result in `getaddrinfo`'s order, duplicates included (one per socket type).
+   *
+   * @param host The node name.
+   * @param service The service (a port number or a name from `/etc/services`).
+   * @param family `AF_UNSPEC`, `AF_INET` or `AF_INET6`.
+   * @param socktype 0, `SOCK_STREAM` or `SOCK_DGRAM`.
+   * @returns The addresses, or the error code and its `gai_strerror` text.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AF_INET, SOCK_STREAM, SocketLib } from "./socket.ts";
+   * using lib = SocketLib.open();
+   * const r = lib.resolveAll("127.0.0.1", "7000", AF_INET, SOCK_STREAM);
+   * assert(r.ok && r.addrs.length === 1 && r.addrs[0]?.addr.port === 7000);
+   * ```
+   */
+  resolveAll(host: string, service: string, family: number, socktype = 0): ResolveAllResult {
     const hints = new Uint8Array(48);
     const dv = new DataView(hints.buffer);
     dv.setInt32(4, family, true);
@@ -305,16 +343,26 @@ export class SocketLib {
     const head = Deno.UnsafePointer.create(res[0] ?? 0n);
     if (head === null) return { ok: false, code: -2, message: this.gaiStrerror(-2) };
     try {
-      const view = new Deno.UnsafePointerView(head);
-      const st = view.getInt32(8);
-      const len = view.getUint32(16);
-      const sa = view.getPointer(24);
-      if (sa === null) return { ok: false, code: -2, message: this.gaiStrerror(-2) };
-      const bytes = new Uint8Array(len);
-      Deno.UnsafePointerView.copyInto(sa, bytes);
-      const addr = parseSockAddr(bytes);
-      if (addr === null) return { ok: false, code: -6, message: this.gaiStrerror(-6) };
-      return { ok: true, addr, socktype: st };
+      const addrs: { addr: SockAddr; socktype: number }[] = [];
+      // struct addrinfo on LP64: flags, family, socktype, protocol (i32 each), addrlen (u32 +
+      // padding) at 16, ai_addr at 24, ai_canonname at 32, ai_next at 40. Bounded: glibc's
+      // lists are short, but a cycle must not hang the client.
+      let node: Deno.PointerValue = head;
+      for (let n = 0; node !== null && n < 1024; n++) {
+        const view: Deno.UnsafePointerView = new Deno.UnsafePointerView(node);
+        const st = view.getInt32(8);
+        const len = view.getUint32(16);
+        const sa = view.getPointer(24);
+        if (sa !== null) {
+          const bytes = new Uint8Array(len);
+          Deno.UnsafePointerView.copyInto(sa, bytes);
+          const addr = parseSockAddr(bytes);
+          if (addr !== null) addrs.push({ addr, socktype: st });
+        }
+        node = view.getPointer(40);
+      }
+      if (addrs.length === 0) return { ok: false, code: -6, message: this.gaiStrerror(-6) };
+      return { ok: true, addrs };
     } finally {
       this.#s.freeaddrinfo(head);
     }

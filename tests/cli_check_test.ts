@@ -21,7 +21,7 @@ Deno.test("check: a valid config prints every door, the filters and the warnings
   assert.deepEqual(seen, ["lo false"]);
   const out = io.out;
   assert(out.startsWith(`Config "${CORPUS}ipv6-commands.conf" is valid: 1 door\n`), out);
-  assert(out.includes(`\nDoor "d" (line 1)\n  Sequence       1/tcp, 2/tcp\n`), out);
+  assert(out.includes(`\nDoor "d" (line 1)\n  Sequence       1:tcp, 2:tcp\n`), out);
   assert(
     out.includes(
       "\n  Start command  echo %IP%\n  IPv6 start     nothing (Start_Command_6 is empty)\n",
@@ -43,7 +43,7 @@ Deno.test("check: a valid config prints every door, the filters and the warnings
   );
   assert(
     out.endsWith(
-      `\nWarnings (2)\n  line 2: Door "d": sequence 1/tcp,2/tcp is in ascending order, so a sequential port scan completes it\n` +
+      `\nWarnings (2)\n  line 2: Door "d": sequence 1:tcp,2:tcp is in ascending order, so a sequential port scan completes it\n` +
         `  line 1: Door "d": has an IPv6 stop command but no IPv6 start command, so it never runs\n`,
     ),
     out,
@@ -107,7 +107,7 @@ Deno.test("check --json prints one object with doors, resolved commands, filters
   const j = JSON.parse(io.out);
   assert.equal(j.ok, true);
   assert.equal(j.doors.length, 1);
-  assert.deepEqual(j.doors[0].sequence, [{ port: 1, protocol: "tcp" }]);
+  assert.deepEqual(j.doors[0].sequence, ["1:tcp"]);
   assert.equal(j.doors[0].seqTimeout, 7);
   assert.equal(j.doors[0].effectiveStartCommand6, "b");
   assert.equal(j.doors[0].effectiveStopCommand6, null);

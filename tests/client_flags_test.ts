@@ -1,6 +1,7 @@
 /**
  * knocktool's knock client beyond knock 0.8, verified on the wire in a private network
- * namespace: TCP flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`) for IPv4 and IPv6
+ * namespace: TCP flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`, tportknockd's
+ * `tcp:PORT:LETTERS` frames) for IPv4 and IPv6, `-A` over a name with A and AAAA records,
  * with checksums the kernel accepts (it answers each with a RST), `--source`, `--interface`, the
  * error without CAP_NET_RAW, and `--check` against a listener that is or is not there.
  *
@@ -101,7 +102,7 @@ Deno.test({
         async () => {
           const o = await knocktool(
             ns!,
-            ["-v", "--flags", "fin,ack", "127.0.0.1", "7000", "7001:tcp:syn", "7002:udp"],
+            ["-v", "--flags", "fin+ack", "127.0.0.1", "7000", "7001:tcp:syn", "7002:udp"],
             [7000, 7001, 7002],
           );
           strictEqual(o.code, 0, detail(o));
@@ -112,12 +113,96 @@ Deno.test({
           ], detail(o));
           strictEqual(
             o.stdout,
-            "hitting tcp 127.0.0.1:7000 (fin,ack)\nhitting tcp 127.0.0.1:7001 (syn)\n" +
+            "hitting tcp 127.0.0.1:7000 (fin+ack)\nhitting tcp 127.0.0.1:7001 (syn)\n" +
               "hitting udp 127.0.0.1:7002\n",
           );
           assertAnswered(o, [7000, 7001]);
         },
       );
+
+      await t.step("the notation PORT:tcp:FLAGS, one step each, IPv4 and IPv6", async () => {
+        for (const host of ["127.0.0.1", "::1"]) {
+          const fam = host === "::1" ? 6 : 4;
+          const o = await knocktool(
+            ns!,
+            ["-v", host, "7000:tcp:syn", "8000:tcp:fin+urg+psh", "9000:tcp:none", "1000:udp"],
+            [7000, 8000, 9000, 1000],
+          );
+          strictEqual(o.code, 0, detail(o));
+          deepStrictEqual(o.hits, [
+            `tcp ${fam} ${host} > 7000 [S]`,
+            `tcp ${fam} ${host} > 8000 [FPU]`,
+            `tcp ${fam} ${host} > 9000 []`,
+            `udp ${fam} ${host} > 1000 len 1`,
+          ], detail(o));
+          strictEqual(
+            o.stdout,
+            `hitting tcp ${host}:7000 (syn)\nhitting tcp ${host}:8000 (fin+psh+urg)\n` +
+              `hitting tcp ${host}:9000 (none)\nhitting udp ${host}:1000\n`,
+          );
+          assertAnswered(o, [7000, 8000]);
+        }
+      });
+
+      await t.step("tportknockd's frames: tcp:PORT[:LETTERS] and udp:PORT", async () => {
+        const o = await knocktool(
+          ns!,
+          ["127.0.0.1", "tcp:7000:s", "tcp:7001", "tcp:7002:x", "tcp:7003:i", "tcp:7004:frap"]
+            .concat(["tcp:7005:up", "udp:7006"]),
+          [7000, 7001, 7002, 7003, 7004, 7005, 7006],
+        );
+        strictEqual(o.code, 0, detail(o));
+        deepStrictEqual(o.hits, [
+          "tcp 4 127.0.0.1 > 7000 [S]",
+          "tcp 4 127.0.0.1 > 7001 []",
+          "tcp 4 127.0.0.1 > 7002 [FSRPAU]",
+          "tcp 4 127.0.0.1 > 7003 [S]",
+          "tcp 4 127.0.0.1 > 7004 [FRPA]",
+          "tcp 4 127.0.0.1 > 7005 [PU]",
+          "udp 4 127.0.0.1 > 7006 len 1",
+        ], detail(o));
+        const bad = await knocktool(ns!, ["127.0.0.1", "tcp:7000:s", "tcp:7001:q"], [7000, 7001]);
+        strictEqual(bad.code, 1, detail(bad));
+        strictEqual(
+          bad.stderr,
+          'Cannot parse frame "tcp:7001:q": unknown flag "q" in "q" (use letters from fsrpauxni)\n',
+        );
+        deepStrictEqual(bad.hits, [], "a bad argument sends nothing");
+      });
+
+      await t.step("-A knocks every address of a name, whole sequence per address", async () => {
+        const etc = `/etc/netns/${ns!.name}`;
+        await Deno.mkdir(etc, { recursive: true });
+        try {
+          await Deno.writeTextFile(`${etc}/hosts`, "127.0.0.1 both.test\n::1 both.test\n");
+          const one = await knocktool(ns!, ["both.test", "7000", "8000:tcp:fin"], [7000, 8000]);
+          strictEqual(one.code, 0, detail(one));
+          strictEqual(one.hits.length, 2, `without -A one address only\n${detail(one)}`);
+          const o = await knocktool(
+            ns!,
+            ["-A", "-v", "both.test", "7000", "8000:tcp:fin", "9000:udp"],
+            [7000, 8000, 9000],
+          );
+          strictEqual(o.code, 0, detail(o));
+          const seq = (fam: 4 | 6, a: string) => [
+            `tcp ${fam} ${a} > 7000 [S]`,
+            `tcp ${fam} ${a} > 8000 [F]`,
+            `udp ${fam} ${a} > 9000 len 1`,
+          ];
+          const v6First = o.hits[0]?.startsWith("tcp 6") === true;
+          deepStrictEqual(
+            o.hits,
+            v6First
+              ? [...seq(6, "::1"), ...seq(4, "127.0.0.1")]
+              : [...seq(4, "127.0.0.1"), ...seq(6, "::1")],
+            detail(o),
+          );
+          const four = await knocktool(ns!, ["-A", "-4", "both.test", "7000"], [7000]);
+          deepStrictEqual(four.hits, ["tcp 4 127.0.0.1 > 7000 [S]"], detail(four));
+        } finally {
+          await Deno.remove(etc, { recursive: true });
+        }
+      });
 
       await t.step("per-step flags over IPv6, then a plain connect hit", async () => {
         const o = await knocktool(ns!, ["::1", "7000:tcp:fin,psh,urg", "7001"], [7000, 7001]);
@@ -207,7 +292,7 @@ Deno.test({
         strictEqual(
           o.stderr,
           'Cannot parse TCP flags "fin,foo": unknown flag "foo" ' +
-            "(use fin, syn, rst, psh, ack, urg, ece, cwr or none)\n",
+            '(use fin, syn, rst, psh, ack, urg, ece, cwr joined by "+", or none, or any)\n',
         );
         const o2 = await knocktool(ns!, ["127.0.0.1", "7000:udp:fin"], [7000]);
         strictEqual(o2.code, 1, detail(o2));

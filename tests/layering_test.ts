@@ -248,3 +248,16 @@ Deno.test("layering: no import in the repository goes against the layer order", 
   });
   deepStrictEqual(bad, [], `Imports against the layer order:\n${bad.join("\n")}`);
 });
+
+Deno.test("layering: a file over 400 lines outside tests/ and completions/ says why at its top", () => {
+  const long = sourceFiles().filter((f) => !f.startsWith("tests/")).flatMap((path) => {
+    const lines = Deno.readTextFileSync(new URL(path, ROOT)).split("\n");
+    if (lines.length <= 401) return [];
+    return lines.slice(0, 60).some((l) => /\b400 lines\b/.test(l)) ? [] : [path];
+  });
+  deepStrictEqual(
+    long,
+    [],
+    `Long files without an "Over 400 lines because …" note:\n${long.join("\n")}`,
+  );
+});

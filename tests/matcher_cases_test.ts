@@ -8,6 +8,11 @@
  * cases with `debug: true`. Every case runs twice: with the matcher's `debug` option (debug lines
  * filtered out unless the case compares them) and without it (no debug event may appear), and both
  * runs must give the expected lines.
+ *
+ * `expect` is knockd 0.8's behaviour, which the matcher gives in strict mode (`--knockd-strict`);
+ * every case also runs in the default mode, where it must give `defaultExpect` when the case has
+ * one (repeats are ignored there: docs/COMPATIBILITY.md "Repeats and retransmissions"), and
+ * `expect` otherwise.
  */
 import assert from "node:assert/strict";
 import type { Knock } from "../src/config/model.ts";
@@ -61,10 +66,21 @@ interface Case {
   readonly ipv4Only?: boolean;
   readonly debug?: boolean;
   readonly steps: readonly Step[];
+  /** knockd 0.8's lines: the strict mode's result. */
   readonly expect: readonly string[];
+  /** The default mode's lines when they differ from knockd's. */
+  readonly defaultExpect?: readonly string[];
 }
 
 const ABC = "[A]\nsequence = 7000,8000,9000\nseq_timeout = 5\n";
+/** tportknockd's SSH2 example (x, up, up, n, i on port 110) in the notation. */
+const FLAGS110 = "[S]\nsequence = 110:tcp:fin+syn+rst+psh+ack+urg,110:tcp:psh+urg," +
+  "110:tcp:psh+urg,110:tcp:none,110:tcp:any\n";
+
+/** The default mode's debug line for an ignored repeat. */
+function IGN(port: string, stage: number, door = "A", proto = "tcp"): string {
+  return `D ignoring repeated knock ${port}:${proto} (${ME}) for door ${door} at stage ${stage}`;
+}
 
 const cases: readonly Case[] = [
   {
@@ -85,6 +101,13 @@ const cases: readonly Case[] = [
     debug: true,
     steps: [k(100, "7000"), k(100, "7000"), k(101, "8000"), k(102, "9000")],
     expect: [`${ME}: A: Stage 1`, `D removing failed knock attempt (${ME})`],
+    defaultExpect: [
+      `${ME}: A: Stage 1`,
+      IGN("7000", 1),
+      `${ME}: A: Stage 2`,
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+    ],
   },
   {
     name: "the knock after an invalidating one starts afresh (7000,7000,7000,8000,9000 opens)",
@@ -97,6 +120,252 @@ const cases: readonly Case[] = [
       `${ME}: A: Stage 3`,
       `${ME}: A: OPEN SESAME`,
     ],
+    defaultExpect: [
+      `${ME}: A: Stage 1`,
+      `${ME}: A: Stage 2`,
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+    ],
+  },
+  // Repeats (docs/COMPATIBILITY.md "Repeats and retransmissions"): knockd invalidates, the
+  // default mode ignores the step just made.
+  {
+    name: "repeats: a retransmission at every stage (7000,7000,8000,8000,9000,9000)",
+    config: ABC,
+    debug: true,
+    steps: [
+      k(100, "7000"),
+      k(101, "7000"),
+      k(101, "8000"),
+      k(102, "8000"),
+      k(102, "9000"),
+      k(103, "9000"),
+    ],
+    expect: [`${ME}: A: Stage 1`, `D removing failed knock attempt (${ME})`],
+    defaultExpect: [
+      `${ME}: A: Stage 1`,
+      IGN("7000", 1),
+      `${ME}: A: Stage 2`,
+      IGN("8000", 2),
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+      `D removing successful knock attempt (${ME})`,
+    ],
+  },
+  {
+    name: "repeats: a retransmission of the second knock only (7000,8000,8000,9000)",
+    config: ABC,
+    steps: [k(100, "7000"), k(101, "8000"), k(102, "8000"), k(102, "9000")],
+    expect: [`${ME}: A: Stage 1`, `${ME}: A: Stage 2`],
+    defaultExpect: [
+      `${ME}: A: Stage 1`,
+      `${ME}: A: Stage 2`,
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+    ],
+  },
+  {
+    name: "repeats: a repeat then a wrong port still invalidates (7000,7000,9000,8000,9000)",
+    config: ABC,
+    debug: true,
+    steps: [
+      k(100, "7000"),
+      k(100, "7000"),
+      k(101, "9000"),
+      k(101, "8000"),
+      k(102, "9000"),
+      { tick: 110 },
+    ],
+    expect: [`${ME}: A: Stage 1`, `D removing failed knock attempt (${ME})`],
+    defaultExpect: [
+      `${ME}: A: Stage 1`,
+      IGN("7000", 1),
+      `D removing failed knock attempt (${ME})`,
+    ],
+  },
+  {
+    name: "repeats: an earlier step repeated is a wrong knock (7000,8000,7000,9000)",
+    config: ABC,
+    steps: [k(100, "7000"), k(101, "8000"), k(101, "7000"), k(102, "9000")],
+    expect: [`${ME}: A: Stage 1`, `${ME}: A: Stage 2`],
+  },
+  {
+    name: "repeats: a repeated port in the sequence advances (7000,7000,8000 on 7000,7000,8000)",
+    config: "[A]\nsequence = 7000,7000,8000\n",
+    steps: [k(100, "7000"), k(100, "7000"), k(101, "8000")],
+    expect: [
+      `${ME}: A: Stage 1`,
+      `${ME}: A: Stage 2`,
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+    ],
+  },
+  {
+    name:
+      "repeats: a third hit on a doubled port is ignored (7000,7000,7000,8000 on 7000,7000,8000)",
+    config: "[A]\nsequence = 7000,7000,8000\n",
+    debug: true,
+    steps: [k(100, "7000"), k(100, "7000"), k(100, "7000"), k(101, "8000")],
+    expect: [`${ME}: A: Stage 1`, `${ME}: A: Stage 2`, `D removing failed knock attempt (${ME})`],
+    defaultExpect: [
+      `${ME}: A: Stage 1`,
+      `${ME}: A: Stage 2`,
+      IGN("7000", 2),
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+    ],
+  },
+  {
+    name: "repeats: UDP knocks sent twice open the door",
+    config: "[U]\nsequence = 7000:udp,8000:udp,9000:udp\n",
+    debug: true,
+    steps: [
+      k(100, "7000:udp"),
+      k(100, "7000:udp"),
+      k(101, "8000:udp"),
+      k(101, "8000:udp"),
+      k(102, "9000:udp"),
+      k(102, "9000:udp"),
+    ],
+    expect: [`${ME}: U: Stage 1`, `D removing failed knock attempt (${ME})`],
+    defaultExpect: [
+      `${ME}: U: Stage 1`,
+      IGN("7000", 1, "U", "udp"),
+      `${ME}: U: Stage 2`,
+      IGN("8000", 2, "U", "udp"),
+      `${ME}: U: Stage 3`,
+      `${ME}: U: OPEN SESAME`,
+      `D removing successful knock attempt (${ME})`,
+    ],
+  },
+  {
+    name: "repeats: the same port over the other protocol is a wrong knock",
+    config: "[M]\nsequence = 7000:udp,8000:udp\n[N]\nsequence = 9000,7000\n",
+    steps: [k(100, "7000:udp"), k(100, "7000"), k(101, "8000:udp")],
+    expect: [`${ME}: M: Stage 1`],
+  },
+  {
+    name: "repeats: a repeat does not extend the sequence timeout",
+    config: ABC,
+    steps: [k(100, "7000"), k(104, "7000"), k(105, "8000")],
+    expect: [`${ME}: A: Stage 1`],
+    defaultExpect: [`${ME}: A: Stage 1`, `${ME}: A: sequence timeout (stage 1)`],
+  },
+  {
+    name: "repeats: a repeat keeps every door that shares the step",
+    config: "[A]\nsequence = 7000,8000\n[B]\nsequence = 7000,9000\n",
+    steps: [k(100, "7000"), k(100, "7000"), k(101, "9000")],
+    expect: [`${ME}: A: Stage 1`, `${ME}: B: Stage 1`],
+    defaultExpect: [
+      `${ME}: A: Stage 1`,
+      `${ME}: B: Stage 1`,
+      `${ME}: B: Stage 2`,
+      `${ME}: B: OPEN SESAME`,
+    ],
+  },
+  {
+    name: "repeats: another source's repeat neither advances nor spoils an attempt",
+    config: ABC,
+    steps: [
+      k(100, "7000"),
+      k(100, "7000", { src: "198.51.100.9", dst: "127.0.0.1" }),
+      k(100, "7000", { src: "198.51.100.9", dst: "127.0.0.1" }),
+      k(101, "8000"),
+      k(102, "9000"),
+    ],
+    expect: [
+      `${ME}: A: Stage 1`,
+      `198.51.100.9: A: Stage 1`,
+      `${ME}: A: Stage 2`,
+      `${ME}: A: Stage 3`,
+      `${ME}: A: OPEN SESAME`,
+    ],
+  },
+  {
+    name: "repeats: a packet the door's TCPFlags rejects is ignored in both modes",
+    config: "[F]\nsequence = 7000,8000\ntcpflags = syn,!ack\n",
+    steps: [k(100, "7000"), k(100, "7000", { flags: SYNACK }), k(101, "8000")],
+    expect: [`${ME}: F: Stage 1`, `${ME}: F: Stage 2`, `${ME}: F: OPEN SESAME`],
+  },
+  // Flag steps (docs/FLAG-KNOCKING.md): several hits on one port told apart by their flags.
+  {
+    name: "flag steps: one port, told apart by flags (tportknockd's SSH2 example)",
+    config: FLAGS110,
+    steps: [
+      k(100, "110", { flags: 0x3f }),
+      k(100, "110", { flags: 0x28 }),
+      k(100, "110", { flags: 0x28 }),
+      k(101, "110", { flags: 0 }),
+      k(101, "110", { flags: ACK }),
+    ],
+    expect: [
+      `${ME}: S: Stage 1`,
+      `${ME}: S: Stage 2`,
+      `${ME}: S: Stage 3`,
+      `${ME}: S: Stage 4`,
+      `${ME}: S: Stage 5`,
+      `${ME}: S: OPEN SESAME`,
+    ],
+  },
+  {
+    name: "flag steps: a wrong flag on the right port invalidates",
+    config: FLAGS110,
+    steps: [
+      k(100, "110", { flags: 0x3f }),
+      k(100, "110", { flags: SYN }),
+      k(100, "110", { flags: 0x28 }),
+      k(100, "110", { flags: 0x28 }),
+      k(101, "110", { flags: 0 }),
+      k(101, "110", { flags: SYN }),
+    ],
+    expect: [`${ME}: S: Stage 1`],
+  },
+  {
+    name: "flag steps: the first step's flags decide whether an attempt starts",
+    config: FLAGS110,
+    steps: [k(100, "110", { flags: SYN }), k(100, "110", { flags: 0x3e })],
+    expect: [],
+  },
+  {
+    name: "flag steps: ECE and CWR are not compared (an ECN SYN is a syn step)",
+    config: "[E]\nsequence = 7000:tcp:syn,8000:tcp:syn\n",
+    steps: [k(100, "7000", { flags: 0xc2 }), k(100, "8000", { flags: 0x42 })],
+    expect: [`${ME}: E: Stage 1`, `${ME}: E: Stage 2`, `${ME}: E: OPEN SESAME`],
+  },
+  {
+    name: "flag steps: a retransmitted flag step is ignored, the same port with other flags is not",
+    config: FLAGS110,
+    debug: true,
+    steps: [
+      k(100, "110", { flags: 0x3f }),
+      k(100, "110", { flags: 0x3f }),
+      k(100, "110", { flags: 0x28 }),
+      k(100, "110", { flags: 0x28 }),
+      k(100, "110", { flags: 0x28 }),
+      k(101, "110", { flags: 0 }),
+      k(101, "110", { flags: ACK }),
+    ],
+    expect: [`${ME}: S: Stage 1`, `D removing failed knock attempt (${ME})`],
+    defaultExpect: [
+      `${ME}: S: Stage 1`,
+      `D ignoring repeated knock 110:tcp:fin+syn+rst+psh+ack+urg (${ME}) for door S at stage 1`,
+      `${ME}: S: Stage 2`,
+      `${ME}: S: Stage 3`,
+      `D ignoring repeated knock 110:tcp:psh+urg (${ME}) for door S at stage 3`,
+      `${ME}: S: Stage 4`,
+      `${ME}: S: Stage 5`,
+      `${ME}: S: OPEN SESAME`,
+    ],
+  },
+  {
+    name: "flag steps: a step with flags replaces the door's TCPFlags, a step without keeps them",
+    config: "[G]\nsequence = 7000:tcp:fin,8000\ntcpflags = syn\n",
+    steps: [
+      k(100, "7000", { flags: 0x01 }),
+      k(100, "8000", { flags: ACK }),
+      k(101, "8000", { flags: SYN }),
+    ],
+    expect: [`${ME}: G: Stage 1`, `${ME}: G: Stage 2`, `${ME}: G: OPEN SESAME`],
   },
   {
     name:
@@ -629,13 +898,14 @@ function sequence(text: string): Knock[] {
   return text.split(",").map((s) => ({ port: Number(s), protocol: "tcp" as const }));
 }
 
-function run(c: Case, debug: boolean): string[] {
+function run(c: Case, debug: boolean, strict: boolean): string[] {
   const parsed = parseConfig(c.config);
   if (!parsed.ok) throw new Error(`Cannot parse config of "${c.name}": ${parsed.error.message}`);
   const matcher = new Matcher(parsed.config.doors, {
     localAddresses: c.local ?? ["127.0.0.1", "::1"],
     ipv4Only: c.ipv4Only ?? false,
     debug,
+    strict,
   });
   const out: string[] = [];
   for (const step of c.steps) {
@@ -661,9 +931,13 @@ for (const c of cases) {
   if (names.has(c.name)) throw new Error(`Cannot register case "${c.name}": duplicate name`);
   names.add(c.name);
   Deno.test(`matcher: ${c.name}`, () => {
-    assert.deepEqual(run(c, true), c.expect, "with debug");
-    const quiet = c.debug ? c.expect.filter((line) => !line.startsWith("D ")) : c.expect;
-    assert.deepEqual(run(c, false), quiet, "without debug");
+    for (const strict of [true, false]) {
+      const want = strict ? c.expect : c.defaultExpect ?? c.expect;
+      const mode = strict ? "strict" : "default";
+      assert.deepEqual(run(c, true, strict), want, `${mode}, with debug`);
+      const quiet = c.debug ? want.filter((line) => !line.startsWith("D ")) : want;
+      assert.deepEqual(run(c, false, strict), quiet, `${mode}, without debug`);
+    }
   });
 }
 

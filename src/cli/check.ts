@@ -3,6 +3,9 @@
  * prints an account of it — every door with its resolved settings, the BPF filters for the
  * interface's current addresses, and the warnings — or the error that would stop `serve`.
  *
+ * Over 400 lines because most of it is the text and JSON report of one subcommand (each door's
+ * resolved settings, the filters, the warnings); the checks themselves live in `src/config/`.
+ *
  * @module
  */
 import { object } from "@optique/core/constructs";
@@ -28,7 +31,25 @@ import {
   type LocalAddresses,
 } from "../config/filter.ts";
 import { lintConfig, type Warning } from "../config/lint.ts";
-import { DEFAULT_CONFIG_PATH, DEFAULT_INTERFACE, DEFAULT_PIDFILE } from "../config/defaults.ts";
+import { formatKnock } from "../config/sequence.ts";
+import {
+  DEFAULT_CONFIG_PATH,
+  DEFAULT_INTERFACE,
+  DEFAULT_PIDFILE,
+  DEFAULT_STATE_DIR,
+} from "../config/defaults.ts";
+import { readSecretFile } from "../config/secret_file.ts";
+import {
+  deriveSequence,
+  importSecretKey,
+  SECRET_SKEW_STEPS,
+  SECRET_SLOTS,
+  secretStep,
+  sequenceWords,
+} from "../match/secret_derive.ts";
+import { extensionsUsed, ignoredByKnockdLine, notLoadableLine } from "../config/extensions.ts";
+import { NftSets, setText } from "../server/nft_sets.ts";
+import { needsSets, verifySets } from "./serve_grants.ts";
 
 /** The `check` subcommand's parser. */
 export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
@@ -57,6 +78,10 @@ export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
       }),
     ),
     json: option("--json", { description: message`Print one JSON object for scripts.` }),
+    showSequence: option("--show-sequence", {
+      description:
+        message`Also print the current sequences of secret doors (and their ports in the filter).`,
+    }),
   }),
   {
     description:
@@ -78,6 +103,8 @@ export interface CheckOptions {
   readonly linkType?: string | undefined;
   /** Print JSON. */
   readonly json?: boolean;
+  /** `--show-sequence`: print secret doors' current sequences. */
+  readonly showSequence?: boolean;
 }
 
 /** Where `check` gets an interface's addresses (injectable for tests). */
@@ -92,6 +119,28 @@ export interface CheckDeps {
    * `pcap_open_dead`, as the capture would). Throws when it cannot compile at all.
    */
   readonly compile?: (linkType: number, text: string) => CompileResult;
+  /** Wall clock in ms, for secret doors' current step (default `Date.now`). */
+  readonly now?: () => number;
+  /**
+   * Checks the config's nftables sets (default: libnftables, as `serve`); one message per
+   * unusable set.
+   */
+  readonly verifySets?: (config: Config) => string[];
+}
+
+/** Checks the sets through libnftables; a library that does not load is one problem. */
+function kernelSets(config: Config): string[] {
+  let sets: NftSets;
+  try {
+    sets = NftSets.open();
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
+  try {
+    return verifySets(sets, config);
+  } finally {
+    sets.close();
+  }
 }
 
 /** The capture filter `serve` would install, as `check` found it. */
@@ -182,7 +231,7 @@ function pcapAddresses(iface: string, ipv4Only: boolean): LocalAddresses | null 
  * @param deps Address source (default: libpcap, as `serve`).
  * @returns The exit status.
  */
-export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Promise<number> {
+export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Promise<number> {
   const path = opts.config ?? DEFAULT_CONFIG_PATH;
   const ipv4Only = opts.ipv4Only ?? false;
   const r = loadConfig(path);
@@ -191,9 +240,18 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
       io.stdout(JSON.stringify({ ok: false, config: path, error: r.error }, null, 2) + "\n");
     }
     io.stderr(r.error.message + "\n");
-    return Promise.resolve(1);
+    return 1;
   }
   const config = r.config;
+  const secrets = await secretReports(config, (deps.now ?? Date.now)());
+  if ("error" in secrets) {
+    if (opts.json) {
+      const error = { message: secrets.error, section: secrets.door };
+      io.stdout(JSON.stringify({ ok: false, config: path, error }, null, 2) + "\n");
+    }
+    io.stderr(secrets.error + "\n");
+    return 1;
+  }
   const ifaceName = opts.iface ?? config.options.interface ?? DEFAULT_INTERFACE;
   const linkType = (opts.linkType ?? (ifaceName === "any" ? "LINUX_SLL" : "EN10MB")).toUpperCase();
   if (!Object.hasOwn(LINK_TYPES, linkType)) {
@@ -202,7 +260,7 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
         Object.keys(LINK_TYPES).join(", ")
       }\n`,
     );
-    return Promise.resolve(1);
+    return 1;
   }
   const iface: IfaceReport = {
     name: ifaceName,
@@ -223,46 +281,108 @@ export function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {}): Prom
     iface.problem = `cannot read the addresses of "${iface.name}": ${e.message}`;
   }
   const addrs = iface.addresses ?? { v4: [], v6: [] };
+  // Secret doors' ports change every step and reveal the current sequences: the filter is built
+  // with them (as serve builds it) but its text is printed only under --show-sequence.
+  const windowDoors = secrets.flatMap((s) => s.window);
+  const hideFilter = secrets.length > 0 && opts.showSequence !== true;
   const capture = chooseCapture(
-    captureFilters(config.doors, addrs, ipv4Only, LINK_TYPES[linkType]),
+    captureFilters([...config.doors, ...windowDoors], addrs, ipv4Only, LINK_TYPES[linkType]),
     linkType,
     deps.compile ?? ((dlt, text) => withPcap((p) => compileFilter(p, dlt, text))),
   );
   const filters = {
     knockd: knockdFilter(config.doors, addrs, ipv4Only),
-    capture: capture.text,
+    capture: hideFilter ? null : capture.text,
     captureLevel: capture.level,
     linkType,
     ...(capture.instructions !== undefined ? { instructions: capture.instructions } : {}),
     problems: capture.problems,
   };
   const warnings = lintConfig(config);
+  const show = opts.showSequence === true;
+  const setProblems = needsSets(config) ? (deps.verifySets ?? kernelSets)(config) : [];
+  const notLoadable = notLoadableLine(config);
   if (opts.json) {
     io.stdout(
       JSON.stringify(
         {
           ok: true,
           config: path,
+          format: config.format ?? "knockd",
           options: config.options,
-          doors: config.doors.map(doorJson),
+          doors: config.doors.map((d, i) =>
+            doorJson(d, show ? secrets.find((s) => s.index === i) : undefined)
+          ),
           interface: iface,
           filter: filters,
           warnings,
+          knockdLoadable: notLoadable === undefined,
+          extensions: extensionsUsed(config),
+          setProblems,
         },
         null,
         2,
       ) + "\n",
     );
   } else {
-    io.stdout(describe(path, config, iface, capture, filters.knockd, warnings, ipv4Only));
+    io.stdout(describe(
+      path,
+      config,
+      { iface, capture, knockd: filters.knockd, warnings, ipv4Only, secrets, show },
+    ));
+  }
+  if (setProblems.length > 0) {
+    io.stderr(setProblems.join("\n") + "\n");
+    return 1;
   }
   if (capture.failed) {
     io.stderr(
       `Cannot build a capture filter for link type ${linkType}: ${capture.problems.join("; ")}\n`,
     );
-    return Promise.resolve(1);
+    return 1;
   }
-  return Promise.resolve(0);
+  return 0;
+}
+
+/** A secret door as `check` reports it. */
+interface SecretReport {
+  /** The door's index in the config. */
+  readonly index: number;
+  /** The current step. */
+  readonly step: number;
+  /** The current step's sequences, slot by slot. */
+  readonly current: readonly string[];
+  /** Every sequence acceptable now (3 steps x slots), as doors for the filter. */
+  readonly window: readonly Door[];
+}
+
+/**
+ * Reads every secret door's file as `serve` would (the same refusals) and derives what is
+ * acceptable at `nowMs`.
+ */
+async function secretReports(
+  config: Config,
+  nowMs: number,
+): Promise<SecretReport[] | { error: string; door: string }> {
+  const out: SecretReport[] = [];
+  for (const [index, d] of config.doors.entries()) {
+    if (d.secret === undefined) continue;
+    const r = readSecretFile(d.secret.file, d.name);
+    if (!r.ok) return { error: r.message, door: d.name };
+    const key = await importSecretKey(r.key);
+    const step = secretStep(Math.floor(nowMs / 1000), d.secret.step);
+    const current: string[] = [];
+    const window: Door[] = [];
+    for (let s = step - SECRET_SKEW_STEPS; s <= step + SECRET_SKEW_STEPS; s++) {
+      for (let slot = 0; slot < SECRET_SLOTS; slot++) {
+        const knocks = await deriveSequence(key, d.secret, d.name, s, slot);
+        window.push({ ...d, sequence: knocks });
+        if (s === step) current.push(sequenceWords(knocks));
+      }
+    }
+    out.push({ index, step, current, window });
+  }
+  return out;
 }
 
 function flagsText(d: Door): string {
@@ -271,6 +391,25 @@ function flagsText(d: Door): string {
     return want === undefined ? [] : [want === "set" ? f : `!${f}`];
   });
   return parts.length === 0 ? "any" : parts.join(",");
+}
+
+/** `check`'s lines about a secret door: how it works, never the secret; the sequences if asked. */
+function describeSecret(d: Door, r: SecretReport, show: boolean): string[] {
+  const s = d.secret!;
+  const protocols = s.protocols === "both" ? "tcp and udp mixed" : s.protocols;
+  const lines = [
+    `  Secret file    ${s.file} (line ${s.line}; mode 0600, key not shown)`,
+    `  Sequence       derived every ${s.step} s: ${s.length} knocks from ports ${s.low}-${s.high}, ${protocols}`,
+    `  Accepted       the previous, current and next step, ${SECRET_SLOTS} slots each; ` +
+    `each sequence opens once (docs/SECRET-SEQUENCES.md)`,
+  ];
+  if (!show) {
+    lines.push(`  Current        not shown (--show-sequence prints step ${r.step}'s sequences)`);
+    return lines;
+  }
+  lines.push(`  Current step   ${r.step}`);
+  r.current.forEach((words, slot) => lines.push(`  Slot ${slot}         ${words}`));
+  return lines;
 }
 
 /** A command with its IPv6 variant resolved as knockd resolves it (docs/COMPATIBILITY.md §2.3). */
@@ -284,37 +423,65 @@ function resolved6(v6: string | undefined, v4: string | undefined, what: string,
   return { command: v6, text: v6 === "" ? `nothing (${key} is empty)` : v6 };
 }
 
-function doorJson(d: Door) {
+function doorJson(d: Door, secret: SecretReport | undefined) {
   return {
     ...d,
+    // The notation of docs/FLAG-KNOCKING.md: `7000:tcp`, `110:tcp:fin+psh+urg`.
+    sequence: d.sequence.map(formatKnock),
+    ...(secret !== undefined ? { currentStep: secret.step, currentSequences: secret.current } : {}),
+    ...(d.from !== undefined ? { from: d.from.map((c) => c.text) } : {}),
     flags: flagsText(d),
     effectiveStartCommand6: resolved6(d.startCommand6, d.startCommand, "", "").command,
     effectiveStopCommand6: resolved6(d.stopCommand6, d.stopCommand, "", "").command,
   };
 }
 
-function describe(
-  path: string,
-  config: Config,
-  iface: IfaceReport,
-  capture: CaptureReport,
-  knockd: string,
-  warnings: readonly Warning[],
-  ipv4Only: boolean,
-): string {
+/** What {@link describe} prints besides the config. */
+interface Account {
+  readonly iface: IfaceReport;
+  readonly capture: CaptureReport;
+  readonly knockd: string;
+  readonly warnings: readonly Warning[];
+  readonly ipv4Only: boolean;
+  readonly secrets: readonly SecretReport[];
+  readonly show: boolean;
+}
+
+function describe(path: string, config: Config, a: Account): string {
+  const { iface, capture, knockd, warnings, ipv4Only } = a;
   const lines: string[] = [];
   const n = config.doors.length;
   lines.push(`Config "${path}" is valid: ${n} door${n === 1 ? "" : "s"}`);
+  const notLoadable = notLoadableLine(config);
+  if (notLoadable !== undefined) lines.push(notLoadable);
+  const ignored = ignoredByKnockdLine(config);
+  if (ignored !== undefined) lines.push(ignored);
   const o = config.options;
   lines.push("", "Options");
   lines.push(`  UseSyslog      ${o.useSyslog ? "yes" : "no"}`);
   lines.push(`  LogFile        ${o.logFile ?? "(none)"}`);
   lines.push(`  PidFile        ${o.pidFile ?? `(none: ${DEFAULT_PIDFILE} with -d)`}`);
   lines.push(`  Interface      ${o.interface ?? "(not set)"}`);
-  for (const d of config.doors) {
+  lines.push(
+    `  KnockdStrict   ${
+      o.knockdStrict === true
+        ? "yes: a repeated knock breaks the sequence, as in knockd 0.8"
+        : "no: a repeated or retransmitted knock is ignored"
+    }`,
+  );
+  if (o.stateDir !== undefined || a.secrets.length > 0) {
+    lines.push(`  State_Dir      ${o.stateDir ?? `${DEFAULT_STATE_DIR} (default)`}`);
+  }
+  if (o.maxStartsPerMinute !== undefined) {
+    lines.push(`  Max_Starts_Per_Minute ${o.maxStartsPerMinute}`);
+  }
+  for (const [index, d] of config.doors.entries()) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);
-    const seq = d.sequence.map((k) => `${k.port}/${k.protocol}`).join(", ");
-    if (d.oneTimeSequencesFile !== undefined) {
+    const seq = d.sequence.map(formatKnock).join(", ");
+    const secret = a.secrets.find((s) => s.index === index);
+    if (d.secret !== undefined && secret !== undefined) {
+      lines.push(...describeSecret(d, secret, a.show));
+    } else if (d.oneTimeSequencesFile !== undefined) {
       lines.push(`  One-time file  ${d.oneTimeSequencesFile}`);
       lines.push(`  Sequence       ${seq} (current)`);
     } else {
@@ -336,6 +503,12 @@ function describe(
         resolved6(d.stopCommand6, d.stopCommand, "stop command", "Stop_Command_6").text
       }`,
     );
+    if (d.nftSet !== undefined) lines.push(`  Nft_Set        ${setText(d.nftSet)}`);
+    if (d.nftSet6 !== undefined) lines.push(`  Nft_Set_6      ${setText(d.nftSet6)}`);
+    if (d.from !== undefined) {
+      lines.push(`  From           ${d.from.map((c) => c.text).join(", ")}`);
+    }
+    if (d.cooldown !== undefined) lines.push(`  Cooldown       ${d.cooldown} s`);
   }
   lines.push("", `Interface "${iface.name}" (${iface.source})`);
   if (iface.problem !== undefined) {
@@ -358,7 +531,14 @@ function describe(
       capture.level === "ports" ? "" : `coarser ${JSON.stringify(capture.level)} filter, `
     }${capture.instructions} BPF instructions`;
   lines.push("", `Filter knocktool serve installs (link type ${capture.linkType}${size})`);
-  lines.push(`  ${capture.text === "" ? "(none: every packet is captured)" : capture.text}`);
+  if (a.secrets.length > 0 && !a.show) {
+    lines.push(
+      "  not shown: it holds the ports of the secret doors' acceptable sequences and is " +
+        "rebuilt every step (--show-sequence prints it)",
+    );
+  } else {
+    lines.push(`  ${capture.text === "" ? "(none: every packet is captured)" : capture.text}`);
+  }
   for (const p of capture.problems) lines.push(`  ${p}`);
   lines.push("", warnings.length === 0 ? "No warnings" : `Warnings (${warnings.length})`);
   for (const w of warnings) {

@@ -1,8 +1,9 @@
 /**
  * `knocktool knock`: the knock client. knock 0.8's options and behaviour (resolution through
  * glibc, one SYN per TCP hit, one 0x00 byte per UDP hit, the delay after every hit), plus TCP
- * flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`), the source address or interface
- * (`--source`, `--interface`) and a check that the door opened (`--check`).
+ * flags through a raw socket (`--flags`, `PORT:tcp:FLAGS`, tportknockd's `tcp:PORT:LETTERS`),
+ * every address of the host (`-A`), the source address or interface (`--source`,
+ * `--interface`) and a check that the door opened (`--check`).
  *
  * Started through a link named `knock`, the program runs {@link runKnockCompat} instead: knock
  * 0.8's exact command line, usage text and exit statuses.
@@ -23,6 +24,11 @@ import { runCompat } from "./knock_compat.ts";
 import { atoi } from "../config/atoi.ts";
 import { sendKnocks, type Sleep, sleep } from "../client/send.ts";
 import { type KnockStep, parseFlags, parseStep } from "../client/steps.ts";
+import {
+  clientSequence,
+  type SecretClientOptions,
+  secretOptionParsers,
+} from "./_secret_options.ts";
 
 /** The `knock` subcommand's parser. */
 export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
@@ -37,13 +43,23 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
         description: message`Wait this many milliseconds after every hit (as knock: atoi).`,
       }),
     ),
-    ipv4: option("-4", "--ipv4", { description: message`Resolve the host to IPv4 only.` }),
-    ipv6: option("-6", "--ipv6", { description: message`Resolve the host to IPv6 only.` }),
+    ipv4: option("-4", "--ipv4", {
+      description:
+        message`Resolve the host to IPv4 only and knock its first address (as knock 0.8).`,
+    }),
+    ipv6: option("-6", "--ipv6", {
+      description:
+        message`Resolve the host to IPv6 only and knock its first address (as knock 0.8).`,
+    }),
+    allAddresses: option("-A", "--all-addresses", {
+      description:
+        message`Knock every address the host resolves to (A and AAAA records), one after the other; with ${"-4"} or ${"-6"}, every address of that family.`,
+    }),
     verbose: option("-v", "--verbose", { description: message`Print each hit.` }),
     flags: optional(
       option("--flags", string({ metavar: "FLAGS" }), {
         description:
-          message`Send TCP hits with these flags (e.g. ${"fin,ack"}) through a raw socket; needs root or CAP_NET_RAW.`,
+          message`Send TCP hits with these flags (e.g. ${"fin+ack"}) through a raw socket; needs root or CAP_NET_RAW.`,
       }),
     ),
     source: optional(
@@ -74,17 +90,26 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
       }),
       500,
     ),
+    secretFile: optional(
+      option("--secret-file", string({ metavar: "FILE" }), {
+        description:
+          message`Knock a secret door (docs/SECRET-SEQUENCES.md): derive the current sequence from this secret instead of giving ports; needs ${"--door"}, and the door's ${"--length"}, ${"--ports"}, ${"--step"}, ${"--protocols"} when they are not the defaults.`,
+      }),
+    ),
+    ...secretOptionParsers,
     host: argument(string({ metavar: "HOST" })),
-    ports: multiple(argument(string({ metavar: "PORT[:PROTO[:FLAGS]]" })), { min: 1 }),
+    ports: multiple(argument(string({ metavar: "PORT[:PROTO[:FLAGS]]" }))),
   }),
   {
     description:
-      message`Send a port-knock sequence (knock 0.8 compatible, plus TCP flags, source selection and an open check).`,
+      message`Send a port-knock sequence (knock 0.8 compatible, plus per-step TCP flags as ${"PORT:tcp:FLAGS"} or tportknockd's ${"tcp:PORT:LETTERS"}, every address of a host, source selection and an open check).`,
   },
 );
 
 /** Options of `knock`. */
-export interface KnockOptions {
+export interface KnockOptions extends SecretClientOptions {
+  /** `--secret-file FILE`: knock a secret door's derived sequence. */
+  readonly secretFile?: string | undefined;
   /** The subcommand tag (`main.ts` dispatches on it). */
   readonly cmd: "knock";
   /** `-u`: every hit is UDP. */
@@ -95,6 +120,8 @@ export interface KnockOptions {
   readonly ipv4?: boolean;
   /** `-6`. */
   readonly ipv6?: boolean;
+  /** `-A`: knock every address the host resolves to. */
+  readonly allAddresses?: boolean;
   /** `-v`. */
   readonly verbose?: boolean;
   /** `--flags`: TCP flags for every TCP hit. */
@@ -126,7 +153,15 @@ export interface KnockOptions {
  */
 export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep): Promise<number> {
   const host = opts.host;
-  const ports = opts.ports ?? [];
+  let ports = opts.ports ?? [];
+  if (opts.secretFile !== undefined) {
+    const derived = await secretPorts(opts, opts.secretFile, io);
+    if (derived === undefined) return 1;
+    ports = derived;
+  } else if (opts.door !== undefined) {
+    io.stderr('Cannot knock door "' + opts.door + '": give its secret with --secret-file\n');
+    return 1;
+  }
   if (host === undefined || ports.length === 0) {
     io.stderr("Cannot knock: give a host and at least one port\n");
     return 1;
@@ -142,7 +177,8 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
       io.stderr(f.error + "\n");
       return 1;
     }
-    common = f.flags;
+    // `any` leaves the hits plain (one SYN through connect), which any flags accept.
+    if (f.flags !== "any") common = f.flags;
   }
   const steps: KnockStep[] = [];
   for (const arg of ports) {
@@ -181,6 +217,7 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
       udp: opts.udp === true,
       delayUs: Math.imul(1000, delay) >>> 0,
       verbose: opts.verbose === true,
+      allAddresses: opts.allAddresses === true,
       source: opts.source,
       iface: opts.iface,
     },
@@ -211,6 +248,33 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
     io.stdout(`door open: connected to ${r.address} port ${opts.check} (attempt ${r.attempt})\n`);
   }
   return 0;
+}
+
+/** The `PORT:PROTO` steps of a secret door's current sequence, or undefined after an error. */
+async function secretPorts(
+  opts: KnockOptions,
+  file: string,
+  io: Io,
+): Promise<string[] | undefined> {
+  if ((opts.ports ?? []).length > 0) {
+    io.stderr(
+      "Cannot knock with --secret-file and ports: the sequence is derived from the secret\n",
+    );
+    return undefined;
+  }
+  if (opts.udp === true) {
+    io.stderr("Cannot use -u with --secret-file: give the door's --protocols instead\n");
+    return undefined;
+  }
+  const r = await clientSequence(file, opts);
+  if ("error" in r) {
+    io.stderr(r.error + "\n");
+    return undefined;
+  }
+  if (opts.verbose === true) {
+    io.stdout(`secret sequence for door "${opts.door}": step ${r.step}, slot ${r.slot}\n`);
+  }
+  return r.knocks.map((k) => `${k.port}:${k.protocol}`);
 }
 
 /**

@@ -169,13 +169,15 @@ export class ServeLogging {
    * The `-D` counters line at exit.
    *
    * @param c The daemon's counters.
+   * @param repeatsIgnored Repeated knocks the matcher ignored.
    */
-  counters(c: DaemonCounters): void {
+  counters(c: DaemonCounters, repeatsIgnored = 0): void {
     this.log.emit(
       "stats",
       `frames: ${c.frames}, decode errors: ${c.decodeErrors}, internal errors: ${c.internalErrors}`,
       "D",
     );
+    this.log.emit("stats", `repeated knocks ignored: ${repeatsIgnored}`, "D");
   }
 
   /**

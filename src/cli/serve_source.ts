@@ -14,7 +14,10 @@ import type { ServeOptions } from "./serve.ts";
  * so a knock reaches it up to 50 ms late (TPACKET_V3 hands over whole blocks). Immediate mode
  * delivers each packet at once; libpcap then uses TPACKET_V2, whose ring slots are min(snaplen,
  * MTU) bytes, so the snaplen is cut to 1024 — room for Ethernet, two VLAN tags, IPv6 with ~900
- * bytes of extension headers and a full TCP header — and the ring is sized for ~7,500 frames.
+ * bytes of extension headers and a full TCP header — and the ring is 8 MiB: ~7,500 frames (half
+ * that on `lo`, where each frame also takes a slot as it leaves). It costs ~10 MiB of RSS, but a
+ * 2 MiB ring lost knocks mixed into a flood on a busy machine (docs/PERFORMANCE.md, "The capture
+ * ring").
  */
 function captureTuning(
   opts: Pick<ServeOptions, "capture">,

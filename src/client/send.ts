@@ -10,6 +10,10 @@
  * byte 0x00; then the delay, after every hit including the last. A resolution failure stops the
  * sequence with exit status 1, even mid-sequence.
  *
+ * With `-A` (`allAddresses`), every step is resolved first (all of `getaddrinfo`'s results, each
+ * address once), then the whole sequence goes to each address in `getaddrinfo`'s order: a host
+ * name with A and AAAA records is knocked over both families.
+ *
  * @module
  */
 
@@ -46,6 +50,8 @@ export interface KnockPlan {
   readonly source?: string | undefined;
   /** Interface name (`--interface`). */
   readonly iface?: string | undefined;
+  /** `-A`: knock every address the host resolves to, one after the other. */
+  readonly allAddresses?: boolean;
 }
 
 /** How the sequence ended. */
@@ -132,62 +138,108 @@ export async function sendKnocks(
       }
     }
     const hint = familyHint(plan.family);
+    const hit = (dst: SockAddr, step: KnockStep): number =>
+      sendHit(plan, io, lib, raw, source, dst, step);
     let lastAddr: SockAddr | undefined;
-    for (const step of plan.steps) {
-      const r = lib.resolve(plan.host, step.port, hint, 0);
-      if (!r.ok) {
-        io.stderr(`Failed to resolve hostname '${plan.host}' on port ${step.port}\n`);
-        io.stderr(`getaddrinfo: ${r.message}\n`);
-        return { status: 1 };
-      }
-      const dst = r.addr;
-      lastAddr = dst;
-      const udp = plan.udp || step.protocol === "udp";
-      try {
-        if (!udp && step.flags !== undefined) {
-          if (plan.verbose) {
-            io.stdout(
-              `hitting tcp ${lib.numericHost(dst)}:${step.port} (${formatFlags(step.flags)})\n`,
-            );
-          }
-          raw.send(dst, step.flags);
-        } else {
-          // "Cannot open socket: <strerror>" (knock 0.8 says only "Cannot open socket").
-          const fd = udp
-            ? openSocket(lib, dst.family, SOCK_DGRAM | SOCK_CLOEXEC)
-            : openSocket(lib, dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
-          try {
-            if (plan.iface !== undefined) bindDevice(lib, fd, plan.iface);
-            if (source !== undefined) {
-              if ((source.length === 16) !== (dst.family === AF_INET6)) {
-                throw new RawSocketError(
-                  `Cannot send from "${plan.source}" to "${lib.numericHost(dst)}": ` +
-                    `the address families differ`,
-                );
-              }
-              bindSource(lib, fd, source);
-            }
-            if (plan.verbose) {
-              io.stdout(`hitting ${udp ? "udp" : "tcp"} ${lib.numericHost(dst)}:${step.port}\n`);
-            }
-            // knock 0.8 ignores connect and sendto errors: the hit is fire-and-forget.
-            if (udp) lib.sendto(fd, new Uint8Array(1), dst);
-            else lib.connect(fd, dst);
-          } finally {
-            lib.closeFd(fd);
-          }
+    if (plan.allAddresses === true) {
+      // Resolve every step first, so that a failure sends nothing; then the whole sequence to
+      // each address in turn (two addresses of one server must not see interleaved hits).
+      const perStep: Map<string, SockAddr>[] = [];
+      const order: string[] = [];
+      for (const step of plan.steps) {
+        const r = lib.resolveAll(plan.host, step.port, hint, 0);
+        if (!r.ok) return resolveFailed(plan.host, step.port, r.message, io);
+        const byAddr = new Map<string, SockAddr>();
+        for (const { addr } of r.addrs) {
+          const key = lib.numericHost(addr);
+          if (byAddr.has(key)) continue;
+          byAddr.set(key, addr);
+          if (!order.includes(key)) order.push(key);
         }
-      } catch (e) {
-        if (e instanceof RawSocketError) {
-          io.stderr(e.message + "\n");
-          return { status: 1 };
-        }
-        throw e;
+        perStep.push(byAddr);
       }
-      if (plan.delayUs > 0) await wait(plan.delayUs / 1000);
+      for (const key of order) {
+        for (const [i, step] of plan.steps.entries()) {
+          const dst = perStep[i]?.get(key);
+          if (dst === undefined) continue;
+          lastAddr = dst;
+          if (hit(dst, step) !== 0) return { status: 1 };
+          if (plan.delayUs > 0) await wait(plan.delayUs / 1000);
+        }
+      }
+    } else {
+      for (const step of plan.steps) {
+        const r = lib.resolve(plan.host, step.port, hint, 0);
+        if (!r.ok) return resolveFailed(plan.host, step.port, r.message, io);
+        const dst = r.addr;
+        lastAddr = dst;
+        if (hit(dst, step) !== 0) return { status: 1 };
+        if (plan.delayUs > 0) await wait(plan.delayUs / 1000);
+      }
     }
     return lastAddr === undefined ? { status: 0 } : { status: 0, lastAddr };
   } finally {
     raw.close();
+  }
+}
+
+function resolveFailed(host: string, port: string, message: string, io: Io): KnockOutcome {
+  io.stderr(`Failed to resolve hostname '${host}' on port ${port}\n`);
+  io.stderr(`getaddrinfo: ${message}\n`);
+  return { status: 1 };
+}
+
+/** Sends one hit; returns 0, or 1 after printing an error. */
+function sendHit(
+  plan: KnockPlan,
+  io: Io,
+  lib: SocketLib,
+  raw: RawSender,
+  source: Uint8Array | undefined,
+  dst: SockAddr,
+  step: KnockStep,
+): number {
+  const udp = plan.udp || step.protocol === "udp";
+  try {
+    if (!udp && step.flags !== undefined) {
+      if (plan.verbose) {
+        io.stdout(
+          `hitting tcp ${lib.numericHost(dst)}:${step.port} (${formatFlags(step.flags)})\n`,
+        );
+      }
+      raw.send(dst, step.flags);
+      return 0;
+    }
+    // "Cannot open socket: <strerror>" (knock 0.8 says only "Cannot open socket").
+    const fd = udp
+      ? openSocket(lib, dst.family, SOCK_DGRAM | SOCK_CLOEXEC)
+      : openSocket(lib, dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
+    try {
+      if (plan.iface !== undefined) bindDevice(lib, fd, plan.iface);
+      if (source !== undefined) {
+        if ((source.length === 16) !== (dst.family === AF_INET6)) {
+          throw new RawSocketError(
+            `Cannot send from "${plan.source}" to "${lib.numericHost(dst)}": ` +
+              `the address families differ`,
+          );
+        }
+        bindSource(lib, fd, source);
+      }
+      if (plan.verbose) {
+        io.stdout(`hitting ${udp ? "udp" : "tcp"} ${lib.numericHost(dst)}:${step.port}\n`);
+      }
+      // knock 0.8 ignores connect and sendto errors: the hit is fire-and-forget.
+      if (udp) lib.sendto(fd, new Uint8Array(1), dst);
+      else lib.connect(fd, dst);
+    } finally {
+      lib.closeFd(fd);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof RawSocketError) {
+      io.stderr(e.message + "\n");
+      return 1;
+    }
+    throw e;
   }
 }

@@ -1,16 +1,19 @@
 /**
- * Port arguments of the knock client: knock 0.8's `PORT[:PROTO]`, and knocktool's per-step
- * `PORT[:PROTO[:FLAGS]]` with TCP flags sent through a raw socket.
+ * Port arguments of the knock client: knock 0.8's `PORT[:PROTO]`; knocktool's per-step
+ * `PORT:tcp:FLAGS` (the notation of docs/FLAG-KNOCKING.md: flag names joined by `+`, `none`,
+ * `any`; the client also sends ECE and CWR, and reads `,` as well as `+`), sent through a raw socket; and tportknockd's frames `tcp:PORT[:LETTERS]` and
+ * `udp:PORT`.
  *
  * @module
  */
 
-import { TCP_FLAGS } from "../wire/build.ts";
+import { parseTportknockdFlags, TCP_FLAGS } from "../wire/tcp_flags.ts";
 import { lowerFirst } from "./_text.ts";
 
 /**
- * TCP flag bits by their lower-case names (the TCP header's flags byte): `wire/build.ts`'s
- * {@link TCP_FLAGS} table, keyed as the client's `--flags` spells them.
+ * TCP flag bits by their lower-case names (the TCP header's flags byte): `wire/tcp_flags.ts`'s
+ * {@link TCP_FLAGS} table, keyed as the notation spells them. The client may send ECE and CWR
+ * too, although a server compares only the first six.
  */
 export const FLAG_BITS: Readonly<Record<string, number>> = Object.freeze(
   Object.fromEntries(Object.entries(TCP_FLAGS).map(([name, bit]) => [name.toLowerCase(), bit])),
@@ -22,7 +25,10 @@ export interface KnockStep {
   readonly port: string;
   /** The transport protocol. */
   readonly protocol: "tcp" | "udp";
-  /** TCP flags for a raw-socket hit; absent for a plain `connect` hit. */
+  /**
+   * TCP flags for a raw-socket hit; absent for a plain `connect` hit (also what a step whose
+   * flags are `any` sends: one SYN).
+   */
   readonly flags?: number;
 }
 
@@ -31,33 +37,39 @@ export type StepResult =
   | { readonly ok: true; readonly step: KnockStep }
   | { readonly ok: false; readonly error: string };
 
+/** Parsed flags: a flags byte, `"any"`, or the reason they do not parse. */
+export type FlagsResult =
+  | { readonly ok: true; readonly flags: number | "any" }
+  | { readonly ok: false; readonly error: string };
+
 /**
- * Parses a TCP flag list such as `fin,ack` (names case-insensitive; `none` or empty means no
- * flag at all).
+ * Parses FLAGS of the notation: flag names joined by `+` (`,` is accepted too), any case;
+ * `none` or empty means no flag at all, `any` any flags.
  *
- * @param text The comma-separated list.
- * @returns The flags byte, or an error message naming the bad token.
+ * @param text The flag list.
+ * @returns The flags byte or `"any"`, or an error message naming the bad name.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFlags } from "./steps.ts";
- * const r = parseFlags("fin,ACK");
- * if (!r.ok || r.flags !== 0x11) throw new Error("bad flags");
+ * assert.deepEqual(parseFlags("fin+URG+psh"), { ok: true, flags: 0x29 });
+ * assert.deepEqual(parseFlags("any"), { ok: true, flags: "any" });
  * ```
  */
-export function parseFlags(
-  text: string,
-): { ok: true; flags: number } | { ok: false; error: string } {
-  if (text === "" || text.toLowerCase() === "none") return { ok: true, flags: 0 };
+export function parseFlags(text: string): FlagsResult {
+  const lower = text.trim().toLowerCase();
+  if (lower === "" || lower === "none") return { ok: true, flags: 0 };
+  if (lower === "any") return { ok: true, flags: "any" };
   let flags = 0;
-  for (const raw of text.split(",")) {
+  for (const raw of text.split(/[+,]/)) {
     const name = raw.trim().toLowerCase();
     const bit = Object.hasOwn(FLAG_BITS, name) ? FLAG_BITS[name] : undefined;
     if (bit === undefined) {
       return {
         ok: false,
         error: `Cannot parse TCP flags "${text}": unknown flag "${raw}" ` +
-          `(use ${Object.keys(FLAG_BITS).join(", ")} or none)`,
+          `(use ${Object.keys(FLAG_BITS).join(", ")} joined by "+", or none, or any)`,
       };
     }
     flags |= bit;
@@ -66,20 +78,21 @@ export function parseFlags(
 }
 
 /**
- * Formats a flags byte as a lower-case list, e.g. `fin,ack`; `none` for 0.
+ * Formats a flags byte in the notation, e.g. `fin+ack`; `none` for 0.
  *
  * @param flags The flags byte.
- * @returns The list.
+ * @returns The flag names joined by `+`.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatFlags } from "./steps.ts";
- * if (formatFlags(0x12) !== "syn,ack") throw new Error("bad format");
+ * assert.equal(formatFlags(0x12), "syn+ack");
  * ```
  */
 export function formatFlags(flags: number): string {
   const names = Object.entries(FLAG_BITS).filter(([, b]) => (flags & b) !== 0).map(([n]) => n);
-  return names.length === 0 ? "none" : names.join(",");
+  return names.length === 0 ? "none" : names.join("+");
 }
 
 /**
@@ -102,21 +115,60 @@ export function parseKnockStep(arg: string): KnockStep {
   return { port: arg.slice(0, colon), protocol: arg.slice(colon + 1) === "udp" ? "udp" : "tcp" };
 }
 
+function withFlags(port: string, flags: number | "any"): KnockStep {
+  return flags === "any" ? { port, protocol: "tcp" } : { port, protocol: "tcp", flags };
+}
+
 /**
- * Parses knocktool's `PORT[:PROTO[:FLAGS]]`. With two fields it is knock 0.8's form exactly
- * ({@link parseKnockStep}); with a third, PROTO must be `tcp` (any case) and FLAGS a flag list.
+ * Parses a tportknockd frame: `udp:PORT`, `tcp:PORT` (no flags at all, tportknockd's `n`) or
+ * `tcp:PORT:LETTERS`.
+ */
+function parseFrame(arg: string, proto: "tcp" | "udp", rest: string): StepResult {
+  const colon = rest.indexOf(":");
+  const port = colon < 0 ? rest : rest.slice(0, colon);
+  if (port === "") return { ok: false, error: `Cannot parse frame "${arg}": the port is empty` };
+  if (proto === "udp") {
+    if (colon >= 0) {
+      return { ok: false, error: `Cannot parse frame "${arg}": UDP frames have no flags` };
+    }
+    return { ok: true, step: { port, protocol: "udp" } };
+  }
+  if (colon < 0) return { ok: true, step: { port, protocol: "tcp", flags: 0 } };
+  const f = parseTportknockdFlags(rest.slice(colon + 1));
+  if (!f.ok) return { ok: false, error: `Cannot parse frame "${arg}": ${f.error}` };
+  return { ok: true, step: withFlags(port, f.flags) };
+}
+
+/**
+ * Parses one port argument of `knocktool knock`:
+ *
+ * - `tcp:PORT[:LETTERS]` or `udp:PORT`: a tportknockd frame (a TCP frame without letters sends
+ *   no flags at all, as tportknockd reads it);
+ * - `PORT` or `PORT:PROTO`: knock 0.8's form exactly ({@link parseKnockStep});
+ * - `PORT:tcp:FLAGS`: the notation (PROTO must be `tcp`, any case).
+ *
+ * A step whose flags are `any` (`i`) is sent as a plain `connect` hit (one SYN).
  *
  * @param arg The argument.
  * @returns The step, or an error in std voice.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStep } from "./steps.ts";
- * const r = parseStep("7000:tcp:fin,ack");
- * if (!r.ok || r.step.flags !== 0x11) throw new Error("bad step");
+ * assert.deepEqual(parseStep("8000:tcp:fin+urg+psh"), {
+ *   ok: true,
+ *   step: { port: "8000", protocol: "tcp", flags: 0x29 },
+ * });
+ * assert.deepEqual(parseStep("tcp:7000:s"), {
+ *   ok: true,
+ *   step: { port: "7000", protocol: "tcp", flags: 0x02 },
+ * });
  * ```
  */
 export function parseStep(arg: string): StepResult {
+  if (arg.startsWith("tcp:")) return parseFrame(arg, "tcp", arg.slice(4));
+  if (arg.startsWith("udp:")) return parseFrame(arg, "udp", arg.slice(4));
   const first = arg.indexOf(":");
   const second = first < 0 ? -1 : arg.indexOf(":", first + 1);
   if (second < 0) return { ok: true, step: parseKnockStep(arg) };
@@ -130,5 +182,5 @@ export function parseStep(arg: string): StepResult {
   }
   const f = parseFlags(arg.slice(second + 1));
   if (!f.ok) return { ok: false, error: `Cannot parse port "${arg}": ${lowerFirst(f.error)}` };
-  return { ok: true, step: { port, protocol: "tcp", flags: f.flags } };
+  return { ok: true, step: withFlags(port, f.flags) };
 }

@@ -57,3 +57,14 @@ export const DEFAULT_SECRET_HIGH = 65535;
 
 /** `Secret_Step`'s default: seconds per time step (docs/SECRET-SEQUENCES.md §4). */
 export const DEFAULT_SECRET_STEP = 30;
+
+/**
+ * Where knocktool keeps its state (live grants, used secret sequences) without `State_Dir`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STATE_DIR } from "./defaults.ts";
+ * if (DEFAULT_STATE_DIR !== "/var/lib/knocktool") throw new Error("the state directory");
+ * ```
+ */
+export const DEFAULT_STATE_DIR = "/var/lib/knocktool";

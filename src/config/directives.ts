@@ -6,6 +6,16 @@
  * @module
  */
 
+import {
+  DEFAULT_INTERFACE,
+  DEFAULT_PIDFILE,
+  DEFAULT_SECRET_HIGH,
+  DEFAULT_SECRET_LENGTH,
+  DEFAULT_SECRET_LOW,
+  DEFAULT_SECRET_STEP,
+  DEFAULT_STATE_DIR,
+} from "./defaults.ts";
+
 /** Where a directive may stand. */
 export type DirectiveSection = "options" | "door" | "tportknockd";
 
@@ -25,6 +35,8 @@ export interface DirectiveDoc {
   readonly default?: string;
   /** True for a knocktool extension: knockd 0.8 rejects a file that uses it. */
   readonly extension?: boolean;
+  /** For an extension: the feature it belongs to (`src/config/extensions.ts`), e.g. `grants`. */
+  readonly feature?: string;
 }
 
 /** The directives of knockd.conf (and of tportknockd files) that knocktool reads. */
@@ -46,21 +58,31 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     section: "options",
     value: "PATH",
     description: "Write the process id here when running as a daemon (serve -d); wins over -p.",
-    default: "/var/run/knockd.pid",
+    default: DEFAULT_PIDFILE,
   },
   {
     name: "Interface",
     section: "options",
     value: "NAME",
     description: "Network interface to listen on, when serve -i does not name one.",
-    default: "eth0",
+    default: DEFAULT_INTERFACE,
+  },
+  {
+    name: "KnockdStrict",
+    section: "options",
+    value: "yes|no",
+    description:
+      "Match exactly as knockd 0.8: a repeated or retransmitted knock breaks the sequence (as serve --knockd-strict); alone on its line it means yes.",
+    default: "no",
+    extension: true,
+    feature: "repeats",
   },
   {
     name: "Sequence",
     section: "door",
-    value: "PORT[:PROTO][,PORT[:PROTO]]...",
+    value: "PORT[:PROTO[:FLAGS]][,PORT[:PROTO[:FLAGS]]]...",
     description:
-      "The knock sequence: up to 32 ports, each tcp (the default) or udp, separated by commas.",
+      "The knock sequence: up to 32 ports, each tcp (the default) or udp, separated by commas; a tcp step may demand its own TCP flags (7000:tcp:syn, 110:tcp:fin+psh+urg, none, any), which knockd 0.8 ignores.",
   },
   {
     name: "One_Time_Sequences",
@@ -125,6 +147,105 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     section: "door",
     value: "COMMAND",
     description: "Run instead of Stop_Command for an IPv6 knocker.",
+  },
+  {
+    name: "State_Dir",
+    section: "options",
+    value: "DIR",
+    description:
+      "Where knocktool keeps its state: live grants (docs/GRANTS.md) and the used marks of secret sequences (docs/SECRET-SEQUENCES.md).",
+    default: DEFAULT_STATE_DIR,
+    extension: true,
+    feature: "state",
+  },
+  {
+    name: "Max_Starts_Per_Minute",
+    section: "options",
+    value: "N",
+    description: "Attempts one source may start per minute; more are ignored and counted.",
+    default: "0 (no cap)",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Nft_Set",
+    section: "door",
+    value: "FAMILY TABLE SET",
+    description:
+      "Add an IPv4 knocker to this nftables set (flags timeout) for Cmd_Timeout seconds, through libnftables.",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Nft_Set_6",
+    section: "door",
+    value: "FAMILY TABLE SET",
+    description: "The same as Nft_Set for an IPv6 knocker (a set of type ipv6_addr).",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "From",
+    section: "door",
+    value: "CIDR[, CIDR...]",
+    description:
+      "Only these sources may open the door; knocks from others are ignored and counted.",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Cooldown",
+    section: "door",
+    value: "SECONDS",
+    description: "A source whose start command ran does not run it again before this many seconds.",
+    extension: true,
+    feature: "grants",
+  },
+  {
+    name: "Secret_File",
+    section: "door",
+    value: "PATH",
+    description:
+      "Derive the sequence from the secret in this file (mode 0600, at least 16 bytes; knocktool keygen makes one): it changes every Secret_Step seconds and each one opens once (see docs/SECRET-SEQUENCES.md).",
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Length",
+    section: "door",
+    value: "N",
+    description: "Knocks per secret-derived sequence, 1 to 32.",
+    default: String(DEFAULT_SECRET_LENGTH),
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Ports",
+    section: "door",
+    value: "LOW-HIGH",
+    description: "Range the secret-derived ports are drawn from.",
+    default: `${DEFAULT_SECRET_LOW}-${DEFAULT_SECRET_HIGH}`,
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Step",
+    section: "door",
+    value: "SECONDS",
+    description:
+      "Seconds per time step; the server accepts the previous, current and next step's sequences.",
+    default: String(DEFAULT_SECRET_STEP),
+    extension: true,
+    feature: "secret sequences",
+  },
+  {
+    name: "Secret_Protocols",
+    section: "door",
+    value: "tcp|udp|both",
+    description: "Protocol of the secret-derived knocks; both mixes them knock by knock.",
+    default: "tcp",
+    extension: true,
+    feature: "secret sequences",
   },
 ];
 

@@ -152,7 +152,10 @@ function scopeOf(doors: readonly Door[], addrs: LocalAddresses, ipv4Only: boolea
       (c.family === 4 ? v4 : v6).add(c.text);
     }
     for (const k of door.sequence) (k.protocol === "tcp" ? tcp : udp).add(k.port);
-    if (door.sequence.some((k) => k.protocol === "tcp")) {
+    if (door.sequence.some((k) => k.protocol === "tcp" && k.flags !== undefined)) {
+      // Steps with their own flags (docs/FLAG-KNOCKING.md): the matcher tests the flags.
+      flags = undefined;
+    } else if (door.sequence.some((k) => k.protocol === "tcp")) {
       let mask = 0;
       let value = 0;
       for (const f of TCP_FLAG_NAMES) {
@@ -263,7 +266,7 @@ function withVlan(inner: string, linkType: number): string {
  * instructions, warning when it had to fall back. A Target that is not an IP literal
  * (`inet_pton` rules) matches nothing and adds nothing. TCP flags are checked only when every
  * door with a TCP knock demands the same ones (IPv4, and IPv6 with TCP right after the fixed
- * header); otherwise they are left to the matcher.
+ * header) and no door has a step with its own flags; otherwise they are left to the matcher.
  *
  * The list is empty, meaning "install no filter", when the interface has no address of an
  * admitted family (knockd then installs none either and the matcher admits every packet) or

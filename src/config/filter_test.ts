@@ -1,3 +1,4 @@
+// Over 400 lines: the filter tables for every link type and door mix, compiled with libpcap.
 import assert from "node:assert/strict";
 import { captureFilter, captureFilters, knockdFilter, MAX_PORT_TERMS } from "./filter.ts";
 import { parseConfig } from "./parse.ts";
@@ -512,4 +513,18 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("captureFilter leaves TCP flags to the matcher when a door has flag steps", () => {
+  const addrs = { v4: ["192.0.2.1"], v6: [] };
+  const flagged = doors(
+    "[a]\nsequence=7000,8000\ntcpflags=syn\n[b]\nsequence=110:tcp:fin+psh+urg,110:tcp:none\ntcpflags=syn\n",
+  );
+  assert.equal(
+    captureFilter(flagged, addrs, false, DLT.RAW),
+    "(dst host 192.0.2.1) and (tcp dst port 110 or tcp dst port 7000 or tcp dst port 8000)",
+  );
+  // Without the flag steps, both doors demand SYN alike and the kernel checks it.
+  const plain = doors("[a]\nsequence=7000,8000\ntcpflags=syn\n[b]\nsequence=110\ntcpflags=syn\n");
+  assert.match(captureFilter(plain, addrs, false, DLT.RAW), /tcp\[tcpflags\] & 2 == 2/);
 });

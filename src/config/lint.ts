@@ -6,6 +6,7 @@
  */
 import type { Config, Door, Knock } from "./model.ts";
 import { canonicalAddress } from "../wire/address.ts";
+import { formatKnock } from "./sequence.ts";
 
 /** One warning about a config. */
 export interface Warning {
@@ -17,7 +18,7 @@ export interface Warning {
   readonly message: string;
 }
 
-const knockText = (k: Knock) => `${k.port}/${k.protocol}`;
+const knockText = (k: Knock) => formatKnock(k);
 
 /**
  * Lists the warnings for a parsed config, door by door in config order.
@@ -115,6 +116,19 @@ function lintDoor(door: Door, overlap: StartOverlap | undefined, out: Warning[])
         JSON.stringify(note.text)
       } is out of range, so knockd wraps it to port ${note.port}`;
     warn(what, seqLine);
+  }
+
+  for (const note of door.suffixNotes ?? []) {
+    const k = seq[note.index];
+    const what = k?.protocol === "udp"
+      ? "a UDP step has no TCP flags"
+      : `it is not TCP flags (write them like "syn", "fin+psh+urg", "none" or "any")`;
+    warn(
+      `knock ${note.index + 1} ${k === undefined ? "" : `${knockText(k)} `}has ${
+        JSON.stringify(note.text)
+      } after its protocol, which is ignored as knockd ignores it: ${what}`,
+      seqLine,
+    );
   }
 
   if (

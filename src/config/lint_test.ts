@@ -20,7 +20,7 @@ Deno.test("lintConfig: a clean config has no warnings", () => {
 
 Deno.test("lintConfig: ascending sequence", () => {
   assert.deepEqual(lint("[options]\nUseSyslog\n[a]\nsequence=7000,8000,9000\n"), [
-    `4: Door "a": sequence 7000/tcp,8000/tcp,9000/tcp is in ascending order, so a sequential port scan completes it`,
+    `4: Door "a": sequence 7000:tcp,8000:tcp,9000:tcp is in ascending order, so a sequential port scan completes it`,
   ]);
   // Mixed protocols, a repeat, or a single knock are not what a port scan produces.
   assert.deepEqual(lint("[a]\nsequence=7000,8000:udp\n[b]\nsequence=1,1,2\n[c]\nsequence=5\n"), []);
@@ -45,7 +45,7 @@ Deno.test("lintConfig: ports read from junk, empty or out-of-range text", () => 
 
 Deno.test("lintConfig: a door whose first knock lies inside another door's sequence", () => {
   assert.deepEqual(lint("[a]\nsequence=9000,8000,7000\n[b]\nsequence=8000,1\n"), [
-    `3: Door "b": its first knock 8000/tcp is knock 2 of door "a", so it cannot start while that door has an attempt in progress from the same source`,
+    `3: Door "b": its first knock 8000:tcp is knock 2 of door "a", so it cannot start while that door has an attempt in progress from the same source`,
   ]);
   // Same port, other protocol: no conflict; shared first knock: both start.
   assert.deepEqual(
@@ -184,9 +184,18 @@ Deno.test("lintConfig: the overlap warning on 60,000 doors", () => {
   assert.equal(w.length, n - 1);
   assert.equal(
     w[n - 2]?.message,
-    `Door "d${n - 1}": its first knock ${65001 - n}/udp is knock 2 of door "d${
+    `Door "d${n - 1}": its first knock ${65001 - n}:udp is knock 2 of door "d${
       n - 2
     }", so it cannot start while that door has an attempt in progress from the same source`,
   );
   assert(w.every((x, i) => x.door === `d${i + 1}` && x.line === i + 2));
+});
+
+Deno.test("lintConfig: a third field that is not TCP flags is ignored, with a warning", () => {
+  const r = parseConfig("[a]\nsequence = 9000:tcp:syb,2:udp:syn\n");
+  assert(r.ok);
+  assert.deepEqual(lintConfig(r.config).map((w) => `${w.line}: ${w.message}`), [
+    `2: Door "a": knock 1 9000:tcp has "syb" after its protocol, which is ignored as knockd ignores it: it is not TCP flags (write them like "syn", "fin+psh+urg", "none" or "any")`,
+    `2: Door "a": knock 2 2:udp has "syn" after its protocol, which is ignored as knockd ignores it: a UDP step has no TCP flags`,
+  ]);
 });

@@ -17,23 +17,15 @@ export interface Knock {
   readonly port: number;
   /** Transport protocol of this step. */
   readonly protocol: Protocol;
+  /**
+   * TCP only: the flags this step demands (`PORT:tcp:FLAGS`, docs/FLAG-KNOCKING.md), which then
+   * replace the door's `TCPFlags` for this step. Absent: the door's `TCPFlags` rule applies.
+   */
+  readonly flags?: StepFlags;
 }
 
-/** The six TCP flags knockd understands, in the order knockd emits them into the BPF filter. */
-export const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg"] as const;
-
-/** A TCP flag name as knockd.conf spells it (lower-cased). */
-export type TcpFlagName = typeof TCP_FLAG_NAMES[number];
-
-/** Bit value of each TCP flag in the TCP header's flags byte (RFC 9293 §3.1). */
-export const TCP_FLAG_BITS: Readonly<Record<TcpFlagName, number>> = {
-  fin: 0x01,
-  syn: 0x02,
-  rst: 0x04,
-  psh: 0x08,
-  ack: 0x10,
-  urg: 0x20,
-};
+export { TCP_FLAG_BITS, TCP_FLAG_NAMES, type TcpFlagName } from "../wire/tcp_flags.ts";
+import type { StepFlags, TcpFlagName } from "../wire/tcp_flags.ts";
 
 /**
  * What a door demands of a TCP flag: `"set"` (plain `syn`) or `"clear"` (`!syn`). A flag absent
@@ -54,6 +46,14 @@ export interface PortNote {
   readonly kind: "empty" | "junk" | "wrapped";
   /** The port knockd made of it. */
   readonly port: number;
+}
+
+/** A third field of a `Sequence` step that is not TCP flags: ignored, as knockd ignores it. */
+export interface SuffixNote {
+  /** 0-based index of the knock in the sequence. */
+  readonly index: number;
+  /** The text after the protocol (trimmed). */
+  readonly text: string;
 }
 
 /** Which protocols a secret-derived sequence uses: one for every knock, or both mixed. */
@@ -82,6 +82,8 @@ export interface SecretDoor extends SecretParams {
   readonly file: string;
   /** 1-based line of `Secret_File`. */
   readonly line: number;
+  /** The `Secret_*` directives the door wrote, canonically spelled, in file order. */
+  readonly directives: readonly string[];
 }
 
 /** A door: one `[section]` other than `[options]`. */
@@ -99,6 +101,8 @@ export interface Door {
   readonly sequenceLine?: number;
   /** Ports of a `Sequence` value that were not plain numbers (absent when all were). Additive. */
   readonly portNotes?: readonly PortNote[];
+  /** Third fields of `Sequence` steps that were ignored (absent when none). Additive. */
+  readonly suffixNotes?: readonly SuffixNote[];
   /** Path of the one-time sequences file, as written in the config (if any). */
   readonly oneTimeSequencesFile?: string;
   /**
@@ -125,6 +129,46 @@ export interface Door {
   readonly stopCommand?: string;
   /** `Stop_Command_6` as written; absent falls back to stopCommand (docs/COMPATIBILITY.md §2.3). */
   readonly stopCommand6?: string;
+  /** `Nft_Set` (extension, docs/GRANTS.md): the set IPv4 knockers are added to. */
+  readonly nftSet?: NftSetRef;
+  /** `Nft_Set_6` (extension, docs/GRANTS.md): the set IPv6 knockers are added to. */
+  readonly nftSet6?: NftSetRef;
+  /** `From` (extension, docs/GRANTS.md): only these sources may open the door. */
+  readonly from?: readonly Cidr[];
+  /** `Cooldown` in seconds (extension, docs/GRANTS.md): no second start command before it ends. */
+  readonly cooldown?: number;
+}
+
+/** An nftables set named by `Nft_Set` / `Nft_Set_6`: `FAMILY TABLE SET`. */
+export interface NftSetRef {
+  /** Address family of the table (`ip`, `ip6`, `inet`, `bridge`, `netdev`, `arp`). */
+  readonly family: string;
+  /** Table name. */
+  readonly table: string;
+  /** Set name. */
+  readonly set: string;
+  /** 1-based line of the directive. */
+  readonly line: number;
+}
+
+/** One `From` block: an address and a prefix length. */
+export interface Cidr {
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** The network's address bytes (host bits cleared). */
+  readonly bytes: Uint8Array;
+  /** Prefix length. */
+  readonly prefix: number;
+  /** As written. */
+  readonly text: string;
+}
+
+/** Where a config uses a knocktool extension (a directive knockd 0.8 rejects). */
+export interface ExtensionUse {
+  /** The directive as knocktool documents it, e.g. `Nft_Set`. */
+  readonly directive: string;
+  /** 1-based line. */
+  readonly line: number;
 }
 
 /** The `[options]` section. */
@@ -137,6 +181,17 @@ export interface Options {
   readonly pidFile?: string;
   /** `Interface`, used only when `-i` was not given. */
   readonly interface?: string;
+  /** 1-based line of `Interface`, when set. Additive. */
+  readonly interfaceLine?: number;
+  /**
+   * `KnockdStrict` (a knocktool extension, docs/COMPATIBILITY.md "Repeats and retransmissions"):
+   * match exactly as knockd 0.8, repeats included. Absent means false.
+   */
+  readonly knockdStrict?: boolean;
+  /** `State_Dir` (extension): where knocktool keeps its state (default `DEFAULT_STATE_DIR`). */
+  readonly stateDir?: string;
+  /** `Max_Starts_Per_Minute` (extension): attempts one source may start per minute; 0 = no cap. */
+  readonly maxStartsPerMinute?: number;
 }
 
 /** A parsed, valid knockd.conf. */
@@ -145,4 +200,8 @@ export interface Config {
   readonly options: Options;
   /** Doors in file order (duplicate names are separate doors, as in knockd). */
   readonly doors: readonly Door[];
+  /** The file's format: knockd.conf (absent) or tportknockd's (docs/FLAG-KNOCKING.md). */
+  readonly format?: "knockd" | "tportknockd";
+  /** Knocktool extensions the file uses, in file order (absent or empty: none). */
+  readonly extensions?: readonly ExtensionUse[];
 }

@@ -2,14 +2,36 @@
  * The knockd.conf parser, faithful to knockd 0.8's `parseconfig` (docs/COMPATIBILITY.md §2): it
  * accepts and rejects the same files, with knockd's own error line alongside a readable message.
  *
+ * Over 400 lines because it follows knockd's single `parseconfig` function: the order of its
+ * checks decides which error a broken file gets, and one file keeps that order visible.
+ *
  * @module
  */
-import type { Config, Door, FlagRequirement, Knock, PortNote, TcpFlagName } from "./model.ts";
+import type {
+  Cidr,
+  Config,
+  Door,
+  ExtensionUse,
+  FlagRequirement,
+  Knock,
+  NftSetRef,
+  PortNote,
+  TcpFlagName,
+} from "./model.ts";
 import { readAtoi } from "./atoi.ts";
 import { cTrim, cUpper, iterPieces, truncateBytes } from "./_cstr.ts";
 import { encodeRawText } from "../util/bytes.ts";
 import { parsePortSequence, type SequenceProblem } from "./sequence.ts";
 import { noMoreSequencesText, readFirstOneTimeSequence } from "./onetime_file.ts";
+import {
+  applySecretDirective,
+  finishSecret,
+  isSecretKey,
+  type SecretDraft,
+} from "./secret_parse.ts";
+import { extensionName } from "./extensions.ts";
+import { parseCidr } from "./cidr.ts";
+import type { SuffixNote } from "./model.ts";
 
 /** Why a config was rejected. */
 export interface ConfigError {
@@ -57,6 +79,7 @@ interface DoorDraft {
   sequence: Knock[];
   sequenceLine?: number;
   portNotes: PortNote[];
+  suffixNotes: SuffixNote[];
   oneTimeSequencesFile?: string;
   seqTimeout: number;
   tcpFlags: Partial<Record<TcpFlagName, FlagRequirement>>;
@@ -66,6 +89,12 @@ interface DoorDraft {
   cmdTimeout: number;
   stopCommand?: string;
   stopCommand6?: string;
+  secret?: SecretDraft;
+  nftSet?: NftSetRef;
+  nftSet6?: NftSetRef;
+  from?: Cidr[];
+  cooldown?: number;
+  cmdTimeoutLine?: number;
 }
 
 class Reject {
@@ -117,6 +146,11 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let logFile: string | undefined;
   let pidFile: string | undefined;
   let iface: string | undefined;
+  let ifaceLine: number | undefined;
+  let knockdStrict: boolean | undefined;
+  let stateDir: string | undefined;
+  let maxStartsPerMinute: number | undefined;
+  const extensions: ExtensionUse[] = [];
   const doors: DoorDraft[] = [];
   let section: string | undefined;
   let door: DoorDraft | undefined;
@@ -144,6 +178,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
           line: n,
           sequence: [],
           portNotes: [],
+          suffixNotes: [],
           seqTimeout: 25,
           tcpFlags: {},
           cmdTimeout: 10,
@@ -171,7 +206,10 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       // knockd accepts the bare word UseSyslog in any section, doors included
       // (docs/COMPATIBILITY.md B13).
       if (cUpper(line) === "USESYSLOG") useSyslog = true;
-      else syntax(`expected "key = value" but found ${quote(line)}`);
+      else if (door === undefined && cUpper(line) === "KNOCKDSTRICT") {
+        knockdStrict = true;
+        extensions.push({ directive: "KnockdStrict", line: n });
+      } else syntax(`expected "key = value" but found ${quote(line)}`);
       continue;
     }
     const written = cTrim(line.slice(0, eq));
@@ -179,15 +217,37 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     const value = cTrim(line.slice(eq + 1));
     if (key === "") syntax(`directive name before "=" is empty`);
     if (key === "USESYSLOG") syntax(`${quote(written)} takes no value: write it alone on its line`);
+    const ext = extensionName(key);
+    if (ext !== undefined) extensions.push({ directive: ext, line: n });
 
     if (door === undefined) {
       if (key === "LOGFILE") logFile = value;
       else if (key === "PIDFILE") pidFile = value;
-      else if (key === "INTERFACE") iface = value;
-      else syntax(`unknown directive ${quote(written)} in section "[options]"`);
+      else if (key === "INTERFACE") {
+        iface = value;
+        ifaceLine = n;
+      } else if (key === "KNOCKDSTRICT") knockdStrict = parseSwitch(value, written, n);
+      else if (key === "STATE_DIR") {
+        if (value === "") syntax(`"State_Dir" needs a directory`);
+        stateDir = value;
+      } else if (key === "MAX_STARTS_PER_MINUTE") {
+        maxStartsPerMinute = wholeNumber(value, "Max_Starts_Per_Minute", n, undefined);
+      } else syntax(`unknown directive ${quote(written)} in section "[options]"`);
       continue;
     }
 
+    if (isSecretKey(key)) {
+      const problem = applySecretDirective(door.secret ??= { lines: {} }, key, value, n);
+      if (problem !== undefined) {
+        reject(
+          `Cannot parse ${quote(written)} at line ${n}: ${problem}`,
+          `config: line ${n}: syntax error`,
+          n,
+          door.name,
+        );
+      }
+      continue;
+    }
     switch (key) {
       case "SEQUENCE": {
         const r = parsePortSequence(value);
@@ -195,6 +255,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         else {
           door.sequence = r.knocks;
           door.portNotes = r.notes;
+          door.suffixNotes = r.suffixes;
           door.sequenceLine = n;
         }
         break;
@@ -203,6 +264,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         door.oneTimeSequencesFile = value;
         door.sequence = loadOneTime(value, door.name, n, opts);
         door.portNotes = [];
+        door.suffixNotes = [];
         door.sequenceLine = n;
         break;
       }
@@ -212,6 +274,19 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         break;
       case "CMD_TIMEOUT":
         door.cmdTimeout = readAtoi(value).value;
+        door.cmdTimeoutLine = n;
+        break;
+      case "NFT_SET":
+        door.nftSet = nftSetRef(value, "Nft_Set", n, door.name);
+        break;
+      case "NFT_SET_6":
+        door.nftSet6 = nftSetRef(value, "Nft_Set_6", n, door.name);
+        break;
+      case "FROM":
+        door.from = cidrList(value, n, door.name);
+        break;
+      case "COOLDOWN":
+        door.cooldown = wholeNumber(value, "Cooldown", n, door.name);
         break;
       case "TCPFLAGS":
         parseFlags(value, door, written, n);
@@ -243,6 +318,19 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   }
 
   for (const d of doors) {
+    if (d.secret !== undefined) {
+      const problem = finishSecret(d.secret, d.sequenceLine);
+      if (problem !== undefined) {
+        reject(
+          `Cannot load door ${quote(d.name)} at line ${d.line}: ${problem}`,
+          // knockd stops at the first Secret_* line: an unknown directive.
+          `config: line ${Math.min(...Object.values(d.secret.lines))}: syntax error`,
+          d.line,
+          d.name,
+        );
+      }
+      continue;
+    }
     if (d.sequence.length === 0) {
       reject(
         `Cannot load door ${
@@ -253,6 +341,17 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         d.name,
       );
     }
+    const set = d.nftSet ?? d.nftSet6;
+    if (set !== undefined && d.cmdTimeout <= 0) {
+      const at = d.cmdTimeoutLine ?? d.line;
+      reject(
+        `Cannot load door ${quote(d.name)} at line ${at}: "Nft_Set" needs a positive ` +
+          `"Cmd_Timeout" (the element's timeout), got "${d.cmdTimeout}"`,
+        `config: line ${d.cmdTimeoutLine ?? set.line}: syntax error`,
+        d.cmdTimeoutLine ?? set.line,
+        d.name,
+      );
+    }
   }
 
   const options: Config["options"] = {
@@ -260,8 +359,30 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     ...(logFile !== undefined ? { logFile } : {}),
     ...(pidFile !== undefined ? { pidFile } : {}),
     ...(iface !== undefined ? { interface: iface } : {}),
+    ...(ifaceLine !== undefined ? { interfaceLine: ifaceLine } : {}),
+    ...(knockdStrict !== undefined ? { knockdStrict } : {}),
+    ...(stateDir !== undefined ? { stateDir } : {}),
+    ...(maxStartsPerMinute !== undefined ? { maxStartsPerMinute } : {}),
   };
-  return { options, doors: doors.map(freezeDoor) };
+  return {
+    options,
+    doors: doors.map(freezeDoor),
+    ...(extensions.length > 0 ? { extensions } : {}),
+  };
+}
+
+/** A yes/no value of a knocktool switch (`KnockdStrict = yes`). */
+function parseSwitch(value: string, written: string, n: number): boolean {
+  const v = value.toLowerCase();
+  if (["yes", "true", "on", "1"].includes(v)) return true;
+  if (["no", "false", "off", "0"].includes(v)) return false;
+  return reject(
+    `Cannot parse ${quote(written)} at line ${n}: value ${
+      quote(value)
+    } must be "yes" or "no" (or write ${quote(written)} alone on its line for "yes")`,
+    `config: line ${n}: syntax error`,
+    n,
+  );
 }
 
 function parseFlags(value: string, door: DoorDraft, written: string, n: number): void {
@@ -349,9 +470,11 @@ function freezeDoor(d: DoorDraft): Door {
     sequence: d.sequence,
     ...(d.sequenceLine !== undefined ? { sequenceLine: d.sequenceLine } : {}),
     ...(d.portNotes.length > 0 ? { portNotes: d.portNotes } : {}),
+    ...(d.suffixNotes.length > 0 ? { suffixNotes: d.suffixNotes } : {}),
     ...(d.oneTimeSequencesFile !== undefined
       ? { oneTimeSequencesFile: d.oneTimeSequencesFile }
       : {}),
+    ...(d.secret?.done !== undefined ? { secret: d.secret.done } : {}),
     seqTimeout: d.seqTimeout,
     tcpFlags: d.tcpFlags,
     ...(d.target !== undefined ? { target: d.target } : {}),
@@ -360,7 +483,68 @@ function freezeDoor(d: DoorDraft): Door {
     cmdTimeout: d.cmdTimeout,
     ...(d.stopCommand !== undefined ? { stopCommand: d.stopCommand } : {}),
     ...(d.stopCommand6 !== undefined ? { stopCommand6: d.stopCommand6 } : {}),
+    ...(d.nftSet !== undefined ? { nftSet: d.nftSet } : {}),
+    ...(d.nftSet6 !== undefined ? { nftSet6: d.nftSet6 } : {}),
+    ...(d.from !== undefined ? { from: d.from } : {}),
+    ...(d.cooldown !== undefined ? { cooldown: d.cooldown } : {}),
   };
+}
+
+const NFT_FAMILIES = ["ip", "ip6", "inet", "arp", "bridge", "netdev"];
+const NFT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
+
+/** `Nft_Set = FAMILY TABLE SET` (docs/GRANTS.md). */
+function nftSetRef(value: string, directive: string, n: number, door: string): NftSetRef {
+  const words = value.split(/[ \t]+/).filter((w) => w !== "");
+  const [family, table, set] = words;
+  if (
+    words.length !== 3 || family === undefined || table === undefined || set === undefined ||
+    !NFT_FAMILIES.includes(family) || !NFT_NAME.test(table) || !NFT_NAME.test(set)
+  ) {
+    reject(
+      `Cannot parse "${directive}" at line ${n}: expected "FAMILY TABLE SET" (FAMILY one of ${
+        NFT_FAMILIES.join(", ")
+      }; e.g. "inet knock allow4") but found ${quote(value)}`,
+      `config: line ${n}: syntax error`,
+      n,
+      door,
+    );
+  }
+  return { family: family!, table: table!, set: set!, line: n };
+}
+
+/** `From = CIDR[, CIDR…]` (docs/GRANTS.md). */
+function cidrList(value: string, n: number, door: string): Cidr[] {
+  const out: Cidr[] = [];
+  for (const piece of value.split(",")) {
+    const text = piece.trim();
+    const c = parseCidr(text);
+    if (c === null) {
+      reject(
+        `Cannot parse "From" at line ${n}: ${
+          quote(text)
+        } is not an IPv4 or IPv6 address or CIDR block (e.g. "198.51.100.0/24")`,
+        `config: line ${n}: syntax error`,
+        n,
+        door,
+      );
+    }
+    out.push(c!);
+  }
+  return out;
+}
+
+/** A whole number of seconds (or of starts) for an extension directive. */
+function wholeNumber(value: string, directive: string, n: number, door: string | undefined) {
+  if (!/^\d{1,9}$/.test(value)) {
+    reject(
+      `Cannot parse "${directive}" at line ${n}: ${quote(value)} must be a whole number`,
+      `config: line ${n}: syntax error`,
+      n,
+      door,
+    );
+  }
+  return Number(value);
 }
 
 function reject(message: string, knockdText: string, line?: number, section?: string): never {

@@ -96,7 +96,13 @@ Deno.test("parseConfig: options, UseSyslog anywhere, duplicate doors, merged [op
   const c = ok(parseConfig(
     "[options]\nlogfile=/a\n[d]\nusesyslog\nsequence=1\n[d]\nsequence=2\n[options]\npidfile=/b\ninterface=eth1\n",
   ));
-  assert.deepEqual(c.options, { useSyslog: true, logFile: "/a", pidFile: "/b", interface: "eth1" });
+  assert.deepEqual(c.options, {
+    useSyslog: true,
+    logFile: "/a",
+    pidFile: "/b",
+    interface: "eth1",
+    interfaceLine: 10,
+  });
   assert.deepEqual(c.doors.map((d) => d.name), ["d", "d"]);
   assert.deepEqual(ok(parseConfig("")), { options: { useSyslog: false }, doors: [] });
 });
@@ -142,4 +148,24 @@ Deno.test("parseConfig: error texts", () => {
   });
   assert.equal(err("[a]\n=5\n").message, `Cannot parse line 2: directive name before "=" is empty`);
   assert.equal(err("[]\n").knockdText, "config: line 1: bad section name");
+});
+
+Deno.test("parseConfig: KnockdStrict in [options], alone or with yes/no, recorded as an extension", () => {
+  const bare = ok(parseConfig("[options]\n  KnockdStrict\n[a]\nsequence=1\n"));
+  assert.equal(bare.options.knockdStrict, true);
+  assert.deepEqual(bare.extensions, [{ directive: "KnockdStrict", line: 2 }]);
+  assert.equal(ok(parseConfig("[options]\nknockdstrict = No\n")).options.knockdStrict, false);
+  assert.equal(ok(parseConfig("[options]\nKnockdStrict = yes\n")).options.knockdStrict, true);
+  assert.equal(ok(parseConfig("[a]\nsequence=1\n")).options.knockdStrict, undefined);
+  assert.deepEqual(err("[options]\nKnockdStrict = maybe\n"), {
+    message:
+      `Cannot parse "KnockdStrict" at line 2: value "maybe" must be "yes" or "no" (or write "KnockdStrict" alone on its line for "yes")`,
+    knockdText: "config: line 2: syntax error",
+    line: 2,
+  });
+  // Only in [options]: in a door it is an unknown directive, as in knockd.
+  assert.equal(
+    err("[a]\nsequence=1\nKnockdStrict\n").message,
+    `Cannot parse line 3: expected "key = value" but found "KnockdStrict"`,
+  );
 });

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Knock, PortNote } from "./model.ts";
+import type { Knock, PortNote, SuffixNote } from "./model.ts";
+import { formatStepFlags, parseStepFlags } from "../wire/tcp_flags.ts";
 import { readAtoi } from "./atoi.ts";
 import { cTrim, cUpper } from "./_cstr.ts";
 
@@ -24,14 +25,24 @@ export type SequenceProblem =
 
 /** The outcome of {@link parsePortSequence}. */
 export type SequenceResult =
-  | { readonly ok: true; readonly knocks: Knock[]; readonly notes: PortNote[] }
+  | {
+    readonly ok: true;
+    readonly knocks: Knock[];
+    readonly notes: PortNote[];
+    /** Third fields that are not TCP flags, which knockd (and knocktool) ignore. */
+    readonly suffixes: SuffixNote[];
+  }
   | { readonly ok: false; readonly problem: SequenceProblem };
 
 /**
  * Parses a knock sequence exactly as knockd 0.8 does: split on `,`, trim each element, split it at
  * `:`, read the port with `atoi` (junk → 0, negatives wrap to 65536+n), reject ports above
  * 65535, protocol `tcp` unless the trimmed, upper-cased text after the first `:` is `UDP`
- * (`TCP` and `UDP` are the only accepted names; text after a second `:` is ignored).
+ * (`TCP` and `UDP` are the only accepted names; knockd ignores text after a second `:`).
+ *
+ * knocktool reads a third field of a TCP step as its flags when it is the notation of
+ * docs/FLAG-KNOCKING.md (`7000:tcp:syn`, `7000:tcp:fin+psh+urg`, `none`, `any`); any other third
+ * field is ignored, as knockd does, and reported in `suffixes` for `check` to warn about.
  *
  * @param value The value after `Sequence =` (already trimmed) or a one-time file line.
  * @returns The knocks and notes on ports that were not written as plain numbers, or the problem.
@@ -49,6 +60,7 @@ export type SequenceResult =
 export function parsePortSequence(value: string): SequenceResult {
   const knocks: Knock[] = [];
   const notes: PortNote[] = [];
+  const suffixes: SuffixNote[] = [];
   for (const raw of value.split(",")) {
     if (knocks.length >= MAX_KNOCKS) return { ok: false, problem: { kind: "too-many" } };
     const element = cTrim(raw);
@@ -73,16 +85,59 @@ export function parsePortSequence(value: string): SequenceResult {
       }
     }
     const index = knocks.length;
+    let flags: Knock["flags"];
+    if (parts.length > 2) {
+      const suffix = parts.slice(2).join(":");
+      const f = protocol === "tcp" && parts.length === 3 ? parseStepFlags(suffix) : undefined;
+      if (f?.ok) flags = f.flags;
+      else suffixes.push({ index, text: cTrim(suffix) });
+    }
     const text = cTrim(portText);
     if (read.empty) notes.push({ index, text, kind: "empty", port });
     else if (read.junk) notes.push({ index, text, kind: "junk", port });
     else if (read.overflow || read.value < 0) notes.push({ index, text, kind: "wrapped", port });
-    knocks.push({ port, protocol });
+    knocks.push(flags === undefined ? { port, protocol } : { port, protocol, flags });
   }
-  return { ok: true, knocks, notes };
+  return { ok: true, knocks, notes, suffixes };
 }
 
-/** Formats a sequence the way knockd's debug output does: `7000:tcp,8000:udp`. */
+/**
+ * Formats a sequence the way knockd's debug output does: `7000:tcp,8000:udp`; a step with flags
+ * gets them in the notation (`7000:tcp:syn`).
+ *
+ * @param knocks The sequence.
+ * @returns The text.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatSequence } from "./sequence.ts";
+ *
+ * assert.equal(
+ *   formatSequence([{ port: 7000, protocol: "tcp", flags: 0x29 }, { port: 8000, protocol: "udp" }]),
+ *   "7000:tcp:fin+psh+urg,8000:udp",
+ * );
+ * ```
+ */
 export function formatSequence(knocks: readonly Knock[]): string {
-  return knocks.map((k) => `${k.port}:${k.protocol}`).join(",");
+  return knocks.map(formatKnock).join(",");
+}
+
+/**
+ * Formats one step: `PORT:PROTO`, or `PORT:tcp:FLAGS` for a step with flags.
+ *
+ * @param knock The step.
+ * @returns The text.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatKnock } from "./sequence.ts";
+ *
+ * assert.equal(formatKnock({ port: 110, protocol: "tcp", flags: "any" }), "110:tcp:any");
+ * ```
+ */
+export function formatKnock(knock: Knock): string {
+  const base = `${knock.port}:${knock.protocol}`;
+  return knock.flags === undefined ? base : `${base}:${formatStepFlags(knock.flags)}`;
 }

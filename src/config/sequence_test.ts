@@ -29,3 +29,39 @@ Deno.test("parsePortSequence: problems in knockd's order (port before protocol, 
     problem: { kind: "too-many" },
   });
 });
+
+Deno.test("parsePortSequence: a TCP step's third field in the notation is its flags", () => {
+  const r = parsePortSequence("7000:tcp:syn, 110:TCP:FIN+urg+psh,110:tcp:none,110:tcp:any,8000");
+  assert(r.ok);
+  assert.deepEqual(r.knocks, [
+    { port: 7000, protocol: "tcp", flags: 0x02 },
+    { port: 110, protocol: "tcp", flags: 0x29 },
+    { port: 110, protocol: "tcp", flags: 0 },
+    { port: 110, protocol: "tcp", flags: "any" },
+    { port: 8000, protocol: "tcp" },
+  ]);
+  assert.deepEqual(r.suffixes, []);
+  assert.equal(
+    formatSequence(r.knocks),
+    "7000:tcp:syn,110:tcp:fin+psh+urg,110:tcp:none,110:tcp:any,8000:tcp",
+  );
+});
+
+Deno.test("parsePortSequence: other third fields are ignored as knockd ignores them", () => {
+  const r = parsePortSequence("1:tcp:udp,2:udp:x,3:udp:syn,4:tcp:syn:ack,5:tcp:syb");
+  assert(r.ok);
+  assert.deepEqual(r.knocks.map((k) => k.flags), [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ]);
+  assert.deepEqual(r.suffixes, [
+    { index: 0, text: "udp" },
+    { index: 1, text: "x" },
+    { index: 2, text: "syn" },
+    { index: 3, text: "syn:ack" },
+    { index: 4, text: "syb" },
+  ]);
+});

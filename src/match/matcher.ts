@@ -39,11 +39,16 @@
  * capped by {@link MatcherOptions.maxAttempts}, with the eviction policy documented there and in
  * `attempt_table.ts`.
  *
+ * Over 400 lines because it is one state machine whose step order (A to D above) is the
+ * compatibility contract; the pre-filter, the attempt table and the events are separate files.
+ *
  * @module
  */
 
 import type { Door, Knock } from "../config/model.ts";
 import { TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
+import { formatKnock } from "../config/sequence.ts";
+import { stepFlagsMatch } from "../wire/tcp_flags.ts";
 import type { Packet } from "../wire/packet.ts";
 import { type Attempt, AttemptTable, newAttempt } from "./attempt_table.ts";
 import type { MatchEvent } from "./events.ts";
@@ -76,7 +81,23 @@ export interface MatcherOptions {
    * whose first knock is the packet's port and protocol instead of at every door.
    */
   readonly debug?: boolean;
+  /**
+   * `serve --knockd-strict` (`KnockdStrict` in `[options]`): match exactly as knockd 0.8, where a
+   * repeated knock invalidates the attempt (docs/COMPATIBILITY.md B14). Default false: a packet
+   * that repeats the step an attempt has just made, and is not its expected next step, is ignored
+   * (docs/COMPATIBILITY.md "Repeats and retransmissions").
+   */
+  readonly strict?: boolean;
+  /**
+   * `Max_Starts_Per_Minute` (docs/GRANTS.md): attempts one source may start per wall-clock
+   * minute (of capture time); a start beyond it is dropped and counted in
+   * {@link Matcher.rateLimitDrops}. Absent or 0: no cap (knockd).
+   */
+  readonly maxStartsPerMinute?: number;
 }
+
+/** Sources counted per minute for `maxStartsPerMinute` (more are not limited that minute). */
+const RATE_SOURCES = 65_536;
 
 /** A flag test of one door, precomputed with knockd's debug text. */
 interface FlagTest {
@@ -126,9 +147,16 @@ function portKey(protocol: "tcp" | "udp", port: number): number {
   return protocol === "tcp" ? port : port + 65536;
 }
 
+/**
+ * Whether a packet is this step: port and protocol, and for a step with its own flags
+ * (docs/FLAG-KNOCKING.md) exactly those flags.
+ */
 function stepMatches(knock: Knock | undefined, packet: Packet): boolean {
-  return knock !== undefined && knock.port === packet.dstPort &&
-    knock.protocol === packet.protocol;
+  if (knock === undefined || knock.port !== packet.dstPort || knock.protocol !== packet.protocol) {
+    return false;
+  }
+  return knock.flags === undefined || packet.protocol !== "tcp" ||
+    stepFlagsMatch(knock.flags, packet.tcpFlags);
 }
 
 /**
@@ -163,7 +191,14 @@ export class Matcher {
   #pendingRemovals: [number, string][] = [];
   #evictions = 0;
   #refusals = 0;
+  #invalidations = 0;
+  #rateLimitDrops = 0;
+  readonly #maxStarts: number;
+  #rateMinute = -1;
+  readonly #startsThisMinute = new Map<string, number>();
+  #repeatsIgnored = 0;
   readonly #debug: boolean;
+  readonly #strict: boolean;
   /** Enabled doors by their first knock (see {@link portKey}), in config order. */
   readonly #starts = new Map<number, number[]>();
 
@@ -178,6 +213,8 @@ export class Matcher {
     this.#configured = doors.slice();
     this.#doors = doors.map(doorState);
     this.#debug = options.debug ?? false;
+    this.#maxStarts = options.maxStartsPerMinute ?? 0;
+    this.#strict = options.strict ?? false;
     this.#doors.forEach((state, index) => this.#indexStart(index, state, true));
     this.#filter = new PreFilter(doors, options.localAddresses, options.ipv4Only ?? false);
     const cap = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -197,6 +234,21 @@ export class Matcher {
   /** How many attempts were evicted to make room since the matcher was created. */
   get evictions(): number {
     return this.#evictions;
+  }
+
+  /** How many attempts a wrong knock ended (knockd's silent `stage = -1`) since creation. */
+  get invalidations(): number {
+    return this.#invalidations;
+  }
+
+  /** How many attempt starts `maxStartsPerMinute` dropped since creation. */
+  get rateLimitDrops(): number {
+    return this.#rateLimitDrops;
+  }
+
+  /** How many repeated knocks were ignored (never in strict mode); see {@link MatcherOptions.strict}. */
+  get repeatsIgnored(): number {
+    return this.#repeatsIgnored;
   }
 
   /** How many new attempts were refused because every tracked attempt was past stage 1. */
@@ -225,12 +277,15 @@ export class Matcher {
         const state = this.#doors[attempt.doorIndex];
         if (state == null || !this.#targetMatches(state, dst)) continue;
         found = true;
-        const mismatch = this.#flagMismatch(state, packet);
+        const sequence = state.door.sequence;
+        const expected = sequence[attempt.stage];
+        // A step with its own flags replaces the door's TCPFlags (docs/FLAG-KNOCKING.md).
+        const mismatch = expected?.flags === undefined ? this.#flagMismatch(state, packet) : null;
         if (mismatch !== null) {
           if (this.#debug) (events ??= []).push({ kind: "debug", message: mismatch });
           continue;
         }
-        if (stepMatches(state.door.sequence[attempt.stage], packet)) {
+        if (stepMatches(expected, packet)) {
           events = this.#advance(attempt, state.door, events ?? []);
           if (attempt.stage >= state.door.sequence.length) {
             this.#table.remove(attempt);
@@ -238,8 +293,22 @@ export class Matcher {
           } else {
             this.#table.advanced(attempt);
           }
+        } else if (!this.#strict && stepMatches(sequence[attempt.stage - 1], packet)) {
+          // The step just made, again (a retransmission, a client that sends every hit twice):
+          // neither a step nor a wrong knock (docs/COMPATIBILITY.md "Repeats and
+          // retransmissions").
+          this.#repeatsIgnored++;
+          if (this.#debug) {
+            (events ??= []).push({
+              kind: "debug",
+              message:
+                `ignoring repeated knock ${formatKnock(sequence[attempt.stage - 1]!)} (${src}) ` +
+                `for door ${state.door.name} at stage ${attempt.stage}`,
+            });
+          }
         } else {
           // knockd sets stage = -1; nothing is logged.
+          this.#invalidations++;
           this.#table.remove(attempt);
           this.#removed(attempt.id, "failed", src);
         }
@@ -386,12 +455,13 @@ export class Matcher {
       for (let index = 0; index < this.#doors.length; index++) {
         const state = this.#doors[index];
         if (state == null) continue;
-        const mismatch = this.#flagMismatch(state, packet);
+        const first = state.door.sequence[0];
+        const mismatch = first?.flags === undefined ? this.#flagMismatch(state, packet) : null;
         if (mismatch !== null) {
           (events ??= []).push({ kind: "debug", message: mismatch });
           continue;
         }
-        if (stepMatches(state.door.sequence[0], packet)) {
+        if (stepMatches(first, packet)) {
           events = this.#startOne(packet, index, state, events);
         }
       }
@@ -401,10 +471,31 @@ export class Matcher {
     if (candidates === undefined) return events;
     for (const index of candidates) {
       const state = this.#doors[index] as DoorState;
-      if (this.#flagMismatch(state, packet) !== null) continue;
+      const first = state.door.sequence[0];
+      if (first?.flags === undefined) {
+        if (this.#flagMismatch(state, packet) !== null) continue;
+      } else if (!stepMatches(first, packet)) continue;
       events = this.#startOne(packet, index, state, events);
     }
     return events;
+  }
+
+  /** `maxStartsPerMinute`: counts this start; false (and counted as a drop) beyond the cap. */
+  #mayStart(packet: Packet): boolean {
+    const minute = Math.floor(packet.tsSec / 60);
+    if (minute !== this.#rateMinute) {
+      this.#rateMinute = minute;
+      this.#startsThisMinute.clear();
+    }
+    const n = this.#startsThisMinute.get(packet.src) ?? 0;
+    if (n >= this.#maxStarts) {
+      this.#rateLimitDrops++;
+      return false;
+    }
+    if (n > 0 || this.#startsThisMinute.size < RATE_SOURCES) {
+      this.#startsThisMinute.set(packet.src, n + 1);
+    }
+    return true;
   }
 
   /** Step D for one door whose flags and first knock match: target check, then a new attempt. */
@@ -415,6 +506,7 @@ export class Matcher {
     events: MatchEvent[] | null,
   ): MatchEvent[] | null {
     if (!this.#targetMatches(state, packet.dst)) return events;
+    if (this.#maxStarts > 0 && !this.#mayStart(packet)) return events;
     const door = state.door;
     const attempt = newAttempt(
       this.#nextId++,

@@ -54,6 +54,11 @@ interface DoorFilter {
   /** Bits that must be clear (`!ack`). */
   readonly mustClear: number;
   readonly hasFlags: boolean;
+  /**
+   * TCP ports of steps with their own flags (docs/FLAG-KNOCKING.md): admitted whatever the door's
+   * `TCPFlags`, which those steps replace (the matcher tests their flags).
+   */
+  readonly flagStepPorts: ReadonlySet<number>;
 }
 
 /** Splits a door's `TCPFlags` into set and clear masks. */
@@ -91,8 +96,10 @@ export function canonicalTarget(target: string): string {
 function compileDoor(door: Door): DoorFilter {
   const tcpPorts = new Set<number>();
   const udpPorts = new Set<number>();
+  const flagStepPorts = new Set<number>();
   for (const knock of door.sequence) {
     (knock.protocol === "tcp" ? tcpPorts : udpPorts).add(knock.port);
+    if (knock.protocol === "tcp" && knock.flags !== undefined) flagStepPorts.add(knock.port);
   }
   const { mustSet, mustClear } = flagMasks(door);
   return {
@@ -102,6 +109,7 @@ function compileDoor(door: Door): DoorFilter {
     mustSet,
     mustClear,
     hasFlags: (mustSet | mustClear) !== 0,
+    flagStepPorts,
   };
 }
 
@@ -234,7 +242,7 @@ export class PreFilter {
       } else if (!local) {
         continue;
       }
-      if (tcp && door.hasFlags) {
+      if (tcp && door.hasFlags && !door.flagStepPorts.has(packet.dstPort)) {
         if (!ownSubFilter) continue;
         if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
       }

@@ -344,3 +344,27 @@ Deno.test("PreFilter: the per-port index after setDoor admits what a fresh filte
   }
   assert.ok(admitted > 1000, `only ${admitted} packets admitted`);
 });
+
+Deno.test("PreFilter: a step with its own flags is admitted whatever the door's TCPFlags", () => {
+  const flagDoor: Door = {
+    ...door("110,8000", { tcpFlags: { syn: "set" } }),
+    sequence: [{ port: 110, protocol: "tcp", flags: 0x29 }, { port: 8000, protocol: "tcp" }],
+  };
+  const f = new PreFilter([flagDoor], ["192.0.2.1"], false);
+  const pkt = (dstPort: number, tcpFlags: number): Packet => ({
+    tsSec: 0,
+    tsUsec: 0,
+    family: 4,
+    src: "198.51.100.7",
+    dst: "192.0.2.1",
+    protocol: "tcp",
+    srcPort: 40000,
+    dstPort,
+    tcpFlags,
+    wireLen: 54,
+  });
+  assert.equal(f.admits(pkt(110, 0x29)), true, "FIN+PSH+URG to the flag step's port");
+  assert.equal(f.admits(pkt(110, ACK)), true, "other flags too: the matcher decides");
+  assert.equal(f.admits(pkt(8000, SYN)), true);
+  assert.equal(f.admits(pkt(8000, ACK)), false, "a step without flags keeps TCPFlags = syn");
+});

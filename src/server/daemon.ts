@@ -11,6 +11,15 @@
  * new config first and keeps the old one on error (B9); `-l` lookups never block the capture loop
  * (B21). Kept as documented: a reload drops the attempts in progress.
  *
+ * Secret doors (docs/SECRET-SEQUENCES.md) run as virtual doors in the same matcher; `SecretDoors`
+ * (secret_doors.ts) holds their window and used marks, and this class moves the window at every
+ * step boundary and turns a virtual door's open into an open or a refused replay.
+ *
+ * Longer than 400 lines because it is the one place where the matcher, the one-time and secret
+ * sequences, the timers, reload and the actions meet, and the control socket's `grant` and
+ * `revoke` (docs/GRANTS.md) change that state through the same path as a knock; each part is a
+ * short method.
+ *
  * @module
  */
 import type { Config, Door, Knock } from "../config/model.ts";
@@ -21,10 +30,18 @@ import { OneTimeSequences } from "../match/onetime.ts";
 import { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
 import { decodeFrame } from "../wire/decode.ts";
+import { formatSequence } from "../config/sequence.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
+import type { GrantKeeper } from "./grant_keeper.ts";
+import { usesFeature } from "../config/extensions.ts";
+import { cidrsContain } from "../config/cidr.ts";
+import { canonicalAddress } from "../wire/address.ts";
+import type { Grant } from "./grants.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture_events.ts";
+import { SecretDoors } from "./secret_doors.ts";
+import { DEFAULT_STATE_DIR } from "../config/defaults.ts";
 
 /** One captured frame (the capture loop's `Frame`). */
 export interface SourceFrame {
@@ -84,6 +101,32 @@ export interface DaemonCounters {
   internalErrors: number;
   /** Doors opened. */
   opens: number;
+  /** Opens refused by a door's `From` (docs/GRANTS.md). */
+  aclDrops: number;
+  /** Knocks that matched a step of a sequence (`Stage N` lines). */
+  knocks: number;
+}
+
+/** Counters of the matcher, summed over reloads. */
+export interface MatcherStats {
+  /** Attempts evicted from the full table. */
+  readonly evictions: number;
+  /** Attempts a wrong knock ended. */
+  readonly invalidations: number;
+  /** New attempts refused because the table was full of later-stage attempts. */
+  readonly refusals: number;
+  /** Starts dropped by `Max_Starts_Per_Minute`. */
+  readonly rateLimitDrops: number;
+}
+
+/** Counters of one door (by name), for status and metrics. */
+export interface DoorCounters {
+  /** Knocks that matched a step. */
+  knocks: number;
+  /** Opens (knocks and hand grants). */
+  opens: number;
+  /** Opens refused by `From`. */
+  aclDrops: number;
 }
 
 /** Options of {@link Daemon}. */
@@ -98,6 +141,11 @@ export interface DaemonOptions {
   readonly openOneTime?: (path: string, doorName: string) => OneTimeLike | ConfigError;
   /** Runs the door commands. */
   readonly actions: DoorActions;
+  /**
+   * Keeps the grants of a config that uses the grant extensions (docs/GRANTS.md); a config
+   * without them opens doors through `actions`, as knockd does.
+   */
+  readonly grants?: GrantKeeper;
   /** knockd's channels. */
   readonly log: ServerLog;
   /** Local addresses to start with (live sources update them). */
@@ -106,6 +154,11 @@ export interface DaemonOptions {
   readonly ipv4Only: boolean;
   /** `-D`: the matcher produces its debug events (default false: it creates none). */
   readonly debug?: boolean;
+  /**
+   * `--knockd-strict`: knockd 0.8's exact matching (repeats invalidate). The config's
+   * `KnockdStrict` turns it on too, also after a reload. Default false.
+   */
+  readonly strict?: boolean;
   /** `-l`: reverse lookups. */
   readonly lookup?: HostLookup;
   /** Called after a successful reload, to reopen the log file with the new config. */
@@ -118,7 +171,10 @@ export interface DaemonOptions {
   readonly onOpen?: () => void;
 }
 
-/** The config cannot be served: a one-time sequences file cannot be opened. */
+/**
+ * The config cannot be served: a one-time sequences file cannot be opened, a secret file is
+ * unsafe or unreadable, or the state file cannot be read or written.
+ */
 export class DaemonSetupError extends Error {
   /** @param message E.g. `Cannot open one-time sequences file "F" for door "D": <strerror>`. */
   constructor(message: string) {
@@ -137,11 +193,6 @@ export interface OneTimeLike {
   close(): void;
 }
 
-/** Formats a sequence as knockd's debug lines do: `7000:tcp,8000:udp`. */
-function sequenceText(seq: readonly Knock[]): string {
-  return seq.map((k) => `${k.port}:${k.protocol}`).join(",");
-}
-
 /**
  * The running server. Feed it frames with {@link Daemon.run} (or {@link Daemon.handleFrame});
  * call {@link Daemon.reload} on SIGHUP and {@link Daemon.stop} to end.
@@ -153,13 +204,31 @@ function sequenceText(seq: readonly Knock[]): string {
  * ```
  */
 export class Daemon {
-  readonly counters: DaemonCounters = { frames: 0, decodeErrors: 0, internalErrors: 0, opens: 0 };
+  readonly counters: DaemonCounters = {
+    frames: 0,
+    decodeErrors: 0,
+    internalErrors: 0,
+    opens: 0,
+    aclDrops: 0,
+    knocks: 0,
+  };
+  /** Counters per door name. */
+  readonly doorCounters: Map<string, DoorCounters> = new Map();
   readonly #opts: DaemonOptions;
   #config: Config;
   /** Doors with their current sequences; null = disabled (one-time file used up). */
   #doors: (Door | null)[] = [];
   #oneTime: (OneTimeLike | undefined)[] = [];
+  /** Secret doors: keys, window, used marks (docs/SECRET-SEQUENCES.md). */
+  #secrets: SecretDoors;
+  #stepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Serialises window refreshes (each derives asynchronously). */
+  #refreshing: Promise<void> = Promise.resolve();
   #matcher: Matcher;
+  /** Counters of the matchers replaced by reloads. */
+  #matcherBase: MatcherStats = { evictions: 0, invalidations: 0, refusals: 0, rateLimitDrops: 0 };
+  /** Repeats ignored by the matchers replaced by reloads. */
+  #repeatsBefore = 0;
   #addrs: LocalAddresses;
   #source: FrameSource | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -184,6 +253,7 @@ export class Daemon {
     if ("error" in setup) throw new DaemonSetupError(setup.error.message);
     this.#doors = setup.doors;
     this.#oneTime = setup.oneTime;
+    this.#secrets = setup.secrets;
     this.#matcher = this.#newMatcher(setup.doors);
   }
 
@@ -197,6 +267,125 @@ export class Daemon {
     return this.#doors;
   }
 
+  /** The matcher's counters since the last reload (a reload makes a new matcher). */
+  get matcherStats(): MatcherStats {
+    const m = this.#matcher;
+    const b = this.#matcherBase;
+    return {
+      evictions: b.evictions + m.evictions,
+      invalidations: b.invalidations + m.invalidations,
+      refusals: b.refusals + m.refusals,
+      rateLimitDrops: b.rateLimitDrops + m.rateLimitDrops,
+    };
+  }
+
+  #doorCount(name: string): DoorCounters {
+    let c = this.doorCounters.get(name);
+    if (c === undefined) {
+      c = { knocks: 0, opens: 0, aclDrops: 0 };
+      this.doorCounters.set(name, c);
+    }
+    return c;
+  }
+
+  /** Whether doors open as grants (the config uses the grant extensions, docs/GRANTS.md). */
+  get grantMode(): boolean {
+    return this.#opts.grants !== undefined && usesFeature(this.#config, "grants");
+  }
+
+  /**
+   * Opens a door by hand (`knocktool grant`), through the same path as a completed knock
+   * (without `From`, which filters knockers, not the administrator).
+   *
+   * @param doorName The door.
+   * @param address The address to let in.
+   * @param forSec How long (default the door's `Cmd_Timeout`).
+   * @returns What happened: `opened`, `refreshed`, …
+   * @throws {Error} When the door or the address is not valid; nothing changed then.
+   */
+  grant(doorName: string, address: string, forSec?: number): { address: string; outcome: string } {
+    const index = this.#config.doors.findIndex((d) => d.name === doorName);
+    if (index < 0) throw new Error(`Cannot grant: no door is named ${JSON.stringify(doorName)}`);
+    const door = this.#doors[index];
+    if (door === null || door === undefined) {
+      throw new Error(
+        `Cannot grant: door ${
+          JSON.stringify(doorName)
+        } is disabled (its one-time sequences are used up)`,
+      );
+    }
+    const a = canonicalAddress(address);
+    if (a === null) {
+      throw new Error(`Cannot grant ${JSON.stringify(address)}: not an IPv4 or IPv6 address`);
+    }
+    if (a.family === 6 && this.#opts.ipv4Only) {
+      throw new Error(`Cannot grant ${JSON.stringify(address)}: serve runs with -4 (IPv4 only)`);
+    }
+    this.counters.opens++;
+    this.#doorCount(door.name).opens++;
+    this.#opts.log.emit(
+      "open",
+      `${a.text}: ${door.name}: OPEN SESAME (granted by hand${
+        forSec === undefined ? "" : ` for ${forSec} s`
+      })`,
+      "LV",
+      { door: door.name, src: a.text },
+    );
+    if (this.grantMode) {
+      const outcome = this.#opts.grants!.open(door, a.text, a.family, {
+        ...(forSec !== undefined ? { forSec } : {}),
+        via: "grant",
+      });
+      return { address: a.text, outcome };
+    }
+    const timed = forSec === undefined ? door : { ...door, cmdTimeout: forSec };
+    void this.#opts.actions.open(timed, a.text, a.family);
+    return { address: a.text, outcome: "opened" };
+  }
+
+  /**
+   * Closes the grants of an address now (`knocktool revoke`).
+   *
+   * @param address The address.
+   * @param doorName Only this door's grant.
+   * @returns The grants closed.
+   * @throws {Error} When there is nothing to revoke; nothing changed then.
+   */
+  revoke(address: string, doorName?: string): Grant[] {
+    const a = canonicalAddress(address);
+    if (a === null) {
+      throw new Error(`Cannot revoke ${JSON.stringify(address)}: not an IPv4 or IPv6 address`);
+    }
+    if (doorName !== undefined && !this.#config.doors.some((d) => d.name === doorName)) {
+      throw new Error(`Cannot revoke: no door is named ${JSON.stringify(doorName)}`);
+    }
+    const closed = this.grantMode
+      ? this.#opts.grants!.revoke(a.text, doorName)
+      // A knockd config: its pending stop commands run now.
+      : this.#opts.actions.firePendingStops(a.text, doorName).map((p): Grant => ({
+        door: p.door,
+        address: p.src,
+        family: a.family,
+        since: p.since,
+        until: p.due,
+        stop: "",
+        via: "knock",
+      }));
+    if (closed.length === 0) {
+      throw new Error(
+        `Cannot revoke ${JSON.stringify(a.text)}: no grant is open for it${
+          doorName === undefined ? "" : ` on door ${JSON.stringify(doorName)}`
+        }`,
+      );
+    }
+    return closed;
+  }
+
+  /** Repeated knocks ignored since the start (docs/COMPATIBILITY.md "Repeats and retransmissions"). */
+  get repeatsIgnored(): number {
+    return this.#repeatsBefore + this.#matcher.repeatsIgnored;
+  }
+
   /** Number of attempts the matcher tracks. */
   get attemptCount(): number {
     return this.#matcher.attemptCount;
@@ -204,12 +393,27 @@ export class Daemon {
 
   #setup(
     config: Config,
-  ): { doors: (Door | null)[]; oneTime: (OneTimeLike | undefined)[] } | { error: ConfigError } {
+  ):
+    | { doors: (Door | null)[]; oneTime: (OneTimeLike | undefined)[]; secrets: SecretDoors }
+    | { error: ConfigError } {
     const open = this.#opts.openOneTime ??
       ((path: string, name: string) => OneTimeSequences.open(path, name));
     const doors: (Door | null)[] = [];
     const oneTime: (OneTimeLike | undefined)[] = [];
+    let secrets: SecretDoors;
+    try {
+      secrets = SecretDoors.open(config, config.options.stateDir ?? DEFAULT_STATE_DIR);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      return { error: { message, knockdText: message } };
+    }
     for (const door of config.doors) {
+      if (door.secret !== undefined) {
+        // Disabled here; its virtual doors carry the derived sequences.
+        doors.push(null);
+        oneTime.push(undefined);
+        continue;
+      }
       if (door.oneTimeSequencesFile === undefined) {
         doors.push(door);
         oneTime.push(undefined);
@@ -223,20 +427,72 @@ export class Daemon {
       oneTime.push(ots);
       doors.push(ots.current === null ? null : { ...door, sequence: ots.current });
     }
-    return { doors, oneTime };
+    return { doors, oneTime, secrets };
   }
 
   #newMatcher(doors: readonly (Door | null)[]): Matcher {
     // A disabled door keeps its index (events carry doorIndex) with its sequence removed.
-    const m = new Matcher(doors.map((d, i) => d ?? this.#config.doors[i]!), {
+    const all = [
+      ...doors.map((d, i) => d ?? this.#config.doors[i]!),
+      ...this.#secrets.placeholderDoors(),
+    ];
+    const m = new Matcher(all, {
       localAddresses: [...this.#addrs.v4, ...this.#addrs.v6],
       ipv4Only: this.#opts.ipv4Only,
       debug: this.#opts.debug ?? false,
+      strict: (this.#opts.strict ?? false) || (this.#config.options.knockdStrict ?? false),
+      maxStartsPerMinute: this.#config.options.maxStartsPerMinute ?? 0,
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);
     });
+    for (let i = doors.length; i < all.length; i++) m.setSequence(i, null);
     return m;
+  }
+
+  /**
+   * Moves the secret doors' window to the wall clock (or `nowMs`): derives the sequences of the
+   * steps now acceptable, hands them to the matcher and rebuilds the capture filter.
+   *
+   * @param nowMs The time, ms (default: the daemon's clock).
+   */
+  refreshSecrets(nowMs: number = this.#now()): Promise<void> {
+    const secrets = this.#secrets;
+    const next = this.#refreshing.then(async () => {
+      if (!secrets.any) return;
+      const changes = await secrets.window(Math.floor(nowMs / 1000));
+      // A reload may have replaced the set while this one derived.
+      if (secrets !== this.#secrets || changes.length === 0) return;
+      for (const c of changes) {
+        // null first: attempts on the step being replaced are dropped, not carried over.
+        this.#matcher.setSequence(c.index, null);
+        this.#matcher.setSequence(c.index, c.knocks);
+      }
+      this.#source?.refilter();
+    }).catch((e) => {
+      this.counters.internalErrors++;
+      this.#opts.log.emit(
+        "internal",
+        `Cannot derive secret sequences: ${e instanceof Error ? e.message : String(e)}`,
+        "E",
+      );
+    });
+    this.#refreshing = next;
+    return next;
+  }
+
+  /** Re-arms the step-boundary timer of the secret doors (live sources). */
+  #scheduleStep(): void {
+    if (this.#stepTimer !== undefined) clearTimeout(this.#stepTimer);
+    this.#stepTimer = undefined;
+    if (!this.#live || this.#stopped) return;
+    const ms = this.#secrets.untilNextStep(this.#now());
+    if (ms === undefined) return;
+    // A few ms late, so that floor(now / step) has moved on.
+    this.#stepTimer = setTimeout(() => {
+      this.#stepTimer = undefined;
+      void this.refreshSecrets().then(() => this.#scheduleStep());
+    }, Math.min(MAX_TIMER_MS, ms + 5));
   }
 
   /**
@@ -248,7 +504,10 @@ export class Daemon {
    * @returns BPF expressions, most exact first (empty: capture everything).
    */
   filter(addrs: LocalAddresses = this.#addrs, linkType = 1): string[] {
-    const doors = this.#doors.filter((d): d is Door => d !== null);
+    const doors = [
+      ...this.#doors.filter((d): d is Door => d !== null),
+      ...this.#secrets.activeDoors(),
+    ];
     return captureFilters(doors, addrs, this.#opts.ipv4Only, linkType).map((c) => c.text);
   }
 
@@ -262,9 +521,14 @@ export class Daemon {
     this.#debug = this.#opts.log.debugEnabled;
     this.#source = source;
     this.#live = source.live;
-    const onAbort = () => this.#clearTimer();
+    const onAbort = () => {
+      this.#clearTimer();
+      this.#clearStepTimer();
+    };
     signal.addEventListener("abort", onAbort);
     try {
+      await this.refreshSecrets();
+      this.#scheduleStep();
       await source.run(
         {
           onFrame: (f) => this.handleFrame(f),
@@ -278,6 +542,7 @@ export class Daemon {
     } finally {
       signal.removeEventListener("abort", onAbort);
       this.#clearTimer();
+      this.#clearStepTimer();
       this.#live = false;
     }
   }
@@ -381,6 +646,11 @@ export class Daemon {
     }, ms);
   }
 
+  #clearStepTimer(): void {
+    if (this.#stepTimer !== undefined) clearTimeout(this.#stepTimer);
+    this.#stepTimer = undefined;
+  }
+
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -401,6 +671,8 @@ export class Daemon {
           break;
         case "stage":
           if (ev.stage === 1) this.#opts.lookup?.request(ev.src);
+          this.counters.knocks++;
+          this.#doorCount(ev.door.name).knocks++;
           log.emit("stage", `${this.#who(ev.src)}: ${ev.door.name}: Stage ${ev.stage}`, "LV", {
             door: ev.door.name,
             src: ev.src,
@@ -416,17 +688,71 @@ export class Daemon {
           );
           break;
         case "open": {
+          const from = ev.door.from;
+          if (from !== undefined && !cidrsContain(from, ev.src)) {
+            this.counters.aclDrops++;
+            this.#doorCount(ev.door.name).aclDrops++;
+            log.emit(
+              "acl-drop",
+              `${this.#who(ev.src)}: ${ev.door.name}: not opened: source is outside "From"`,
+              "LV",
+              { door: ev.door.name, src: ev.src },
+            );
+            break;
+          }
+          if (this.#secrets.isVirtual(ev.doorIndex)) {
+            this.#secretOpen(ev.doorIndex, ev.src, ev.family);
+            break;
+          }
           this.counters.opens++;
+          this.#doorCount(ev.door.name).opens++;
           log.emit("open", `${this.#who(ev.src)}: ${ev.door.name}: OPEN SESAME`, "LV", {
             door: ev.door.name,
             src: ev.src,
           });
-          const door = this.#doors[ev.doorIndex] ?? ev.door;
-          void this.#opts.actions.open(door, ev.src, ev.family, this.#opts.lookup?.cached(ev.src));
+          this.#openDoor(this.#doors[ev.doorIndex] ?? ev.door, ev.src, ev.family);
           this.#rotate(ev.doorIndex);
           break;
         }
       }
+    }
+  }
+
+  /**
+   * A secret door's derived sequence completed: open once, refuse a replay (docs/SECRET-SEQUENCES.md
+   * §5). The mark is on disk before the command starts.
+   */
+  #secretOpen(index: number, src: string, family: 4 | 6): void {
+    const log = this.#opts.log;
+    const r = this.#secrets.spend(index);
+    if (r === undefined) return;
+    const name = r.door.name;
+    if (r.kind === "error") {
+      log.emit("secret-state", r.message, "LE", { door: name, src });
+      return;
+    }
+    if (r.kind === "replay") {
+      log.emit(
+        "replay",
+        `${this.#who(src)}: ${name}: replayed sequence refused (step ${r.step}, slot ${r.slot})`,
+        "LV",
+        { door: name, src },
+      );
+      return;
+    }
+    this.counters.opens++;
+    this.#doorCount(name).opens++;
+    log.emit("open", `${this.#who(src)}: ${name}: OPEN SESAME`, "LV", { door: name, src });
+    this.#openDoor(r.door, src, family);
+  }
+
+  /** Runs a door's start command, or grants through nftables sets (docs/GRANTS.md). */
+  #openDoor(door: Door, src: string, family: 4 | 6): void {
+    const grants = this.#opts.grants;
+    if (grants !== undefined && usesFeature(this.#config, "grants")) {
+      grants.open(door, src, family);
+    } else {
+      void this.#opts.actions.open(door, src, family, this.#opts.lookup?.cached(src));
     }
   }
 
@@ -441,7 +767,7 @@ export class Daemon {
       this.#matcher.setSequence(index, r.next);
       this.#opts.log.emit(
         "debug",
-        `new sequence for door ${door.name}: ${sequenceText(r.next)}`,
+        `new sequence for door ${door.name}: ${formatSequence(r.next)}`,
         "D",
       );
     } else {
@@ -494,7 +820,11 @@ export class Daemon {
         this.#config = r.config;
         this.#doors = setup.doors;
         this.#oneTime = setup.oneTime;
+        this.#matcherBase = this.matcherStats;
+        this.#repeatsBefore += this.#matcher.repeatsIgnored;
+        this.#secrets = setup.secrets;
         this.#matcher = this.#newMatcher(setup.doors);
+        void this.refreshSecrets().then(() => this.#scheduleStep());
         this.#opts.onReload?.(r.config);
         ok = true;
       }
@@ -509,6 +839,7 @@ export class Daemon {
   close(): void {
     this.#stopped = true;
     this.#clearTimer();
+    this.#clearStepTimer();
     for (const o of this.#oneTime) o?.close();
     this.#oneTime = [];
   }

@@ -11,17 +11,8 @@ import { parseIpv4, parseIpv6 } from "./address.ts";
 
 export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./address.ts";
 
-/** TCP flag bits as in the TCP header's flags byte. */
-export const TCP_FLAGS = {
-  FIN: 0x01,
-  SYN: 0x02,
-  RST: 0x04,
-  PSH: 0x08,
-  ACK: 0x10,
-  URG: 0x20,
-  ECE: 0x40,
-  CWR: 0x80,
-} as const;
+export { TCP_FLAGS } from "./tcp_flags.ts";
+import { TCP_FLAGS } from "./tcp_flags.ts";
 
 /** What to put in a TCP or UDP segment and the IP packet around it. */
 export interface SegmentSpec {
