@@ -20,7 +20,8 @@ import { compileFilter, type CompileResult, PcapError, withPcap } from "../../ff
 import { LibcError } from "../../ffi/libc.ts";
 import { readAddresses } from "../server/addresses.ts";
 import { loadConfig } from "../config/load.ts";
-import type { Config, Door } from "../config/model.ts";
+import type { ClusterOptions, Config, Door } from "../config/model.ts";
+import { DEFAULT_CLUSTER_NAME } from "../config/cluster_directives.ts";
 import { TCP_FLAG_NAMES } from "../config/model.ts";
 import {
   BPF_MAX_INSNS,
@@ -78,6 +79,9 @@ export const checkCommand: Parser<"sync", CheckOptions, unknown> = command(
       }),
     ),
     json: option("--json", { description: message`Print one JSON object for scripts.` }),
+    probe: option("--probe", {
+      description: message`Also connect to the cluster (Cluster) once and report what it holds.`,
+    }),
     showSequence: option("--show-sequence", {
       description:
         message`Also print the current sequences of secret doors (and their ports in the filter).`,
@@ -105,6 +109,8 @@ export interface CheckOptions {
   readonly json?: boolean;
   /** `--show-sequence`: print secret doors' current sequences. */
   readonly showSequence?: boolean;
+  /** `--probe`: connect to the cluster once and report. */
+  readonly probe?: boolean;
 }
 
 /** Where `check` gets an interface's addresses (injectable for tests). */
@@ -341,7 +347,56 @@ export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {})
     );
     return 1;
   }
+  if (opts.probe === true) return await probe(config, io);
   return 0;
+}
+
+/** `--probe`: connects to the cluster once (docs/CLUSTER.md) and prints what it found. */
+async function probe(config: Config, io: Io): Promise<number> {
+  const c = config.options.cluster;
+  if (c === undefined) {
+    io.stderr(`Cannot probe the cluster: the config sets no "Cluster"\n`);
+    return 1;
+  }
+  // Loaded only here: without --probe and Cluster nothing NATS-related is loaded.
+  const { probeCluster } = await import("../cluster/probe.ts");
+  const settings = {
+    servers: c.servers,
+    fleet: c.name,
+    node: c.node ?? Deno.hostname(),
+    creds: c.creds,
+    ca: c.ca,
+  };
+  let r;
+  try {
+    r = await probeCluster(settings);
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    io.stderr(`Cannot probe cluster at "${c.servers.join(", ")}": ${text}\n`);
+    return 1;
+  }
+  const lines = [
+    "",
+    `Cluster probe: connected to "${r.server}" (nats-server ${r.version}), JetStream ${
+      r.jetstream ? "on" : "off"
+    }`,
+  ];
+  for (const b of r.buckets) {
+    const what = b.values === null
+      ? "(not created yet)"
+      : `${b.values} key${b.values === 1 ? "" : "s"}`;
+    lines.push(`  Bucket ${b.name.padEnd(32)} ${what}`);
+  }
+  const now = Date.now();
+  for (const n of r.nodes) {
+    lines.push(
+      `  Node ${n.node.padEnd(34)} last heard ${
+        Math.max(0, Math.round((now - n.at) / 1000))
+      } s ago`,
+    );
+  }
+  io.stdout(lines.join("\n") + "\n");
+  return r.jetstream ? 0 : 1;
 }
 
 /** A secret door as `check` reports it. */
@@ -475,6 +530,7 @@ function describe(path: string, config: Config, a: Account): string {
   if (o.maxStartsPerMinute !== undefined) {
     lines.push(`  Max_Starts_Per_Minute ${o.maxStartsPerMinute}`);
   }
+  if (o.cluster !== undefined) lines.push(...describeCluster(o.cluster));
   for (const [index, d] of config.doors.entries()) {
     lines.push("", `Door "${d.name}" (line ${d.line})`);
     const seq = d.sequence.map(formatKnock).join(", ");
@@ -545,4 +601,15 @@ function describe(path: string, config: Config, a: Account): string {
     lines.push(`  ${w.line !== undefined ? `line ${w.line}: ` : ""}${w.message}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** The `Options` lines of cluster mode (docs/CLUSTER.md). */
+function describeCluster(c: ClusterOptions): string[] {
+  return [
+    `  Cluster        ${c.servers.join(", ")}`,
+    `  Cluster_Name   ${c.name}${c.name === DEFAULT_CLUSTER_NAME ? " (default)" : ""}`,
+    `  Cluster_Node   ${c.node ?? `${Deno.hostname()} (the host name)`}`,
+    `  Cluster_Creds  ${c.creds ?? "(none)"}`,
+    `  Cluster_CA     ${c.ca ?? "(none)"}`,
+  ];
 }

@@ -192,6 +192,24 @@ export interface Options {
   readonly stateDir?: string;
   /** `Max_Starts_Per_Minute` (extension): attempts one source may start per minute; 0 = no cap. */
   readonly maxStartsPerMinute?: number;
+  /** `Cluster` and its companions (extension, docs/CLUSTER.md); absent without `Cluster`. */
+  readonly cluster?: ClusterOptions;
+}
+
+/** Cluster mode's settings (docs/CLUSTER.md), from `[options]`. */
+export interface ClusterOptions {
+  /** `Cluster = URL[, URL…]`: the NATS servers (`nats://` or `tls://`). */
+  readonly servers: readonly string[];
+  /** `Cluster_Name`: the fleet, naming its buckets (default `knocktool`). */
+  readonly name: string;
+  /** `Cluster_Node`: this node's name (absent: the host name). */
+  readonly node?: string;
+  /** `Cluster_Creds`: a NATS credentials file. */
+  readonly creds?: string;
+  /** `Cluster_CA`: a CA certificate file for TLS. */
+  readonly ca?: string;
+  /** 1-based line of `Cluster`. */
+  readonly line: number;
 }
 
 /** A parsed, valid knockd.conf. */

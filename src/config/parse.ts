@@ -7,6 +7,13 @@
  *
  * @module
  */
+import {
+  applyClusterDirective,
+  type ClusterDraft,
+  clusterOptions,
+  isClusterKey,
+} from "./cluster_directives.ts";
+
 import type {
   Cidr,
   Config,
@@ -150,6 +157,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
   let knockdStrict: boolean | undefined;
   let stateDir: string | undefined;
   let maxStartsPerMinute: number | undefined;
+  const cluster: ClusterDraft = {};
   const extensions: ExtensionUse[] = [];
   const doors: DoorDraft[] = [];
   let section: string | undefined;
@@ -232,6 +240,15 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         stateDir = value;
       } else if (key === "MAX_STARTS_PER_MINUTE") {
         maxStartsPerMinute = wholeNumber(value, "Max_Starts_Per_Minute", n, undefined);
+      } else if (isClusterKey(key)) {
+        const problem = applyClusterDirective(cluster, key, value, n);
+        if (problem !== undefined) {
+          reject(
+            `Cannot parse ${quote(written)} at line ${n}: ${problem}`,
+            `config: line ${n}: syntax error`,
+            n,
+          );
+        }
       } else syntax(`unknown directive ${quote(written)} in section "[options]"`);
       continue;
     }
@@ -363,6 +380,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
     ...(knockdStrict !== undefined ? { knockdStrict } : {}),
     ...(stateDir !== undefined ? { stateDir } : {}),
     ...(maxStartsPerMinute !== undefined ? { maxStartsPerMinute } : {}),
+    ...clusterOptions(cluster),
   };
   return {
     options,
