@@ -156,7 +156,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
       "Where knocktool keeps its state: live grants (docs/GRANTS.md) and the used marks of secret sequences (docs/SECRET-SEQUENCES.md).",
     default: DEFAULT_STATE_DIR,
     extension: true,
-    feature: "state",
+    feature: "grants",
   },
   {
     name: "Max_Starts_Per_Minute",

@@ -90,9 +90,9 @@ Deno.test("secret directives: errors name the line and the door", () => {
   }
 });
 
-Deno.test("secret directives: State_Dir with a secret door does not switch on grants", async () => {
+Deno.test("secret directives: a secret door alone does not switch on grants", async () => {
   const { usesFeature } = await import("./extensions.ts");
-  const r = parseConfig("[options]\nState_Dir = /tmp/s\n[a]\nSecret_File = /s\n");
+  const r = parseConfig("[a]\nSecret_File = /s\n");
   assert.ok(r.ok);
   assert.equal(usesFeature(r.config, "grants"), false);
   assert.equal(usesFeature(r.config, "secret sequences"), true);
