@@ -19,6 +19,9 @@ import { knockCommand, runKnock, runKnockCompat } from "./src/cli/knock.ts";
 import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
 import { keygenCommand, runKeygen } from "./src/cli/keygen.ts";
 import { runSequence, sequenceCommand } from "./src/cli/sequence.ts";
+import { runStatus, statusCommand } from "./src/cli/status.ts";
+import { revokeCommand, runRevoke } from "./src/cli/revoke.ts";
+import { grantCommand, runGrant } from "./src/cli/grant.ts";
 
 /** The whole command line: one parser per subcommand. */
 export const parser = or(
@@ -28,6 +31,9 @@ export const parser = or(
   interfacesCommand,
   keygenCommand,
   sequenceCommand,
+  statusCommand,
+  revokeCommand,
+  grantCommand,
 );
 
 /** The one-line summary `--help` prints first (and knocktool(1)'s description starts with). */
@@ -69,6 +75,12 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
       return await runKeygen(opts, io);
     case "sequence":
       return await runSequence(opts, io);
+    case "status":
+      return await runStatus(opts, io);
+    case "revoke":
+      return await runRevoke(opts, io);
+    case "grant":
+      return await runGrant(opts, io);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The doors half of the harness's scale section (`bench/harness.ts`): one `knocktool serve` per
  * door count, alone on the namespace's `lo`, its memory when ready and its CPU per in-filter
- * packet. knockd is left out: it builds one pcap filter expression naming every door's ports, and
+ * packet after a warm-up of the same size. knockd is left out: it builds one pcap filter expression naming every door's ports, and
  * with thousands of doors that is a different experiment (its filter, not its matching).
  *
  * @module
@@ -109,6 +109,9 @@ export async function measureDoors(
       }
       await sleep(500);
       const readyMem = readMemoryKiB(child.pid) ?? null;
+      // Warm-up (JIT), as the harness's: one round of the same frames, not measured.
+      for (let i = 0; i < b.packets; i++) b.sock.send(frames[i % frames.length]!);
+      await settled(child.pid);
       // CPU from the threads' schedstat (nanoseconds): finer than clock ticks for short floods.
       const t0 = readThreadsNs(child.pid);
       for (let i = 0; i < b.packets; i++) b.sock.send(frames[i % frames.length]!);

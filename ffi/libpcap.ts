@@ -17,6 +17,11 @@
  * The library is opened lazily and reference-counted: pair {@link acquirePcap} with
  * {@link releasePcap}; the last release closes it (the resource sanitizer checks this).
  *
+ * Over 400 lines because it is the whole libpcap binding: the symbol table with the C
+ * prototypes, loading, and the helpers that must read libpcap's structs (device list, filter
+ * compilation, link-type names). The batch reader and the open sequence are `pcap_batch.ts` and
+ * `pcap_open.ts`.
+ *
  * @module
  */
 import { readEnv } from "../src/util/env.ts";

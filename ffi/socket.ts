@@ -12,6 +12,9 @@
  * with `ai_family` at 4, `ai_socktype` at 8, `ai_addrlen` at 16, `ai_addr` at 24 and `ai_next` at
  * 40. `sockaddr_in` is 16 bytes, `sockaddr_in6` 28.
  *
+ * Over 400 lines because each method is a thin typed wrapper over one libc call next to the struct
+ * layout it reads; split up, the layouts would be scattered.
+ *
  * @module
  */
 

@@ -11,7 +11,7 @@
 import { strictEqual } from "node:assert/strict";
 import { formatAddress } from "../src/wire/address.ts";
 import { readPcap } from "../src/wire/pcapfile.ts";
-import { type Netns, sleep, waitUntil } from "./netns.ts";
+import { type Netns, waitUntil } from "./netns.ts";
 
 /** One TCP or UDP packet seen on `lo`. */
 export interface CapturedPacket {
@@ -92,10 +92,40 @@ export function decodeLoCapture(bytes: Uint8Array): CapturedPacket[] {
 
 let captures = 0;
 
+/** The end marker: a UDP datagram to the discard port whose payload is this many bytes. */
+const MARKER_PORT = 9;
+const MARKER_LEN = 29;
+
+/** Sends the end marker inside `ns` (python3: `ip netns exec` cannot run Deno's own sockets). */
+async function sendMarker(ns: Netns): Promise<void> {
+  await ns.exec([
+    "python3",
+    "-c",
+    "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+    `s.sendto(b"x" * ${MARKER_LEN}, ("127.0.0.1", ${MARKER_PORT}))`,
+  ]);
+}
+
+function isMarker(p: CapturedPacket): boolean {
+  return p.proto === "udp" && p.dstPort === MARKER_PORT && p.payloadLen === MARKER_LEN &&
+    p.dst === "127.0.0.1";
+}
+
+/** The packets in the file so far, or null while its last record is still being written. */
+function readSoFar(file: string): CapturedPacket[] | null {
+  try {
+    return decodeLoCapture(Deno.readFileSync(file));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Runs `fn` while tcpdump captures `lo` in `ns`, and returns every TCP/UDP packet. Waits until
- * tcpdump listens, and 300 ms after `fn` so the last packets are written (`-U` writes per packet;
- * `--immediate-mode` because this machine's packet sockets otherwise keep a buffered tail).
+ * tcpdump listens; after `fn`, sends a marker datagram and waits until tcpdump has written it, so
+ * every packet `fn` caused is in the file however slow the machine is (`-U` writes per packet;
+ * `--immediate-mode` because this machine's packet sockets otherwise keep a buffered tail). The
+ * marker (UDP to 127.0.0.1 port 9) is not returned.
  *
  * @param ns The test namespace.
  * @param fn What to capture.
@@ -121,9 +151,15 @@ export async function captureLo(ns: Netns, fn: () => Promise<void>): Promise<Cap
       context: () => p.describe(),
     });
     await fn();
-    await sleep(300);
+    await sendMarker(ns);
+    await waitUntil(() => readSoFar(file)?.some(isMarker) ?? false, {
+      timeoutMs: 20_000,
+      what: "tcpdump to write the end marker",
+      context: () => p.describe(),
+    });
   } finally {
     await p.stop("SIGINT");
   }
-  return decodeLoCapture(Deno.readFileSync(file));
+  const packets = decodeLoCapture(Deno.readFileSync(file));
+  return packets.slice(0, packets.findIndex(isMarker));
 }

@@ -7,6 +7,10 @@
  * Needs root (`ip netns`). Outputs of background processes go to files in a temp directory, so
  * children that outlive the process (command shells, `sleep`) never hold a pipe open.
  *
+ * Over 400 lines because it is the one harness every root-needing suite sets up with (processes,
+ * bounded waits, namespaces, veth pairs, packet filters); split, each test would import several
+ * files for one set-up.
+ *
  * @module
  */
 
@@ -311,6 +315,31 @@ export async function waitUntil(
 }
 
 /**
+ * Whether a classic BPF program, as {@link Netns.packetFilters} gives it, compares with `k` as a
+ * value or the start of a range (`jeq #k` or `jge #k`): a capture filter with `dst port 2001` or
+ * `dst portrange 2001-2002` does for 2001.
+ *
+ * @param program The instructions (`0x15 0 1 2001, 0x06 0 0 65535, …`).
+ * @param k The constant.
+ * @returns True when some `BPF_JMP|BPF_JEQ|BPF_K` or `BPF_JMP|BPF_JGE|BPF_K` instruction has
+ *   that constant.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bpfTestsValue } from "./netns.ts";
+ * assert.equal(bpfTestsValue("0x28 0 0 20, 0x15 0 1 2001, 0x06 0 0 65535", 2001), true);
+ * assert.equal(bpfTestsValue("0x35 0 17 2001, 0x25 16 160 2002", 2001), true);
+ * assert.equal(bpfTestsValue("0x28 0 0 2001, 0x06 0 0 65535", 2001), false);
+ * ```
+ */
+export function bpfTestsValue(program: string, k: number): boolean {
+  return program.split(",").some((insn) => {
+    const f = insn.trim().split(/\s+/);
+    return (f[0] === "0x15" || f[0] === "0x35") && Number(f[3]) === k;
+  });
+}
+
+/**
  * Resolves after `ms` milliseconds.
  *
  * @param ms Delay.
@@ -394,6 +423,32 @@ export class Netns {
     const p = spawnBg(this.dir, label, [...this.prefix(), ...argv], opts);
     this.#procs.push(p);
     return p;
+  }
+
+  /**
+   * The classic BPF programs installed on the packet sockets in the namespace, by owning pid, as
+   * `ss -0 -b -p` shows them: one string per filtered socket, instructions `OP JT JF K` joined by
+   * `, ` (a pid whose sockets have no filter maps to no strings). Lets a test wait until a capture
+   * has installed a new filter instead of sleeping (see {@link bpfTestsValue}).
+   *
+   * @returns pid → the filters of its packet sockets.
+   */
+  async packetFilters(): Promise<Map<number, string[]>> {
+    const out = (await this.exec(["ss", "-0", "-b", "-p", "-n"])).stdout;
+    const byPid = new Map<number, string[]>();
+    let owners: number[] = [];
+    for (const line of out.split("\n")) {
+      const bpf = /^\s+bpf filter \(\d+\):\s*(.*?),?\s*$/.exec(line);
+      if (bpf !== null) {
+        for (const pid of owners) byPid.get(pid)!.push(bpf[1]!);
+        owners = [];
+        continue;
+      }
+      if (!line.startsWith("p_")) continue;
+      owners = [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+      for (const pid of owners) if (!byPid.has(pid)) byPid.set(pid, []);
+    }
+    return byPid;
   }
 
   /**

@@ -10,7 +10,17 @@ import { COMPLETION_FILES, generateCompletion } from "../tools/completions.ts";
 const ROOT = new URL("..", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
 const CI = Deno.env.get("CI") === "true";
-const SUBCOMMANDS = ["serve", "knock", "check", "interfaces", "keygen", "sequence"];
+const SUBCOMMANDS = [
+  "serve",
+  "knock",
+  "check",
+  "interfaces",
+  "keygen",
+  "sequence",
+  "status",
+  "revoke",
+  "grant",
+];
 
 function has(tool: string): boolean {
   try {

@@ -19,12 +19,16 @@
  * The lines the command child logs (`running command`, `command timeout`, non-zero status) are
  * compared in order among themselves, not interleaved with the matcher's lines: when a command runs
  * relative to the next packet is up to the scheduler. Blank log lines are ignored: knockd writes
- * them after messages that end in `\n` (docs/COMPATIBILITY.md B11), which knocktool mirrors only in
- * its byte-compatible mode.
+ * them after messages that end in `\n` (docs/COMPATIBILITY.md B11); knocktool mirrors them, and
+ * `src/server/log_test.ts` checks those bytes.
+ *
+ * Nothing here waits a fixed time for a daemon to be ready: traffic that depends on a rotated or
+ * reloaded sequence comes after a {@link Barrier} (the new capture filter is installed, a log line
+ * is there), so the suite gives the same verdicts on a loaded machine.
  *
  * Environment: `KT_DIFF_ONLY=knockd` (or `knocktool`, `knocktool-strict`) runs one daemon only, to
- * record or debug;
- * `KT_DIFF_FILTER=<substring>` runs the matching scenarios only. Needs root, `ip`, `/usr/sbin/knockd`.
+ * record or debug; `KT_DIFF_FILTER=<substring>` runs the matching scenarios only. Needs root, `ip`,
+ * `/usr/sbin/knockd`.
  *
  * @module
  */
@@ -32,6 +36,7 @@
 import { ok } from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import {
+  bpfTestsValue,
   canUseNetns,
   ignoreUnlessCi,
   Netns,
@@ -66,6 +71,19 @@ interface Signal {
   readonly pauseMs?: number;
 }
 
+/**
+ * A wait between knocks, bounded (the scenario fails if it does not hold): until each daemon still
+ * running has logged `log` and installed a capture filter that tests for `filterPort` (the new
+ * sequence after a one-time rotation), per daemon when a knockd defect makes them differ (the
+ * `knocktool` port applies to both of knocktool's modes).
+ */
+interface Barrier {
+  /** Each daemon has a capture filter installed (any). */
+  readonly filtered?: true;
+  readonly log?: string;
+  readonly filterPort?: number | Readonly<Record<"knockd" | "knocktool", number>>;
+}
+
 /** What one daemon is expected to show. */
 interface Expected {
   /** Log lines (timestamps and blank lines removed), without the start and shutdown lines. */
@@ -86,7 +104,7 @@ interface Scenario {
   /** Files created in each daemon's directory before start (e.g. one-time sequence files). */
   readonly files?: Readonly<Record<string, string>>;
   /** Knocks, and signals to both daemons (sent between injections, after the knocks before them). */
-  readonly traffic: readonly (Knock | Signal)[];
+  readonly traffic: readonly (Knock | Signal | Barrier)[];
   /** Extra daemon options (given to both), e.g. `-4`. */
   readonly args?: readonly string[];
   /** knockd 0.8's recorded behaviour. */
@@ -595,7 +613,7 @@ const scenarios: Scenario[] = [
     config: OPTS +
       door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
     files: { "otp.txt": " 1001,1002\n 2001,2002\n 3001,3002\n" },
-    traffic: seq(S, 1001, 1002, 1001, 1002, 2001, 2002),
+    traffic: [...seq(S, 1001, 1002), { filterPort: 2001 }, ...seq(S, 1001, 1002, 2001, 2002)],
     knockd: {
       log: [
         ...opens(S, "O", 2),
@@ -613,7 +631,7 @@ const scenarios: Scenario[] = [
     config: OPTS +
       door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
     files: { "otp.txt": " 1001,1002\n 2001,2002\n 3001,3002\n" },
-    traffic: [...seq(S, 1001, 1002), ...seq("::1", 2001, 2002)],
+    traffic: [...seq(S, 1001, 1002), { filterPort: 2001 }, ...seq("::1", 2001, 2002)],
     knockd: {
       log: [...opens(S, "O", 2), `O: running command: echo O ${S} >> marks`],
       marks: [`O ${S}`],
@@ -703,7 +721,13 @@ const scenarios: Scenario[] = [
   {
     name: "SIGHUP re-reads the config and drops attempts in progress",
     config: OPTS + A,
-    traffic: [...seq(S, 7000, 8000), { signal: "SIGHUP" }, ...seq(S, 9000, 7000, 8000, 9000)],
+    traffic: [
+      ...seq(S, 7000, 8000),
+      { log: `${S}: A: Stage 2` },
+      { signal: "SIGHUP" },
+      { log: "re-reading config file", filterPort: 7000 },
+      ...seq(S, 9000, 7000, 8000, 9000),
+    ],
     knockd: {
       log: [
         ...stages(S, "A", 2),
@@ -805,7 +829,16 @@ const scenarios: Scenario[] = [
     config: OPTS +
       door("O", "one_time_sequences = otp.txt", "start_command = echo O %IP% >> marks"),
     files: { "otp.txt": " 1001,1002\n 99999\n 2001,2002\n 3001,3002\n" },
-    traffic: seq(S, 1001, 1002, 2001, 2002, 2001, 2002, 3001, 3002),
+    traffic: [
+      ...seq(S, 1001, 1002),
+      { filterPort: 2001 },
+      ...seq(S, 2001, 2002),
+      // knockd (B4) still listens for 2001,2002; knocktool has moved on to 3001,3002.
+      { filterPort: { knockd: 2001, knocktool: 3001 } },
+      ...seq(S, 2001, 2002),
+      { filterPort: 3001 },
+      ...seq(S, 3001, 3002),
+    ],
     knockd: {
       log: [
         ...opens(S, "O", 2),
@@ -1066,6 +1099,35 @@ function toFrames(traffic: readonly Knock[]): FrameSpec[] {
   }));
 }
 
+/** Waits until a {@link Barrier} holds for every daemon still running (bounded; throws if not). */
+async function barrier(
+  ns: Netns,
+  procs: ReadonlyMap<Daemon, { dir: string; p: BgProcess }>,
+  b: Barrier,
+): Promise<void> {
+  const portFor = (d: Daemon) =>
+    typeof b.filterPort === "object"
+      ? (d === "knockd" ? b.filterPort.knockd : b.filterPort.knocktool)
+      : b.filterPort;
+  await waitUntil(async () => {
+    const filters = b.filterPort === undefined && b.filtered === undefined
+      ? undefined
+      : await ns.packetFilters();
+    return [...procs].every(([d, { dir, p }]) => {
+      if (p.exited !== undefined) return true;
+      if (b.log !== undefined && !readText(`${dir}/log`).includes(b.log)) return false;
+      if (b.filtered && (filters?.get(p.pid) ?? []).length === 0) return false;
+      const port = portFor(d);
+      return port === undefined ||
+        (filters?.get(p.pid) ?? []).some((f) => bpfTestsValue(f, port));
+    });
+  }, {
+    timeoutMs: 20_000,
+    what: `the daemons to reach ${JSON.stringify(b)}`,
+    context: () => [...procs.values()].map(({ p }) => p.describe()).join(""),
+  });
+}
+
 /** Daemons that did not start, and how often: after two, later scenarios fail at once. */
 const startFailures = new Map<Daemon, number>();
 
@@ -1102,10 +1164,11 @@ async function runScenario(
         throw new Error(`Cannot start ${d}:\n${p.describe()}`);
       }
     }
-    await sleep(100);
+    // "starting up" comes with the filter in knocktool, just before it in knockd.
+    await barrier(ns, procs, { filtered: true });
     let chunk: Knock[] = [];
     for (const step of [...s.traffic, { signal: "SIGCONT" } as Signal]) {
-      if (!("signal" in step)) {
+      if ("port" in step) {
         chunk.push(step);
         continue;
       }
@@ -1113,6 +1176,10 @@ async function runScenario(
         await injectInNetns(ns.name, { iface: "lo", gapMs: 150, frames: toFrames(chunk) });
       }
       chunk = [];
+      if (!("signal" in step)) {
+        await barrier(ns, procs, step);
+        continue;
+      }
       if (step.signal === "SIGCONT") break; // the end marker
       await sleep(150);
       for (const { p } of procs.values()) p.kill(step.signal);

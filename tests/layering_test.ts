@@ -10,7 +10,7 @@
  *   2. src/wire/    packet views, decoder, frame builder, pcap files
  *   3. src/config/  knockd.conf parsing, the Door/Options model, capture filters, lint
  *   4. src/match/   the matcher, prefilter, attempt table, one-time sequences
- *   5. src/server/ and src/client/  peers: neither imports the other
+ *   5. src/server/, src/client/ and src/cluster/  peers: none imports another
  *   6. src/cli/     one file per subcommand
  *   7. main.ts
  * Test code: testing/ (the one test kit), tests/ (suites needing root, namespaces or daemons),
@@ -18,7 +18,7 @@
  *
  * Rules:
  *   1. A non-test file in a layer imports only its own folder and lower layers.
- *   2. src/server/ and src/client/ do not import each other.
+ *   2. src/server/, src/client/ and src/cluster/ do not import each other.
  *   3. Nothing under src/, ffi/ or main.ts imports tests/, testing/, bench/ or tools/; a test
  *      file beside its module (`*_test.ts`) may import its own layer and lower, plus testing/.
  *   4. testing/ is imported only by test code (`*_test.ts`, tests/, bench/, testing/) and never
@@ -40,7 +40,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["src/wire"],
   ["src/config"],
   ["src/match"],
-  ["src/server", "src/client"],
+  ["src/server", "src/client", "src/cluster"],
   ["src/cli"],
   ["main.ts"],
 ];
@@ -181,6 +181,8 @@ Deno.test("layering: the rule function accepts the allowed edges and rejects the
     ["src/match/matcher.ts", "src/config/model.ts"],
     ["src/server/capture.ts", "ffi/libpcap.ts"],
     ["src/cli/serve.ts", "src/server/daemon.ts"],
+    ["src/cli/serve.ts", "src/cluster/fleet.ts"],
+    ["src/cluster/fleet.ts", "src/util/errno.ts"],
     ["src/cli/knock_compat.ts", "src/cli/_getopt.ts"],
     ["main.ts", "src/cli/serve.ts"],
     ["src/wire/decode_test.ts", "testing/frames.ts"],
@@ -209,6 +211,11 @@ Deno.test("layering: the rule function accepts the allowed edges and rejects the
       "src/client/ and src/server/ are peers: neither imports the other",
     ],
     ["src/wire/x_test.ts", "src/config/y.ts", "layer 2 (src/wire) imports layer 3 (src/config)"],
+    [
+      "src/cluster/fleet.ts",
+      "src/server/grants.ts",
+      "src/cluster/ and src/server/ are peers: neither imports the other",
+    ],
     ["src/client/compat.ts", "src/cli/_getopt.ts", '"_getopt.ts" is private to src/cli/'],
     ["tests/x_test.ts", "src/server/_assert.ts", '"_assert.ts" is private to src/server/'],
     ["src/wire/x_test.ts", "testing/_y.ts", '"_y.ts" is private to testing/'],
@@ -240,4 +247,17 @@ Deno.test("layering: no import in the repository goes against the layer order", 
     return why === undefined ? [] : [`${from} -> ${to}: ${why}`];
   });
   deepStrictEqual(bad, [], `Imports against the layer order:\n${bad.join("\n")}`);
+});
+
+Deno.test("layering: a file over 400 lines outside tests/ and completions/ says why at its top", () => {
+  const long = sourceFiles().filter((f) => !f.startsWith("tests/")).flatMap((path) => {
+    const lines = Deno.readTextFileSync(new URL(path, ROOT)).split("\n");
+    if (lines.length <= 401) return [];
+    return lines.slice(0, 60).some((l) => /\b400 lines\b/.test(l)) ? [] : [path];
+  });
+  deepStrictEqual(
+    long,
+    [],
+    `Long files without an "Over 400 lines because …" note:\n${long.join("\n")}`,
+  );
 });

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { type Permission, permissionFlags, PERMISSIONS } from "../tools/permissions.ts";
-import { compileArgs, parseArgs } from "../tools/compile.ts";
+import { compileArgs, parseArgs, V8_FLAGS } from "../tools/compile.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const ROOT_PATH = ROOT.pathname;
@@ -97,6 +97,8 @@ Deno.test({
       const end = jsonEnd(text, start);
       const meta = JSON.parse(dec.decode(bytes.subarray(start, end)));
       assert.equal(meta.entrypoint_key, "main.ts");
+      // Deno puts its own defaults first; ours come last.
+      assert.deepEqual(meta.v8_flags.slice(-V8_FLAGS.length), [...V8_FLAGS]);
       const perms = { ...meta.permissions };
       delete perms.allow_import; // Deno's default host list; --deny-import overrides it
       assert.deepEqual(perms, expectedPermissions(PERMISSIONS));
@@ -177,6 +179,11 @@ Deno.test("ship: each subcommand runs under exactly the compiled permissions", a
         ok: [0],
         out: /^\d+:tcp \d+:tcp \d+:tcp \d+:tcp\n$/,
       },
+      // No server listens on this socket: the connection is refused after the permission checks.
+      ...["status", "revoke 192.0.2.2", "grant 192.0.2.2 --door ssh"].map((sub) => ({
+        args: [...sub.split(" "), "--control", `${dir}/control.sock`],
+        ok: [1],
+      })),
       { exe: `${dir}/knockd`, args: ["-V"], ok: [0], out: /^knockd 0\.8\n/ },
       { exe: `${dir}/knock`, args: ["-V"], ok: [0], out: /^knock 0\.8\n/ },
     ];
@@ -455,11 +462,12 @@ Deno.test("compile: arguments select targets; unknown targets are refused by nam
   assert.deepEqual(parseArgs([], "aarch64-apple-darwin"), {
     error: 'Cannot compile for the host "aarch64-apple-darwin": name a supported target',
   });
-  // No --include, no extra flags: the permissions, the target and the output name only.
+  // No --include, no extra flags: the permissions, the V8 flags, the target and the output name.
   assert.deepEqual(compileArgs("aarch64-unknown-linux-gnu", "dist"), [
     "compile",
     "--no-prompt",
     ...permissionFlags(),
+    "--v8-flags=--max-semi-space-size=1",
     "--target",
     "aarch64-unknown-linux-gnu",
     "--output",

@@ -4,6 +4,8 @@
  * src/config/directives.ts, the example from packaging/knockd.conf. The pages are checked in;
  * tests/manpages_test.ts fails when they are stale or miss an option or a directive.
  *
+ * A little over 400 lines: most of it is the roff text of the two pages.
+ *
  * @module
  */
 import type { DocEntry, DocPage } from "@optique/core/doc";
@@ -12,6 +14,8 @@ import { getDocPage } from "@optique/core/parser";
 import type { Usage, UsageTerm } from "@optique/core/usage";
 import { BRIEF, parser } from "../main.ts";
 import { VERSION } from "../src/util/version.ts";
+import { DEFAULT_STATE_DIR } from "../src/config/defaults.ts";
+import { DEFAULT_CONTROL_PATH } from "../src/server/control.ts";
 import { type DirectiveDoc, DIRECTIVES, type DirectiveSection } from "../src/config/directives.ts";
 
 /** Each page, by its path relative to the repository root. */
@@ -147,19 +151,24 @@ function renderEntryTerm(term: UsageTerm): string {
   return renderTerm(term);
 }
 
-/** What the page says about a positional argument `--help` leaves undescribed. */
+/**
+ * What the page says about a positional argument `--help` leaves undescribed, by command path and
+ * metavariable. Better: give the argument a description in its parser, which `--help` shows too.
+ */
 const ARGUMENT_NOTES: Readonly<Record<string, string>> = {
-  "HOST": "The host to knock: a name, an IPv4 or an IPv6 address.",
-  "PORT[:PROTO[:FLAGS]]":
-    "One knock: a port (or service name), optionally its protocol (tcp or udp) and, for TCP, its flags.",
+  "knock HOST": "The host to knock: a name, an IPv4 or an IPv6 address.",
+  "knock PORT[:PROTO[:FLAGS]]":
+    "One knock: a port (or service name), optionally its protocol (tcp or udp) and, for TCP, its flags (PORT:tcp:FLAGS, flags joined by +, or none, or any); tportknockd's tcp:PORT:LETTERS works too.",
+  "keygen FILE": "The file to create for the secret.",
 };
 
-function renderEntry(entry: DocEntry): string {
+function renderEntry(entry: DocEntry, path: readonly string[]): string {
+  const note = entry.term.type === "argument"
+    ? ARGUMENT_NOTES[`${path.join(" ")} ${entry.term.metavar}`]
+    : undefined;
   const desc = entry.description !== undefined
     ? renderMessage(entry.description)
-    : entry.term.type === "argument" && ARGUMENT_NOTES[entry.term.metavar] !== undefined
-    ? esc(ARGUMENT_NOTES[entry.term.metavar] as string)
-    : "";
+    : esc(note ?? "See the command's description above.");
   const shown = entry.default !== undefined ? renderMessage(entry.default) : "";
   // Said once: some descriptions name their default already.
   const dflt = shown !== "" && !desc.includes(shown) ? ` (default: ${shown})` : "";
@@ -185,7 +194,7 @@ async function renderCommand(path: readonly string[]): Promise<string> {
     if (section.title !== undefined) out += `.PP\n${esc(section.title)}:\n`;
     for (const entry of section.entries) {
       if (entry.term.type === "command") nested.push(entry.term.name);
-      else out += renderEntry(entry);
+      else out += renderEntry(entry, path);
     }
   }
   for (const name of nested) out += await renderCommand([...path, name]);
@@ -197,8 +206,9 @@ const EXIT_STATUS = `.TP
 Success, including \\fB\\-\\-help\\fR and \\fB\\-\\-version\\fR.
 .TP
 .B 1
-An error: a config that does not load, an interface that cannot be opened, a usage error, or a
-\\fBknock\\fR that could not send.
+An error: a config that does not load, an interface that cannot be opened, a usage error, a
+\\fBknock\\fR that could not send, or a request to the server (\\fBstatus\\fR, \\fBrevoke\\fR,
+\\fBgrant\\fR) that it refused or that could not reach it.
 .TP
 .B 2
 \\fBserve\\fR ended by SIGINT (as knockd).
@@ -312,6 +322,12 @@ Options the service passes to \\fBserve\\fR.
 .TP
 .I /usr/lib/systemd/system/knocktool.service
 The service; installed, but not enabled until you enable it.
+.TP
+.I ${DEFAULT_STATE_DIR}
+State_Dir's default: the grants and the used secret sequences, kept across restarts.
+.TP
+.I ${DEFAULT_CONTROL_PATH}
+The control socket \\fBstatus\\fR, \\fBrevoke\\fR and \\fBgrant\\fR talk to (\\fBserve \\-\\-control\\fR).
 .SH EXAMPLES
 ${EXAMPLES}.SH "SEE ALSO"
 \\fBknocktool.conf\\fR(5), \\fBknockd\\fR(1), \\fBnft\\fR(8), \\fBiptables\\fR(8)
@@ -323,6 +339,18 @@ const SECTION_TITLES: Readonly<Record<DirectiveSection, string>> = {
   options: "DIRECTIVES OF [options]",
   door: "DIRECTIVES OF A DOOR",
   tportknockd: "TPORTKNOCKD FILES",
+};
+
+/** What each section's heading is followed by, before its directives. */
+const SECTION_INTROS: Readonly<Record<DirectiveSection, string>> = {
+  options: "",
+  door: "",
+  tportknockd:
+    `\\fBserve \\-c\\fR and \\fBcheck \\-c\\fR also read tportknockd's configuration files,
+told apart by their first line that is not blank or a comment: an event tag. Each event, a door,
+is a block opened by \\fB<\\fR\\fINAME\\fR\\fB>\\fR and closed by \\fB</\\fR\\fINAME\\fR\\fB>\\fR, holding these
+keys (case ignored). \\fB#\\fR starts a comment. knockd 0.8 cannot read such a file.
+`,
 };
 
 function renderDirective(d: DirectiveDoc): string {
@@ -368,7 +396,7 @@ extensions it uses, which knockd 0.8 would reject.
   for (const section of ["options", "door", "tportknockd"] as const) {
     const ds = DIRECTIVES.filter((d) => d.section === section);
     if (ds.length === 0) continue;
-    out += `.SH "${SECTION_TITLES[section]}"\n`;
+    out += `.SH "${SECTION_TITLES[section]}"\n${SECTION_INTROS[section]}`;
     for (const d of ds) out += renderDirective(d);
   }
   out += `.SH EXAMPLE

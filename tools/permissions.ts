@@ -67,8 +67,17 @@ export const PERMISSIONS: readonly Permission[] = [
     why: "libpcap soname override, syslog facility, the -d child's markers (serve refuses -d " +
       "without them), and knock 0.8's getopt honouring POSIXLY_CORRECT",
   },
-  // Not granted: net (the client's knocks, its name resolution and the -l lookups go through
-  // glibc by FFI, as in knock 0.8 and knockd) and sys (local addresses come from getifaddrs).
+  {
+    kind: "net",
+    // Unscoped: Deno counts a Unix socket as network access and scopes it only by exact path,
+    // and the control socket's path is configurable (serve --control PATH, status/revoke/grant
+    // --control PATH); --metrics-listen ADDR:PORT names its address at run time. No TCP or UDP
+    // socket is opened unless --metrics-listen is given: the client's knocks, its name
+    // resolution and the -l lookups still go through glibc by FFI, as in knock 0.8 and knockd.
+    why: "the control socket (a Unix socket, docs/GRANTS.md) and the opt-in --metrics-listen " +
+      "HTTP endpoint",
+  },
+  // Not granted: sys (local addresses come from getifaddrs).
 ];
 
 /**

@@ -40,7 +40,7 @@ export const secretOptionParsers = {
     }),
     DEFAULT_SECRET_LENGTH,
   ),
-  ports: withDefault(
+  portRange: withDefault(
     option("--ports", string({ metavar: "LOW-HIGH" }), {
       description: message`Port range (the door's ${"Secret_Ports"}).`,
     }),
@@ -77,7 +77,7 @@ export interface SecretClientOptions {
   /** `--length N`. */
   readonly length?: number;
   /** `--ports LOW-HIGH`. */
-  readonly ports?: string;
+  readonly portRange?: string;
   /** `--step SECONDS`. */
   readonly step?: number;
   /** `--protocols`. */
@@ -112,8 +112,8 @@ export async function clientSequence(
   now: () => number = Date.now,
 ): Promise<ClientSequence | { error: string }> {
   if (o.door === undefined) return { error: `Cannot derive a sequence: give the door with --door` };
-  const range = parseSecretPorts(o.ports ?? `${DEFAULT_SECRET_LOW}-${DEFAULT_SECRET_HIGH}`);
-  if ("error" in range) return { error: `Cannot use --ports "${o.ports}": ${range.error}` };
+  const range = parseSecretPorts(o.portRange ?? `${DEFAULT_SECRET_LOW}-${DEFAULT_SECRET_HIGH}`);
+  if ("error" in range) return { error: `Cannot use --ports "${o.portRange}": ${range.error}` };
   const params: SecretParams = {
     length: o.length ?? DEFAULT_SECRET_LENGTH,
     low: range.low,

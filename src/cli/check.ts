@@ -3,6 +3,9 @@
  * prints an account of it — every door with its resolved settings, the BPF filters for the
  * interface's current addresses, and the warnings — or the error that would stop `serve`.
  *
+ * Over 400 lines because most of it is the text and JSON report of one subcommand (each door's
+ * resolved settings, the filters, the warnings); the checks themselves live in `src/config/`.
+ *
  * @module
  */
 import { object } from "@optique/core/constructs";

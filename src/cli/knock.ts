@@ -24,6 +24,11 @@ import { runCompat } from "./knock_compat.ts";
 import { atoi } from "../config/atoi.ts";
 import { sendKnocks, type Sleep, sleep } from "../client/send.ts";
 import { type KnockStep, parseFlags, parseStep } from "../client/steps.ts";
+import {
+  clientSequence,
+  type SecretClientOptions,
+  secretOptionParsers,
+} from "./_secret_options.ts";
 
 /** The `knock` subcommand's parser. */
 export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
@@ -85,8 +90,15 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
       }),
       500,
     ),
+    secretFile: optional(
+      option("--secret-file", string({ metavar: "FILE" }), {
+        description:
+          message`Knock a secret door (docs/SECRET-SEQUENCES.md): derive the current sequence from this secret instead of giving ports; needs ${"--door"}, and the door's ${"--length"}, ${"--ports"}, ${"--step"}, ${"--protocols"} when they are not the defaults.`,
+      }),
+    ),
+    ...secretOptionParsers,
     host: argument(string({ metavar: "HOST" })),
-    ports: multiple(argument(string({ metavar: "PORT[:PROTO[:FLAGS]]" })), { min: 1 }),
+    ports: multiple(argument(string({ metavar: "PORT[:PROTO[:FLAGS]]" }))),
   }),
   {
     description:
@@ -95,7 +107,9 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
 );
 
 /** Options of `knock`. */
-export interface KnockOptions {
+export interface KnockOptions extends SecretClientOptions {
+  /** `--secret-file FILE`: knock a secret door's derived sequence. */
+  readonly secretFile?: string | undefined;
   /** The subcommand tag (`main.ts` dispatches on it). */
   readonly cmd: "knock";
   /** `-u`: every hit is UDP. */
@@ -139,7 +153,15 @@ export interface KnockOptions {
  */
 export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep): Promise<number> {
   const host = opts.host;
-  const ports = opts.ports ?? [];
+  let ports = opts.ports ?? [];
+  if (opts.secretFile !== undefined) {
+    const derived = await secretPorts(opts, opts.secretFile, io);
+    if (derived === undefined) return 1;
+    ports = derived;
+  } else if (opts.door !== undefined) {
+    io.stderr('Cannot knock door "' + opts.door + '": give its secret with --secret-file\n');
+    return 1;
+  }
   if (host === undefined || ports.length === 0) {
     io.stderr("Cannot knock: give a host and at least one port\n");
     return 1;
@@ -226,6 +248,33 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
     io.stdout(`door open: connected to ${r.address} port ${opts.check} (attempt ${r.attempt})\n`);
   }
   return 0;
+}
+
+/** The `PORT:PROTO` steps of a secret door's current sequence, or undefined after an error. */
+async function secretPorts(
+  opts: KnockOptions,
+  file: string,
+  io: Io,
+): Promise<string[] | undefined> {
+  if ((opts.ports ?? []).length > 0) {
+    io.stderr(
+      "Cannot knock with --secret-file and ports: the sequence is derived from the secret\n",
+    );
+    return undefined;
+  }
+  if (opts.udp === true) {
+    io.stderr("Cannot use -u with --secret-file: give the door's --protocols instead\n");
+    return undefined;
+  }
+  const r = await clientSequence(file, opts);
+  if ("error" in r) {
+    io.stderr(r.error + "\n");
+    return undefined;
+  }
+  if (opts.verbose === true) {
+    io.stdout(`secret sequence for door "${opts.door}": step ${r.step}, slot ${r.slot}\n`);
+  }
+  return r.knocks.map((k) => `${k.port}:${k.protocol}`);
 }
 
 /**

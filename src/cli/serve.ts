@@ -21,6 +21,9 @@
  * stops waiting at once (`serve_signals.ts`). Commands still running then are logged and left
  * running in their own sessions; the exit status stays that of the first signal (15 or 2).
  *
+ * Over 400 lines because the option parser (knockd's options plus knocktool's) is a long list of
+ * declarations; the steps of `runServe` live in the `serve_*.ts` files.
+ *
  * @module
  */
 import { object } from "@optique/core/constructs";
@@ -54,7 +57,14 @@ import { resolveServeSettings, type ServeSettings } from "./serve_settings.ts";
 import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
-import { NO_GRANTS, type ServeGrants, setupGrants } from "./serve_grants.ts";
+import type { ControlServer } from "../server/control.ts";
+import * as grantsSetup from "./serve_grants.ts";
+import type { ServeGrants } from "./serve_grants.ts";
+
+const CONTROL =
+  message`Control socket for status, revoke and grant (default ${"/run/knocktool.sock"}).`;
+const METRICS =
+  message`Serve Prometheus metrics at ${"/metrics"} on this address (off by default).`;
 
 /** The `serve` subcommand's parser. */
 export const serveCommand = command(
@@ -113,9 +123,13 @@ export const serveCommand = command(
     capture: withDefault(
       option("--capture", choice(["immediate", "buffered"]), {
         description:
-          message`immediate (default): deliver each packet at once, snaplen 1024, 2 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
+          message`immediate (default): deliver each packet at once, snaplen 1024, 8 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
       }),
       "immediate" as const,
+    ),
+    control: optional(option("--control", string({ metavar: "PATH" }), { description: CONTROL })),
+    metricsListen: optional(
+      option("--metrics-listen", string({ metavar: "ADDR:PORT" }), { description: METRICS }),
     ),
     syslogFacility: optional(
       option("--syslog-facility", string({ metavar: "NAME" }), {
@@ -147,35 +161,16 @@ export interface ServeOptions {
   readonly logFormat: "text" | "json";
   readonly addresses: readonly string[];
   readonly syslogFacility?: string | undefined;
+  /** `--control PATH`: the control socket (default /run/knocktool.sock). */
+  readonly control?: string | undefined;
+  /** `--metrics-listen ADDR:PORT`: serve Prometheus metrics there. */
+  readonly metricsListen?: string | undefined;
   /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
   readonly capture?: "immediate" | "buffered";
   /** Started as `knockd`: errors use knockd's texts and the usage text. */
   readonly knockd?: boolean;
   /** `--knockd-strict`: knockd 0.8's exact matching (docs/COMPATIBILITY.md B14). */
   readonly knockdStrict?: boolean;
-}
-
-/** Options of `serve`. */
-export interface ServeOptions {
-  readonly cmd: "serve";
-  readonly interface?: string | undefined;
-  readonly config: string;
-  readonly daemon: boolean;
-  readonly debug: boolean;
-  readonly verbose: boolean;
-  readonly lookup: boolean;
-  readonly pidFile?: string | undefined;
-  readonly logFile?: string | undefined;
-  readonly ipv4Only: boolean;
-  readonly pcapFile?: string | undefined;
-  readonly dryRun: boolean;
-  readonly logFormat: "text" | "json";
-  readonly addresses: readonly string[];
-  readonly syslogFacility?: string | undefined;
-  /** Capture mode: `immediate` (low latency) or `buffered` (knockd's exact pcap_open_live). */
-  readonly capture?: "immediate" | "buffered";
-  /** Started as `knockd`: errors use knockd's texts and the usage text. */
-  readonly knockd?: boolean;
 }
 
 /**
@@ -247,8 +242,8 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const actions = new DoorActions({ runner, log });
   const lookup = opts.lookup ? new NssLookup() : undefined;
   const announce = logging.announcer(s.pcapFile ?? s.iface);
-  const setup = setupGrants(s.config, s.abs, actions, log);
-  const grants: ServeGrants = typeof setup === "string" ? NO_GRANTS : setup;
+  const setup = grantsSetup.setupGrants(s.config, s.abs, actions, log);
+  const grants: ServeGrants = typeof setup === "string" ? grantsSetup.NO_GRANTS : setup;
   const daemon = typeof setup === "string"
     ? setup
     : createDaemon(opts, s, { logging, actions, lookup, announce, grants });
@@ -267,8 +262,23 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   const signals = new ServeSignals(() => daemon.reload());
   let wrotePid = false;
   let failed = false;
+  let control: ControlServer | undefined;
+  let metrics: { close(): Promise<void> } | undefined;
   try {
     if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
+    if (s.pcapFile === undefined || opts.control !== undefined) { // a replay: only when asked
+      control = await grantsSetup.openControl(
+        s.abs(opts.control),
+        { daemon, actions, grants },
+        log,
+        io,
+      );
+    }
+    if (opts.metricsListen !== undefined) {
+      const m = grantsSetup.openMetrics(opts.metricsListen, { daemon, actions, grants });
+      if (typeof m === "string") throw new ServeSetupError(m);
+      metrics = m;
+    }
     if (s.pcapFile !== undefined) {
       logging.replayAddresses(s.pcapFile, s.addresses);
       announce(); // a replay has nothing to wait for; a live capture announces from onOpen
@@ -278,13 +288,21 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
       out.detach();
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
+    await control?.close();
+    await metrics?.close();
     log.emit("stop", "waiting for child processes...", "V");
     await grants.keeper?.shutdown();
     await actions.shutdown(signals.force);
     log.emit("stop", "closing...", "V");
     if (opts.debug) logging.counters(daemon.counters, daemon.repeatsIgnored);
     log.emit("stop", "shutting down", "L");
+  } catch (e) {
+    if (!(e instanceof ServeSetupError)) throw e;
+    io.stderr(`knocktool serve: ${e.message}\n`);
+    failed = true;
   } finally {
+    await control?.close();
+    await metrics?.close();
     daemon.close();
     grants.close();
     if (runner instanceof SpawnRunner) runner.close();
@@ -296,6 +314,9 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   }
   return signals.status !== 0 ? signals.status : failed ? 1 : 0;
 }
+
+/** A `serve` option that cannot be honoured once the daemon is set up (exit status 1). */
+class ServeSetupError extends Error {}
 
 /** Under -d, once the parent is told we serve, stdout and stderr are gone (knockd: /dev/null). */
 class DetachableIo {
@@ -335,7 +356,7 @@ function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts):
     return new Daemon({
       config: s.config,
       configPath: s.configPath,
-      reloadConfig: () => loadConfig(s.configPath),
+      reloadConfig: () => grantsSetup.checkReload(grants, loadConfig(s.configPath)),
       actions,
       ...(grants.keeper !== undefined ? { grants: grants.keeper } : {}),
       log: logging.log,

@@ -14,17 +14,16 @@ import type { ServeOptions } from "./serve.ts";
  * so a knock reaches it up to 50 ms late (TPACKET_V3 hands over whole blocks). Immediate mode
  * delivers each packet at once; libpcap then uses TPACKET_V2, whose ring slots are min(snaplen,
  * MTU) bytes, so the snaplen is cut to 1024 — room for Ethernet, two VLAN tags, IPv6 with ~900
- * bytes of extension headers and a full TCP header — and the ring is 2 MiB: ~1,900 frames (half
- * that on `lo`, where each frame also takes a slot as it leaves), tens of milliseconds of a flood
- * at the rates the benchmark sends. A knock daemon drains it within a millisecond; a larger ring
- * only buys resident memory (8 MiB cost ~10 MiB of RSS, docs/PERFORMANCE.md), and the harness's
- * w6 checks that no knock mixed into a flood is lost.
+ * bytes of extension headers and a full TCP header — and the ring is 8 MiB: ~7,500 frames (half
+ * that on `lo`, where each frame also takes a slot as it leaves). It costs ~10 MiB of RSS, but a
+ * 2 MiB ring lost knocks mixed into a flood on a busy machine (docs/PERFORMANCE.md, "The capture
+ * ring").
  */
 function captureTuning(
   opts: Pick<ServeOptions, "capture">,
 ): { immediate: boolean; snaplen: number; bufferBytes?: number } {
   if (opts.capture === "buffered") return { immediate: false, snaplen: 65535 };
-  return { immediate: true, snaplen: 1024, bufferBytes: 2 * 1024 * 1024 };
+  return { immediate: true, snaplen: 1024, bufferBytes: 8 * 1024 * 1024 };
 }
 
 /**

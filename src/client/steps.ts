@@ -1,36 +1,23 @@
 /**
  * Port arguments of the knock client: knock 0.8's `PORT[:PROTO]`; knocktool's per-step
- * `PORT:tcp:FLAGS` (the step notation knocktool uses everywhere: flag names joined by `+`,
- * `none`, `any`), sent through a raw socket; and tportknockd's frames `tcp:PORT[:LETTERS]` and
+ * `PORT:tcp:FLAGS` (the notation of docs/FLAG-KNOCKING.md: flag names joined by `+`, `none`,
+ * `any`; the client also sends ECE and CWR, and reads `,` as well as `+`), sent through a raw socket; and tportknockd's frames `tcp:PORT[:LETTERS]` and
  * `udp:PORT`.
  *
  * @module
  */
 
-import { TCP_FLAGS } from "../wire/build.ts";
+import { parseTportknockdFlags, TCP_FLAGS } from "../wire/tcp_flags.ts";
 import { lowerFirst } from "./_text.ts";
 
 /**
- * TCP flag bits by their lower-case names (the TCP header's flags byte): `wire/build.ts`'s
+ * TCP flag bits by their lower-case names (the TCP header's flags byte): `wire/tcp_flags.ts`'s
  * {@link TCP_FLAGS} table, keyed as the notation spells them. The client may send ECE and CWR
  * too, although a server compares only the first six.
  */
 export const FLAG_BITS: Readonly<Record<string, number>> = Object.freeze(
   Object.fromEntries(Object.entries(TCP_FLAGS).map(([name, bit]) => [name.toLowerCase(), bit])),
 );
-
-/** tportknockd's single-flag letters (`x`, `n` and `i` are handled apart). */
-const LETTERS: Readonly<Record<string, number>> = {
-  f: TCP_FLAGS.FIN,
-  s: TCP_FLAGS.SYN,
-  r: TCP_FLAGS.RST,
-  p: TCP_FLAGS.PSH,
-  a: TCP_FLAGS.ACK,
-  u: TCP_FLAGS.URG,
-};
-
-/** tportknockd's `x`: the six flags it knows, all set. */
-const ALL_SIX = 0x3f;
 
 /** One hit of a knock sequence. */
 export interface KnockStep {
@@ -109,41 +96,6 @@ export function formatFlags(flags: number): string {
 }
 
 /**
- * Parses tportknockd's flag letters (`fsrpauxni`): single-flag letters combine (`frap`), `x`
- * means all six set, `n` (none) and `i` (any flags) stand alone.
- *
- * @param letters The text after `tcp:PORT:`.
- * @returns The flags byte or `"any"`, or an error naming the bad letter.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseFlagLetters } from "./steps.ts";
- * assert.deepEqual(parseFlagLetters("frap"), { ok: true, flags: 0x1d });
- * assert.deepEqual(parseFlagLetters("i"), { ok: true, flags: "any" });
- * ```
- */
-export function parseFlagLetters(letters: string): FlagsResult {
-  if (letters === "") return { ok: false, error: "flags are empty (use letters from fsrpauxni)" };
-  if (letters === "n") return { ok: true, flags: 0 };
-  if (letters === "i") return { ok: true, flags: "any" };
-  let flags = 0;
-  for (const c of letters) {
-    if (c === "x") flags |= ALL_SIX;
-    else if (Object.hasOwn(LETTERS, c)) flags |= LETTERS[c] ?? 0;
-    else if (c === "n" || c === "i") {
-      return { ok: false, error: `flag "${c}" in "${letters}" must stand alone` };
-    } else {
-      return {
-        ok: false,
-        error: `unknown flag "${c}" in "${letters}" (use letters from fsrpauxni)`,
-      };
-    }
-  }
-  return { ok: true, flags };
-}
-
-/**
  * Parses a port argument the way knock 0.8 does: split at the first `:`; the protocol is UDP
  * only when the rest is exactly `udp`, anything else is TCP (`1234:UDP` is TCP).
  *
@@ -182,7 +134,7 @@ function parseFrame(arg: string, proto: "tcp" | "udp", rest: string): StepResult
     return { ok: true, step: { port, protocol: "udp" } };
   }
   if (colon < 0) return { ok: true, step: { port, protocol: "tcp", flags: 0 } };
-  const f = parseFlagLetters(rest.slice(colon + 1));
+  const f = parseTportknockdFlags(rest.slice(colon + 1));
   if (!f.ok) return { ok: false, error: `Cannot parse frame "${arg}": ${f.error}` };
   return { ok: true, step: withFlags(port, f.flags) };
 }

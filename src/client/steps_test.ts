@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { formatFlags, parseFlagLetters, parseFlags, parseKnockStep, parseStep } from "./steps.ts";
+import { formatFlags, parseFlags, parseKnockStep, parseStep } from "./steps.ts";
 
 Deno.test("steps: knock 0.8's PORT[:PROTO]", () => {
   deepStrictEqual(parseKnockStep("7000"), { port: "7000", protocol: "tcp" });
@@ -61,17 +61,11 @@ Deno.test("steps: tportknockd's frames", () => {
   for (const [arg, error] of bad) deepStrictEqual(parseStep(arg), { ok: false, error }, arg);
 });
 
-Deno.test("steps: flag lists and letters", () => {
+Deno.test("steps: flag lists", () => {
   deepStrictEqual(parseFlags("SYN+ ece +cwr"), { ok: true, flags: 0xc2 });
   deepStrictEqual(parseFlags(""), { ok: true, flags: 0 });
   deepStrictEqual(parseFlags("ANY"), { ok: true, flags: "any" });
   strictEqual(formatFlags(0xff), "fin+syn+rst+psh+ack+urg+ece+cwr");
   strictEqual(formatFlags(0x29), "fin+psh+urg");
   strictEqual(formatFlags(0), "none");
-  deepStrictEqual(parseFlagLetters("xs"), { ok: true, flags: 0x3f });
-  deepStrictEqual(parseFlagLetters("i"), { ok: true, flags: "any" });
-  deepStrictEqual(parseFlagLetters("ii"), {
-    ok: false,
-    error: 'flag "i" in "ii" must stand alone',
-  });
 });

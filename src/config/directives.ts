@@ -6,6 +6,16 @@
  * @module
  */
 
+import {
+  DEFAULT_INTERFACE,
+  DEFAULT_PIDFILE,
+  DEFAULT_SECRET_HIGH,
+  DEFAULT_SECRET_LENGTH,
+  DEFAULT_SECRET_LOW,
+  DEFAULT_SECRET_STEP,
+  DEFAULT_STATE_DIR,
+} from "./defaults.ts";
+
 /** Where a directive may stand. */
 export type DirectiveSection = "options" | "door" | "tportknockd";
 
@@ -48,14 +58,14 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     section: "options",
     value: "PATH",
     description: "Write the process id here when running as a daemon (serve -d); wins over -p.",
-    default: "/var/run/knockd.pid",
+    default: DEFAULT_PIDFILE,
   },
   {
     name: "Interface",
     section: "options",
     value: "NAME",
     description: "Network interface to listen on, when serve -i does not name one.",
-    default: "eth0",
+    default: DEFAULT_INTERFACE,
   },
   {
     name: "KnockdStrict",
@@ -144,7 +154,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     value: "DIR",
     description:
       "Where knocktool keeps its state: live grants (docs/GRANTS.md) and the used marks of secret sequences (docs/SECRET-SEQUENCES.md).",
-    default: "/var/lib/knocktool",
+    default: DEFAULT_STATE_DIR,
     extension: true,
     feature: "grants",
   },
@@ -205,7 +215,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     section: "door",
     value: "N",
     description: "Knocks per secret-derived sequence, 1 to 32.",
-    default: "4",
+    default: String(DEFAULT_SECRET_LENGTH),
     extension: true,
     feature: "secret sequences",
   },
@@ -214,7 +224,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     section: "door",
     value: "LOW-HIGH",
     description: "Range the secret-derived ports are drawn from.",
-    default: "1024-65535",
+    default: `${DEFAULT_SECRET_LOW}-${DEFAULT_SECRET_HIGH}`,
     extension: true,
     feature: "secret sequences",
   },
@@ -224,7 +234,7 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     value: "SECONDS",
     description:
       "Seconds per time step; the server accepts the previous, current and next step's sequences.",
-    default: "30",
+    default: String(DEFAULT_SECRET_STEP),
     extension: true,
     feature: "secret sequences",
   },

@@ -1,3 +1,4 @@
+// Over 400 lines: the filter tables for every link type and door mix, compiled with libpcap.
 import assert from "node:assert/strict";
 import { captureFilter, captureFilters, knockdFilter, MAX_PORT_TERMS } from "./filter.ts";
 import { parseConfig } from "./parse.ts";

@@ -2,6 +2,9 @@
  * The knockd.conf parser, faithful to knockd 0.8's `parseconfig` (docs/COMPATIBILITY.md §2): it
  * accepts and rejects the same files, with knockd's own error line alongside a readable message.
  *
+ * Over 400 lines because it follows knockd's single `parseconfig` function: the order of its
+ * checks decides which error a broken file gets, and one file keeps that order visible.
+ *
  * @module
  */
 import type {

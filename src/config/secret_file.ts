@@ -5,6 +5,8 @@
  * @module
  */
 
+import { errnoText, isSystemError } from "../util/errno.ts";
+
 /** The shortest key accepted, in bytes. */
 export const MIN_SECRET_BYTES = 16;
 
@@ -74,6 +76,7 @@ export function readSecretFile(path: string, door: string): SecretFileResult {
     }
     bytes = Deno.readFileSync(path);
   } catch (e) {
+    if (!isSystemError(e)) throw e;
     return { ok: false, message: `Cannot read ${where}: ${osText(e)}` };
   }
   const key = secretKey(bytes);
@@ -106,9 +109,6 @@ export function newSecretText(): string {
 
 /** An OS error's text, lower-cased where it continues a sentence, without Deno's call suffix. */
 function osText(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  const text = e instanceof Error ? e.message : String(e);
-  const cut = text.replace(/ \(os error \d+\).*$/, "").replace(/:? *(stat|open|read)[^:]*$/, "");
+  const cut = errnoText(e).replace(/:? *(stat|open|read)[^:]*$/, "");
   return cut.charAt(0).toLowerCase() + cut.slice(1);
 }

@@ -89,3 +89,11 @@ Deno.test("secret directives: errors name the line and the door", () => {
     assert.equal(r.error.knockdText, knockdText);
   }
 });
+
+Deno.test("secret directives: a secret door alone does not switch on grants", async () => {
+  const { usesFeature } = await import("./extensions.ts");
+  const r = parseConfig("[a]\nSecret_File = /s\n");
+  assert.ok(r.ok);
+  assert.equal(usesFeature(r.config, "grants"), false);
+  assert.equal(usesFeature(r.config, "secret sequences"), true);
+});

@@ -39,6 +39,9 @@
  * capped by {@link MatcherOptions.maxAttempts}, with the eviction policy documented there and in
  * `attempt_table.ts`.
  *
+ * Over 400 lines because it is one state machine whose step order (A to D above) is the
+ * compatibility contract; the pre-filter, the attempt table and the events are separate files.
+ *
  * @module
  */
 
@@ -85,7 +88,16 @@ export interface MatcherOptions {
    * (docs/COMPATIBILITY.md "Repeats and retransmissions").
    */
   readonly strict?: boolean;
+  /**
+   * `Max_Starts_Per_Minute` (docs/GRANTS.md): attempts one source may start per wall-clock
+   * minute (of capture time); a start beyond it is dropped and counted in
+   * {@link Matcher.rateLimitDrops}. Absent or 0: no cap (knockd).
+   */
+  readonly maxStartsPerMinute?: number;
 }
+
+/** Sources counted per minute for `maxStartsPerMinute` (more are not limited that minute). */
+const RATE_SOURCES = 65_536;
 
 /** A flag test of one door, precomputed with knockd's debug text. */
 interface FlagTest {
@@ -179,6 +191,11 @@ export class Matcher {
   #pendingRemovals: [number, string][] = [];
   #evictions = 0;
   #refusals = 0;
+  #invalidations = 0;
+  #rateLimitDrops = 0;
+  readonly #maxStarts: number;
+  #rateMinute = -1;
+  readonly #startsThisMinute = new Map<string, number>();
   #repeatsIgnored = 0;
   readonly #debug: boolean;
   readonly #strict: boolean;
@@ -196,6 +213,7 @@ export class Matcher {
     this.#configured = doors.slice();
     this.#doors = doors.map(doorState);
     this.#debug = options.debug ?? false;
+    this.#maxStarts = options.maxStartsPerMinute ?? 0;
     this.#strict = options.strict ?? false;
     this.#doors.forEach((state, index) => this.#indexStart(index, state, true));
     this.#filter = new PreFilter(doors, options.localAddresses, options.ipv4Only ?? false);
@@ -216,6 +234,16 @@ export class Matcher {
   /** How many attempts were evicted to make room since the matcher was created. */
   get evictions(): number {
     return this.#evictions;
+  }
+
+  /** How many attempts a wrong knock ended (knockd's silent `stage = -1`) since creation. */
+  get invalidations(): number {
+    return this.#invalidations;
+  }
+
+  /** How many attempt starts `maxStartsPerMinute` dropped since creation. */
+  get rateLimitDrops(): number {
+    return this.#rateLimitDrops;
   }
 
   /** How many repeated knocks were ignored (never in strict mode); see {@link MatcherOptions.strict}. */
@@ -280,6 +308,7 @@ export class Matcher {
           }
         } else {
           // knockd sets stage = -1; nothing is logged.
+          this.#invalidations++;
           this.#table.remove(attempt);
           this.#removed(attempt.id, "failed", src);
         }
@@ -451,6 +480,24 @@ export class Matcher {
     return events;
   }
 
+  /** `maxStartsPerMinute`: counts this start; false (and counted as a drop) beyond the cap. */
+  #mayStart(packet: Packet): boolean {
+    const minute = Math.floor(packet.tsSec / 60);
+    if (minute !== this.#rateMinute) {
+      this.#rateMinute = minute;
+      this.#startsThisMinute.clear();
+    }
+    const n = this.#startsThisMinute.get(packet.src) ?? 0;
+    if (n >= this.#maxStarts) {
+      this.#rateLimitDrops++;
+      return false;
+    }
+    if (n > 0 || this.#startsThisMinute.size < RATE_SOURCES) {
+      this.#startsThisMinute.set(packet.src, n + 1);
+    }
+    return true;
+  }
+
   /** Step D for one door whose flags and first knock match: target check, then a new attempt. */
   #startOne(
     packet: Packet,
@@ -459,6 +506,7 @@ export class Matcher {
     events: MatchEvent[] | null,
   ): MatchEvent[] | null {
     if (!this.#targetMatches(state, packet.dst)) return events;
+    if (this.#maxStarts > 0 && !this.#mayStart(packet)) return events;
     const door = state.door;
     const attempt = newAttempt(
       this.#nextId++,

@@ -23,6 +23,9 @@
  * - A present but empty `Stop_Command_6` (or `Stop_Command`) runs `/bin/sh -c ""` after the
  *   timeout, and logs `DOOR: running command: ` as knockd does with `system("")`.
  *
+ * Over 400 lines because start commands, stop timers, the running cap and shutdown share one
+ * queue and one set of counters.
+ *
  * @module
  */
 import type { Door } from "../config/model.ts";
@@ -80,8 +83,8 @@ export class ShellRunner implements CommandRunner {
   /** Runs `/bin/sh -c command`. */
   async run(command: string): Promise<CommandResult> {
     const child = new Deno.Command("/bin/sh", {
-      // Bytes that are not UTF-8 cannot travel in argv as text; shellArgs rebuilds them (B-compat
-      // with knockd, whose system() passes the config's bytes untouched).
+      // Bytes that are not UTF-8 cannot travel in argv as text; shellArgs rebuilds them (as
+      // knockd, whose system() passes the config's bytes untouched).
       args: shellArgs(command),
       ...(this.#cwd !== undefined ? { cwd: this.#cwd } : {}),
       stdin: this.#stdio,
@@ -287,6 +290,21 @@ interface PendingStop {
   timer: unknown;
   fire: () => void;
   readonly fields: EventFields;
+  /** When the timer started and when it fires (ms since the epoch), for status. */
+  readonly since: number;
+  readonly due: number;
+}
+
+/** A stop command waiting for its timer (what `knocktool status` lists for a knockd config). */
+export interface PendingStopInfo {
+  /** Door name. */
+  readonly door: string;
+  /** The knocker's address. */
+  readonly src: string;
+  /** When the timer started (ms since the epoch). */
+  readonly since: number;
+  /** When it fires (ms since the epoch). */
+  readonly due: number;
 }
 
 interface Running {
@@ -330,6 +348,8 @@ export class DoorActions {
   #lastStopWarning = -Infinity;
   /** Counters of the caps. */
   readonly counters: ActionCounters = { queued: 0, maxQueued: 0, earlyStops: 0, abandoned: 0 };
+  /** Commands started and commands that failed (could not start, non-zero status, signal). */
+  readonly outcomes: { run: number; failed: number } = { run: 0, failed: 0 };
 
   /**
    * Makes the action runner.
@@ -471,9 +491,12 @@ export class DoorActions {
       }
     }
     return new Promise((resolve) => {
+      const now = Date.now();
       const entry: PendingStop = {
         timer: undefined,
         fields,
+        since: now,
+        due: now + ms,
         fire: () => {
           if (entry.timer !== undefined) this.#timers.clear(entry.timer);
           entry.timer = undefined;
@@ -484,6 +507,33 @@ export class DoorActions {
       this.#pending.add(entry);
       entry.timer = this.#timers.set(entry.fire, ms);
     });
+  }
+
+  /** The stop commands waiting for their timer, oldest first. */
+  pendingStopList(): PendingStopInfo[] {
+    return [...this.#pending].map((p) => ({
+      door: p.fields.door ?? "",
+      src: p.fields.src ?? "",
+      since: p.since,
+      due: p.due,
+    }));
+  }
+
+  /**
+   * Runs the pending stop commands of an address now (`knocktool revoke` on a knockd config).
+   *
+   * @param src The address.
+   * @param door Only this door's.
+   * @returns The stop commands started, as they were listed.
+   */
+  firePendingStops(src: string, door?: string): PendingStopInfo[] {
+    const fired: PendingStopInfo[] = [];
+    for (const p of [...this.#pending]) {
+      if (p.fields.src !== src || (door !== undefined && p.fields.door !== door)) continue;
+      fired.push({ door: p.fields.door ?? "", src, since: p.since, due: p.due });
+      p.fire();
+    }
+    return fired;
   }
 
   #warnDue(which: "queue" | "stop"): boolean {
@@ -546,12 +596,14 @@ export class DoorActions {
     // knockd: logprint("%s: running command: %s\n") — the trailing newline of docs/COMPATIBILITY.md
     // B11 included.
     this.#log.emit("command", `${doorName}: running command: ${command}\n`, "LV", fields);
+    this.outcomes.run++;
     let result: CommandResult;
     try {
       result = await this.#runner.run(command);
     } catch (e) {
       // The runner throws only when the shell could not be started (CommandRunner.run). knockd's
       // line stays as it is; why follows it.
+      this.outcomes.failed++;
       this.#log.emit("command-error", "error: command fork failed!", "LE", fields);
       this.#log.emit(
         "command-error",
@@ -564,6 +616,7 @@ export class DoorActions {
       return;
     }
     if (result.signaled || result.code !== 0) {
+      this.outcomes.failed++;
       this.#log.emit(
         "command-status",
         `${doorName}: command returned non-zero status code (${result.signaled ? 0 : result.code})`,

@@ -1,3 +1,4 @@
+// Over 400 lines: one case per rule of docs/COMPATIBILITY.md §6 and per cap of DoorActions.
 import { deepStrictEqual } from "node:assert/strict";
 import { configureSync, resetSync } from "@logtape/logtape";
 import { captureIo } from "../util/io.ts";

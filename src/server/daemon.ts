@@ -16,7 +16,9 @@
  * step boundary and turns a virtual door's open into an open or a refused replay.
  *
  * Longer than 400 lines because it is the one place where the matcher, the one-time and secret
- * sequences, the timers, reload and the actions meet; each part is a short method.
+ * sequences, the timers, reload and the actions meet, and the control socket's `grant` and
+ * `revoke` (docs/GRANTS.md) change that state through the same path as a knock; each part is a
+ * short method.
  *
  * @module
  */
@@ -33,6 +35,8 @@ import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
 import type { GrantKeeper } from "./grant_keeper.ts";
 import { usesFeature } from "../config/extensions.ts";
 import { cidrsContain } from "../config/cidr.ts";
+import { canonicalAddress } from "../wire/address.ts";
+import type { Grant } from "./grants.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture_events.ts";
@@ -98,6 +102,30 @@ export interface DaemonCounters {
   /** Doors opened. */
   opens: number;
   /** Opens refused by a door's `From` (docs/GRANTS.md). */
+  aclDrops: number;
+  /** Knocks that matched a step of a sequence (`Stage N` lines). */
+  knocks: number;
+}
+
+/** Counters of the matcher, summed over reloads. */
+export interface MatcherStats {
+  /** Attempts evicted from the full table. */
+  readonly evictions: number;
+  /** Attempts a wrong knock ended. */
+  readonly invalidations: number;
+  /** New attempts refused because the table was full of later-stage attempts. */
+  readonly refusals: number;
+  /** Starts dropped by `Max_Starts_Per_Minute`. */
+  readonly rateLimitDrops: number;
+}
+
+/** Counters of one door (by name), for status and metrics. */
+export interface DoorCounters {
+  /** Knocks that matched a step. */
+  knocks: number;
+  /** Opens (knocks and hand grants). */
+  opens: number;
+  /** Opens refused by `From`. */
   aclDrops: number;
 }
 
@@ -182,7 +210,10 @@ export class Daemon {
     internalErrors: 0,
     opens: 0,
     aclDrops: 0,
+    knocks: 0,
   };
+  /** Counters per door name. */
+  readonly doorCounters: Map<string, DoorCounters> = new Map();
   readonly #opts: DaemonOptions;
   #config: Config;
   /** Doors with their current sequences; null = disabled (one-time file used up). */
@@ -194,6 +225,8 @@ export class Daemon {
   /** Serialises window refreshes (each derives asynchronously). */
   #refreshing: Promise<void> = Promise.resolve();
   #matcher: Matcher;
+  /** Counters of the matchers replaced by reloads. */
+  #matcherBase: MatcherStats = { evictions: 0, invalidations: 0, refusals: 0, rateLimitDrops: 0 };
   /** Repeats ignored by the matchers replaced by reloads. */
   #repeatsBefore = 0;
   #addrs: LocalAddresses;
@@ -232,6 +265,120 @@ export class Daemon {
   /** The doors in use, with their current sequences (null: disabled). */
   get doors(): readonly (Door | null)[] {
     return this.#doors;
+  }
+
+  /** The matcher's counters since the last reload (a reload makes a new matcher). */
+  get matcherStats(): MatcherStats {
+    const m = this.#matcher;
+    const b = this.#matcherBase;
+    return {
+      evictions: b.evictions + m.evictions,
+      invalidations: b.invalidations + m.invalidations,
+      refusals: b.refusals + m.refusals,
+      rateLimitDrops: b.rateLimitDrops + m.rateLimitDrops,
+    };
+  }
+
+  #doorCount(name: string): DoorCounters {
+    let c = this.doorCounters.get(name);
+    if (c === undefined) {
+      c = { knocks: 0, opens: 0, aclDrops: 0 };
+      this.doorCounters.set(name, c);
+    }
+    return c;
+  }
+
+  /** Whether doors open as grants (the config uses the grant extensions, docs/GRANTS.md). */
+  get grantMode(): boolean {
+    return this.#opts.grants !== undefined && usesFeature(this.#config, "grants");
+  }
+
+  /**
+   * Opens a door by hand (`knocktool grant`), through the same path as a completed knock
+   * (without `From`, which filters knockers, not the administrator).
+   *
+   * @param doorName The door.
+   * @param address The address to let in.
+   * @param forSec How long (default the door's `Cmd_Timeout`).
+   * @returns What happened: `opened`, `refreshed`, …
+   * @throws {Error} When the door or the address is not valid; nothing changed then.
+   */
+  grant(doorName: string, address: string, forSec?: number): { address: string; outcome: string } {
+    const index = this.#config.doors.findIndex((d) => d.name === doorName);
+    if (index < 0) throw new Error(`Cannot grant: no door is named ${JSON.stringify(doorName)}`);
+    const door = this.#doors[index];
+    if (door === null || door === undefined) {
+      throw new Error(
+        `Cannot grant: door ${
+          JSON.stringify(doorName)
+        } is disabled (its one-time sequences are used up)`,
+      );
+    }
+    const a = canonicalAddress(address);
+    if (a === null) {
+      throw new Error(`Cannot grant ${JSON.stringify(address)}: not an IPv4 or IPv6 address`);
+    }
+    if (a.family === 6 && this.#opts.ipv4Only) {
+      throw new Error(`Cannot grant ${JSON.stringify(address)}: serve runs with -4 (IPv4 only)`);
+    }
+    this.counters.opens++;
+    this.#doorCount(door.name).opens++;
+    this.#opts.log.emit(
+      "open",
+      `${a.text}: ${door.name}: OPEN SESAME (granted by hand${
+        forSec === undefined ? "" : ` for ${forSec} s`
+      })`,
+      "LV",
+      { door: door.name, src: a.text },
+    );
+    if (this.grantMode) {
+      const outcome = this.#opts.grants!.open(door, a.text, a.family, {
+        ...(forSec !== undefined ? { forSec } : {}),
+        via: "grant",
+      });
+      return { address: a.text, outcome };
+    }
+    const timed = forSec === undefined ? door : { ...door, cmdTimeout: forSec };
+    void this.#opts.actions.open(timed, a.text, a.family);
+    return { address: a.text, outcome: "opened" };
+  }
+
+  /**
+   * Closes the grants of an address now (`knocktool revoke`).
+   *
+   * @param address The address.
+   * @param doorName Only this door's grant.
+   * @returns The grants closed.
+   * @throws {Error} When there is nothing to revoke; nothing changed then.
+   */
+  revoke(address: string, doorName?: string): Grant[] {
+    const a = canonicalAddress(address);
+    if (a === null) {
+      throw new Error(`Cannot revoke ${JSON.stringify(address)}: not an IPv4 or IPv6 address`);
+    }
+    if (doorName !== undefined && !this.#config.doors.some((d) => d.name === doorName)) {
+      throw new Error(`Cannot revoke: no door is named ${JSON.stringify(doorName)}`);
+    }
+    const closed = this.grantMode
+      ? this.#opts.grants!.revoke(a.text, doorName)
+      // A knockd config: its pending stop commands run now.
+      : this.#opts.actions.firePendingStops(a.text, doorName).map((p): Grant => ({
+        door: p.door,
+        address: p.src,
+        family: a.family,
+        since: p.since,
+        until: p.due,
+        stop: "",
+        via: "knock",
+      }));
+    if (closed.length === 0) {
+      throw new Error(
+        `Cannot revoke ${JSON.stringify(a.text)}: no grant is open for it${
+          doorName === undefined ? "" : ` on door ${JSON.stringify(doorName)}`
+        }`,
+      );
+    }
+    return closed;
   }
 
   /** Repeated knocks ignored since the start (docs/COMPATIBILITY.md "Repeats and retransmissions"). */
@@ -294,6 +441,7 @@ export class Daemon {
       ipv4Only: this.#opts.ipv4Only,
       debug: this.#opts.debug ?? false,
       strict: (this.#opts.strict ?? false) || (this.#config.options.knockdStrict ?? false),
+      maxStartsPerMinute: this.#config.options.maxStartsPerMinute ?? 0,
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);
@@ -523,6 +671,8 @@ export class Daemon {
           break;
         case "stage":
           if (ev.stage === 1) this.#opts.lookup?.request(ev.src);
+          this.counters.knocks++;
+          this.#doorCount(ev.door.name).knocks++;
           log.emit("stage", `${this.#who(ev.src)}: ${ev.door.name}: Stage ${ev.stage}`, "LV", {
             door: ev.door.name,
             src: ev.src,
@@ -541,6 +691,7 @@ export class Daemon {
           const from = ev.door.from;
           if (from !== undefined && !cidrsContain(from, ev.src)) {
             this.counters.aclDrops++;
+            this.#doorCount(ev.door.name).aclDrops++;
             log.emit(
               "acl-drop",
               `${this.#who(ev.src)}: ${ev.door.name}: not opened: source is outside "From"`,
@@ -554,6 +705,7 @@ export class Daemon {
             break;
           }
           this.counters.opens++;
+          this.#doorCount(ev.door.name).opens++;
           log.emit("open", `${this.#who(ev.src)}: ${ev.door.name}: OPEN SESAME`, "LV", {
             door: ev.door.name,
             src: ev.src,
@@ -589,6 +741,7 @@ export class Daemon {
       return;
     }
     this.counters.opens++;
+    this.#doorCount(name).opens++;
     log.emit("open", `${this.#who(src)}: ${name}: OPEN SESAME`, "LV", { door: name, src });
     this.#openDoor(r.door, src, family);
   }
@@ -667,6 +820,7 @@ export class Daemon {
         this.#config = r.config;
         this.#doors = setup.doors;
         this.#oneTime = setup.oneTime;
+        this.#matcherBase = this.matcherStats;
         this.#repeatsBefore += this.#matcher.repeatsIgnored;
         this.#secrets = setup.secrets;
         this.#matcher = this.#newMatcher(setup.doors);

@@ -4,8 +4,11 @@
  * keeps the state file up to date so that a crash never leaves a door open.
  *
  * Used when the config uses the grant extensions (`Nft_Set`, `Nft_Set_6`, `From`, `Cooldown`,
- * `State_Dir`, `Max_Starts_Per_Minute`); a config without them runs as under knockd 0.8, through
+ * `Max_Starts_Per_Minute`); a config without them runs as under knockd 0.8, through
  * `DoorActions.open` (docs/COMPATIBILITY.md, "Extensions").
+ *
+ * Over 400 lines because a grant's whole life (set element, start command, stop timer, state
+ * file) is kept in one place, so that no path can leave a door open.
  *
  * @module
  */
@@ -82,6 +85,9 @@ interface Live {
   started: Promise<void>;
 }
 
+/** How long a write that is not needed for safety may wait, to coalesce a burst (ms). */
+const SAVE_DELAY_MS = 100;
+
 /** Cooldown entries kept before old ones are swept. */
 const COOLDOWN_SWEEP_SIZE = 4096;
 
@@ -110,6 +116,7 @@ export class GrantKeeper {
   readonly #table = new GrantTable();
   readonly #live = new Map<string, Live>();
   readonly #lastStart = new Map<string, number>();
+  #saveTimer: unknown;
   /** Counters since start. */
   readonly counters: GrantCounters = {
     opened: 0,
@@ -174,7 +181,7 @@ export class GrantKeeper {
         "LV",
         fields,
       );
-      this.#save();
+      this.#saveLater(); // a lost refresh only closes early
       return "refreshed";
     }
     let chosen = chooseCommands(door, family);
@@ -230,7 +237,8 @@ export class GrantKeeper {
     this.#live.set(key, entry);
     this.counters.opened++;
     // Written before the start command runs: a crash from here on still ends in the stop command.
-    this.#save();
+    if (stop !== undefined) this.#save();
+    else this.#saveLater(); // the kernel closes a set grant
     if (start !== undefined) {
       this.#noteStart(key, now, door.cooldown);
       entry.started = this.#o.actions.run(door.name, start, address);
@@ -294,7 +302,9 @@ export class GrantKeeper {
       this.counters.revoked++;
       this.#o.log.emit("grant-revoke", `${g.address}: ${g.door}: grant revoked`, "LV", fields);
       if (g.set !== undefined) {
-        const err = this.#o.sets?.remove(g.set, g.address) ?? "libnftables is not loaded";
+        const err = this.#o.sets === undefined
+          ? "libnftables is not loaded"
+          : this.#o.sets.remove(g.set, g.address);
         if (err !== undefined) {
           this.counters.setErrors++;
           this.#o.log.emit(
@@ -312,7 +322,9 @@ export class GrantKeeper {
       const stop = g.stop;
       void entry.started.then(() => this.#o.actions.run(g.door, stop, g.address));
     }
-    this.#save();
+    // A closed command grant must leave the file before a crash could run its stop twice.
+    if (g.stop !== undefined) this.#save();
+    else this.#saveLater();
     return g;
   }
 
@@ -382,9 +394,20 @@ export class GrantKeeper {
     return { ranStops, rescheduled };
   }
 
+  /** Coalesces writes that are not needed for safety (refreshes, set grants) to one per 100 ms. */
+  #saveLater(): void {
+    if (this.#o.state === undefined || this.#saveTimer !== undefined) return;
+    this.#saveTimer = this.#timers.set(() => {
+      this.#saveTimer = undefined;
+      this.#save();
+    }, SAVE_DELAY_MS);
+  }
+
   #save(): void {
     const state = this.#o.state;
     if (state === undefined) return;
+    if (this.#saveTimer !== undefined) this.#timers.clear(this.#saveTimer);
+    this.#saveTimer = undefined;
     try {
       state.save(this.#table.list());
     } catch (e) {

@@ -11,6 +11,9 @@
  * libc, prints the verbose/debug lines on stdout and errors on stderr, or, with `--log-format
  * json`, one JSON object per line on stdout instead of the text lines.
  *
+ * Over 400 lines because the log file, syslog, the verbose/debug/error streams and the JSON lines
+ * are one sink, and the order of lines must hold across all of them.
+ *
  * @module
  */
 import { getLogger, type Logger, type LogRecord } from "@logtape/logtape";

@@ -196,3 +196,50 @@ Deno.test("secret door: an unsafe secret file stops the daemon with the door and
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("secret door: a state file that is not used marks stops the daemon", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kt-secret-state-" });
+  try {
+    await Deno.writeTextFile(`${dir}/secret`, VECTOR_KEY + "\n", { mode: 0o600 });
+    await Deno.chmod(`${dir}/secret`, 0o600);
+    await Deno.mkdir(`${dir}/s`);
+    await Deno.writeTextFile(`${dir}/s/${USED_MARKS_FILE}`, '{"version":2}\n');
+    const log = new ServerLog();
+    assert.throws(
+      () =>
+        new Daemon({
+          config: config(`[options]\nState_Dir = ${dir}/s\n[ssh]\nSecret_File = ${dir}/secret\n`),
+          configPath: "k.conf",
+          reloadConfig: () => ({ ok: false, error: { message: "x", knockdText: "x" } }),
+          actions: new DoorActions({ runner: new RecordingRunner(), log }),
+          log,
+          localAddresses: { v4: ["192.0.2.1"], v6: [] },
+          ipv4Only: false,
+        }),
+      new DaemonSetupError(
+        `Cannot read state file "${dir}/s/${USED_MARKS_FILE}": expected {"version": 1, ` +
+          `"used": {...}} (remove it only if no spent sequence can still be replayed)`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("secret door: the window moves with the clock; marks older than step-1 are pruned", async () => {
+  await withDaemon(async ({ daemon, runner, dir }) => {
+    const seq = await sequence(STEP, 1);
+    for (const k of seq) daemon.handleFrame(frame(k, "198.51.100.1"));
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(runner.commands, ["open 198.51.100.1"]);
+    // Three steps later the old step is out of the window: its sequence matches nothing.
+    await daemon.refreshSecrets(NOW_MS + 3 * 30_000);
+    const later = await sequence(STEP + 3, 1);
+    for (const k of later) daemon.handleFrame(frame(k, "198.51.100.2"));
+    for (const k of seq) daemon.handleFrame(frame(k, "198.51.100.3"));
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(runner.commands, ["open 198.51.100.1", "open 198.51.100.2"]);
+    const state = JSON.parse(await Deno.readTextFile(`${dir}/state/${USED_MARKS_FILE}`));
+    assert.deepEqual(state, { version: 1, used: { ssh: { [STEP + 3]: [1] } } });
+  });
+});

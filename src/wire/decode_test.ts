@@ -1,3 +1,4 @@
+// Over 400 lines: mostly the table of captured frames and what each must decode to.
 import { strictEqual } from "node:assert/strict";
 import { decodeFrame, isSupportedLinkType } from "./decode.ts";
 import { readPcap } from "./pcapfile.ts";

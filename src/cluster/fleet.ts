@@ -1,0 +1,559 @@
+/**
+ * One node's membership of a fleet on NATS JetStream (docs/CLUSTER.md): the connection (retried
+ * for ever, its loss and recovery logged once each), the three key-value buckets, the watch that
+ * replays live grants on (re)join and applies the fleet's changes, the outbox every write goes
+ * through, the heartbeat, and the atomic single-use claim.
+ *
+ * Nothing here is on the packet path: {@link Fleet.publishGrant} and {@link Fleet.publishRevoke}
+ * only put an entry in the in-memory outbox and return; a background pump sends it when the
+ * connection is up. This module imports the NATS client, so it must be loaded only when
+ * `Cluster` is set, with a dynamic `import()` (docs/CLUSTER.md, "Loading").
+ *
+ * This file is over 400 lines because the connection, watch and pump share one state machine
+ * (connected, ready, closing) that is easier to follow in one place.
+ *
+ * @module
+ */
+
+import {
+  connect,
+  type ConnectionOptions,
+  credsAuthenticator,
+  type NatsConnection,
+} from "@nats-io/transport-node";
+import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
+import {
+  decodeToken,
+  encodeToken,
+  type FleetBuckets,
+  fleetBuckets,
+  type FleetGrant,
+  grantKey,
+  type NodeRecord,
+  parseGrant,
+  parseNode,
+  usedKey,
+} from "./keys.ts";
+import { Outbox, type OutboxEntry } from "./outbox.ts";
+
+/** How a node joins its fleet: the `[options]` `Cluster*` settings and tuning. */
+export interface FleetSettings {
+  /** NATS server URLs (`Cluster`). */
+  readonly servers: readonly string[];
+  /** The fleet name (`Cluster_Name`): names the buckets. */
+  readonly fleet: string;
+  /** This node's name (`Cluster_Node`). */
+  readonly node: string;
+  /** A NATS credentials file (`Cluster_Creds`). */
+  readonly creds?: string | undefined;
+  /** A CA certificate file for TLS (`Cluster_CA`). */
+  readonly ca?: string | undefined;
+  /** Milliseconds between heartbeats (default 5000). */
+  readonly heartbeatMs?: number;
+  /** Most pending writes kept while the cluster is unreachable (default 10000). */
+  readonly outboxLimit?: number;
+  /** Milliseconds between connection attempts before the first success (default 1000). */
+  readonly retryMs?: number;
+}
+
+/** What the fleet tells the node. Called from the event loop, never on the packet path. */
+export interface FleetHandlers {
+  /** A live grant from another node (or from this node before it restarted): apply it. */
+  grant(grant: FleetGrant): void;
+  /** A grant was revoked somewhere in the fleet: close it here. */
+  revoke(door: string, address: string): void;
+  /** A status line for the log (loss, recovery, join). */
+  log(level: "info" | "warning", text: string): void;
+}
+
+/** The result of an atomic single-use claim. */
+export type ClaimResult = "claimed" | "used" | "unreachable";
+
+/** What `status` shows about the fleet. */
+export interface FleetStatus {
+  /** The fleet name. */
+  readonly fleet: string;
+  /** This node's name. */
+  readonly node: string;
+  /** Whether the node is connected and has its buckets. */
+  readonly connected: boolean;
+  /** The server it is connected to (`host:port`), or "" when not connected. */
+  readonly server: string;
+  /** Writes waiting in the outbox. */
+  readonly pending: number;
+  /** Writes dropped because the outbox was full. */
+  readonly dropped: number;
+  /** The fleet's nodes as last read from the nodes bucket (empty when not connected). */
+  readonly nodes: readonly NodeRecord[];
+  /** The live grants the watch has seen, each with its origin. */
+  readonly grants: readonly FleetGrant[];
+}
+
+/** Raised for a setting that cannot work at all (an unreadable credentials file). */
+export class FleetSettingsError extends Error {
+  /** @param message The message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "FleetSettingsError";
+  }
+}
+
+const JSON_TIMEOUT_MS = 5000;
+/** Longest wait for the replay of live grants on (re)join. */
+const REPLAY_MS = 10_000;
+/** Bucket limit: how long a grant, used mark or presence record is kept at most. */
+const GRANTS_MAX_AGE_MS = 24 * 3600 * 1000;
+const NODES_MAX_AGE_MS = 24 * 3600 * 1000;
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The connection options for `settings`. */
+export function connectionOptions(settings: FleetSettings): ConnectionOptions {
+  const opts: ConnectionOptions = {
+    servers: [...settings.servers],
+    name: `knocktool ${settings.node}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    timeout: 2000,
+  };
+  if (settings.creds !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(settings.creds);
+    } catch (e) {
+      throw new FleetSettingsError(
+        `Cannot read "Cluster_Creds" file "${settings.creds}": ${errorText(e)}`,
+      );
+    }
+    opts.authenticator = credsAuthenticator(bytes);
+  }
+  if (settings.ca !== undefined) {
+    try {
+      Deno.statSync(settings.ca);
+    } catch (e) {
+      throw new FleetSettingsError(
+        `Cannot read "Cluster_CA" file "${settings.ca}": ${errorText(e)}`,
+      );
+    }
+    opts.tls = { caFile: settings.ca };
+  }
+  return opts;
+}
+
+/**
+ * Opens a bucket, creating it when missing: replicated on three servers when the NATS system has
+ * them, else on one.
+ */
+async function openBucket(kvm: Kvm, name: string, maxAgeMs: number): Promise<KV> {
+  try {
+    // open() binds without asking the server; status() finds out whether the stream exists.
+    const kv = await kvm.open(name, { timeout: JSON_TIMEOUT_MS });
+    await kv.status();
+    return kv;
+  } catch {
+    // missing: create it below
+  }
+  const opts = { history: 1, ttl: maxAgeMs, timeout: JSON_TIMEOUT_MS };
+  try {
+    return await kvm.create(name, { ...opts, replicas: 3 });
+  } catch {
+    return await kvm.create(name, { ...opts, replicas: 1 });
+  }
+}
+
+/** One node's membership of a fleet. Make one with {@link Fleet.join}. */
+export class Fleet {
+  readonly #settings: FleetSettings;
+  readonly #handlers: FleetHandlers;
+  readonly #buckets: FleetBuckets;
+  readonly #outbox: Outbox;
+  readonly #started = Date.now();
+  /** Keys this process deleted, so the watch does not apply its own revocation twice. */
+  readonly #revoked = new Set<string>();
+  /** Live grants seen by the watch, by key. */
+  readonly #grants = new Map<string, FleetGrant>();
+  #nc: NatsConnection | undefined;
+  #kv: { grants: KV; used: KV; nodes: KV } | undefined;
+  #watch: { stop(): void } | undefined;
+  #connected = false;
+  #closing = false;
+  #lossLogged = false;
+  #fullLogged = false;
+  #wake: (() => void) | undefined;
+  readonly #sleepers = new Set<() => void>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #tasks: Promise<void>[] = [];
+  #ready: Promise<void>;
+  #readyResolve!: () => void;
+
+  private constructor(settings: FleetSettings, handlers: FleetHandlers) {
+    this.#settings = settings;
+    this.#handlers = handlers;
+    this.#buckets = fleetBuckets(settings.fleet);
+    this.#outbox = new Outbox(settings.outboxLimit ?? 10_000);
+    this.#ready = new Promise((resolve) => (this.#readyResolve = resolve));
+  }
+
+  /**
+   * Joins the fleet: starts connecting in the background, and waits at most `readyMs` for the
+   * connection, the buckets and the replay of live grants. A node that cannot reach the cluster
+   * in time goes on alone and keeps trying.
+   *
+   * @param settings The settings.
+   * @param handlers Where grants, revocations and status lines go.
+   * @param readyMs How long to wait for the first join (default 5000).
+   * @returns The membership, joined or still trying.
+   * @throws {FleetSettingsError} When the credentials or CA file cannot be read.
+   */
+  static async join(
+    settings: FleetSettings,
+    handlers: FleetHandlers,
+    readyMs = 5000,
+  ): Promise<Fleet> {
+    const opts = connectionOptions(settings);
+    const fleet = new Fleet(settings, handlers);
+    fleet.#tasks.push(fleet.#connectLoop(opts), fleet.#pump());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, readyMs, false)));
+    const joined = await Promise.race([fleet.#ready.then(() => true), late]);
+    clearTimeout(timer);
+    if (!joined) {
+      handlers.log(
+        "warning",
+        `Cannot join cluster "${settings.fleet}" within ${readyMs} ms: serving local knocks and retrying`,
+      );
+    }
+    return fleet;
+  }
+
+  /** Whether the node is connected and has its buckets. */
+  get connected(): boolean {
+    return this.#connected && this.#kv !== undefined;
+  }
+
+  /** Writes waiting for the connection. */
+  get pending(): number {
+    return this.#outbox.size;
+  }
+
+  /** Resolves once the node has joined (connected, buckets open, live grants replayed). */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /**
+   * Tells the fleet about a grant made here. Never waits: the write goes through the outbox.
+   *
+   * @param door The door.
+   * @param address The knocker's address.
+   * @param since When it was granted (ms since the epoch).
+   * @param until When it closes (ms since the epoch).
+   */
+  publishGrant(door: string, address: string, since: number, until: number): void {
+    const grant: FleetGrant = { door, address, since, until, origin: this.#settings.node };
+    const key = grantKey(door, address);
+    const value = JSON.stringify(grant);
+    this.#grants.set(key, grant);
+    this.#enqueue({ bucket: "grants", key, value, expires: until });
+  }
+
+  /**
+   * Tells the fleet a grant was revoked here. Never waits: the write goes through the outbox.
+   *
+   * @param door The door.
+   * @param address The knocker's address.
+   */
+  publishRevoke(door: string, address: string): void {
+    const key = grantKey(door, address);
+    this.#grants.delete(key);
+    this.#enqueue({ bucket: "grants", key, value: undefined, expires: undefined });
+  }
+
+  /**
+   * Claims a single-use mark fleet-wide with an atomic create: only the first claim of a mark
+   * anywhere in the fleet gets `claimed`. Awaits the network (at most `timeoutMs`): call it off
+   * the packet path.
+   *
+   * @param door The door.
+   * @param mark What is used (a one-time sequence, a secret sequence's slot).
+   * @param timeoutMs Longest wait (default 2000).
+   * @returns `claimed`, `used` (someone claimed it first), or `unreachable`.
+   */
+  async claim(door: string, mark: string, timeoutMs = 2000): Promise<ClaimResult> {
+    const kv = this.#kv;
+    if (kv === undefined || !this.#connected) return "unreachable";
+    const value = JSON.stringify({ node: this.#settings.node, at: Date.now() });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<ClaimResult>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, "unreachable");
+    });
+    const attempt = kv.used.create(usedKey(door, mark), value).then(
+      (): ClaimResult => "claimed",
+      (e): ClaimResult =>
+        /wrong last sequence|key exists/i.test(errorText(e)) ? "used" : "unreachable",
+    );
+    try {
+      return await Promise.race([attempt, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The fleet as this node sees it: connection, outbox, nodes (read from the nodes bucket) and
+   * live grants.
+   *
+   * @returns The status.
+   */
+  async status(): Promise<FleetStatus> {
+    const nodes: NodeRecord[] = [];
+    const kv = this.#kv;
+    if (kv !== undefined && this.connected) {
+      try {
+        const keys: string[] = [];
+        for await (const k of await kv.nodes.keys()) keys.push(k);
+        for (const k of keys.sort()) {
+          const e = await kv.nodes.get(k);
+          const rec = e === null || e.operation !== "PUT" ? undefined : parseNode(k, e.value);
+          if (rec !== undefined) nodes.push(rec);
+        }
+      } catch {
+        // a status request does not fail because the cluster went away meanwhile
+      }
+    }
+    const now = Date.now();
+    const grants = [...this.#grants.values()].filter((g) => g.until > now)
+      .sort((a, b) => a.door.localeCompare(b.door) || a.address.localeCompare(b.address));
+    return {
+      fleet: this.#settings.fleet,
+      node: this.#settings.node,
+      connected: this.connected,
+      server: this.connected ? this.#nc?.getServer() ?? "" : "",
+      pending: this.#outbox.size,
+      dropped: this.#outbox.dropped,
+      nodes,
+      grants,
+    };
+  }
+
+  /**
+   * Leaves the fleet: sends what it can of the outbox within `flushMs`, then closes the
+   * connection and ends every timer and task.
+   *
+   * @param flushMs Longest wait for pending writes (default 1000).
+   */
+  async close(flushMs = 1000): Promise<void> {
+    const deadline = Date.now() + flushMs;
+    while (this.connected && this.#outbox.peek(Date.now()) !== undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.#closing = true;
+    clearInterval(this.#heartbeat);
+    this.#watch?.stop();
+    for (const end of [...this.#sleepers]) end();
+    const nc = this.#nc;
+    if (nc !== undefined && !nc.isClosed()) await nc.close();
+    await Promise.allSettled(this.#tasks);
+  }
+
+  #enqueue(entry: OutboxEntry): void {
+    if (entry.bucket === "grants" && entry.value === undefined) this.#revoked.add(entry.key);
+    if (this.#outbox.put(entry) && !this.#fullLogged) {
+      this.#fullLogged = true;
+      this.#handlers.log(
+        "warning",
+        `Cluster outbox is full (${
+          this.#settings.outboxLimit ?? 10_000
+        } updates): dropping the oldest`,
+      );
+    }
+    this.#kick();
+  }
+
+  #kick(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Waits `ms`; {@link close} ends every wait, and {@link #kick} ends the pump's (`kickable`). */
+  #sleep(ms: number, kickable: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(end);
+        if (this.#wake === end) this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.#sleepers.add(end);
+      if (kickable) this.#wake = end;
+    });
+  }
+
+  async #connectLoop(opts: ConnectionOptions): Promise<void> {
+    let failures = 0;
+    while (!this.#closing) {
+      try {
+        this.#nc = await connect(opts);
+        break;
+      } catch (e) {
+        if (failures++ === 0) {
+          this.#handlers.log(
+            "warning",
+            `Cannot reach cluster at "${this.#settings.servers.join(", ")}": ${errorText(e)}` +
+              ": serving local knocks and retrying",
+          );
+        }
+        await this.#sleep(this.#settings.retryMs ?? 1000, false);
+      }
+    }
+    const nc = this.#nc;
+    if (nc === undefined) return;
+    if (this.#closing) {
+      await nc.close();
+      return;
+    }
+    this.#connected = true;
+    this.#tasks.push(this.#watchStatus(nc));
+    while (!this.#closing && this.#kv === undefined) {
+      try {
+        await this.#setup(nc);
+      } catch (e) {
+        if (this.#closing) break;
+        this.#handlers.log("warning", `Cannot open cluster buckets: ${errorText(e)}: retrying`);
+        await this.#sleep(2000, false);
+      }
+    }
+  }
+
+  async #setup(nc: NatsConnection): Promise<void> {
+    const kvm = new Kvm(nc);
+    const grants = await openBucket(kvm, this.#buckets.grants, GRANTS_MAX_AGE_MS);
+    const used = await openBucket(kvm, this.#buckets.used, GRANTS_MAX_AGE_MS);
+    const nodes = await openBucket(kvm, this.#buckets.nodes, NODES_MAX_AGE_MS);
+    const initial = (await grants.status()).values;
+    const watch = await grants.watch();
+    this.#watch = watch;
+    let replayed = initial === 0;
+    let applied = 0;
+    let done!: () => void;
+    const replay = new Promise<void>((resolve) => (done = resolve));
+    const joined = () => {
+      done();
+      if (this.#closing || this.#kv !== undefined) return;
+      this.#kv = { grants, used, nodes };
+      this.#beat();
+      this.#heartbeat = setInterval(() => this.#beat(), this.#settings.heartbeatMs ?? 5000);
+      this.#handlers.log(
+        "info",
+        `Joined cluster "${this.#settings.fleet}" as node "${this.#settings.node}" at ` +
+          `"${nc.getServer()}": ${applied} live grant${applied === 1 ? "" : "s"} applied`,
+      );
+      this.#readyResolve();
+      this.#kick();
+    };
+    if (replayed) joined();
+    this.#tasks.push((async () => {
+      for await (const entry of watch) {
+        if (this.#closing) break;
+        if (this.#apply(entry)) applied++;
+        if (!replayed && (entry.delta ?? 0) === 0) {
+          replayed = true;
+          joined();
+        }
+      }
+    })());
+    // The replay ends with the entry whose delta is 0; should it never come, join anyway.
+    const late = this.#sleep(REPLAY_MS, false).then(() => {
+      replayed = true;
+      joined();
+    });
+    await Promise.race([replay, late]);
+  }
+
+  /**
+   * Applies one watch entry; returns true when it handed a grant to the node. A grant this
+   * process made is already in force here (its echo is skipped); one this node made before it
+   * restarted is applied like any other.
+   */
+  #apply(entry: KvWatchEntry): boolean {
+    const key = entry.key;
+    if (entry.operation === "PUT") {
+      const grant = parseGrant(key, entry.value);
+      if (grant === undefined) return false;
+      if (grant.until <= Date.now()) {
+        this.#grants.delete(key);
+        return false;
+      }
+      this.#grants.set(key, grant);
+      if (grant.origin === this.#settings.node && grant.since >= this.#started) return false;
+      this.#handlers.grant(grant);
+      return true;
+    }
+    this.#grants.delete(key);
+    if (this.#revoked.delete(key) || !entry.isUpdate) return false;
+    const [door, address] = key.split(".").map(decodeToken);
+    if (door !== undefined && address !== undefined) this.#handlers.revoke(door, address);
+    return false;
+  }
+
+  #beat(): void {
+    const rec: NodeRecord = { node: this.#settings.node, at: Date.now(), started: this.#started };
+    this.#outbox.put({
+      bucket: "nodes",
+      key: encodeToken(this.#settings.node),
+      value: JSON.stringify(rec),
+      expires: undefined,
+    });
+    this.#kick();
+  }
+
+  async #watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (this.#closing) break;
+      if (s.type === "disconnect" && this.#connected) {
+        this.#connected = false;
+        if (!this.#lossLogged) {
+          this.#lossLogged = true;
+          this.#handlers.log(
+            "warning",
+            `Lost cluster connection to "${s.server}": reconnecting; local knocks go on`,
+          );
+        }
+      } else if (s.type === "reconnect") {
+        this.#connected = true;
+        this.#lossLogged = false;
+        this.#fullLogged = false;
+        this.#handlers.log(
+          "info",
+          `Reconnected to cluster at "${s.server}": sending ${this.#outbox.size} pending update${
+            this.#outbox.size === 1 ? "" : "s"
+          }`,
+        );
+        this.#kick();
+      }
+    }
+  }
+
+  async #pump(): Promise<void> {
+    while (!this.#closing) {
+      const kv = this.#kv;
+      const entry = this.connected && kv !== undefined ? this.#outbox.peek(Date.now()) : undefined;
+      if (entry === undefined || kv === undefined) {
+        await this.#sleep(1000, true);
+        continue;
+      }
+      const bucket = entry.bucket === "grants" ? kv.grants : kv.nodes;
+      try {
+        if (entry.value === undefined) await bucket.delete(entry.key);
+        else await bucket.put(entry.key, entry.value);
+        this.#outbox.done(entry);
+      } catch {
+        if (!this.#closing) await this.#sleep(500, true);
+      }
+    }
+  }
+}

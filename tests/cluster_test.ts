@@ -1,0 +1,276 @@
+/**
+ * src/cluster against real NATS servers (Debian's `nats-server -js`, started here on random
+ * loopback ports with temp stores, killed in `finally`): joining, grant fan-out, revocation,
+ * replay on (re)join without expired grants, the atomic single-use claim, a partition (server
+ * stopped and restarted), and a three-server cluster losing one server. docs/CLUSTER.md.
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { Fleet, type FleetHandlers } from "../src/cluster/fleet.ts";
+import { fleetBuckets, type FleetGrant, grantKey } from "../src/cluster/keys.ts";
+import { hasNatsServer, NatsServers } from "../testing/nats.ts";
+import { ignoreUnlessCi, waitUntil } from "../testing/netns.ts";
+import { connect } from "@nats-io/transport-node";
+import { Kvm } from "@nats-io/kv";
+
+const ignore = ignoreUnlessCi(hasNatsServer());
+
+/** A node's handlers that record what the fleet told it. */
+class Recorder implements FleetHandlers {
+  readonly grants: FleetGrant[] = [];
+  readonly revokes: string[] = [];
+  readonly lines: string[] = [];
+  grant(g: FleetGrant): void {
+    this.grants.push(g);
+  }
+  revoke(door: string, address: string): void {
+    this.revokes.push(`${door} ${address}`);
+  }
+  log(level: "info" | "warning", text: string): void {
+    this.lines.push(`${level}: ${text}`);
+  }
+  count(re: RegExp): number {
+    return this.lines.filter((l) => re.test(l)).length;
+  }
+}
+
+let fleetCounter = 0;
+
+/** Nodes of one fresh fleet on `urls`; all closed by `close`. */
+class TestFleet {
+  readonly name = `t${Deno.pid}x${++fleetCounter}`;
+  readonly nodes: { fleet: Fleet; rec: Recorder }[] = [];
+  constructor(readonly urls: string[]) {}
+  async join(node: string, readyMs = 10_000): Promise<{ fleet: Fleet; rec: Recorder }> {
+    const rec = new Recorder();
+    const fleet = await Fleet.join(
+      { servers: this.urls, fleet: this.name, node, heartbeatMs: 200, retryMs: 100 },
+      rec,
+      readyMs,
+    );
+    const n = { fleet, rec };
+    this.nodes.push(n);
+    return n;
+  }
+  async close(): Promise<void> {
+    for (const n of this.nodes) await n.fleet.close(200);
+  }
+}
+
+const grantsOf = (r: Recorder) => r.grants.map((g) => `${g.door} ${g.address} ${g.origin}`);
+
+Deno.test({
+  name: "cluster: a grant on one node reaches the others, a revoke closes it everywhere",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.start(1);
+    const tf = new TestFleet(nats.urls);
+    try {
+      const a = await tf.join("gw-a");
+      const b = await tf.join("gw-b");
+      ok(a.fleet.connected && b.fleet.connected, a.rec.lines.join("\n"));
+      ok(
+        a.rec.lines.some((l) =>
+          /^info: Joined cluster ".+" as node "gw-a" at "127\.0\.0\.1:\d+": 0 live grants applied$/
+            .test(l)
+        ),
+        a.rec.lines.join("\n"),
+      );
+      const now = Date.now();
+      a.fleet.publishGrant("ssh door", "2001:db8::7", now, now + 60_000);
+      await waitUntil(() => b.rec.grants.length === 1, { what: "node b to get the grant" });
+      deepStrictEqual(b.rec.grants[0], {
+        door: "ssh door",
+        address: "2001:db8::7",
+        since: now,
+        until: now + 60_000,
+        origin: "gw-a",
+      });
+      b.fleet.publishRevoke("ssh door", "2001:db8::7");
+      await waitUntil(() => a.rec.revokes.length === 1, { what: "node a to get the revoke" });
+      deepStrictEqual(a.rec.revokes, ["ssh door 2001:db8::7"]);
+      // Neither node was told about its own change.
+      deepStrictEqual(a.rec.grants, []);
+      deepStrictEqual(b.rec.revokes, []);
+      await waitUntil(async () => (await a.fleet.status()).nodes.length === 2, {
+        what: "both nodes in the nodes bucket",
+      });
+      const st = await a.fleet.status();
+      deepStrictEqual(st.nodes.map((n) => n.node), ["gw-a", "gw-b"]);
+      strictEqual(st.connected, true);
+      strictEqual(st.pending, 0);
+      deepStrictEqual(st.grants, []);
+    } finally {
+      await tf.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a node that joins replays live grants only, skipping expired and malformed ones",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.start(1);
+    const tf = new TestFleet(nats.urls);
+    try {
+      const a = await tf.join("gw-a");
+      const now = Date.now();
+      a.fleet.publishGrant("web", "192.0.2.10", now, now + 60_000);
+      a.fleet.publishGrant("web", "192.0.2.11", now, now + 300);
+      await waitUntil(() => a.fleet.pending === 0, { what: "a's outbox to drain" });
+      // A value no node wrote: wrong shape under a grant key.
+      const nc = await connect({ servers: nats.urls });
+      try {
+        const kv = await new Kvm(nc).open(fleetBuckets(tf.name).grants);
+        await kv.put(grantKey("web", "192.0.2.12"), "{not json");
+        await kv.put(grantKey("web", "192.0.2.13"), JSON.stringify({ door: "other" }));
+      } finally {
+        await nc.close();
+      }
+      await waitUntil(() => Date.now() > now + 300, { what: "the short grant to expire" });
+      const c = await tf.join("gw-c");
+      deepStrictEqual(grantsOf(c.rec), ["web 192.0.2.10 gw-a"]);
+      ok(c.rec.lines.some((l) => /: 1 live grant applied$/.test(l)), c.rec.lines.join("\n"));
+      const st = await c.fleet.status();
+      deepStrictEqual(st.grants.map((g) => `${g.address} ${g.origin}`), ["192.0.2.10 gw-a"]);
+    } finally {
+      await tf.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a single-use mark is claimed once fleet-wide",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.start(1);
+    const tf = new TestFleet(nats.urls);
+    try {
+      const a = await tf.join("gw-a");
+      const c = await tf.join("gw-c");
+      strictEqual(await a.fleet.claim("ssh", "7000:tcp,8000:udp"), "claimed");
+      strictEqual(await c.fleet.claim("ssh", "7000:tcp,8000:udp"), "used");
+      strictEqual(await a.fleet.claim("ssh", "7000:tcp,8000:udp"), "used");
+      strictEqual(await c.fleet.claim("ssh", "7001:tcp,8000:udp"), "claimed");
+      strictEqual(await c.fleet.claim("web", "7000:tcp,8000:udp"), "claimed");
+    } finally {
+      await tf.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: with the server gone a node goes on alone, then sends what it granted meanwhile",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.start(1);
+    const tf = new TestFleet(nats.urls);
+    try {
+      const a = await tf.join("gw-a");
+      const b = await tf.join("gw-b");
+      await nats.stopServer(0);
+      await waitUntil(() => !a.fleet.connected, { what: "node a to see the loss" });
+      const now = Date.now();
+      a.fleet.publishGrant("ssh", "198.51.100.5", now, now + 60_000);
+      a.fleet.publishGrant("ssh", "198.51.100.6", now, now + 60_000);
+      strictEqual(a.fleet.pending >= 2, true);
+      strictEqual(await a.fleet.claim("ssh", "1,2,3"), "unreachable");
+      await nats.startServer(0);
+      await waitUntil(() => b.rec.grants.length === 2, {
+        what: "node b to get both grants after the server returned",
+        timeoutMs: 20_000,
+        context: () => a.rec.lines.join("\n"),
+      });
+      deepStrictEqual(grantsOf(b.rec).sort(), ["ssh 198.51.100.5 gw-a", "ssh 198.51.100.6 gw-a"]);
+      await waitUntil(() => a.rec.count(/Reconnected/) === 1, { what: "a to log the recovery" });
+      strictEqual(
+        a.rec.count(
+          /^warning: Lost cluster connection to "127\.0\.0\.1:\d+": reconnecting; local knocks go on$/,
+        ),
+        1,
+      );
+      ok(
+        a.rec.lines.some((l) =>
+          /^info: Reconnected to cluster at "127\.0\.0\.1:\d+": sending \d+ pending updates?$/.test(
+            l,
+          )
+        ),
+        a.rec.lines.join("\n"),
+      );
+    } finally {
+      await tf.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a node started while the cluster is down serves alone and joins when it comes up",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.start(1);
+    const tf = new TestFleet(nats.urls);
+    try {
+      await nats.stopServer(0);
+      const a = await tf.join("gw-a", 300);
+      strictEqual(a.fleet.connected, false);
+      const now = Date.now();
+      a.fleet.publishGrant("ssh", "203.0.113.9", now, now + 60_000);
+      ok(
+        a.rec.lines.some((l) =>
+          /^warning: Cannot reach cluster at "nats:\/\/127\.0\.0\.1:\d+": .+: serving local knocks and retrying$/
+            .test(l)
+        ),
+        a.rec.lines.join("\n"),
+      );
+      await nats.startServer(0);
+      await a.fleet.ready;
+      const b = await tf.join("gw-b");
+      await waitUntil(() => b.rec.grants.length === 1, { what: "node b to get a's grant" });
+      deepStrictEqual(grantsOf(b.rec), ["ssh 203.0.113.9 gw-a"]);
+      strictEqual(a.rec.count(/Cannot reach cluster/), 1);
+    } finally {
+      await tf.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: with one of three NATS servers killed the fleet keeps working",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.start(3);
+    const tf = new TestFleet(nats.urls);
+    try {
+      const [u0, u1, u2] = nats.urls as [string, string, string];
+      const a = await tf.join("gw-a", 30_000);
+      const b = await tf.join("gw-b", 30_000);
+      ok(a.fleet.connected && b.fleet.connected, a.rec.lines.join("\n"));
+      const now = Date.now();
+      a.fleet.publishGrant("ssh", "192.0.2.1", now, now + 60_000);
+      await waitUntil(() => b.rec.grants.length === 1, { what: "b to get the first grant" });
+      // Kill the server node a is connected to: a fails over to another.
+      const server = (await a.fleet.status()).server;
+      const victim = [u0, u1, u2].findIndex((u) => u.endsWith(server));
+      ok(victim >= 0, `${server} not in ${nats.urls}`);
+      await nats.stopServer(victim, "SIGKILL");
+      a.fleet.publishGrant("ssh", "192.0.2.2", now, now + 60_000);
+      await waitUntil(() => b.rec.grants.length === 2, {
+        what: "b to get the grant made after the kill",
+        timeoutMs: 30_000,
+        context: () => a.rec.lines.join("\n") + "\n" + b.rec.lines.join("\n"),
+      });
+      strictEqual(await b.fleet.claim("ssh", "9,9,9"), "claimed");
+      strictEqual(await a.fleet.claim("ssh", "9,9,9"), "used");
+      const c = await tf.join("gw-c", 30_000);
+      deepStrictEqual(grantsOf(c.rec).sort(), ["ssh 192.0.2.1 gw-a", "ssh 192.0.2.2 gw-a"]);
+    } finally {
+      await tf.close();
+      await nats.destroy();
+    }
+  },
+});
