@@ -543,7 +543,9 @@ function describe(path: string, config: Config, a: Account): string {
     } else {
       lines.push(`  Sequence       ${seq}`);
     }
-    lines.push(`  TCP flags      ${flagsText(d)}`);
+    const tcp = d.sequence.filter((k) => k.protocol === "tcp");
+    const perStep = tcp.length > 0 && tcp.every((k) => k.flags !== undefined);
+    lines.push(`  TCP flags      ${perStep ? "per step (see Sequence)" : flagsText(d)}`);
     lines.push(`  Seq_Timeout    ${d.seqTimeout} s`);
     lines.push(`  Target         ${d.target ?? "(the interface's own addresses)"}`);
     lines.push(`  Start command  ${d.startCommand ?? "none"}`);

@@ -291,6 +291,39 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     extension: true,
     feature: "secret sequences",
   },
+  {
+    name: "sequence",
+    section: "tportknockd",
+    value: "FRAME...",
+    description:
+      "tportknockd: the knock sequence, frames tcp|udp:PORT[:FLAGS] separated by spaces or commas; FLAGS are letters from fsrpauxni (x all, n none, i any); a tcp frame without flags means n.",
+  },
+  {
+    name: "timeout",
+    section: "tportknockd",
+    value: "SECONDS",
+    description: "tportknockd: time allowed for the whole sequence (as Seq_Timeout).",
+    default: "25",
+  },
+  {
+    name: "start_command",
+    section: "tportknockd",
+    value: "COMMAND",
+    description: "tportknockd: run after a successful knock; %IP% is the knocker's address.",
+  },
+  {
+    name: "stop_command",
+    section: "tportknockd",
+    value: "COMMAND",
+    description: "tportknockd: run command_delay seconds after start_command.",
+  },
+  {
+    name: "command_delay",
+    section: "tportknockd",
+    value: "SECONDS",
+    description: "tportknockd: delay before stop_command (as Cmd_Timeout).",
+    default: "10",
+  },
 ];
 
 /**

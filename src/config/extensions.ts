@@ -28,7 +28,7 @@ export interface Extension {
  * entries of `directives.ts` (the table knocktool.conf(5) is made from) marked `extension`.
  */
 export const EXTENSIONS: Readonly<Record<string, Extension>> = Object.fromEntries(
-  DIRECTIVES.filter((d) => d.extension === true).flatMap((d) =>
+  DIRECTIVES.filter((d) => d.extension === true && d.section !== "tportknockd").flatMap((d) =>
     [d.name, ...(d.aliases ?? [])].map((n) => [
       n.toUpperCase(),
       { directive: d.name, feature: d.feature ?? d.name, section: d.section },

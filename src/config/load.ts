@@ -1,10 +1,12 @@
 /**
- * Loading knockd.conf from disk, as knockd does at startup and on reload.
+ * Loading knockd.conf from disk, as knockd does at startup and on reload; a tportknockd file
+ * (docs/FLAG-KNOCKING.md) is recognised by its content and read by `tportknockd.ts`.
  *
  * @module
  */
 import { errnoText, isSystemError } from "../util/errno.ts";
 import { parseConfigBytes, type ParseOptions, type ParseResult } from "./parse.ts";
+import { looksLikeTportknockd, parseTportknockd } from "./tportknockd.ts";
 
 /**
  * Reads and parses a config file, including the one-time sequences files it names (relative
@@ -42,5 +44,8 @@ export function loadConfig(path: string, opts: ParseOptions = {}): ParseResult {
       },
     };
   }
+  // A tportknockd file is told apart by its content (docs/FLAG-KNOCKING.md).
+  const text = new TextDecoder().decode(bytes);
+  if (looksLikeTportknockd(text)) return parseTportknockd(text);
   return parseConfigBytes(bytes, opts);
 }
