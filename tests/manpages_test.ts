@@ -9,6 +9,7 @@ import { generateManPages, MAN_FILES } from "../tools/manpages.ts";
 import { main } from "../main.ts";
 import { captureIo } from "../src/util/io.ts";
 import { parseConfig } from "../src/config/parse.ts";
+import { parseTportknockd } from "../src/config/tportknockd.ts";
 import { directiveKeys, DIRECTIVES } from "../src/config/directives.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -160,6 +161,20 @@ Deno.test("directives: every name the parser accepts is in the table", async () 
   assert(accepted.includes("SEQUENCE") && accepted.includes("LOGFILE"), "nothing accepted");
   const missing = accepted.filter((k) => !known.has(k));
   assert.deepStrictEqual(missing, [], "add these to src/config/directives.ts");
+});
+
+/** Whether a tportknockd event accepts `key` (anything but "unknown directive"). */
+function tportknockdKnows(key: string): boolean {
+  const r = parseTportknockd(`<E>\n${key} = 1\n</E>\n`);
+  return r.ok || !/unknown directive/.test(r.error.message);
+}
+
+Deno.test("directives: every key a tportknockd file accepts is in the table, and back", async () => {
+  const known = new Set(directiveKeys("tportknockd"));
+  const accepted = [...await configWords()].filter(tportknockdKnows);
+  assert(accepted.includes("SEQUENCE"), "nothing accepted");
+  assert.deepStrictEqual(accepted.filter((k) => !known.has(k)), [], "add to directives.ts");
+  assert.deepStrictEqual([...known].filter((k) => !tportknockdKnows(k)), []);
 });
 
 Deno.test("directives: the parser knows every directive in the table", () => {
