@@ -244,3 +244,20 @@ Deno.test("check: a filter over the kernel's limit falls back to a coarser one, 
       `the "hosts" filter does not compile: syntax error; the "ip" filter does not compile: syntax error\n`,
   );
 });
+
+Deno.test("check: an empty Interface falls back to eth0, as knockd fills it in", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "kt-check-iface-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/k.conf`, "[options]\ninterface =\n[a]\nsequence=2,1\n");
+    const seen: string[] = [];
+    const io = captureIo();
+    const status = await runCheck({ cmd: "check", config: `${dir}/k.conf` }, io, {
+      addresses: (i) => (seen.push(i), LO),
+    });
+    assert.equal(status, 0, io.err);
+    assert.deepEqual(seen, ["eth0"]);
+    assert(io.out.includes(`line 2: "Interface" is empty`), io.out);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -258,7 +258,7 @@ export async function runCheck(opts: CheckOptions, io: Io, deps: CheckDeps = {})
     io.stderr(secrets.error + "\n");
     return 1;
   }
-  const ifaceName = opts.iface ?? config.options.interface ?? DEFAULT_INTERFACE;
+  const ifaceName = opts.iface || config.options.interface || DEFAULT_INTERFACE;
   const linkType = (opts.linkType ?? (ifaceName === "any" ? "LINUX_SLL" : "EN10MB")).toUpperCase();
   if (!Object.hasOwn(LINK_TYPES, linkType)) {
     io.stderr(

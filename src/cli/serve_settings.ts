@@ -123,7 +123,9 @@ export function resolveServeSettings(opts: ServeOptions): SettingsResult {
       configPath,
       addresses,
       facility,
-      iface: opts.interface ?? config.options.interface ?? DEFAULT_INTERFACE,
+      // knockd fills in eth0 when the interface is still empty after the config, so an empty
+      // `Interface =` (or `-i ""`) means the default.
+      iface: opts.interface || config.options.interface || DEFAULT_INTERFACE,
       logFile: abs(config.options.logFile ?? opts.logFile),
       pcapFile: abs(opts.pcapFile),
       pidFile: abs(config.options.pidFile ?? opts.pidFile ?? DEFAULT_PIDFILE)!,

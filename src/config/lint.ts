@@ -6,7 +6,8 @@
  */
 import type { Config, Door, Knock } from "./model.ts";
 import { canonicalAddress } from "../wire/address.ts";
-import { formatKnock } from "./sequence.ts";
+import { formatKnock, formatSequence } from "./sequence.ts";
+import { TCP_FLAG_NAMES } from "../wire/tcp_flags.ts";
 
 /** One warning about a config. */
 export interface Warning {
@@ -43,9 +44,69 @@ export function lintConfig(config: Config): Warning[] {
   if (config.doors.length === 0) {
     out.push({ message: "Config defines no doors: no knock can open anything" });
   }
+  lintInterface(config, out);
   const overlaps = startOverlaps(config.doors);
-  config.doors.forEach((door, i) => lintDoor(door, overlaps[i], out));
+  const twins = identicalSequences(config.doors);
+  config.doors.forEach((door, i) => {
+    lintDoor(door, overlaps[i], out);
+    const twin = twins[i];
+    if (twin !== undefined) {
+      out.push({
+        door: door.name,
+        line: door.sequenceLine ?? door.line,
+        message: `Door ${JSON.stringify(door.name)}: its sequence ${
+          formatSequence(door.sequence)
+        } is the sequence of door ${JSON.stringify(twin.name)} (line ${
+          twin.sequenceLine ?? twin.line
+        }), so one knock opens both and their commands race`,
+      });
+    }
+  });
   return out;
+}
+
+/** `Interface` values knockd cannot open, or that do not do what they seem to. */
+function lintInterface(config: Config, out: Warning[]): void {
+  const iface = config.options.interface;
+  if (iface === undefined) return;
+  const line = config.options.interfaceLine;
+  const at = line !== undefined ? { line } : {};
+  if (iface === "") {
+    out.push({
+      ...at,
+      message:
+        `"Interface" is empty, so knockd (and knocktool) listen on the default "eth0": name the interface or remove the line`,
+    });
+  } else if (/^(["']).*\1$/.test(iface)) {
+    out.push({
+      ...at,
+      message: `"Interface" is ${
+        JSON.stringify(iface)
+      }, quotes included: knockd keeps them and cannot open an interface of that name (write the name without quotes, or remove the line for "eth0")`,
+    });
+  }
+}
+
+/** For each door, the earlier door with the same sequence and target, if any. */
+function identicalSequences(doors: readonly Door[]): (Door | undefined)[] {
+  const seen = new Map<string, Door>();
+  return doors.map((door) => {
+    if (door.sequence.length === 0 || door.oneTimeSequencesFile !== undefined) return undefined;
+    const key = `${door.target ?? ""} ${formatSequence(door.sequence)}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, door);
+    return first;
+  });
+}
+
+/** Whether a bare SYN (what `connect()` sends) passes a door's `TCPFlags`. */
+function synPasses(door: Door): boolean {
+  for (const name of TCP_FLAG_NAMES) {
+    const want = door.tcpFlags[name];
+    if (want === undefined) continue;
+    if ((want === "set") !== (name === "syn")) return false;
+  }
+  return true;
 }
 
 /** A door's first knock found later in another door's sequence; see {@link startOverlaps}. */
@@ -154,12 +215,24 @@ function lintDoor(door: Door, overlap: StartOverlap | undefined, out: Warning[])
     );
   }
 
+  if (seq.some((k) => k.protocol === "tcp" && k.flags === undefined) && !synPasses(door)) {
+    const flags = TCP_FLAG_NAMES.flatMap((f) => {
+      const want = door.tcpFlags[f];
+      return want === undefined ? [] : [want === "set" ? f : `!${f}`];
+    }).join(",");
+    warn(
+      `"TCPFlags = ${flags}" rejects a bare SYN, so knock, nc, curl, nmap -sT and every other connect()-based client can never complete its TCP knocks (only raw packets with those flags can)`,
+      door.tcpFlagsLine ?? door.line,
+    );
+  }
+
   const first = seq[0];
   if (first !== undefined && overlap !== undefined) {
+    const other = JSON.stringify(overlap.other.name);
     warn(
-      `its first knock ${knockText(first)} is knock ${overlap.at + 1} of door ${
-        JSON.stringify(overlap.other.name)
-      }, so it cannot start while that door has an attempt in progress from the same source`,
+      `its first knock ${knockText(first)} is knock ${
+        overlap.at + 1
+      } of door ${other}: this bites only after an unfinished attempt on ${other} (a lost or wrong knock), when for up to ${overlap.other.seqTimeout} s (its "Seq_Timeout") that knock breaks the attempt instead of starting this door; a completed or expired attempt leaves nothing in the way`,
     );
   }
 

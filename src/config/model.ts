@@ -114,6 +114,8 @@ export interface Door {
   readonly seqTimeout: number;
   /** `TCPFlags`, accumulated over every `TCPFlags` line of the section. */
   readonly tcpFlags: Readonly<Partial<Record<TcpFlagName, FlagRequirement>>>;
+  /** 1-based line of the last `TCPFlags` directive, when there is one. Additive. */
+  readonly tcpFlagsLine?: number;
   /** `Target`, verbatim (knockd compares it to the destination as a string). */
   readonly target?: string;
   /** `Start_Command` (alias `Command`). */

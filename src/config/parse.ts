@@ -90,6 +90,7 @@ interface DoorDraft {
   oneTimeSequencesFile?: string;
   seqTimeout: number;
   tcpFlags: Partial<Record<TcpFlagName, FlagRequirement>>;
+  tcpFlagsLine?: number;
   target?: string;
   startCommand?: string;
   startCommand6?: string;
@@ -307,6 +308,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
         break;
       case "TCPFLAGS":
         parseFlags(value, door, written, n);
+        door.tcpFlagsLine = n;
         break;
       case "TARGET":
         door.target = value;
@@ -495,6 +497,7 @@ function freezeDoor(d: DoorDraft): Door {
     ...(d.secret?.done !== undefined ? { secret: d.secret.done } : {}),
     seqTimeout: d.seqTimeout,
     tcpFlags: d.tcpFlags,
+    ...(d.tcpFlagsLine !== undefined ? { tcpFlagsLine: d.tcpFlagsLine } : {}),
     ...(d.target !== undefined ? { target: d.target } : {}),
     ...(d.startCommand !== undefined ? { startCommand: d.startCommand } : {}),
     ...(d.startCommand6 !== undefined ? { startCommand6: d.startCommand6 } : {}),
