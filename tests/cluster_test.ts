@@ -264,6 +264,13 @@ Deno.test({
         timeoutMs: 30_000,
         context: () => a.rec.lines.join("\n") + "\n" + b.rec.lines.join("\n"),
       });
+      // The used bucket may have lost its RAFT leader with the server: wait (bounded) until a
+      // fresh mark can be claimed, then check single use.
+      let probe = 0;
+      await waitUntil(async () => (await b.fleet.claim("probe", String(++probe))) === "claimed", {
+        what: "the used bucket to take claims again",
+        timeoutMs: 30_000,
+      });
       strictEqual(await b.fleet.claim("ssh", "9,9,9"), "claimed");
       strictEqual(await a.fleet.claim("ssh", "9,9,9"), "used");
       const c = await tf.join("gw-c", 30_000);

@@ -57,6 +57,7 @@ import { resolveServeSettings, type ServeSettings } from "./serve_settings.ts";
 import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
+import { type ServeCluster, startCluster } from "./serve_cluster.ts";
 import type { ControlServer } from "../server/control.ts";
 import * as grantsSetup from "./serve_grants.ts";
 import type { ServeGrants } from "./serve_grants.ts";
@@ -264,12 +265,18 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
   let failed = false;
   let control: ControlServer | undefined;
   let metrics: { close(): Promise<void> } | undefined;
+  let cluster: ServeCluster | undefined;
   try {
     if (opts.daemon) wrotePid = logging.writePidFile(s.pidFile);
     if (s.pcapFile === undefined || opts.control !== undefined) { // a replay: only when asked
       control = await grantsSetup.openControl(
         s.abs(opts.control),
-        { daemon, actions, grants },
+        {
+          daemon,
+          actions,
+          grants,
+          cluster: () => cluster === undefined ? undefined : { cluster: cluster.fleet.snapshot() },
+        },
         log,
         io,
       );
@@ -278,6 +285,14 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
       const m = grantsSetup.openMetrics(opts.metricsListen, { daemon, actions, grants });
       if (typeof m === "string") throw new ServeSetupError(m);
       metrics = m;
+    }
+    if (grants.keeper !== undefined && s.config.options.cluster !== undefined) {
+      try {
+        cluster = await startCluster(() => daemon.config, grants.keeper, log);
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+        throw new ServeSetupError(e.message);
+      }
     }
     if (s.pcapFile !== undefined) {
       logging.replayAddresses(s.pcapFile, s.addresses);
@@ -288,6 +303,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
       out.detach();
     }
     failed = !await runDaemon(daemon, source, signals.stop, io);
+    await cluster?.close();
     await control?.close();
     await metrics?.close();
     log.emit("stop", "waiting for child processes...", "V");
@@ -301,6 +317,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     io.stderr(`knocktool serve: ${e.message}\n`);
     failed = true;
   } finally {
+    await cluster?.close();
     await control?.close();
     await metrics?.close();
     daemon.close();

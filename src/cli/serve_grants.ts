@@ -104,7 +104,8 @@ export function setupGrants(
   actions: DoorActions,
   log: ServerLog,
 ): ServeGrants | string {
-  if (!usesFeature(config, "grants")) {
+  // Cluster mode shares grants, so it needs the keeper too (docs/CLUSTER.md).
+  if (!usesFeature(config, "grants") && config.options.cluster === undefined) {
     return NO_GRANTS;
   }
   let sets: NftSets | undefined;
@@ -143,6 +144,8 @@ export interface ControlParts {
   readonly actions: DoorActions;
   /** The grants. */
   readonly grants: ServeGrants;
+  /** Cluster mode's part of `status`: `{ cluster: … }`, or undefined without `Cluster`. */
+  readonly cluster?: () => Record<string, unknown> | undefined;
 }
 
 /**
@@ -168,7 +171,12 @@ export async function openControl(
     return await ControlServer.listen(path ?? DEFAULT_CONTROL_PATH, (req) => {
       switch (req.cmd) {
         case "status":
-          return { status: buildStatus({ daemon, actions, keeper: grants.keeper, startedAt }) };
+          return {
+            status: {
+              ...buildStatus({ daemon, actions, keeper: grants.keeper, startedAt }),
+              ...(parts.cluster?.() ?? {}),
+            },
+          };
         case "revoke": {
           const now = Date.now();
           return {

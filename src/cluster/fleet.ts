@@ -178,6 +178,8 @@ export class Fleet {
   #kv: { grants: KV; used: KV; nodes: KV } | undefined;
   #watch: { stop(): void } | undefined;
   #connected = false;
+  #nodes: readonly NodeRecord[] = [];
+  #nodesRead: Promise<void> | undefined;
   #closing = false;
   #lossLogged = false;
   #fullLogged = false;
@@ -308,6 +310,33 @@ export class Fleet {
    * @returns The status.
    */
   async status(): Promise<FleetStatus> {
+    await this.#readNodes();
+    return this.snapshot();
+  }
+
+  /**
+   * The fleet as this node sees it, without waiting: the nodes as last read (at every heartbeat).
+   *
+   * @returns The status.
+   */
+  snapshot(): FleetStatus {
+    const now = Date.now();
+    const grants = [...this.#grants.values()].filter((g) => g.until > now)
+      .sort((a, b) => a.door.localeCompare(b.door) || a.address.localeCompare(b.address));
+    return {
+      fleet: this.#settings.fleet,
+      node: this.#settings.node,
+      connected: this.connected,
+      server: this.connected ? this.#nc?.getServer() ?? "" : "",
+      pending: this.#outbox.size,
+      dropped: this.#outbox.dropped,
+      nodes: this.#nodes,
+      grants,
+    };
+  }
+
+  /** Reads the nodes bucket into the cached list; keeps the old list when it cannot. */
+  async #readNodes(): Promise<void> {
     const nodes: NodeRecord[] = [];
     const kv = this.#kv;
     if (kv !== undefined && this.connected) {
@@ -319,23 +348,11 @@ export class Fleet {
           const rec = e === null || e.operation !== "PUT" ? undefined : parseNode(k, e.value);
           if (rec !== undefined) nodes.push(rec);
         }
+        this.#nodes = nodes;
       } catch {
         // a status request does not fail because the cluster went away meanwhile
       }
     }
-    const now = Date.now();
-    const grants = [...this.#grants.values()].filter((g) => g.until > now)
-      .sort((a, b) => a.door.localeCompare(b.door) || a.address.localeCompare(b.address));
-    return {
-      fleet: this.#settings.fleet,
-      node: this.#settings.node,
-      connected: this.connected,
-      server: this.connected ? this.#nc?.getServer() ?? "" : "",
-      pending: this.#outbox.size,
-      dropped: this.#outbox.dropped,
-      nodes,
-      grants,
-    };
   }
 
   /**
@@ -355,7 +372,7 @@ export class Fleet {
     for (const end of [...this.#sleepers]) end();
     const nc = this.#nc;
     if (nc !== undefined && !nc.isClosed()) await nc.close();
-    await Promise.allSettled(this.#tasks);
+    await Promise.allSettled([...this.#tasks, this.#nodesRead]);
   }
 
   #enqueue(entry: OutboxEntry): void {
@@ -501,6 +518,9 @@ export class Fleet {
   }
 
   #beat(): void {
+    if (!this.#closing && this.#nodesRead === undefined) {
+      this.#nodesRead = this.#readNodes().finally(() => (this.#nodesRead = undefined));
+    }
     const rec: NodeRecord = { node: this.#settings.node, at: Date.now(), started: this.#started };
     this.#outbox.put({
       bucket: "nodes",

@@ -288,9 +288,13 @@ export class Daemon {
     return c;
   }
 
-  /** Whether doors open as grants (the config uses the grant extensions, docs/GRANTS.md). */
+  /**
+   * Whether doors open as grants: the config uses the grant extensions (docs/GRANTS.md) or cluster
+   * mode (docs/CLUSTER.md).
+   */
   get grantMode(): boolean {
-    return this.#opts.grants !== undefined && usesFeature(this.#config, "grants");
+    return this.#opts.grants !== undefined &&
+      (usesFeature(this.#config, "grants") || this.#config.options.cluster !== undefined);
   }
 
   /**
@@ -749,7 +753,7 @@ export class Daemon {
   /** Runs a door's start command, or grants through nftables sets (docs/GRANTS.md). */
   #openDoor(door: Door, src: string, family: 4 | 6): void {
     const grants = this.#opts.grants;
-    if (grants !== undefined && usesFeature(this.#config, "grants")) {
+    if (grants !== undefined && this.grantMode) {
       grants.open(door, src, family);
     } else {
       void this.#opts.actions.open(door, src, family, this.#opts.lookup?.cached(src));

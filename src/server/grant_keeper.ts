@@ -79,6 +79,14 @@ export interface GrantCounters {
 /** What {@link GrantKeeper.open} did. */
 export type OpenOutcome = "opened" | "refreshed" | "cooldown" | "nothing";
 
+/** Told about grants opened, refreshed and revoked here (cluster mode, docs/CLUSTER.md). */
+export interface GrantObserver {
+  /** A grant was opened or refreshed (its `until` is the new one). */
+  opened(grant: Grant): void;
+  /** A grant was closed by `revoke`. */
+  revoked(grant: Grant): void;
+}
+
 interface Live {
   grant: Grant;
   timer: unknown;
@@ -117,6 +125,7 @@ export class GrantKeeper {
   readonly #live = new Map<string, Live>();
   readonly #lastStart = new Map<string, number>();
   #saveTimer: unknown;
+  #observer: GrantObserver | undefined;
   /** Counters since start. */
   readonly counters: GrantCounters = {
     opened: 0,
@@ -142,6 +151,15 @@ export class GrantKeeper {
     return (this.#o.now ?? Date.now)();
   }
 
+  /**
+   * Sets who is told about grants opened, refreshed and revoked (one observer; cluster mode).
+   *
+   * @param observer The observer, or undefined for none.
+   */
+  observe(observer: GrantObserver | undefined): void {
+    this.#observer = observer;
+  }
+
   /** The live grants, oldest first. */
   list(): Grant[] {
     return this.#table.list();
@@ -161,7 +179,7 @@ export class GrantKeeper {
     door: GrantDoor,
     address: string,
     family: Family,
-    opts: { forSec?: number; via?: "knock" | "grant" } = {},
+    opts: { forSec?: number; via?: "knock" | "grant" | "fleet" } = {},
   ): OpenOutcome {
     const key = grantKey(door.name, address);
     const timeout = opts.forSec ?? door.cmdTimeout;
@@ -182,6 +200,7 @@ export class GrantKeeper {
         fields,
       );
       this.#saveLater(); // a lost refresh only closes early
+      this.#observer?.opened(live.grant);
       return "refreshed";
     }
     let chosen = chooseCommands(door, family);
@@ -244,6 +263,7 @@ export class GrantKeeper {
       entry.started = this.#o.actions.run(door.name, start, address);
     }
     this.#arm(key, entry);
+    this.#observer?.opened(grant);
     return "opened";
   }
 
@@ -339,7 +359,10 @@ export class GrantKeeper {
     const closed: Grant[] = [];
     for (const g of this.#table.find(address, door)) {
       const c = this.#close(grantKey(g.door, g.address), "revoked");
-      if (c !== undefined) closed.push(c);
+      if (c !== undefined) {
+        closed.push(c);
+        this.#observer?.revoked(c);
+      }
     }
     return closed;
   }

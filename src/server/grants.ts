@@ -25,7 +25,7 @@ export interface Grant {
   /** The set it is an element of, if any. */
   readonly set?: NftSetRef;
   /** How it was opened. */
-  readonly via: "knock" | "grant" | "restored";
+  readonly via: "knock" | "grant" | "restored" | "fleet";
 }
 
 /** The key of a grant. */

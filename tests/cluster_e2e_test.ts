@@ -1,0 +1,238 @@
+/**
+ * Cluster mode end to end (docs/CLUSTER.md): a hub namespace runs Debian's `nats-server -js` and
+ * knocks; three node namespaces, each joined to the hub by its own veth pair (node 1 on
+ * 192.0.2.0/24, node 2 on 198.51.100.0/24, node 3 on 203.0.113.0/24; hub .1, node .2), each run
+ * `knocktool serve` sniffing its own veth, in one fleet. Doors run commands that append to a file
+ * per node, so each node's start and stop commands can be read.
+ *
+ * Needs root, `ip` and nats-server.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import {
+  type BgProcess,
+  canUseNetns,
+  ignoreUnlessCi,
+  type Netns,
+  readText,
+  run,
+  uniqueIfName,
+  vethPair,
+  waitUntil,
+  withNetns,
+} from "../testing/netns.ts";
+import { hasNatsServer, NATS_SERVER } from "../testing/nats.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const DENO = [Deno.execPath(), "run", "-A", "--config", DENO_CONFIG, MAIN];
+const NETS = ["192.0.2", "198.51.100", "203.0.113"] as const;
+const HUB1 = "192.0.2.1"; // the hub's address towards node 1: the knocker in every grant here
+
+interface Node {
+  readonly ns: Netns;
+  readonly ifName: string;
+  readonly addr: string;
+  readonly conf: string;
+  readonly log: string;
+  readonly cmds: string;
+  readonly sock: string;
+  proc: BgProcess | undefined;
+  starts: number;
+}
+
+function config(i: number, dir: string, hub: string, cmds: string): string {
+  return `[options]
+  State_Dir = ${dir}/state
+  Cluster = nats://${hub}:4222
+  Cluster_Name = e2e
+  Cluster_Node = node${i + 1}
+[long]
+  Sequence = 7000,8000,9000
+  Seq_Timeout = 5
+  TCPFlags = syn
+  Start_Command = echo open long %IP% >> ${cmds}
+  Stop_Command = echo close long %IP% >> ${cmds}
+  Cmd_Timeout = 600
+[short]
+  Sequence = 7100,8100,9100
+  Seq_Timeout = 5
+  TCPFlags = syn
+  Start_Command = echo open short %IP% >> ${cmds}
+  Stop_Command = echo close short %IP% >> ${cmds}
+  Cmd_Timeout = 2
+[mid]
+  Sequence = 7200,8200,9200
+  Seq_Timeout = 5
+  TCPFlags = syn
+  Start_Command = echo open mid %IP% >> ${cmds}
+  Stop_Command = echo close mid %IP% >> ${cmds}
+  Cmd_Timeout = 60
+`;
+}
+
+const lines = (n: Node) => readText(n.cmds).split("\n").filter((l) => l !== "");
+
+Deno.test({
+  name: "cluster e2e: three nodes share grants, revocations, restarts and a NATS outage",
+  ignore: ignoreUnlessCi(hasNatsServer() && await canUseNetns()),
+  async fn() {
+    await withNetns(["clh", "cl1", "cl2", "cl3"], async ([hub, ...nss]) => {
+      const nodes: Node[] = [];
+      for (const [i, ns] of nss.entries()) {
+        const ifName = uniqueIfName(`n${i}`);
+        await vethPair(hub!, ns, {
+          nameA: uniqueIfName(`h${i}`),
+          nameB: ifName,
+          addrsA: [`${NETS[i]}.1/24`],
+          addrsB: [`${NETS[i]}.2/24`],
+        });
+        const cmds = `${ns.dir}/commands.txt`;
+        const conf = `${ns.dir}/knockd.conf`;
+        await Deno.writeTextFile(conf, config(i, ns.dir, `${NETS[i]}.1`, cmds));
+        nodes.push({
+          ns,
+          ifName,
+          addr: `${NETS[i]}.2`,
+          conf,
+          log: `${ns.dir}/knocktool.log`,
+          cmds,
+          sock: `${ns.dir}/control.sock`,
+          proc: undefined,
+          starts: 0,
+        });
+      }
+      let natsStarts = 0;
+      let nats: BgProcess | undefined;
+      const startNats = async () => {
+        const p = hub!.spawn(`nats${++natsStarts}`, [
+          NATS_SERVER,
+          "-js",
+          "-a",
+          "0.0.0.0",
+          "-p",
+          "4222",
+          "-sd",
+          `${hub!.dir}/store`,
+        ]);
+        nats = p;
+        await waitUntil(() => p.exited !== undefined || /Server is ready/.test(p.stderr()), {
+          what: "nats-server to be ready",
+          timeoutMs: 15_000,
+        });
+        ok(p.exited === undefined, p.describe());
+      };
+      const context = () =>
+        nodes.map((n) =>
+          `${n.proc?.describe() ?? ""}--- log ${n.ns.name}:\n${readText(n.log)}` +
+          `--- commands:\n${readText(n.cmds)}`
+        ).join("\n");
+      const start = async (n: Node) => {
+        const before = readText(n.log).split("starting up").length;
+        n.proc = n.ns.spawn(`serve${++n.starts}`, [
+          ...DENO,
+          "serve",
+          "-i",
+          n.ifName,
+          "-c",
+          n.conf,
+          "-g",
+          n.log,
+          "--control",
+          n.sock,
+        ], { cwd: n.ns.dir });
+        await waitUntil(
+          () =>
+            readText(n.log).split("starting up").length > before || n.proc!.exited !== undefined,
+          { timeoutMs: 30_000, what: `${n.ns.name} to log "starting up"`, context },
+        );
+        ok(n.proc.exited === undefined, context());
+      };
+      const knock = async (n: Node, ports: string[]) => {
+        const r = await hub!.exec([...DENO, "knock", n.addr, ...ports], { check: false });
+        strictEqual(r.code, 0, r.stderr);
+      };
+      const kt = async (n: Node, args: string[]) =>
+        await run([...DENO, ...args, "--control", n.sock], { check: false });
+      const has = (n: Node, line: string) => lines(n).includes(line);
+      const wait = (what: string, cond: () => boolean) =>
+        waitUntil(cond, { what, timeoutMs: 20_000, context });
+      try {
+        await startNats();
+        for (const n of nodes) await start(n);
+        const [n1, n2, n3] = nodes as [Node, Node, Node];
+        await wait(
+          "every node to join",
+          () => nodes.every((n) => /Joined cluster "e2e" as node "node\d"/.test(readText(n.log))),
+        );
+
+        // A knock on node 1 opens the door on nodes 2 and 3.
+        await knock(n1, ["7000", "8000", "9000"]);
+        await wait(
+          "the door to open on every node",
+          () => nodes.every((n) => has(n, `open long ${HUB1}`)),
+        );
+        ok(readText(n2.log).includes(`${HUB1}: long: OPEN SESAME (granted by node "node1" for `));
+        const st = JSON.parse((await kt(n3, ["status", "--json"])).stdout) as {
+          grants: { door: string; address: string; via: string }[];
+          cluster: { node: string; connected: boolean; grants: { origin: string }[] };
+        };
+        deepStrictEqual(st.grants.map((g) => `${g.door} ${g.address} ${g.via}`), [
+          `long ${HUB1} fleet`,
+        ]);
+        deepStrictEqual(
+          [st.cluster.node, st.cluster.connected, st.cluster.grants.map((g) => g.origin)],
+          ["node3", true, ["node1"]],
+        );
+
+        // revoke on node 3 closes it on all.
+        const rv = await kt(n3, ["revoke", HUB1]);
+        strictEqual(rv.code, 0, rv.stderr);
+        await wait(
+          "the door to close on every node",
+          () => nodes.every((n) => has(n, `close long ${HUB1}`)),
+        );
+
+        // kill -9 node 2; meanwhile a long and a short grant are made on node 1; the short one
+        // expires before node 2 is back. On restart node 2 applies the long one only.
+        n2.proc!.kill("SIGKILL");
+        await n2.proc!.status;
+        await knock(n1, ["7000", "8000", "9000"]);
+        await knock(n1, ["7100", "8100", "9100"]);
+        await wait(
+          "node 3 to open both",
+          () => has(n3, `open long ${HUB1}`) && has(n3, `open short ${HUB1}`),
+        );
+        await wait("the short grant to close on node 3", () => has(n3, `close short ${HUB1}`));
+        await start(n2);
+        await wait(
+          "node 2 to re-apply the live grant",
+          () => lines(n2).filter((l) => l === `open long ${HUB1}`).length === 2,
+        );
+        strictEqual(has(n2, `open short ${HUB1}`), false, context());
+        ok(/: 1 live grant applied/.test(readText(n2.log)), context());
+
+        // NATS stopped: a knock on node 1 still opens node 1; after NATS returns, 2 and 3 get it.
+        await nats!.stop("SIGTERM");
+        await wait(
+          "node 1 to see the loss",
+          () => /Lost cluster connection/.test(readText(n1.log)),
+        );
+        await knock(n1, ["7200", "8200", "9200"]);
+        await wait("node 1 to open while partitioned", () => has(n1, `open mid ${HUB1}`));
+        strictEqual(has(n3, `open mid ${HUB1}`), false);
+        await startNats();
+        await wait(
+          "nodes 2 and 3 to get the grant made while partitioned",
+          () => has(n2, `open mid ${HUB1}`) && has(n3, `open mid ${HUB1}`),
+        );
+        strictEqual(readText(n1.log).split("Lost cluster connection").length, 2, context());
+      } finally {
+        for (const n of nodes) await n.proc?.stop();
+        await nats?.stop("SIGKILL");
+      }
+    });
+  },
+});
