@@ -27,7 +27,9 @@
  * A second test drives knocktool's own client through a DROP rule over one veth: flag steps in the
  * notation (`7000:tcp:syn 8000:tcp:fin+urg+psh 9000:tcp:none`) and tportknockd's frames open a flag
  * door and a wrong flag does not; a name with A and AAAA records (the client namespace's
- * `/etc/netns/NS/hosts`) is knocked over one family without `-A` and over both with it.
+ * `/etc/netns/NS/hosts`) is knocked over one family without `-A` and over both with it; the
+ * three examples of tportknockd's page, served from a tportknockd file as it is, open on their
+ * frames sent by `knocktool knock`, and SSH2 stays shut on a wrong flag.
  *
  * Needs root, `ip`, `nft`, knockd, knock, nmap, nc (OpenBSD), curl, bash, timeout, python3 and
  * hping3; fails under CI=true when one is missing. `KT_CLIENTS_FILTER=<substring>` runs the
@@ -488,6 +490,31 @@ const FLAG_DOORS = (markDir: string) =>
     command     = touch ${markDir}/plain-%IP%
 `;
 
+/** The three examples of tportknockd's page, with a marker command each. */
+const TPORTKNOCKD_EXAMPLES = (markDir: string) =>
+  `<SSH>
+ sequence      = udp:1234 tcp:543 tcp:543:i tcp:123:frap tcp:434:x tcp:2345:n
+ timeout       = 10
+ start_command = touch ${markDir}/SSH-%IP%
+ stop_command  = rm ${markDir}/SSH-%IP%
+ command_delay = 30
+</SSH>
+
+<OpenVPN>
+ sequence      = tcp:12430:a tcp:2711:i tcp:123:i tcp:8375:n tcp:1155:n
+ timeout       = 10
+ start_command = touch ${markDir}/OpenVPN-%IP%
+</OpenVPN>
+
+<SSH2>
+ sequence      = tcp:110:x tcp:110:up tcp:110:up tcp:110:n tcp:110:i
+ timeout       = 10
+ start_command = touch ${markDir}/SSH2-%IP%
+ stop_command  = rm ${markDir}/SSH2-%IP%
+ command_delay = 30
+</SSH2>
+`;
+
 Deno.test({
   name: "clients e2e: knocktool knock drives flag doors (notation and tportknockd frames) " +
     "and knocks both families of a name with -A, through a DROP rule",
@@ -507,7 +534,8 @@ Deno.test({
         stdin: `table inet ktclients {
   chain input {
     type filter hook input priority 0; policy accept;
-    tcp dport { 7000, 8000, 9000, 7100, 8100, 9100 } drop
+    tcp dport { 7000, 8000, 9000, 7100, 8100, 9100, 543, 123, 434, 2345, 12430, 2711, 8375, 1155, 110 } drop
+    udp dport 1234 drop
   }
 }
 `,
@@ -591,6 +619,54 @@ Deno.test({
         await waitUntil(() => exists(`${d.markDir}/plain-2001:db8::2`), { what: "the v6 marker" });
       });
       await d.proc.stop("SIGTERM");
+
+      await t.step(
+        "tportknockd's page examples, served as they are, open on their frames",
+        async () => {
+          const tp = await startDaemon(srv, "tportknockd", serveArgv(srvIf), TPORTKNOCKD_EXAMPLES);
+          try {
+            const wrong = ["tcp:110:x", "tcp:110:up", "tcp:110:up", "tcp:110:s", "tcp:110:i"];
+            const cases: [string, string, string[]][] = [
+              ["SSH", "192.0.2.2", [
+                "udp:1234",
+                "tcp:543",
+                "tcp:543:i",
+                "tcp:123:frap",
+                "tcp:434:x",
+                "tcp:2345:n",
+              ]],
+              ["OpenVPN", "192.0.2.3", [
+                "tcp:12430:a",
+                "tcp:2711:i",
+                "tcp:123:i",
+                "tcp:8375:n",
+                "tcp:1155:n",
+              ]],
+              ["SSH2", "192.0.2.4", [
+                "tcp:110:x",
+                "tcp:110:up",
+                "tcp:110:up",
+                "tcp:110:n",
+                "tcp:110:i",
+              ]],
+            ];
+            // A wrong flag first (SSH2 with s where n belongs), then the right knocks: the last
+            // opening is the barrier for the wrong one, read in order.
+            await knock(["--source", "192.0.2.5", SRV4, ...wrong]);
+            for (const [, src, frames] of cases) await knock(["--source", src, SRV4, ...frames]);
+            for (const [door, src] of cases) {
+              await waitUntil(() => opens(tp, src, door) > 0, {
+                timeoutMs: 15_000,
+                what: `${door} to open for ${src}`,
+                context: () => tp.proc.describe() + tp.log(),
+              });
+            }
+            deepStrictEqual(opens(tp, "192.0.2.5", "SSH2"), 0, tp.log());
+          } finally {
+            await tp.proc.stop("SIGTERM");
+          }
+        },
+      );
     } finally {
       for (const p of etc) await Deno.remove(p, { recursive: true }).catch(() => {});
       await cli?.destroy();

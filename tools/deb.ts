@@ -43,6 +43,32 @@ export interface ManifestEntry {
   readonly conffile?: boolean;
 }
 
+/**
+ * The README and docs/*.md, gzipped into /usr/share/doc/knocktool/ with docs/ kept as a folder,
+ * since the man pages cite `docs/GRANTS.md` and the like.
+ */
+function docEntries(): ManifestEntry[] {
+  const docs = new URL("../docs/", import.meta.url);
+  const names = [...Deno.readDirSync(docs)]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => e.name)
+    .sort();
+  return [
+    {
+      path: "/usr/share/doc/knocktool/README.md.gz",
+      mode: 0o644,
+      source: "README.md",
+      how: "gzip",
+    },
+    ...names.map((name): ManifestEntry => ({
+      path: `/usr/share/doc/knocktool/docs/${name}.gz`,
+      mode: 0o644,
+      source: `docs/${name}`,
+      how: "gzip",
+    })),
+  ];
+}
+
 /** Every file the package installs. */
 export const MANIFEST: readonly ManifestEntry[] = [
   { path: "/usr/bin/knocktool", mode: 0o755, source: "binary", how: "binary" },
@@ -114,6 +140,7 @@ export const MANIFEST: readonly ManifestEntry[] = [
     source: "packaging/debian/changelog",
     how: "gzip",
   },
+  ...docEntries(),
 ];
 
 /** The maintainer scripts, from packaging/debian/. */

@@ -330,7 +330,9 @@ State_Dir's default: the grants and the used secret sequences, kept across resta
 The control socket \\fBstatus\\fR, \\fBrevoke\\fR and \\fBgrant\\fR talk to (\\fBserve \\-\\-control\\fR).
 .SH EXAMPLES
 ${EXAMPLES}.SH "SEE ALSO"
-\\fBknocktool.conf\\fR(5), \\fBknockd\\fR(1), \\fBnft\\fR(8), \\fBiptables\\fR(8)
+\\fBknocktool.conf\\fR(5), \\fBknockd\\fR(1), \\fBnft\\fR(8), \\fBiptables\\fR(8).
+The documents cited under \\fIdocs/\\fR are installed, gzipped, in
+\\fI/usr/share/doc/knocktool/docs/\\fR.
 `;
   return out;
 }
@@ -408,7 +410,9 @@ ${example.trimEnd().split("\n").map((l) => esc(l.replaceAll("\t", "        "))).
 .EE
 .RE
 .SH "SEE ALSO"
-\\fBknocktool\\fR(1), \\fBknockd\\fR(1)
+\\fBknocktool\\fR(1), \\fBknockd\\fR(1).
+The documents cited under \\fIdocs/\\fR are installed, gzipped, in
+\\fI/usr/share/doc/knocktool/docs/\\fR.
 `;
   return out;
 }
