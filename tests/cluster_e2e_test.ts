@@ -70,6 +70,12 @@ function config(i: number, dir: string, hub: string, cmds: string): string {
   Start_Command = echo open mid %IP% >> ${cmds}
   Stop_Command = echo close mid %IP% >> ${cmds}
   Cmd_Timeout = 60
+[once]
+  One_Time_Sequences = ${dir}/once.txt
+  Seq_Timeout = 5
+  TCPFlags = syn
+  Start_Command = echo open once %IP% >> ${cmds}
+  Cmd_Timeout = 600
 `;
 }
 
@@ -92,6 +98,7 @@ Deno.test({
         const cmds = `${ns.dir}/commands.txt`;
         const conf = `${ns.dir}/knockd.conf`;
         await Deno.writeTextFile(conf, config(i, ns.dir, `${NETS[i]}.1`, cmds));
+        await Deno.writeTextFile(`${ns.dir}/once.txt`, "7300,8300,9300\n7400,8400,9400\n");
         nodes.push({
           ns,
           ifName,
@@ -213,6 +220,19 @@ Deno.test({
         );
         strictEqual(has(n2, `open short ${HUB1}`), false, context());
         ok(/: 1 live grant applied/.test(readText(n2.log)), context());
+
+        // A one-time sequence used on node 1 is refused on node 3 (every node has the same file).
+        await knock(n1, ["7300", "8300", "9300"]);
+        await wait("node 1 to open the one-time door", () => has(n1, `open once ${HUB1}`));
+        await knock(n3, ["7300", "8300", "9300"]);
+        await wait("node 3 to refuse the used sequence", () =>
+          readText(n3.log).includes(
+            "203.0.113.1: once: sequence already used on another node: refused",
+          ));
+        strictEqual(has(n3, "open once 203.0.113.1"), false, context());
+        // Node 3 moved on to the next sequence, which nobody used yet.
+        await knock(n3, ["7400", "8400", "9400"]);
+        await wait("node 3 to open with the next sequence", () => has(n3, "open once 203.0.113.1"));
 
         // NATS stopped: a knock on node 1 still opens node 1; after NATS returns, 2 and 3 get it.
         await nats!.stop("SIGTERM");

@@ -288,7 +288,7 @@ export async function runServe(opts: ServeOptions, processIo: Io): Promise<numbe
     }
     if (grants.keeper !== undefined && s.config.options.cluster !== undefined) {
       try {
-        cluster = await startCluster(() => daemon.config, grants.keeper, log);
+        cluster = await startCluster(() => daemon.config, grants.keeper, log, daemon);
       } catch (e) {
         if (!(e instanceof Error)) throw e;
         throw new ServeSetupError(e.message);

@@ -11,6 +11,7 @@
 import type { Config } from "../config/model.ts";
 import type { GrantKeeper } from "../server/grant_keeper.ts";
 import type { ServerLog } from "../server/log.ts";
+import type { Daemon } from "../server/daemon.ts";
 import type { Fleet, FleetStatus } from "../cluster/fleet.ts";
 
 /** The joined fleet, as serve holds it. */
@@ -30,6 +31,7 @@ export interface ServeCluster {
  * @param config The config (its doors and `[options]` `Cluster*`).
  * @param keeper The grant keeper.
  * @param log The server log.
+ * @param daemon The daemon: one-time and secret sequences are then claimed fleet-wide.
  * @param readyMs Longest wait for the join (default 5000).
  * @returns The fleet, or undefined when the config sets no `Cluster`.
  * @throws {Error} When a credentials or CA file cannot be read (the message says which).
@@ -38,6 +40,7 @@ export async function startCluster(
   config: () => Config,
   keeper: GrantKeeper,
   log: ServerLog,
+  daemon?: Daemon,
   readyMs = 5000,
 ): Promise<ServeCluster | undefined> {
   const c = config().options.cluster;
@@ -102,6 +105,7 @@ export async function startCluster(
     },
     readyMs,
   );
+  daemon?.setSingleUse((door, mark) => fleet.claim(door, mark));
   keeper.observe({
     opened(g) {
       if (!applying && g.until !== null) fleet.publishGrant(g.door, g.address, g.since, g.until);
@@ -115,6 +119,7 @@ export async function startCluster(
     status: () => fleet.status(),
     async close() {
       keeper.observe(undefined);
+      daemon?.setSingleUse(undefined);
       await fleet.close();
     },
   };

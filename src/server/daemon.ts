@@ -183,6 +183,12 @@ export class DaemonSetupError extends Error {
   }
 }
 
+/** Claims a single-use mark fleet-wide (cluster mode, docs/CLUSTER.md). */
+export type SingleUseClaim = (
+  door: string,
+  mark: string,
+) => Promise<"claimed" | "used" | "unreachable">;
+
 /** What the daemon needs of a one-time sequences file (the `OneTimeSequences` class). */
 export interface OneTimeLike {
   /** The sequence in use. */
@@ -219,6 +225,7 @@ export class Daemon {
   /** Doors with their current sequences; null = disabled (one-time file used up). */
   #doors: (Door | null)[] = [];
   #oneTime: (OneTimeLike | undefined)[] = [];
+  #singleUse: SingleUseClaim | undefined;
   /** Secret doors: keys, window, used marks (docs/SECRET-SEQUENCES.md). */
   #secrets: SecretDoors;
   #stepTimer: ReturnType<typeof setTimeout> | undefined;
@@ -708,13 +715,19 @@ export class Daemon {
             this.#secretOpen(ev.doorIndex, ev.src, ev.family);
             break;
           }
-          this.counters.opens++;
-          this.#doorCount(ev.door.name).opens++;
-          log.emit("open", `${this.#who(ev.src)}: ${ev.door.name}: OPEN SESAME`, "LV", {
-            door: ev.door.name,
-            src: ev.src,
-          });
-          this.#openDoor(this.#doors[ev.doorIndex] ?? ev.door, ev.src, ev.family);
+          const door = this.#doors[ev.doorIndex] ?? ev.door;
+          const open = () => {
+            this.counters.opens++;
+            this.#doorCount(ev.door.name).opens++;
+            log.emit("open", `${this.#who(ev.src)}: ${ev.door.name}: OPEN SESAME`, "LV", {
+              door: ev.door.name,
+              src: ev.src,
+            });
+            this.#openDoor(door, ev.src, ev.family);
+          };
+          if (this.#singleUse !== undefined && this.#oneTime[ev.doorIndex] !== undefined) {
+            this.#claimThen(door.name, formatSequence(door.sequence), ev.src, open);
+          } else open();
           this.#rotate(ev.doorIndex);
           break;
         }
@@ -744,10 +757,41 @@ export class Daemon {
       );
       return;
     }
-    this.counters.opens++;
-    this.#doorCount(name).opens++;
-    log.emit("open", `${this.#who(src)}: ${name}: OPEN SESAME`, "LV", { door: name, src });
-    this.#openDoor(r.door, src, family);
+    const open = () => {
+      this.counters.opens++;
+      this.#doorCount(name).opens++;
+      log.emit("open", `${this.#who(src)}: ${name}: OPEN SESAME`, "LV", { door: name, src });
+      this.#openDoor(r.door, src, family);
+    };
+    if (this.#singleUse !== undefined) this.#claimThen(name, `${r.step}:${r.slot}`, src, open);
+    else open();
+  }
+
+  /**
+   * Cluster mode (docs/CLUSTER.md, "Single use"): claims `mark` fleet-wide, then opens, off the
+   * packet path (the matcher goes on meanwhile). Another node's claim refuses the open; an
+   * unreachable cluster lets it through (a knock never fails because the cluster is down).
+   */
+  #claimThen(door: string, mark: string, src: string, open: () => void): void {
+    const claim = this.#singleUse!;
+    void claim(door, mark).then((r) => {
+      if (r !== "used") return open();
+      this.#opts.log.emit(
+        "replay",
+        `${this.#who(src)}: ${door}: sequence already used on another node: refused`,
+        "LV",
+        { door, src },
+      );
+    });
+  }
+
+  /**
+   * Sets the fleet-wide single-use claim (cluster mode), or removes it.
+   *
+   * @param claim Claims a mark for a door: `claimed`, `used` or `unreachable`.
+   */
+  setSingleUse(claim: SingleUseClaim | undefined): void {
+    this.#singleUse = claim;
   }
 
   /** Runs a door's start command, or grants through nftables sets (docs/GRANTS.md). */
