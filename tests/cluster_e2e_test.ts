@@ -194,6 +194,15 @@ Deno.test({
           ["node3", true, ["node1"]],
         );
 
+        const text = (await kt(n3, ["status"])).stdout;
+        ok(
+          new RegExp(
+            `\\nCluster "e2e", node "node3": connected to "203\\.0\\.113\\.1:4222", \\d+ updates? pending\\n` +
+              `(  node node\\d  last heard \\d+ s ago\\n)*  grant long  192\\.0\\.2\\.1  from node1, \\d+ s left\\n$`,
+          ).test(text),
+          text,
+        );
+
         // revoke on node 3 closes it on all.
         const rv = await kt(n3, ["revoke", HUB1]);
         strictEqual(rv.code, 0, rv.stderr);

@@ -185,6 +185,9 @@ Deno.test({
         context: () => a.rec.lines.join("\n"),
       });
       deepStrictEqual(grantsOf(b.rec).sort(), ["ssh 198.51.100.5 gw-a", "ssh 198.51.100.6 gw-a"]);
+      // The mark a accepted while cut off was published on reconnect.
+      await waitUntil(() => a.fleet.pending === 0, { what: "a's outbox to drain" });
+      strictEqual(await b.fleet.claim("ssh", "1,2,3"), "used");
       await waitUntil(() => a.rec.count(/Reconnected/) === 1, { what: "a to log the recovery" });
       strictEqual(
         a.rec.count(
@@ -262,7 +265,8 @@ Deno.test({
       await waitUntil(() => b.rec.grants.length === 2, {
         what: "b to get the grant made after the kill",
         timeoutMs: 30_000,
-        context: () => a.rec.lines.join("\n") + "\n" + b.rec.lines.join("\n"),
+        context: () =>
+          `a pending ${a.fleet.pending}\n${a.rec.lines.join("\n")}\n${b.rec.lines.join("\n")}`,
       });
       // The used bucket may have lost its RAFT leader with the server: wait (bounded) until a
       // fresh mark can be claimed, then check single use.

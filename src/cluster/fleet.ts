@@ -109,6 +109,11 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Whether an atomic create failed because the key exists. */
+function isKeyExists(e: unknown): boolean {
+  return /wrong last sequence|key exists/i.test(errorText(e));
+}
+
 /** The connection options for `settings`. */
 export function connectionOptions(settings: FleetSettings): ConnectionOptions {
   const opts: ConnectionOptions = {
@@ -180,6 +185,11 @@ export class Fleet {
   #connected = false;
   #nodes: readonly NodeRecord[] = [];
   #nodesRead: Promise<void> | undefined;
+  #watchCheck: Promise<void> | undefined;
+  /** The highest revision the watch delivered. */
+  #lastRev = 0;
+  /** The bucket's last revision when the watch was first seen behind it. */
+  #behind: number | undefined;
   #closing = false;
   #lossLogged = false;
   #fullLogged = false;
@@ -285,19 +295,26 @@ export class Fleet {
    */
   async claim(door: string, mark: string, timeoutMs = 2000): Promise<ClaimResult> {
     const kv = this.#kv;
-    if (kv === undefined || !this.#connected) return "unreachable";
     const value = JSON.stringify({ node: this.#settings.node, at: Date.now() });
+    const key = usedKey(door, mark);
+    // Accepted locally: the mark is published (created) when the connection is back.
+    const later = () => this.#enqueue({ bucket: "used", key, value, expires: undefined });
+    if (kv === undefined || !this.#connected) {
+      later();
+      return "unreachable";
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<ClaimResult>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, "unreachable");
     });
-    const attempt = kv.used.create(usedKey(door, mark), value).then(
+    const attempt = kv.used.create(key, value).then(
       (): ClaimResult => "claimed",
-      (e): ClaimResult =>
-        /wrong last sequence|key exists/i.test(errorText(e)) ? "used" : "unreachable",
+      (e): ClaimResult => isKeyExists(e) ? "used" : "unreachable",
     );
     try {
-      return await Promise.race([attempt, late]);
+      const r = await Promise.race([attempt, late]);
+      if (r === "unreachable") later();
+      return r;
     } finally {
       clearTimeout(timer);
     }
@@ -372,7 +389,7 @@ export class Fleet {
     for (const end of [...this.#sleepers]) end();
     const nc = this.#nc;
     if (nc !== undefined && !nc.isClosed()) await nc.close();
-    await Promise.allSettled([...this.#tasks, this.#nodesRead]);
+    await Promise.allSettled([...this.#tasks, this.#nodesRead, this.#watchCheck]);
   }
 
   #enqueue(entry: OutboxEntry): void {
@@ -476,7 +493,8 @@ export class Fleet {
     this.#tasks.push((async () => {
       for await (const entry of watch) {
         if (this.#closing) break;
-        if (this.#apply(entry)) applied++;
+        this.#lastRev = Math.max(this.#lastRev, entry.revision);
+        if (this.#apply(entry, entry.isUpdate)) applied++;
         if (!replayed && (entry.delta ?? 0) === 0) {
           replayed = true;
           joined();
@@ -496,7 +514,7 @@ export class Fleet {
    * process made is already in force here (its echo is skipped); one this node made before it
    * restarted is applied like any other.
    */
-  #apply(entry: KvWatchEntry): boolean {
+  #apply(entry: KvWatchEntry, live: boolean): boolean {
     const key = entry.key;
     if (entry.operation === "PUT") {
       const grant = parseGrant(key, entry.value);
@@ -511,13 +529,60 @@ export class Fleet {
       return true;
     }
     this.#grants.delete(key);
-    if (this.#revoked.delete(key) || !entry.isUpdate) return false;
+    if (this.#revoked.delete(key) || !live) return false;
     const [door, address] = key.split(".").map(decodeToken);
     if (door !== undefined && address !== undefined) this.#handlers.revoke(door, address);
     return false;
   }
 
+  /**
+   * The watch's keeper: a watch whose consumer was lost with a NATS server can stall without an
+   * error (seen with a three-server cluster). When the bucket holds a revision the watch has not
+   * delivered at two checks in a row, the watch is started again just after the last revision it
+   * delivered; what it then delivers counts as live changes.
+   */
+  async #checkWatch(): Promise<void> {
+    const kv = this.#kv;
+    if (kv === undefined || !this.connected) return;
+    let last: number;
+    try {
+      last = (await kv.grants.status()).streamInfo.state.last_seq;
+    } catch {
+      return;
+    }
+    if (last <= this.#lastRev) {
+      this.#behind = undefined;
+      return;
+    }
+    if (this.#behind === undefined || this.#lastRev >= this.#behind) {
+      this.#behind = last;
+      return;
+    }
+    this.#behind = undefined;
+    if (this.#closing) return;
+    this.#watch?.stop();
+    const watch = await kv.grants.watch({ resumeFromRevision: this.#lastRev + 1 });
+    if (this.#closing) {
+      watch.stop();
+      return;
+    }
+    this.#watch = watch;
+    this.#handlers.log("warning", `Cluster watch stalled at revision ${this.#lastRev}: restarted`);
+    this.#tasks.push((async () => {
+      for await (const entry of watch) {
+        if (this.#closing) break;
+        this.#lastRev = Math.max(this.#lastRev, entry.revision);
+        this.#apply(entry, true);
+      }
+    })());
+  }
+
   #beat(): void {
+    if (!this.#closing && this.#watchCheck === undefined) {
+      this.#watchCheck = this.#checkWatch().catch(() => {}).finally(() =>
+        this.#watchCheck = undefined
+      );
+    }
     if (!this.#closing && this.#nodesRead === undefined) {
       this.#nodesRead = this.#readNodes().finally(() => (this.#nodesRead = undefined));
     }
@@ -566,13 +631,20 @@ export class Fleet {
         await this.#sleep(1000, true);
         continue;
       }
-      const bucket = entry.bucket === "grants" ? kv.grants : kv.nodes;
+      const bucket = entry.bucket === "grants"
+        ? kv.grants
+        : entry.bucket === "used"
+        ? kv.used
+        : kv.nodes;
       try {
         if (entry.value === undefined) await bucket.delete(entry.key);
+        else if (entry.bucket === "used") await bucket.create(entry.key, entry.value);
         else await bucket.put(entry.key, entry.value);
         this.#outbox.done(entry);
-      } catch {
-        if (!this.#closing) await this.#sleep(500, true);
+      } catch (e) {
+        // A mark someone else created meanwhile (or our own timed-out claim) is there: done.
+        if (entry.bucket === "used" && isKeyExists(e)) this.#outbox.done(entry);
+        else if (!this.#closing) await this.#sleep(500, true);
       }
     }
   }

@@ -10,8 +10,8 @@
 
 /** One pending write: a value to put, or a delete. */
 export interface OutboxEntry {
-  /** Which bucket: `grants` or `nodes`. */
-  readonly bucket: "grants" | "nodes";
+  /** Which bucket: `grants`, `nodes`, or `used` (written with an atomic create). */
+  readonly bucket: "grants" | "nodes" | "used";
   /** The key within the bucket. */
   readonly key: string;
   /** The value to put (JSON text), or undefined for a delete. */
