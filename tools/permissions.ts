@@ -74,10 +74,16 @@ export const PERMISSIONS: readonly Permission[] = [
     // --control PATH); --metrics-listen ADDR:PORT names its address at run time. No TCP or UDP
     // socket is opened unless --metrics-listen is given: the client's knocks, its name
     // resolution and the -l lookups still go through glibc by FFI, as in knock 0.8 and knockd.
-    why: "the control socket (a Unix socket, docs/GRANTS.md) and the opt-in --metrics-listen " +
-      "HTTP endpoint",
+    why: "the control socket (a Unix socket, docs/GRANTS.md), the opt-in --metrics-listen " +
+      "HTTP endpoint, and the NATS servers of the opt-in cluster mode (Cluster, docs/CLUSTER.md)",
   },
-  // Not granted: sys (local addresses come from getifaddrs).
+  {
+    kind: "sys",
+    // Only the host name: Cluster_Node's default (docs/CLUSTER.md). Local addresses come from
+    // getifaddrs, not Deno's sys API.
+    scope: ["hostname"],
+    why: "the host name, Cluster_Node's default in cluster mode",
+  },
 ];
 
 /**
