@@ -41,7 +41,7 @@ import type { Grant } from "./grants.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture_events.ts";
-import { SecretDoors } from "./secret_doors.ts";
+import { SecretDoors, SecretFileError } from "./secret_doors.ts";
 import { DEFAULT_STATE_DIR } from "../config/defaults.ts";
 
 /** One captured frame (the capture loop's `Frame`). */
@@ -419,7 +419,11 @@ export class Daemon {
       secrets = SecretDoors.open(config, config.options.stateDir ?? DEFAULT_STATE_DIR);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      return { error: { message, knockdText: message } };
+      // A reload logs knockdText: config errors name the line there.
+      const knockdText = e instanceof SecretFileError
+        ? `config: line ${e.line}: ${message}`
+        : message;
+      return { error: { message, knockdText } };
     }
     for (const door of config.doors) {
       if (door.secret !== undefined) {
@@ -483,6 +487,11 @@ export class Daemon {
         this.#matcher.setSequence(c.index, c.knocks);
       }
       this.#source?.refilter();
+      this.#opts.log.emit(
+        "debug",
+        `secret sequences: ${changes.length} derived, filter rebuilt`,
+        "D",
+      );
     }).catch((e) => {
       this.counters.internalErrors++;
       this.#opts.log.emit(
