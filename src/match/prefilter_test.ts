@@ -1,3 +1,5 @@
+// Over 400 lines because it is one table of knockd filter cases plus the randomized comparisons
+// (admits vs the real filter, admitsFields vs admits) that all share the same door builders.
 import assert from "node:assert/strict";
 import type { Door, Knock } from "../config/model.ts";
 import { knockdFilter } from "../config/filter.ts";
