@@ -383,14 +383,13 @@ Deno.test({
           );
           deepStrictEqual(ctx.log().slice(before).includes(line), true, ctx.context());
         }
-        return before;
       };
       const withCluster = config().replace(
         "[options]\n",
         "[options]\n  Cluster = nats://192.0.2.9:4222\n",
       )
         .replace("7000,8000,9000", "7100,8100,9100");
-      let before = await reload(withCluster, [
+      await reload(withCluster, [
         'Cannot apply "Cluster = nats://192.0.2.9:4222" (line 2) on reload: the server started ' +
         "without cluster mode; restart it to join the fleet",
       ]);
