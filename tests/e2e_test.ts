@@ -401,7 +401,7 @@ Deno.test({
         { what: "the capture filter of the new sequence (port 7100)" },
       );
       await openAndClose(ctx, SRV4, CLI4, ["7100", "8100", "9100"]);
-      before = await reload(
+      await reload(
         config().replace("    cmd_timeout", "    Cooldown = 5\n    cmd_timeout"),
         [
           'Cannot apply "Cooldown" (line 8) on reload: the server started without the grant ' +
