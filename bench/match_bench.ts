@@ -11,6 +11,9 @@
 import type { Door, Knock } from "../src/config/model.ts";
 import { Matcher } from "../src/match/matcher.ts";
 import type { Packet } from "../src/wire/packet.ts";
+import { buildEthernet, buildIp } from "../src/wire/build.ts";
+import { decodeFrame, peekFrame } from "../src/wire/decode.ts";
+import { FrameFields, type SourceKey, textKey } from "../src/wire/fields.ts";
 
 function seq(text: string): Knock[] {
   return text.split(",").map((s) => {
@@ -77,12 +80,15 @@ function bench(
     maxAttempts === undefined ? { localAddresses: LOCAL } : { localAddresses: LOCAL, maxAttempts },
   );
   const list = packets(port, tcpFlags);
+  // The daemon hands the matcher the source's key along with the packet (fieldsSourceKey).
+  const keys: SourceKey[] = list.map((p) => textKey(p.src));
   let i = 0;
   let sink = 0;
   Deno.bench(name, () => {
     const packet = list[i] as Packet;
+    const key = keys[i] as SourceKey;
     i = (i + 1) % list.length;
-    sink += matcher.handle(packet).length;
+    sink += matcher.handle(packet, key).length;
   });
   // Keep `sink` observable so the work cannot be optimised away.
   globalThis.addEventListener("unload", () => {
@@ -102,3 +108,53 @@ bench(
   0x10,
 );
 bench("10k syn doors: SYN to a door's 2nd port, no attempt open", 35_000, undefined, manyDoors);
+
+// Whole frames, as Daemon.handleFrame sees them: the full decode and Matcher.handle for every
+// frame, against the fast path (peekFrame, then Matcher.wants, which declines these frames).
+{
+  const matcher = new Matcher(doors, { localAddresses: LOCAL });
+  const frames = Array.from({ length: 5000 }, (_, i) =>
+    buildEthernet(
+      buildIp({
+        family: 4,
+        src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        dst: "192.0.2.1",
+        protocol: "tcp",
+        srcPort: 40000 + (i % 20000),
+        dstPort: 8000,
+      }),
+      4,
+    ));
+  const packed = new Uint8Array(frames.reduce((n, f) => n + f.length + 16, 0));
+  const views = frames.map((f, i) => {
+    const at = i * (f.length + 16) + 16;
+    packed.set(f, at);
+    return packed.subarray(at, at + f.length);
+  });
+  const fields = new FrameFields();
+  let i = 0;
+  let sink = 0;
+  Deno.bench({
+    name: "frame: decodeFrame + handle, in-filter SYN to a 2nd port, no attempt",
+    group: "frame",
+    baseline: true,
+    fn() {
+      const f = views[i] as Uint8Array;
+      i = (i + 1) % views.length;
+      const r = decodeFrame(1, f, f.length, 1_000_000, 0);
+      if (r.ok) sink += matcher.handle(r.packet).length;
+    },
+  });
+  Deno.bench({
+    name: "frame: peekFrame + wants (fast path), same frames",
+    group: "frame",
+    fn() {
+      const f = views[i] as Uint8Array;
+      i = (i + 1) % views.length;
+      if (peekFrame(1, f, f.length, 1_000_000, fields) && matcher.wants(fields)) sink++;
+    },
+  });
+  globalThis.addEventListener("unload", () => {
+    if (sink < 0) console.log(sink);
+  });
+}

@@ -1,14 +1,16 @@
 /**
  * Real NATS servers for the cluster tests and benchmarks: Debian's `nats-server` with JetStream,
- * on loopback ports chosen at random, each with its own store directory. A single server or a
- * three-server cluster (JetStream replicated over routes); every server can be stopped and started
- * again on the same ports and store. {@link NatsServers.destroy} kills them all and removes the
- * stores; call it in `finally`.
+ * on loopback ports chosen at random, each with its own store directory; or, inside a network
+ * namespace a test made, on all its addresses and fixed ports. A single server or a three-server
+ * cluster (JetStream replicated over routes; {@link NatsServers.start} returns once the cluster
+ * has elected its JetStream metadata leader, so a replicated bucket can be created at once); every
+ * server can be stopped and started again on the same ports and store.
+ * {@link NatsServers.destroy} kills them all and removes the stores; call it in `finally`.
  *
  * @module
  */
 
-import { type BgProcess, spawnBg, waitUntil } from "./netns.ts";
+import { type BgProcess, type Netns, spawnBg, waitUntil } from "./netns.ts";
 
 /** Where Debian installs the server. */
 export const NATS_SERVER = "/usr/sbin/nats-server";
@@ -34,10 +36,26 @@ function freePort(): number {
   return port;
 }
 
+/** Where {@link NatsServers.start} runs the servers. */
+export interface NatsPlacement {
+  /**
+   * Run inside this namespace, listening on all its addresses (`0.0.0.0`), client ports 4222,
+   * 4223, 4224, route ports 6222, 6223, 6224, monitoring ports 8222, 8223, 8224. Default: this
+   * namespace, `127.0.0.1`, random ports, no monitoring.
+   */
+  readonly netns?: Netns;
+}
+
+/** Whether a server log says the JetStream cluster has a metadata leader. */
+const META_LEADER =
+  /JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/;
+
 interface ServerSpec {
   readonly name: string;
+  readonly host: string;
   readonly port: number;
   readonly routePort: number | undefined;
+  readonly monitorPort: number | undefined;
   readonly store: string;
 }
 
@@ -46,39 +64,63 @@ export class NatsServers {
   readonly #dir: string;
   readonly #specs: ServerSpec[];
   readonly #procs: (BgProcess | undefined)[];
+  readonly #netns: Netns | undefined;
   #starts = 0;
 
-  private constructor(dir: string, specs: ServerSpec[]) {
+  private constructor(dir: string, specs: ServerSpec[], netns: Netns | undefined) {
     this.#dir = dir;
     this.#specs = specs;
+    this.#netns = netns;
     this.#procs = specs.map(() => undefined);
   }
 
   /**
-   * Starts `count` JetStream servers (1, or 3 for a cluster) and waits until each is ready.
+   * Starts `count` JetStream servers (1, or 3 for a cluster) and waits until each is ready, and
+   * a cluster until it has a JetStream metadata leader.
    *
    * @param count How many servers.
+   * @param placement Where they run (default: loopback of this namespace, random ports).
    * @returns The servers.
    */
-  static async start(count = 1): Promise<NatsServers> {
+  static async start(count = 1, placement: NatsPlacement = {}): Promise<NatsServers> {
     const dir = await Deno.makeTempDir({ prefix: "kt-nats-" });
+    const ns = placement.netns;
     const specs: ServerSpec[] = [];
     for (let i = 0; i < count; i++) {
       specs.push({
         name: `kt${Deno.pid}n${i}`,
-        port: freePort(),
-        routePort: count > 1 ? freePort() : undefined,
+        host: ns === undefined ? "127.0.0.1" : "0.0.0.0",
+        port: ns === undefined ? freePort() : 4222 + i,
+        routePort: count <= 1 ? undefined : ns === undefined ? freePort() : 6222 + i,
+        monitorPort: ns === undefined ? undefined : 8222 + i,
         store: `${dir}/store${i}`,
       });
     }
-    const servers = new NatsServers(dir, specs);
+    const servers = new NatsServers(dir, specs, ns);
     try {
       await Promise.all(specs.map((_, i) => servers.startServer(i)));
+      if (count > 1) {
+        await waitUntil(() => servers.#procs.some((p) => META_LEADER.test(p?.stderr() ?? "")), {
+          what: "the NATS cluster to elect its JetStream metadata leader",
+          timeoutMs: 30_000,
+          context: () => specs.map((_, i) => servers.describe(i)).join("\n"),
+        });
+      }
     } catch (e) {
       await servers.destroy();
       throw e;
     }
     return servers;
+  }
+
+  /** Client ports, one per server. */
+  get ports(): number[] {
+    return this.#specs.map((s) => s.port);
+  }
+
+  /** Monitoring ports, one per server (only inside a namespace). */
+  get monitorPorts(): (number | undefined)[] {
+    return this.#specs.map((s) => s.monitorPort);
   }
 
   /** Client URLs, one per server (`nats://127.0.0.1:PORT`). */
@@ -97,7 +139,7 @@ export class NatsServers {
       NATS_SERVER,
       "-js",
       "-a",
-      "127.0.0.1",
+      spec.host,
       "-p",
       String(spec.port),
       "-sd",
@@ -105,6 +147,7 @@ export class NatsServers {
       "--server_name",
       spec.name,
     ];
+    if (spec.monitorPort !== undefined) args.push("-m", String(spec.monitorPort));
     if (spec.routePort !== undefined) {
       const routes = this.#specs.filter((s) => s !== spec)
         .map((s) => `nats://127.0.0.1:${s.routePort}`).join(",");
@@ -117,7 +160,10 @@ export class NatsServers {
         routes,
       );
     }
-    const proc = spawnBg(this.#dir, `nats${i}-${++this.#starts}`, args);
+    const label = `nats${i}-${++this.#starts}`;
+    const proc = this.#netns === undefined
+      ? spawnBg(this.#dir, label, args)
+      : this.#netns.spawn(label, args);
     this.#procs[i] = proc;
     await waitUntil(() => proc.exited !== undefined || /Server is ready/.test(proc.stderr()), {
       what: `nats-server ${i} to be ready`,

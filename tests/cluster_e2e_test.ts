@@ -5,6 +5,10 @@
  * `knocktool serve` sniffing its own veth, in one fleet. Doors run commands that append to a file
  * per node, so each node's start and stop commands can be read.
  *
+ * The second test runs a three-server NATS cluster in the hub (R3 buckets) instead, and every node
+ * lists all three servers in `Cluster` (as a real fleet would: the client picks one and fails over
+ * to the others), then kills the server node 1 is connected to.
+ *
  * Needs root, `ip` and nats-server.
  *
  * @module
@@ -18,12 +22,13 @@ import {
   type Netns,
   readText,
   run,
+  type RunResult,
   uniqueIfName,
   vethPair,
   waitUntil,
   withNetns,
 } from "../testing/netns.ts";
-import { hasNatsServer, NATS_SERVER } from "../testing/nats.ts";
+import { hasNatsServer, NATS_SERVER, NatsServers } from "../testing/nats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -43,10 +48,10 @@ interface Node {
   starts: number;
 }
 
-function config(i: number, dir: string, hub: string, cmds: string): string {
+function config(i: number, dir: string, cluster: string, cmds: string): string {
   return `[options]
   State_Dir = ${dir}/state
-  Cluster = nats://${hub}:4222
+  Cluster = ${cluster}
   Cluster_Name = e2e
   Cluster_Node = node${i + 1}
 [long]
@@ -80,37 +85,97 @@ function config(i: number, dir: string, hub: string, cmds: string): string {
 }
 
 const lines = (n: Node) => readText(n.cmds).split("\n").filter((l) => l !== "");
+const has = (n: Node, line: string) => lines(n).includes(line);
+
+/** The three nodes joined to the hub, and what a test does with them. */
+interface Harness {
+  readonly nodes: [Node, Node, Node];
+  /** Every node's process, log and commands, for failure messages. */
+  context(): string;
+  /** Starts (or restarts) `serve` on a node and waits for "starting up". */
+  start(n: Node): Promise<void>;
+  /** Sends `knocktool knock` from the hub to a node. */
+  knock(n: Node, ports: string[]): Promise<void>;
+  /** Runs a knocktool subcommand against a node's control socket. */
+  kt(n: Node, args: string[]): Promise<RunResult>;
+  /** Waits (bounded) until `cond` holds. */
+  wait(what: string, cond: () => boolean, timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Joins three node namespaces to the hub by veth pairs and writes each node's config; node i's
+ * `Cluster` is `cluster(i)` (the hub's address towards node i is `${NETS[i]}.1`).
+ */
+async function harness(hub: Netns, nss: Netns[], cluster: (i: number) => string): Promise<Harness> {
+  const nodes: Node[] = [];
+  for (const [i, ns] of nss.entries()) {
+    const ifName = uniqueIfName(`n${i}`);
+    await vethPair(hub, ns, {
+      nameA: uniqueIfName(`h${i}`),
+      nameB: ifName,
+      addrsA: [`${NETS[i]}.1/24`],
+      addrsB: [`${NETS[i]}.2/24`],
+    });
+    const cmds = `${ns.dir}/commands.txt`;
+    const conf = `${ns.dir}/knockd.conf`;
+    await Deno.writeTextFile(conf, config(i, ns.dir, cluster(i), cmds));
+    await Deno.writeTextFile(`${ns.dir}/once.txt`, "7300,8300,9300\n7400,8400,9400\n");
+    nodes.push({
+      ns,
+      ifName,
+      addr: `${NETS[i]}.2`,
+      conf,
+      log: `${ns.dir}/knocktool.log`,
+      cmds,
+      sock: `${ns.dir}/control.sock`,
+      proc: undefined,
+      starts: 0,
+    });
+  }
+  const context = () =>
+    nodes.map((n) =>
+      `${n.proc?.describe() ?? ""}--- log ${n.ns.name}:\n${readText(n.log)}` +
+      `--- commands:\n${readText(n.cmds)}`
+    ).join("\n");
+  return {
+    nodes: nodes as [Node, Node, Node],
+    context,
+    async start(n) {
+      const before = readText(n.log).split("starting up").length;
+      n.proc = n.ns.spawn(`serve${++n.starts}`, [
+        ...DENO,
+        "serve",
+        "-i",
+        n.ifName,
+        "-c",
+        n.conf,
+        "-g",
+        n.log,
+        "--control",
+        n.sock,
+      ], { cwd: n.ns.dir });
+      await waitUntil(
+        () => readText(n.log).split("starting up").length > before || n.proc!.exited !== undefined,
+        { timeoutMs: 30_000, what: `${n.ns.name} to log "starting up"`, context },
+      );
+      ok(n.proc.exited === undefined, context());
+    },
+    async knock(n, ports) {
+      const r = await hub.exec([...DENO, "knock", n.addr, ...ports], { check: false });
+      strictEqual(r.code, 0, r.stderr);
+    },
+    kt: async (n, args) => await run([...DENO, ...args, "--control", n.sock], { check: false }),
+    wait: (what, cond, timeoutMs = 20_000) => waitUntil(cond, { what, timeoutMs, context }),
+  };
+}
 
 Deno.test({
   name: "cluster e2e: three nodes share grants, revocations, restarts and a NATS outage",
   ignore: ignoreUnlessCi(hasNatsServer() && await canUseNetns()),
   async fn() {
     await withNetns(["clh", "cl1", "cl2", "cl3"], async ([hub, ...nss]) => {
-      const nodes: Node[] = [];
-      for (const [i, ns] of nss.entries()) {
-        const ifName = uniqueIfName(`n${i}`);
-        await vethPair(hub!, ns, {
-          nameA: uniqueIfName(`h${i}`),
-          nameB: ifName,
-          addrsA: [`${NETS[i]}.1/24`],
-          addrsB: [`${NETS[i]}.2/24`],
-        });
-        const cmds = `${ns.dir}/commands.txt`;
-        const conf = `${ns.dir}/knockd.conf`;
-        await Deno.writeTextFile(conf, config(i, ns.dir, `${NETS[i]}.1`, cmds));
-        await Deno.writeTextFile(`${ns.dir}/once.txt`, "7300,8300,9300\n7400,8400,9400\n");
-        nodes.push({
-          ns,
-          ifName,
-          addr: `${NETS[i]}.2`,
-          conf,
-          log: `${ns.dir}/knocktool.log`,
-          cmds,
-          sock: `${ns.dir}/control.sock`,
-          proc: undefined,
-          starts: 0,
-        });
-      }
+      const h = await harness(hub!, nss, (i) => `nats://${NETS[i]}.1:4222`);
+      const { nodes, context, start, knock, kt, wait } = h;
       let natsStarts = 0;
       let nats: BgProcess | undefined;
       const startNats = async () => {
@@ -131,45 +196,10 @@ Deno.test({
         });
         ok(p.exited === undefined, p.describe());
       };
-      const context = () =>
-        nodes.map((n) =>
-          `${n.proc?.describe() ?? ""}--- log ${n.ns.name}:\n${readText(n.log)}` +
-          `--- commands:\n${readText(n.cmds)}`
-        ).join("\n");
-      const start = async (n: Node) => {
-        const before = readText(n.log).split("starting up").length;
-        n.proc = n.ns.spawn(`serve${++n.starts}`, [
-          ...DENO,
-          "serve",
-          "-i",
-          n.ifName,
-          "-c",
-          n.conf,
-          "-g",
-          n.log,
-          "--control",
-          n.sock,
-        ], { cwd: n.ns.dir });
-        await waitUntil(
-          () =>
-            readText(n.log).split("starting up").length > before || n.proc!.exited !== undefined,
-          { timeoutMs: 30_000, what: `${n.ns.name} to log "starting up"`, context },
-        );
-        ok(n.proc.exited === undefined, context());
-      };
-      const knock = async (n: Node, ports: string[]) => {
-        const r = await hub!.exec([...DENO, "knock", n.addr, ...ports], { check: false });
-        strictEqual(r.code, 0, r.stderr);
-      };
-      const kt = async (n: Node, args: string[]) =>
-        await run([...DENO, ...args, "--control", n.sock], { check: false });
-      const has = (n: Node, line: string) => lines(n).includes(line);
-      const wait = (what: string, cond: () => boolean) =>
-        waitUntil(cond, { what, timeoutMs: 20_000, context });
       try {
         await startNats();
         for (const n of nodes) await start(n);
-        const [n1, n2, n3] = nodes as [Node, Node, Node];
+        const [n1, n2, n3] = nodes;
         await wait(
           "every node to join",
           () => nodes.every((n) => /Joined cluster "e2e" as node "node\d"/.test(readText(n.log))),
@@ -261,6 +291,78 @@ Deno.test({
       } finally {
         for (const n of nodes) await n.proc?.stop();
         await nats?.stop("SIGKILL");
+      }
+    });
+  },
+});
+
+/** Replica counts of the fleet's buckets, as one NATS server's monitoring port reports them. */
+async function bucketReplicas(hub: Netns, monitorPort: number): Promise<string[]> {
+  const url = `http://127.0.0.1:${monitorPort}/jsz?accounts=true&streams=true&config=true`;
+  const r = await hub.exec(["curl", "-sf", url]);
+  const jsz = JSON.parse(r.stdout) as {
+    account_details?: { stream_detail?: { name: string; config: { num_replicas: number } }[] }[];
+  };
+  return (jsz.account_details ?? []).flatMap((a) => a.stream_detail ?? [])
+    .map((s) => `${s.name} R${s.config.num_replicas}`).sort();
+}
+
+Deno.test({
+  name: "cluster e2e: with the NATS server node 1 is connected to killed, the fleet keeps working",
+  ignore: ignoreUnlessCi(hasNatsServer() && await canUseNetns()),
+  async fn() {
+    await withNetns(["cfh", "cf1", "cf2", "cf3"], async ([hub, ...nss]) => {
+      // Three servers in the hub; node i lists all three at the hub's address towards it.
+      const nats = await NatsServers.start(3, { netns: hub! });
+      try {
+        const urls = (i: number) => nats.ports.map((p) => `nats://${NETS[i]}.1:${p}`).join(", ");
+        const { nodes, context, start, knock, kt, wait } = await harness(hub!, nss, urls);
+        const [n1, n2] = nodes;
+        try {
+          for (const n of nodes) await start(n);
+          await wait(
+            "every node to join",
+            () => nodes.every((n) => /Joined cluster "e2e" as node "node\d"/.test(readText(n.log))),
+          );
+          // The buckets are replicated on all three servers.
+          deepStrictEqual(await bucketReplicas(hub!, nats.monitorPorts[0]!), [
+            "KV_knocktool_e2e_grants R3",
+            "KV_knocktool_e2e_nodes R3",
+            "KV_knocktool_e2e_used R3",
+          ]);
+
+          // Kill (SIGKILL) the server node 1 is connected to.
+          const st = JSON.parse((await kt(n1, ["status", "--json"])).stdout) as {
+            cluster: { server: string };
+          };
+          const victim = nats.ports.findIndex((p) => st.cluster.server === `${NETS[0]}.1:${p}`);
+          ok(victim >= 0, `node 1 is connected to "${st.cluster.server}"`);
+          await nats.stopServer(victim, "SIGKILL");
+
+          // A knock on node 1 still opens the door on nodes 2 and 3.
+          await knock(n1, ["7000", "8000", "9000"]);
+          await wait(
+            "the door to open on every node after the kill",
+            () => nodes.every((n) => has(n, `open long ${HUB1}`)),
+            45_000,
+          );
+          ok(/Reconnected to cluster at "192\.0\.2\.1:\d+"/.test(readText(n1.log)), context());
+
+          // revoke on node 2 closes it on every node.
+          const rv = await kt(n2, ["revoke", HUB1]);
+          strictEqual(rv.code, 0, rv.stderr);
+          await wait(
+            "the door to close on every node",
+            () => nodes.every((n) => has(n, `close long ${HUB1}`)),
+            45_000,
+          );
+          // The killed server comes back and catches up.
+          await nats.startServer(victim);
+        } finally {
+          for (const n of nodes) await n.proc?.stop();
+        }
+      } finally {
+        await nats.destroy();
       }
     });
   },

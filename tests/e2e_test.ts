@@ -391,6 +391,56 @@ Deno.test({
 });
 
 Deno.test({
+  name: "e2e: SIGHUP adding Cluster applies the rest and logs that Cluster needs a restart; " +
+    "adding a grant directive keeps the running config and names the line",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), async (ctx) => {
+      const reload = async (conf: string, expect: readonly string[]) => {
+        const before = ctx.log().length;
+        await Deno.writeTextFile(ctx.confPath, conf);
+        ctx.server.kill("SIGHUP");
+        for (const line of expect) {
+          await waitUntil(
+            () => ctx.log().slice(before).includes(line) || ctx.server.exited !== undefined,
+            { what: `"${line}" in the log file`, context: ctx.context },
+          );
+          deepStrictEqual(ctx.log().slice(before).includes(line), true, ctx.context());
+        }
+      };
+      const withCluster = config().replace(
+        "[options]\n",
+        "[options]\n  Cluster = nats://192.0.2.9:4222\n",
+      )
+        .replace("7000,8000,9000", "7100,8100,9100");
+      await reload(withCluster, [
+        'Cannot apply "Cluster = nats://192.0.2.9:4222" (line 2) on reload: the server started ' +
+        "without cluster mode; restart it to join the fleet",
+      ]);
+      await waitUntil(
+        async () =>
+          ((await ctx.srv.packetFilters()).get(ctx.server.pid) ?? []).some((f) =>
+            bpfTestsValue(f, 7100)
+          ),
+        { what: "the capture filter of the new sequence (port 7100)" },
+      );
+      await openAndClose(ctx, SRV4, CLI4, ["7100", "8100", "9100"]);
+      await reload(
+        config().replace("    cmd_timeout", "    Cooldown = 5\n    cmd_timeout"),
+        [
+          'Cannot apply "Cooldown" (line 8) on reload: the server started without the grant ' +
+          "extensions; restart it",
+          `Cannot reload ${JSON.stringify(ctx.confPath)}: keeping the running configuration`,
+        ],
+      );
+      await openAndClose(ctx, SRV4, CLI4, ["7100", "8100", "9100"]);
+      deepStrictEqual(ctx.server.exited, undefined, ctx.context());
+    });
+  },
+});
+
+Deno.test({
   name: "e2e: the interface is deleted and re-created while serving; knocks work again",
   ignore,
   async fn() {

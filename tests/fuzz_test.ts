@@ -2,7 +2,9 @@
  * Fuzz target for the packet path: random and mutated frames through `decodeFrame` for every
  * link type, and every decoded packet through a `Matcher`. Invariants: no exception escapes;
  * every ok packet's fields are in range and canonical; every error is well-formed; the matcher's
- * attempt table stays within its cap.
+ * attempt table stays within its cap; `peekFrame` (the fast path's decoder) accepts exactly the
+ * frames `decodeFrame` decodes, with the same fields; a packet `Matcher.wants` declines yields no
+ * event and leaves the matcher as it was.
  *
  * Seeded: the seed is printed; rerun a failure with `KT_FUZZ_SEED=<seed> deno test -A
  * tests/fuzz_test.ts`. `KT_FUZZ_FRAMES` overrides the frame count (default 1,000,000). A crasher
@@ -26,7 +28,8 @@ import {
   type SegmentSpec,
 } from "../src/wire/build.ts";
 import { formatIpv4, formatIpv6 } from "../src/wire/address.ts";
-import { decodeFrame } from "../src/wire/decode.ts";
+import { decodeFrame, peekFrame } from "../src/wire/decode.ts";
+import { fieldsSourceKey, FrameFields, keyText } from "../src/wire/fields.ts";
 import { DLT } from "../ffi/dlt.ts";
 import type { DecodeResult } from "../src/wire/packet.ts";
 import { readPcap, writePcap } from "../src/wire/pcapfile.ts";
@@ -310,6 +313,53 @@ function check(
   ) fail(`packet out of range ${JSON.stringify(p)}`, linkType, frame, wireLen);
 }
 
+/** The destination of peeked fields as text (the source's helper, on the destination words). */
+function dstText(f: FrameFields): string {
+  const g = new FrameFields();
+  g.family = f.family;
+  [g.src0, g.src1, g.src2, g.src3] = [f.dst0, f.dst1, f.dst2, f.dst3];
+  return keyText(fieldsSourceKey(g));
+}
+
+/** peekFrame agrees with decodeFrame's result on the same frame. */
+function checkPeek(
+  r: DecodeResult,
+  linkType: number,
+  frame: Uint8Array,
+  wireLen: number,
+  tsSec: number,
+  f: FrameFields,
+): boolean {
+  const peeked = peekFrame(linkType, frame, wireLen, tsSec, f);
+  if (peeked !== r.ok) fail(`peekFrame ${peeked}, decodeFrame ${r.ok}`, linkType, frame, wireLen);
+  if (!r.ok) return false;
+  const p = r.packet;
+  const got = {
+    family: f.family,
+    protocol: f.tcp ? "tcp" : "udp",
+    src: keyText(fieldsSourceKey(f)),
+    dst: dstText(f),
+    srcPort: f.srcPort,
+    dstPort: f.dstPort,
+    tcpFlags: f.tcpFlags,
+    tsSec: f.tsSec,
+  };
+  const want = {
+    family: p.family,
+    protocol: p.protocol,
+    src: p.src,
+    dst: p.dst,
+    srcPort: p.srcPort,
+    dstPort: p.dstPort,
+    tcpFlags: p.tcpFlags,
+    tsSec: p.tsSec,
+  };
+  if (JSON.stringify(got) !== JSON.stringify(want)) {
+    fail(`peekFrame ${JSON.stringify(got)} vs ${JSON.stringify(want)}`, linkType, frame, wireLen);
+  }
+  return true;
+}
+
 /** One line per result, to compare two decodes of related inputs. */
 function summary(r: DecodeResult): string {
   return JSON.stringify(r.ok ? r.packet : r.error);
@@ -419,6 +469,8 @@ Deno.test("fuzz: random and mutated frames never throw and decode in range", () 
     if (!r.ok) throw new Error(`seed frame does not decode: ${JSON.stringify(r.error)}`);
   }
   let matcher = newMatcher();
+  const fields = new FrameFields();
+  let declined = 0;
   let ok = 0;
   let maxSeen = 0;
   let tsSec = 1_700_000_000;
@@ -433,6 +485,7 @@ Deno.test("fuzz: random and mutated frames never throw and decode in range", () 
       fail(`iteration ${i} (seed ${seed}) threw ${e}`, m.linkType, m.frame, m.wireLen);
     }
     check(r, m.linkType, m.frame, m.wireLen, tsSec);
+    checkPeek(r, m.linkType, m.frame, m.wireLen, tsSec, fields);
     if (!r.ok) {
       if (rng.int(100) === 0) checkOffset(r, m.linkType, m.frame, m.wireLen, tsSec);
       kinds[r.error.kind] = (kinds[r.error.kind] ?? 0) + 1;
@@ -441,7 +494,26 @@ Deno.test("fuzz: random and mutated frames never throw and decode in range", () 
     ok++;
     if (rng.int(100) === 0) checkPrefixesAndOffset(r, m.linkType, m.frame, m.wireLen, tsSec);
     try {
-      matcher.handle(r.packet);
+      if (!matcher.wants(fields)) {
+        // Declined: handle must do nothing (no event, same attempts, same deadline).
+        declined++;
+        const before = [matcher.attemptCount, matcher.nextDeadline(), matcher.invalidations];
+        const events = matcher.handle(
+          r.packet,
+          rng.int(2) === 0 ? fieldsSourceKey(fields) : undefined,
+        );
+        const after = [matcher.attemptCount, matcher.nextDeadline(), matcher.invalidations];
+        if (events.length !== 0 || JSON.stringify(before) !== JSON.stringify(after)) {
+          fail(
+            `declined packet changed the matcher: ${JSON.stringify(events)}`,
+            m.linkType,
+            m.frame,
+            m.wireLen,
+          );
+        }
+      } else {
+        matcher.handle(r.packet, rng.int(2) === 0 ? fieldsSourceKey(fields) : undefined);
+      }
       if (rng.int(256) === 0) matcher.tick(tsSec + rng.int(4));
     } catch (e) {
       fail(`matcher threw at iteration ${i} (seed ${seed}): ${e}`, m.linkType, m.frame, m.wireLen);
@@ -456,8 +528,11 @@ Deno.test("fuzz: random and mutated frames never throw and decode in range", () 
     if (rng.int(50_000) === 0) matcher = newMatcher();
   }
   console.log(
-    `fuzz: ${ok} ok, errors by kind ${JSON.stringify(kinds)}, most attempts tracked ${maxSeen}`,
+    `fuzz: ${ok} ok (${declined} declined by Matcher.wants), errors by kind ${
+      JSON.stringify(kinds)
+    }, most attempts tracked ${maxSeen}`,
   );
+  if (declined < ok / 100) throw new Error(`only ${declined} of ${ok} packets declined`);
   // The mutations must still reach the matcher and every error kind, or the fuzz is hollow.
   if (ok < total / 20) throw new Error(`only ${ok} of ${total} frames decoded`);
   for (const k of KINDS) if (!kinds[k]) throw new Error(`no "${k}" error in ${total} frames`);

@@ -254,3 +254,121 @@ function knockFrames(pcap: Uint8Array): FrameSpec[] {
   }
   return out;
 }
+
+/** A one-door config for the reload test: `Secret_File` is on line 4. */
+function reloadConfig(dir: string, secret: string, extra = ""): string {
+  return `[options]
+  State_Dir = ${dir}/state
+[door]
+  Secret_File = ${dir}/${secret}
+  Secret_Step = 300
+${extra}  Seq_Timeout = 10
+  Start_Command = echo open %IP% >> ${dir}/opened
+`;
+}
+
+Deno.test({
+  name: "secret e2e: SIGHUP reloads secret doors: a new secret and length take effect, the old " +
+    "secret stops opening, used marks survive the reload, an unsafe secret file keeps the " +
+    "running config and names the line",
+  ignore: ignoreUnlessCi(available),
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withNetns(["secrs", "secrc"], async ([srv, client]) => {
+      const srvIf = uniqueIfName("s");
+      const cliIf = uniqueIfName("c");
+      await vethPair(srv!, client!, {
+        nameA: srvIf,
+        nameB: cliIf,
+        addrsA: [`${SRV}/24`],
+        addrsB: [2, 3, 4, 5, 6].map((n) => `${cli(n)}/24`),
+      });
+      const dir = srv!.dir;
+      const confPath = `${dir}/knockd.conf`;
+      const logPath = `${dir}/knocktool.log`;
+      const log = () => readText(logPath);
+      for (const f of ["a", "b", "loose"]) await run(knocktool("keygen", `${dir}/${f}.secret`));
+      await Deno.chmod(`${dir}/loose.secret`, 0o644);
+      await Deno.writeTextFile(confPath, reloadConfig(dir, "a.secret"));
+      const server = srv!.spawn(
+        "serve",
+        knocktool("serve", "-D", "-i", srvIf, "-c", confPath, "-g", logPath),
+      );
+      const context = () =>
+        `${server.describe()}--- log:\n${log()}--- opened:\n${readText(`${dir}/opened`)}`;
+      const waitLog = (text: string, from = 0) =>
+        waitUntil(() => log().slice(from).includes(text) || server.exited !== undefined, {
+          timeoutMs: 15_000,
+          what: `"${text}"`,
+          context,
+        }).then(() => assert.ok(log().slice(from).includes(text), context()));
+      const params = (secret: string, slot: number, length?: number) => [
+        "--secret-file",
+        `${dir}/${secret}`,
+        "--door",
+        "door",
+        "--step",
+        "300",
+        "--slot",
+        String(slot),
+        ...(length === undefined ? [] : ["--length", String(length)]),
+      ];
+      const knock = async (src: number, ...p: string[]) => {
+        const r = await client!.exec(knocktool("knock", ...p, "--source", cli(src), SRV), {
+          check: false,
+        });
+        assert.equal(r.code, 0, `knock failed: ${r.stderr}${r.stdout}`);
+      };
+      // Reloads `conf`; with `derives`, waits until the new sequences are derived and filtered
+      // (the -D line the daemon prints then).
+      const reload = async (conf: string, derives: boolean) => {
+        const from = log().length;
+        const out = server.stdout().length;
+        await Deno.writeTextFile(confPath, conf);
+        server.kill("SIGHUP");
+        await waitLog("re-reading config file", from);
+        if (derives) {
+          await waitUntil(() => server.stdout().slice(out).includes("secret sequences: "), {
+            what: "the sequences of the reloaded config",
+            context,
+          });
+        }
+        return from;
+      };
+      try {
+        await waitLog("starting up");
+        await knock(2, ...params("a.secret", 0));
+        await waitLog(`${cli(2)}: door: OPEN SESAME`);
+
+        // A new secret and a new length: the old secret no longer opens, the new one does.
+        let from = await reload(reloadConfig(dir, "b.secret", "  Secret_Length = 5\n"), true);
+        await knock(3, ...params("a.secret", 1));
+        await knock(4, ...params("b.secret", 0, 5));
+        await waitLog(`${cli(4)}: door: OPEN SESAME`, from);
+        assert.ok(!log().includes(`${cli(3)}: door: OPEN SESAME`), context());
+
+        // Back to the first secret: the sequence spent before the reloads is still refused.
+        from = await reload(reloadConfig(dir, "a.secret"), true);
+        await knock(5, ...params("a.secret", 0));
+        await waitLog(`${cli(5)}: door: replayed sequence refused (step `, from);
+
+        // An unsafe secret file: the error names the line, the running config keeps serving.
+        from = await reload(reloadConfig(dir, "loose.secret"), false);
+        await waitLog(
+          `config: line 4: Cannot use secret file "${dir}/loose.secret" of door "door": mode ` +
+            `0644 lets group or others access it (run "chmod 600 ${dir}/loose.secret")`,
+          from,
+        );
+        await waitLog(
+          `Cannot reload ${JSON.stringify(confPath)}: keeping the running configuration`,
+          from,
+        );
+        await knock(6, ...params("a.secret", 2));
+        await waitLog(`${cli(6)}: door: OPEN SESAME`, from);
+        assert.equal(server.exited, undefined, context());
+      } finally {
+        await server.stop("SIGKILL");
+      }
+    });
+  },
+});

@@ -148,6 +148,16 @@ export function connectionOptions(settings: FleetSettings): ConnectionOptions {
 }
 
 /**
+ * Whether creating a replicated bucket failed because the NATS system cannot hold three replicas
+ * (a single server, or fewer than three JetStream servers up): then one replica is the most it
+ * gets. Any other failure (a timeout while a cluster is still electing its leader) is retried as
+ * a whole, so a three-server cluster never ends up with a one-replica bucket by accident.
+ */
+function cannotReplicate(e: unknown): boolean {
+  return /replicas > 1 not supported|insufficient resources/i.test(errorText(e));
+}
+
+/**
  * Opens a bucket, creating it when missing: replicated on three servers when the NATS system has
  * them, else on one.
  */
@@ -163,7 +173,8 @@ async function openBucket(kvm: Kvm, name: string, maxAgeMs: number): Promise<KV>
   const opts = { history: 1, ttl: maxAgeMs, timeout: JSON_TIMEOUT_MS };
   try {
     return await kvm.create(name, { ...opts, replicas: 3 });
-  } catch {
+  } catch (e) {
+    if (!cannotReplicate(e)) throw e;
     return await kvm.create(name, { ...opts, replicas: 1 });
   }
 }

@@ -2,8 +2,9 @@
  * The matcher's attempt store: knock attempts keyed by (source address, door) with constant work
  * per packet however many are live.
  *
- * - **By source**: a `Map` from source address to that source's attempts in creation order
- *   (knockd's step B only ever looks at one source).
+ * - **By source**: a `Map` from the source's {@link SourceKey} (a number for IPv4, so a lookup
+ *   neither formats nor allocates) to that source's attempts in creation order (knockd's step B
+ *   only ever looks at one source).
  * - **By expiry**: attempts sit in buckets keyed by their expiry second (`seqStart +
  *   seqTimeout`), with a min-heap of bucket keys. An expiry sweep pops only due buckets, so it
  *   costs nothing when nothing is due, and stays exact if the capture clock goes backwards (an
@@ -25,12 +26,16 @@
  * @module
  */
 
+import { type SourceKey, textKey } from "../wire/fields.ts";
+
 /** One knock attempt: a source working through one door's sequence. */
 export interface Attempt {
   /** Creation number; knockd's global attempt list is in creation order. */
   readonly id: number;
   /** Source address (canonical text). */
   readonly src: string;
+  /** The source as a map key. */
+  readonly key: SourceKey;
   /** IP version of the packet that created the attempt. */
   readonly family: 4 | 6;
   /** Index of the door in config order. */
@@ -71,6 +76,7 @@ export interface Bucket {
  * @param doorIndex Door index.
  * @param seqStart Capture second of the first knock.
  * @param seqTimeout The door's `Seq_Timeout` in seconds.
+ * @param key The source's key (default: computed from `src`).
  * @returns The attempt at stage 0.
  */
 export function newAttempt(
@@ -80,10 +86,12 @@ export function newAttempt(
   doorIndex: number,
   seqStart: number,
   seqTimeout: number,
+  key: SourceKey = textKey(src),
 ): Attempt {
   return {
     id,
     src,
+    key,
     family,
     doorIndex,
     stage: 0,
@@ -118,7 +126,9 @@ export function newAttempt(
  */
 export class AttemptTable {
   readonly #capacity: number;
-  readonly #bySource = new Map<string, Attempt[]>();
+  readonly #bySource = new Map<SourceKey, Attempt[]>();
+  /** Sources in {@link #bySource} with an IPv6 key. */
+  #v6Sources = 0;
   readonly #buckets = new Map<number, Bucket>();
   /**
    * Min-heap of bucket keys: every key of {@link #buckets} at least once, plus stale keys of
@@ -166,11 +176,16 @@ export class AttemptTable {
    * The attempts of one source in creation order (a live view: do not mutate; copy before
    * removing while iterating).
    *
-   * @param src Source address.
+   * @param key The source's key.
    * @returns The attempts, or undefined if the source has none.
    */
-  forSource(src: string): readonly Attempt[] | undefined {
-    return this.#bySource.get(src);
+  forSource(key: SourceKey): readonly Attempt[] | undefined {
+    return this.#bySource.get(key);
+  }
+
+  /** Whether any attempt has an IPv6 source (if not, no IPv6 key needs to be made). */
+  get hasIpv6Sources(): boolean {
+    return this.#v6Sources > 0;
   }
 
   /** Every attempt held, in no particular order (for rare whole-table operations). */
@@ -197,9 +212,11 @@ export class AttemptTable {
     if (this.full) {
       throw new RangeError(`Cannot add knock attempt: the table is full (${this.#capacity})`);
     }
-    const list = this.#bySource.get(attempt.src);
-    if (list === undefined) this.#bySource.set(attempt.src, [attempt]);
-    else list.push(attempt);
+    const list = this.#bySource.get(attempt.key);
+    if (list === undefined) {
+      this.#bySource.set(attempt.key, [attempt]);
+      if (typeof attempt.key === "string") this.#v6Sources++;
+    } else list.push(attempt);
     if (Number.isFinite(attempt.expiry)) this.#bucketAdd(attempt);
     if (attempt.stage === 1) this.#s1Add(attempt);
     this.#size++;
@@ -221,12 +238,14 @@ export class AttemptTable {
    * @param attempt An attempt held by this table.
    */
   remove(attempt: Attempt): void {
-    const list = this.#bySource.get(attempt.src);
+    const list = this.#bySource.get(attempt.key);
     if (list === undefined) return;
     const at = list.indexOf(attempt);
     if (at < 0) return;
-    if (list.length === 1) this.#bySource.delete(attempt.src);
-    else list.splice(at, 1);
+    if (list.length === 1) {
+      this.#bySource.delete(attempt.key);
+      if (typeof attempt.key === "string") this.#v6Sources--;
+    } else list.splice(at, 1);
     if (attempt.bucket !== null) this.#bucketRemove(attempt);
     if (attempt.inStage1) this.#s1Remove(attempt);
     this.#size--;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type Attempt, AttemptTable, newAttempt } from "./attempt_table.ts";
+import { textKey } from "../wire/fields.ts";
 
 let nextId = 1;
 function attempt(
@@ -22,12 +23,12 @@ Deno.test("AttemptTable indexes attempts by source in creation order", () => {
   t.add(a);
   t.add(b);
   t.add(c);
-  assert.deepEqual(t.forSource("192.0.2.1"), [a, b]);
+  assert.deepEqual(t.forSource(textKey("192.0.2.1")), [a, b]);
   assert.equal(t.size, 3);
   t.remove(a);
-  assert.deepEqual(t.forSource("192.0.2.1"), [b]);
+  assert.deepEqual(t.forSource(textKey("192.0.2.1")), [b]);
   t.remove(b);
-  assert.equal(t.forSource("192.0.2.1"), undefined);
+  assert.equal(t.forSource(textKey("192.0.2.1")), undefined);
   assert.deepEqual([...t.all()], [c]);
 });
 

@@ -50,6 +50,7 @@ import { TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
 import { formatKnock } from "../config/sequence.ts";
 import { stepFlagsMatch } from "../wire/tcp_flags.ts";
 import type { Packet } from "../wire/packet.ts";
+import { fieldsSourceKey, type FrameFields, type SourceKey, textKey } from "../wire/fields.ts";
 import { type Attempt, AttemptTable, newAttempt } from "./attempt_table.ts";
 import type { MatchEvent } from "./events.ts";
 import { canonicalTarget, PreFilter } from "./prefilter.ts";
@@ -257,18 +258,41 @@ export class Matcher {
   }
 
   /**
+   * Whether {@link handle} could do anything with the packet whose fields (`peekFrame`) these
+   * are. False means it would return no event and change nothing: the pre-filter rejects the
+   * packet, or nothing is due to expire at its second, its source has no attempt and no door
+   * starts on its port and protocol. Allocates nothing (except an IPv6 key while some attempt has
+   * an IPv6 source). Always true with `debug` (knockd's `-D` lines are per door).
+   *
+   * @param f Fields of a frame that decodes.
+   * @returns False when the packet can be dropped without decoding it.
+   */
+  wants(f: FrameFields): boolean {
+    if (!this.#filter.admitsFields(f)) return false;
+    if (this.#debug || this.#pendingRemovals.length > 0) return true;
+    const due = this.#table.nextDeadline();
+    if (due !== undefined && due <= f.tsSec) return true;
+    if (f.family === 4 || this.#table.hasIpv6Sources) {
+      if (this.#table.forSource(fieldsSourceKey(f)) !== undefined) return true;
+    }
+    return this.#starts.has(f.tcp ? f.dstPort : f.dstPort + 65536);
+  }
+
+  /**
    * One decoded packet at its capture time: the BPF-equivalent pre-filter, then the expiry sweep
    * at `packet.tsSec`, then steps B–D of docs/COMPATIBILITY.md §4.2.
    *
    * @param packet A decoded packet.
+   * @param key The source's key, if known (`fieldsSourceKey`); else computed from `packet.src`.
    * @returns The events, in knockd's log order (timeouts first).
    */
-  handle(packet: Packet): readonly MatchEvent[] {
+  handle(packet: Packet, key?: SourceKey): readonly MatchEvent[] {
     if (!this.#filter.admits(packet)) return NO_EVENTS;
     let events: MatchEvent[] | null = this.#sweep(packet.tsSec);
     const src = packet.src;
     const dst = packet.dst;
-    const own = this.#table.forSource(src);
+    const srcKey = key ?? textKey(src);
+    const own = this.#table.forSource(srcKey);
     let found = false;
     if (own !== undefined) {
       // Step C works on a snapshot: completions and failures are removed afterwards.
@@ -314,7 +338,7 @@ export class Matcher {
         }
       }
     }
-    if (!found) events = this.#start(packet, events);
+    if (!found) events = this.#start(packet, srcKey, events);
     return events ?? NO_EVENTS;
   }
 
@@ -448,7 +472,7 @@ export class Matcher {
   }
 
   /** Step D: start an attempt on every door whose first knock this packet is. */
-  #start(packet: Packet, events: MatchEvent[] | null): MatchEvent[] | null {
+  #start(packet: Packet, key: SourceKey, events: MatchEvent[] | null): MatchEvent[] | null {
     if (this.#debug) {
       // knockd evaluates flags_match first, so its debug line appears for every door whose flag
       // constraints the packet fails, whatever the port, interleaved with the starts.
@@ -462,7 +486,7 @@ export class Matcher {
           continue;
         }
         if (stepMatches(first, packet)) {
-          events = this.#startOne(packet, index, state, events);
+          events = this.#startOne(packet, key, index, state, events);
         }
       }
       return events;
@@ -475,7 +499,7 @@ export class Matcher {
       if (first?.flags === undefined) {
         if (this.#flagMismatch(state, packet) !== null) continue;
       } else if (!stepMatches(first, packet)) continue;
-      events = this.#startOne(packet, index, state, events);
+      events = this.#startOne(packet, key, index, state, events);
     }
     return events;
   }
@@ -501,6 +525,7 @@ export class Matcher {
   /** Step D for one door whose flags and first knock match: target check, then a new attempt. */
   #startOne(
     packet: Packet,
+    key: SourceKey,
     index: number,
     state: DoorState,
     events: MatchEvent[] | null,
@@ -515,6 +540,7 @@ export class Matcher {
       index,
       packet.tsSec,
       door.seqTimeout,
+      key,
     );
     if (door.sequence.length > 1 && this.#table.full) {
       const message = this.#makeRoom(attempt, door);

@@ -42,11 +42,17 @@
 
 import { type Door, TCP_FLAG_BITS, TCP_FLAG_NAMES } from "../config/model.ts";
 import type { Packet } from "../wire/packet.ts";
-import { canonicalAddress } from "../wire/address.ts";
+import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../wire/address.ts";
+import type { FrameFields } from "../wire/fields.ts";
 
 /** Per-door data precomputed so that {@link PreFilter.admits} allocates nothing. */
 interface DoorFilter {
   readonly target: string | undefined;
+  /**
+   * The target as {@link AddressWords} for {@link PreFilter.admitsFields}; null when the target
+   * is not an IP literal (it then matches no packet).
+   */
+  readonly targetWords: AddressWords | null;
   readonly tcpPorts: ReadonlySet<number>;
   readonly udpPorts: ReadonlySet<number>;
   /** Bits that must be set (`syn`). */
@@ -93,6 +99,40 @@ export function canonicalTarget(target: string): string {
   return canonicalAddress(target)?.text ?? target;
 }
 
+/** An address as its family and 32-bit words (signed, big-endian; IPv4 in the first only). */
+interface AddressWords {
+  readonly family: 4 | 6;
+  readonly w0: number;
+  readonly w1: number;
+  readonly w2: number;
+  readonly w3: number;
+}
+
+/**
+ * The words of an address given in canonical text; null when the text is not the canonical form
+ * of an IP literal (such a text never equals a decoded packet address).
+ */
+function addressWords(text: string): AddressWords | null {
+  const v4 = parseIpv4(text);
+  const bytes = v4 ?? parseIpv6(text);
+  if (bytes === null) return null;
+  if ((v4 !== null ? formatIpv4(bytes) : formatIpv6(bytes)) !== text) return null;
+  const dv = new DataView(bytes.buffer);
+  return v4 !== null ? { family: 4, w0: dv.getInt32(0), w1: 0, w2: 0, w3: 0 } : {
+    family: 6,
+    w0: dv.getInt32(0),
+    w1: dv.getInt32(4),
+    w2: dv.getInt32(8),
+    w3: dv.getInt32(12),
+  };
+}
+
+/** Whether the destination of `f` is the address `a`. */
+function dstIs(f: FrameFields, a: AddressWords): boolean {
+  return a.family === f.family && a.w0 === f.dst0 && a.w1 === f.dst1 && a.w2 === f.dst2 &&
+    a.w3 === f.dst3;
+}
+
 function compileDoor(door: Door): DoorFilter {
   const tcpPorts = new Set<number>();
   const udpPorts = new Set<number>();
@@ -102,8 +142,10 @@ function compileDoor(door: Door): DoorFilter {
     if (knock.protocol === "tcp" && knock.flags !== undefined) flagStepPorts.add(knock.port);
   }
   const { mustSet, mustClear } = flagMasks(door);
+  const target = door.target === undefined ? undefined : canonicalTarget(door.target);
   return {
-    target: door.target === undefined ? undefined : canonicalTarget(door.target),
+    target,
+    targetWords: target === undefined ? null : addressWords(target),
     tcpPorts,
     udpPorts,
     mustSet,
@@ -139,6 +181,10 @@ export class PreFilter {
   #doors: (DoorFilter | null)[];
   #local4 = new Set<string>();
   #local6 = new Set<string>();
+  /** The local IPv4 addresses as words (only canonical texts: the others match no packet). */
+  #local4Words = new Set<number>();
+  /** The local IPv6 addresses as words (idem). */
+  #local6Words: AddressWords[] = [];
   #ipv4Only: boolean;
   /** Per TCP port: the enabled doors using it for TCP (so `admits` looks only at those). */
   readonly #tcpDoors: (number[] | undefined)[] = new Array(65536).fill(undefined);
@@ -172,6 +218,8 @@ export class PreFilter {
   setLocalAddresses(addresses: Iterable<string>): void {
     this.#local4.clear();
     this.#local6.clear();
+    this.#local4Words.clear();
+    this.#local6Words = [];
     for (const written of addresses) {
       // knockd cuts a link-local address's zone (`%eth0`) off the getnameinfo text.
       const zone = written.indexOf("%");
@@ -183,6 +231,26 @@ export class PreFilter {
         this.#local4.add(address);
       }
     }
+    for (const address of this.#local4) {
+      const words = addressWords(address);
+      if (words?.family === 4) this.#local4Words.add(words.w0);
+    }
+    for (const address of this.#local6) {
+      const words = addressWords(address);
+      if (words?.family === 6) this.#local6Words.push(words);
+    }
+  }
+
+  /**
+   * Whether the destination of `f` is a local address (as {@link isLocal} on its text).
+   *
+   * @param f Fields of a frame.
+   * @returns True if the destination is local.
+   */
+  isLocalFields(f: FrameFields): boolean {
+    if (f.family === 4) return this.#local4Words.has(f.dst0);
+    for (const words of this.#local6Words) if (dstIs(f, words)) return true;
+    return false;
   }
 
   /**
@@ -243,6 +311,42 @@ export class PreFilter {
         continue;
       }
       if (tcp && door.hasFlags && !door.flagStepPorts.has(packet.dstPort)) {
+        if (!ownSubFilter) continue;
+        if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * {@link admits} on a frame's numeric fields (`peekFrame`): the same answer as for the decoded
+   * packet, with no allocation.
+   *
+   * @param f Fields of a frame that decodes.
+   * @returns True if the packet may reach the state machine.
+   */
+  admitsFields(f: FrameFields): boolean {
+    const v6 = f.family === 6;
+    if (v6 && this.#ipv4Only) return false;
+    const has4 = this.#local4.size > 0;
+    const has6 = this.#local6.size > 0;
+    if (!has4 && !has6) return true;
+    const tcp = f.tcp;
+    const port = f.dstPort;
+    const candidates = (tcp ? this.#tcpDoors : this.#udpDoors)[port];
+    if (candidates === undefined) return false;
+    const local = this.isLocalFields(f);
+    const ownSubFilter = v6 ? has6 : has4;
+    const flags = f.tcpFlags;
+    for (let i = 0; i < candidates.length; i++) {
+      const door = this.#doors[candidates[i] as number] as DoorFilter;
+      if (door.target !== undefined) {
+        if (door.targetWords === null || !dstIs(f, door.targetWords)) continue;
+      } else if (!local) {
+        continue;
+      }
+      if (tcp && door.hasFlags && !door.flagStepPorts.has(port)) {
         if (!ownSubFilter) continue;
         if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
       }

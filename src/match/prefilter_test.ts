@@ -1,7 +1,11 @@
+// Over 400 lines because it is one table of knockd filter cases plus the randomized comparisons
+// (admits vs the real filter, admitsFields vs admits) that all share the same door builders.
 import assert from "node:assert/strict";
 import type { Door, Knock } from "../config/model.ts";
 import { knockdFilter } from "../config/filter.ts";
 import { buildEthernet, buildIp } from "../wire/build.ts";
+import { decodeFrame, peekFrame } from "../wire/decode.ts";
+import { FrameFields } from "../wire/fields.ts";
 import { readPcap, writePcap } from "../wire/pcapfile.ts";
 import type { Packet } from "../wire/packet.ts";
 import { canonicalTarget, PreFilter } from "./prefilter.ts";
@@ -367,4 +371,63 @@ Deno.test("PreFilter: a step with its own flags is admitted whatever the door's 
   assert.equal(f.admits(pkt(110, ACK)), true, "other flags too: the matcher decides");
   assert.equal(f.admits(pkt(8000, SYN)), true);
   assert.equal(f.admits(pkt(8000, ACK)), false, "a step without flags keeps TCPFlags = syn");
+});
+
+Deno.test("PreFilter.admitsFields gives admits's answer on the frame's numeric fields", () => {
+  const next = rng(1313);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+  const addresses = ["192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2", "::ffff:192.0.2.1"];
+  // Targets as written: canonical, non-canonical literals, a host name, another family.
+  const targets = [undefined, "192.0.2.1", "2001:DB8::1", "2001:db8:0::2", "gw.example", "::1"];
+  const flags = [{}, { syn: "set" as const }, { ack: "clear" as const, syn: "set" as const }];
+  const seqs = ["7000,8000:udp", "8000:udp,7000", "7000:tcp:syn+ack,9000", "9000,7000:udp"];
+  const fields = new FrameFields();
+  let admitted = 0;
+  for (let round = 0; round < 300; round++) {
+    const doors = Array.from({ length: 1 + Math.floor(next() * 4) }, () => {
+      const target = pick(targets);
+      return door(pick(seqs), {
+        tcpFlags: pick(flags),
+        ...(target === undefined ? {} : { target }),
+      });
+    });
+    const stepFlags = doors.map((d) => ({
+      ...d,
+      sequence: d.sequence.map((k) =>
+        k.port === 7000 && k.protocol === "tcp" && d.sequence.length > 2 ? { ...k, flags: 0x12 } : k
+      ),
+    }));
+    // Local addresses: none, one family, both; canonical or not; with a zone.
+    const local = addresses.filter(() => next() < 0.4).concat(next() < 0.2 ? ["2001:DB8::2"] : [])
+      .concat(next() < 0.2 ? ["fe80::1%eth0"] : []);
+    const filter = new PreFilter(
+      next() < 0.2 ? [null, ...stepFlags] : stepFlags,
+      local,
+      next() < 0.2,
+    );
+    for (let i = 0; i < 40; i++) {
+      const dst = pick([...addresses, "fe80::1", "198.51.100.9"]);
+      const family = dst.includes(":") ? 6 : 4;
+      const protocol = next() < 0.5 ? "tcp" : "udp";
+      const frame = buildEthernet(
+        buildIp({
+          family,
+          src: family === 4 ? "198.51.100.7" : "2001:db8::7",
+          dst,
+          protocol,
+          srcPort: 40000,
+          dstPort: pick([7000, 8000, 9000, 1234]),
+          ...(protocol === "tcp" ? { tcpFlags: pick([0x02, 0x10, 0x12, 0x01]) } : {}),
+        }),
+        family,
+      );
+      const r = decodeFrame(1, frame, frame.length, 0, 0);
+      assert.ok(r.ok && peekFrame(1, frame, frame.length, 0, fields));
+      const want = filter.admits(r.packet);
+      if (want) admitted++;
+      assert.equal(filter.admitsFields(fields), want, JSON.stringify({ doors, local, dst }));
+      assert.equal(filter.isLocalFields(fields), filter.isLocal(r.packet.dst));
+    }
+  }
+  assert.ok(admitted > 500, `only ${admitted} admitted: the cases are hollow`);
 });

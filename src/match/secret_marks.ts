@@ -75,6 +75,28 @@ export class UsedMarks {
   }
 
   /**
+   * The names marks are kept under.
+   *
+   * @returns Every name with at least one mark.
+   */
+  names(): string[] {
+    return [...this.#doors.keys()];
+  }
+
+  /**
+   * Moves every mark kept under `from` to `to` (merged with those already there).
+   *
+   * @param from The old name.
+   * @param to The new name.
+   */
+  rename(from: string, to: string): void {
+    const steps = this.#doors.get(from);
+    if (steps === undefined || from === to) return;
+    this.#doors.delete(from);
+    for (const [step, slots] of steps) for (const slot of slots) this.add(to, step, slot);
+  }
+
+  /**
    * The JSON form.
    *
    * @returns The marks.

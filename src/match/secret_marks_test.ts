@@ -22,3 +22,13 @@ Deno.test("used marks: JSON round trip, pruning per door, bad input refused", ()
     error: `bad slot in step "5" of "ssh"`,
   });
 });
+
+Deno.test("used marks: rename merges one name's marks into another; names lists them", () => {
+  const m = new UsedMarks();
+  m.add("old", 5, 1);
+  m.add("new", 5, 2);
+  m.rename("old", "new");
+  m.rename("absent", "new");
+  assert.deepEqual(m.names(), ["new"]);
+  assert.deepEqual(m.toJSON(), { version: 1, used: { new: { 5: [1, 2] } } });
+});

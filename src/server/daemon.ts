@@ -29,7 +29,8 @@ import { noMoreSequencesText } from "../config/onetime_file.ts";
 import { OneTimeSequences } from "../match/onetime.ts";
 import { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
-import { decodeFrame } from "../wire/decode.ts";
+import { decodeFrame, peekFrame } from "../wire/decode.ts";
+import { fieldsSourceKey, FrameFields, type SourceKey } from "../wire/fields.ts";
 import { formatSequence } from "../config/sequence.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
 import type { GrantKeeper } from "./grant_keeper.ts";
@@ -40,7 +41,7 @@ import type { Grant } from "./grants.ts";
 import { formatPacketDebugLine, type ServerLog } from "./log.ts";
 import type { HostLookup } from "./lookup.ts";
 import type { StatusLevel } from "./capture_events.ts";
-import { SecretDoors } from "./secret_doors.ts";
+import { SecretDoors, SecretFileError } from "./secret_doors.ts";
 import { DEFAULT_STATE_DIR } from "../config/defaults.ts";
 
 /** One captured frame (the capture loop's `Frame`). */
@@ -244,6 +245,8 @@ export class Daemon {
   #timerAt: number | undefined;
   #live = false;
   #stopped = false;
+  /** Reused by every {@link handleFrame} (peekFrame's output). */
+  readonly #fields = new FrameFields();
 
   /**
    * Sets up the matcher and the one-time sequences of `opts.config`.
@@ -416,7 +419,11 @@ export class Daemon {
       secrets = SecretDoors.open(config, config.options.stateDir ?? DEFAULT_STATE_DIR);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      return { error: { message, knockdText: message } };
+      // A reload logs knockdText: config errors name the line there.
+      const knockdText = e instanceof SecretFileError
+        ? `config: line ${e.line}: ${message}`
+        : message;
+      return { error: { message, knockdText } };
     }
     for (const door of config.doors) {
       if (door.secret !== undefined) {
@@ -480,6 +487,11 @@ export class Daemon {
         this.#matcher.setSequence(c.index, c.knocks);
       }
       this.#source?.refilter();
+      this.#opts.log.emit(
+        "debug",
+        `secret sequences: ${changes.length} derived, filter rebuilt`,
+        "D",
+      );
     }).catch((e) => {
       this.counters.internalErrors++;
       this.#opts.log.emit(
@@ -588,6 +600,17 @@ export class Daemon {
   handleFrame(f: SourceFrame): void {
     this.counters.frames++;
     try {
+      // The fast path (docs/PERFORMANCE.md): a frame the matcher has no use for is dropped after
+      // peekFrame's numeric fields, with nothing allocated. Under -D every packet is logged.
+      let key: SourceKey | undefined;
+      const fields = this.#fields;
+      if (!this.#debug && peekFrame(f.linkType, f.data, f.wireLen, f.tsSec, fields)) {
+        if (!this.#matcher.wants(fields)) {
+          this.#schedule();
+          return;
+        }
+        key = fieldsSourceKey(fields);
+      }
       const r = decodeFrame(f.linkType, f.data, f.wireLen, f.tsSec, f.tsUsec);
       if (!r.ok) {
         this.counters.decodeErrors++;
@@ -599,7 +622,7 @@ export class Daemon {
         return;
       }
       if (this.#debug) this.#opts.log.emit("packet", formatPacketDebugLine(f.tsSec, r.packet), "D");
-      this.#events(this.#matcher.handle(r.packet));
+      this.#events(this.#matcher.handle(r.packet, key));
     } catch (e) {
       this.counters.internalErrors++;
       this.#opts.log.emit(

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Config, Door, Knock, SecretDoor } from "../config/model.ts";
+import type { Config, Door, Knock, SecretDoor, SecretParams } from "../config/model.ts";
 import { readSecretFile } from "../config/secret_file.ts";
 import {
   deriveSequence,
@@ -27,6 +27,45 @@ import { readJsonFile, writeJsonAtomic } from "./state_file.ts";
 /** The used marks' file name inside `State_Dir`. */
 export const USED_MARKS_FILE = "secret-used.json";
 
+/**
+ * The name a door's used marks are kept under: `DOOR|STEP|FINGERPRINT`, the fingerprint being the
+ * first 8 bytes of SHA-256 over the key and the parameters (not reversible to the key). A new
+ * secret or new parameters derive new sequences, so they start with no spent ones, while the
+ * marks of the old derivation stay until its window has passed (docs/SECRET-SEQUENCES.md §5).
+ *
+ * @param door The door name.
+ * @param key The secret.
+ * @param p The door's parameters.
+ * @returns The name.
+ */
+export async function markName(door: string, key: Uint8Array, p: SecretParams): Promise<string> {
+  const params = new TextEncoder().encode(
+    `\0${door}\0${p.length}\0${p.low}-${p.high}\0${p.step}\0${p.protocols}`,
+  );
+  const data = new Uint8Array(key.length + params.length);
+  data.set(key);
+  data.set(params, key.length);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  const fp = [...hash.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${door}|${p.step}|${fp}`;
+}
+
+/** A door's secret file cannot be used; `line` is its `Secret_File` line in the config. */
+export class SecretFileError extends Error {
+  /** 1-based line of the door's `Secret_File`. */
+  readonly line: number;
+
+  /**
+   * @param message The reason, naming the door and the file.
+   * @param line The `Secret_File` line.
+   */
+  constructor(message: string, line: number) {
+    super(message);
+    this.name = "SecretFileError";
+    this.line = line;
+  }
+}
+
 /** Steps held per secret door: the previous, the current and the next. */
 const GROUPS = 2 * SECRET_SKEW_STEPS + 1;
 
@@ -36,6 +75,8 @@ interface SecretEntry {
   readonly spec: SecretDoor;
   readonly key: Uint8Array;
   cryptoKey?: CryptoKey;
+  /** The name its used marks are kept under ({@link markName}); set by the first window. */
+  markName?: string;
   /** Index of the first virtual door. */
   readonly base: number;
 }
@@ -95,8 +136,9 @@ export class SecretDoors {
    * @param config The config.
    * @param stateDir `State_Dir` (made when missing, only when there is a secret door).
    * @returns The secret doors (none when the config has none).
-   * @throws {Error} A secret file that is unsafe, short or unreadable (the message names the door
-   *   and the file); a state directory or file that cannot be made or read.
+   * @throws {SecretFileError} A secret file that is unsafe, short or unreadable (the message names
+   *   the door and the file).
+   * @throws {Error} A state directory or file that cannot be made or read.
    */
   static open(config: Config, stateDir: string): SecretDoors {
     const entries: SecretEntry[] = [];
@@ -105,7 +147,7 @@ export class SecretDoors {
       const spec = door.secret;
       if (spec === undefined) return;
       const r = readSecretFile(spec.file, door.name);
-      if (!r.ok) throw new Error(r.message);
+      if (!r.ok) throw new SecretFileError(r.message, spec.line);
       entries.push({ configIndex, door, spec, key: r.key, base });
       base += GROUPS * SECRET_SLOTS;
     });
@@ -172,8 +214,15 @@ export class SecretDoors {
    */
   async window(nowSec: number): Promise<WindowChange[]> {
     const changes: WindowChange[] = [];
+    const current = new Set<string>();
     for (const e of this.#entries) {
       e.cryptoKey ??= await importSecretKey(e.key);
+      if (e.markName === undefined) {
+        e.markName = await markName(e.door.name, e.key, e.spec);
+        // Marks written before marks named the derivation: taken as this derivation's.
+        this.#marks.rename(e.door.name, e.markName);
+      }
+      current.add(e.markName);
       const now = secretStep(nowSec, e.spec.step);
       for (let step = now - SECRET_SKEW_STEPS; step <= now + SECRET_SKEW_STEPS; step++) {
         if (step < 0) continue;
@@ -185,7 +234,17 @@ export class SecretDoors {
           changes.push({ index, knocks });
         }
       }
-      this.#marks.prune(e.door.name, now - SECRET_SKEW_STEPS);
+      this.#marks.prune(e.markName, now - SECRET_SKEW_STEPS);
+    }
+    // Marks of a secret or parameters no longer in use are kept while their window lasts (going
+    // back to the old secret must not re-arm them), then dropped; unnamed leftovers at once.
+    for (const name of this.#marks.names()) {
+      if (current.has(name)) continue;
+      const stepSec = Number(/\|(\d+)\|[0-9a-f]{16}$/.exec(name)?.[1] ?? NaN);
+      const min = Number.isSafeInteger(stepSec) && stepSec > 0
+        ? secretStep(nowSec, stepSec) - SECRET_SKEW_STEPS
+        : Infinity;
+      this.#marks.prune(name, min);
     }
     return changes;
   }
@@ -228,7 +287,7 @@ export class SecretDoors {
     const a = this.#assigned.get(index);
     if (e === undefined || a === undefined) return undefined;
     const name = e.door.name;
-    if (!this.#marks.add(name, a.step, a.slot)) {
+    if (!this.#marks.add(e.markName ?? name, a.step, a.slot)) {
       return { kind: "replay", door: e.door, step: a.step, slot: a.slot };
     }
     try {

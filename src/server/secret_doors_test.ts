@@ -8,7 +8,7 @@ import { deriveSequence, importSecretKey } from "../match/secret_derive.ts";
 import { DoorActions, RecordingRunner } from "./actions.ts";
 import { Daemon, DaemonSetupError } from "./daemon.ts";
 import { KnockdSink, SERVER_CATEGORY, ServerLog } from "./log.ts";
-import { USED_MARKS_FILE } from "./secret_doors.ts";
+import { markName, USED_MARKS_FILE } from "./secret_doors.ts";
 import { VECTOR_KEY } from "../../testing/secret_vectors.ts";
 
 const STEP = 56666667;
@@ -107,6 +107,11 @@ async function sequence(step: number, slot: number): Promise<Knock[]> {
   return await deriveSequence(key, PARAMS, "ssh", step, slot);
 }
 
+/** The name the `ssh` door's marks are kept under, with the vector key. */
+function sshMarks(key = VECTOR_KEY, params = PARAMS): Promise<string> {
+  return markName("ssh", new TextEncoder().encode(key), params);
+}
+
 Deno.test("secret door: opens once per (step, slot); a replay from anywhere is refused", async () => {
   await withDaemon(async ({ daemon, runner, io, dir }) => {
     const seq = await sequence(STEP, 3);
@@ -136,7 +141,7 @@ Deno.test("secret door: opens once per (step, slot); a replay from anywhere is r
     ]);
     assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/state/${USED_MARKS_FILE}`)), {
       version: 1,
-      used: { ssh: { [STEP - 1]: [0], [STEP]: [3, 4], [STEP + 1]: [7] } },
+      used: { [await sshMarks()]: { [STEP - 1]: [0], [STEP]: [3, 4], [STEP + 1]: [7] } },
     });
     // The plain door still works beside the secret one.
     daemon.handleFrame(frame({ port: 7000, protocol: "tcp" }, "198.51.100.9"));
@@ -240,6 +245,126 @@ Deno.test("secret door: the window moves with the clock; marks older than step-1
     await new Promise((r) => setTimeout(r, 0));
     assert.deepEqual(runner.commands, ["open 198.51.100.1", "open 198.51.100.2"]);
     const state = JSON.parse(await Deno.readTextFile(`${dir}/state/${USED_MARKS_FILE}`));
-    assert.deepEqual(state, { version: 1, used: { ssh: { [STEP + 3]: [1] } } });
+    assert.deepEqual(state, { version: 1, used: { [await sshMarks()]: { [STEP + 3]: [1] } } });
   });
+});
+
+Deno.test("secret door: a reload applies a new secret with fresh marks; going back keeps the old marks; an unsafe file keeps the running config and names the line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kt-secret-reload-" });
+  const io = captureIo();
+  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
+  configureSync({
+    sinks: { k: sink.sink },
+    loggers: [
+      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+    reset: true,
+  });
+  const other = "0123456789abcdef".repeat(4);
+  try {
+    for (const [f, key, mode] of [["a", VECTOR_KEY, 0o600], ["b", other, 0o600]] as const) {
+      await Deno.writeTextFile(`${dir}/${f}`, key + "\n");
+      await Deno.chmod(`${dir}/${f}`, mode);
+    }
+    await Deno.writeTextFile(`${dir}/loose`, other + "\n");
+    await Deno.chmod(`${dir}/loose`, 0o644);
+    const text = (file: string) =>
+      `[options]\nState_Dir = ${dir}/state\n[ssh]\nSecret_File = ${dir}/${file}\n` +
+      `Secret_Protocols = both\ncommand = open %IP%\n`;
+    let next = text("a");
+    const log = new ServerLog();
+    const runner = new RecordingRunner();
+    const actions = new DoorActions({ runner, log });
+    const daemon = new Daemon({
+      config: config(next),
+      configPath: "k.conf",
+      reloadConfig: () => parseConfig(next),
+      actions,
+      log,
+      localAddresses: { v4: ["192.0.2.1"], v6: [] },
+      ipv4Only: false,
+      now: () => NOW_MS,
+    });
+    const knock = async (key: string, slot: number, src: string) => {
+      const k = await importSecretKey(new TextEncoder().encode(key));
+      for (const p of await deriveSequence(k, PARAMS, "ssh", STEP, slot)) {
+        daemon.handleFrame(frame(p, src));
+      }
+    };
+    const reload = async (file: string) => {
+      next = text(file);
+      const ok = daemon.reload();
+      await daemon.refreshSecrets();
+      return ok;
+    };
+    try {
+      await daemon.refreshSecrets();
+      await knock(VECTOR_KEY, 3, "198.51.100.1");
+      assert.equal(await reload("b"), true);
+      // The new secret's (step, slot) already spent with the old secret opens: new sequences.
+      await knock(other, 3, "198.51.100.2");
+      await knock(VECTOR_KEY, 5, "198.51.100.3");
+      assert.equal(await reload("a"), true);
+      await knock(VECTOR_KEY, 3, "198.51.100.4");
+      await knock(VECTOR_KEY, 6, "198.51.100.5");
+      assert.equal(await reload("loose"), false);
+      await knock(VECTOR_KEY, 7, "198.51.100.6");
+      await new Promise((r) => setTimeout(r, 0));
+      assert.deepEqual(runner.commands, [
+        "open 198.51.100.1",
+        "open 198.51.100.2",
+        "open 198.51.100.5",
+        "open 198.51.100.6",
+      ]);
+      const all = io.out + io.err;
+      assert.ok(
+        all.includes(`198.51.100.4: ssh: replayed sequence refused (step ${STEP}, slot 3)`),
+      );
+      assert.ok(
+        all.includes(
+          `config: line 4: Cannot use secret file "${dir}/loose" of door "ssh": mode 0644 lets ` +
+            `group or others access it (run "chmod 600 ${dir}/loose")\n`,
+        ),
+        all,
+      );
+      assert.ok(all.includes(`Cannot reload "k.conf": keeping the running configuration\n`), all);
+      await actions.shutdown();
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/state/${USED_MARKS_FILE}`)), {
+        version: 1,
+        used: {
+          [await sshMarks()]: { [STEP]: [3, 6, 7] },
+          [await sshMarks(other)]: { [STEP]: [3] },
+        },
+      });
+    } finally {
+      daemon.close();
+    }
+  } finally {
+    resetSync();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("secret door: marks of a state file written before marks named the derivation still count", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kt-secret-legacy-" });
+  try {
+    await Deno.mkdir(`${dir}/state`);
+    await Deno.writeTextFile(
+      `${dir}/state/${USED_MARKS_FILE}`,
+      JSON.stringify({ version: 1, used: { ssh: { [STEP]: [2] }, gone: { [STEP]: [1] } } }),
+    );
+    await withDaemon(async ({ daemon, runner, dir }) => {
+      for (const k of await sequence(STEP, 2)) daemon.handleFrame(frame(k, "198.51.100.1"));
+      for (const k of await sequence(STEP, 4)) daemon.handleFrame(frame(k, "198.51.100.2"));
+      await new Promise((r) => setTimeout(r, 0));
+      assert.deepEqual(runner.commands, ["open 198.51.100.2"]);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/state/${USED_MARKS_FILE}`)), {
+        version: 1,
+        used: { [await sshMarks()]: { [STEP]: [2, 4] } },
+      });
+    }, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

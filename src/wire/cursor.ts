@@ -35,6 +35,8 @@ export class Cursor {
    * transport length fields then describe the reassembled datagram, not this packet.
    */
   fragment = false;
+  /** IP version, set by the decoder once the network header is known. */
+  family: 4 | 6 = 4;
 
   /**
    * Starts a frame of `caplen` captured bytes at `base` in its buffer that had `wireLen` bytes
