@@ -287,6 +287,31 @@ Deno.test({
 });
 
 Deno.test({
+  name: "e2e: knocks much longer than the snaplen (1400-byte datagrams) open, IPv4 and IPv6",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    // serve captures 202 bytes of each frame (docs/PERFORMANCE.md, "The capture ring"): these
+    // datagrams arrive cut after their UDP header, caplen < len, and must still count.
+    const conf = config().replace("sequence    = 7000,8000,9000", "sequence    = 7000:udp,8000:udp")
+      .replace("tcpflags    = syn\n", "");
+    await withServer(conf, async (ctx) => {
+      for (const [host, client] of [[SRV4, CLI4], [SRV6, CLI6]] as const) {
+        const send = (port: number) =>
+          `head -c 1400 /dev/zero | tr '\\0' k > /dev/udp/${host}/${port}`;
+        await ctx.cli.exec(["bash", "-c", `${send(7000)}; ${send(8000)}`]);
+        await waitUntil(() => ctx.canConnect(host), {
+          timeoutMs: 8000,
+          intervalMs: 100,
+          what: `the service on "${host}" to accept connections after 1400-byte knocks`,
+        });
+        deepStrictEqual(ctx.log().includes(`${client}: openService: OPEN SESAME`), true);
+      }
+    });
+  },
+});
+
+Deno.test({
   name: "e2e: an idle link still logs the sequence timeout (timers alive)",
   ignore,
   async fn() {
@@ -361,6 +386,56 @@ Deno.test({
         [1, 2, 3].map((n) => `${CLI4}: openService: Stage ${n}`),
         "the old sequence is ignored after the reload",
       );
+    });
+  },
+});
+
+Deno.test({
+  name: "e2e: SIGHUP adding Cluster applies the rest and logs that Cluster needs a restart; " +
+    "adding a grant directive keeps the running config and names the line",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    await withServer(config(), async (ctx) => {
+      const reload = async (conf: string, expect: readonly string[]) => {
+        const before = ctx.log().length;
+        await Deno.writeTextFile(ctx.confPath, conf);
+        ctx.server.kill("SIGHUP");
+        for (const line of expect) {
+          await waitUntil(
+            () => ctx.log().slice(before).includes(line) || ctx.server.exited !== undefined,
+            { what: `"${line}" in the log file`, context: ctx.context },
+          );
+          deepStrictEqual(ctx.log().slice(before).includes(line), true, ctx.context());
+        }
+      };
+      const withCluster = config().replace(
+        "[options]\n",
+        "[options]\n  Cluster = nats://192.0.2.9:4222\n",
+      )
+        .replace("7000,8000,9000", "7100,8100,9100");
+      await reload(withCluster, [
+        'Cannot apply "Cluster = nats://192.0.2.9:4222" (line 2) on reload: the server started ' +
+        "without cluster mode; restart it to join the fleet",
+      ]);
+      await waitUntil(
+        async () =>
+          ((await ctx.srv.packetFilters()).get(ctx.server.pid) ?? []).some((f) =>
+            bpfTestsValue(f, 7100)
+          ),
+        { what: "the capture filter of the new sequence (port 7100)" },
+      );
+      await openAndClose(ctx, SRV4, CLI4, ["7100", "8100", "9100"]);
+      await reload(
+        config().replace("    cmd_timeout", "    Cooldown = 5\n    cmd_timeout"),
+        [
+          'Cannot apply "Cooldown" (line 8) on reload: the server started without the grant ' +
+          "extensions; restart it",
+          `Cannot reload ${JSON.stringify(ctx.confPath)}: keeping the running configuration`,
+        ],
+      );
+      await openAndClose(ctx, SRV4, CLI4, ["7100", "8100", "9100"]);
+      deepStrictEqual(ctx.server.exited, undefined, ctx.context());
     });
   },
 });

@@ -58,6 +58,7 @@ import { ServeLogging } from "./serve_logging.ts";
 import { frameSource } from "./serve_source.ts";
 import { ServeSignals } from "./serve_signals.ts";
 import { type ServeCluster, startCluster } from "./serve_cluster.ts";
+import { clusterReload } from "./serve_reload.ts";
 import type { ControlServer } from "../server/control.ts";
 import * as grantsSetup from "./serve_grants.ts";
 import type { ServeGrants } from "./serve_grants.ts";
@@ -124,7 +125,7 @@ export const serveCommand = command(
     capture: withDefault(
       option("--capture", choice(["immediate", "buffered"]), {
         description:
-          message`immediate (default): deliver each packet at once, snaplen 1024, 8 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
+          message`immediate (default): deliver each packet at once, headers only (snaplen 202), 2 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
       }),
       "immediate" as const,
     ),
@@ -369,11 +370,21 @@ interface DaemonParts {
 /** The daemon, or the message of why it cannot start (a one-time sequences file, as documented). */
 function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts): Daemon | string {
   const { logging, actions, lookup, announce, grants } = parts;
+  // What a reload could not apply (Cluster*): logged once the reload is in place.
+  let notApplied: readonly string[] = [];
+  const reloadConfig = () => {
+    const r = clusterReload(
+      s.config.options.cluster,
+      grantsSetup.checkReload(grants, loadConfig(s.configPath)),
+    );
+    notApplied = r.notes;
+    return r.result;
+  };
   try {
     return new Daemon({
       config: s.config,
       configPath: s.configPath,
-      reloadConfig: () => grantsSetup.checkReload(grants, loadConfig(s.configPath)),
+      reloadConfig,
       actions,
       ...(grants.keeper !== undefined ? { grants: grants.keeper } : {}),
       log: logging.log,
@@ -383,7 +394,10 @@ function createDaemon(opts: ServeOptions, s: ServeSettings, parts: DaemonParts):
       strict: opts.knockdStrict ?? false,
       ...(lookup !== undefined ? { lookup } : {}),
       onOpen: announce,
-      onReload: (c) => logging.reloaded(c, s.abs(c.options.logFile)),
+      onReload: (c) => {
+        logging.reloaded(c, s.abs(c.options.logFile));
+        for (const n of notApplied) logging.log.emit("reload", n, "LE", { warning: true });
+      },
       reopenLog: () => logging.reopenLog(),
     });
   } catch (e) {

@@ -8,7 +8,7 @@
 import type { Config } from "../config/model.ts";
 import type { ParseResult } from "../config/parse.ts";
 import { DEFAULT_STATE_DIR } from "../config/defaults.ts";
-import { usesFeature } from "../config/extensions.ts";
+import { EXTENSIONS, extensionsUsed, usesFeature } from "../config/extensions.ts";
 import type { DoorActions } from "../server/actions.ts";
 import type { ServerLog } from "../server/log.ts";
 import { GrantKeeper } from "../server/grant_keeper.ts";
@@ -44,15 +44,30 @@ export function checkReload(grants: ServeGrants, r: ParseResult): ParseResult {
     ok: false,
     error: { message: text, knockdText: text },
   });
+  // One line per directive that needs a restart; the whole reload is refused, since the doors
+  // would open differently without them.
+  const needRestart = (feature: string, why: string) =>
+    extensionsUsed(r.config).filter((u) =>
+      EXTENSIONS[u.directive.toUpperCase()]?.feature === feature
+    )
+      .map((u) => `Cannot apply "${u.directive}" (line ${u.line}) on reload: ${why}`);
   if (grants.keeper === undefined && usesFeature(r.config, "grants")) {
     return refuse(
-      "Cannot use the grant extensions after a reload: the server started without them; restart it",
+      needRestart(
+        "grants",
+        "the server started without the grant extensions; restart it",
+      ).join("\n"),
     );
   }
   if (!needsSets(r.config)) return r;
   if (grants.sets === undefined) {
     return refuse(
-      '"Nft_Set" needs libnftables, loaded only when the starting config names a set; restart the server',
+      needRestart("grants", "")
+        .filter((l) => /"Nft_Set(_6)?"/.test(l))
+        .map((l) =>
+          l + "libnftables is loaded only when the starting config names a set; restart the server"
+        )
+        .join("\n"),
     );
   }
   const problems = verifySets(grants.sets, r.config);
