@@ -29,6 +29,9 @@
  * The arrays start small and double as attempts arrive, up to `capacity` slots; they do not
  * shrink.
  *
+ * Over 400 lines because the three indexes share the slot arrays and must be updated together on
+ * every add and remove; splitting them would spread one invariant over several files.
+ *
  * @module
  */
 
