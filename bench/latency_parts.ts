@@ -7,6 +7,11 @@
  * `date` inside the command reads the clock (the shell's start, its fork for `$(...)`, the exec of
  * `date`). Interleaved, 30 samples each, p50 and p99. Run with `deno run -A bench/latency_parts.ts`.
  *
+ * Two more rows with `SpawnRunner` show what the command's own shape costs: `date "+x %s%N" >>
+ * FILE` (dash starts `date` with a `vfork`, no command substitution) and `exec date …` (dash
+ * becomes `date`: two execs in all, no fork). On a shared machine, run it under `chrt -f 20` as
+ * well: real-time priority takes the other jobs' time slices out of the figures.
+ *
  * @module
  */
 import { ShellRunner } from "../src/server/actions.ts";
@@ -18,14 +23,27 @@ const SAMPLES = 30;
 const ballast = Array.from({ length: 1_000_000 }, (_, i) => ({ i, s: `x${i}` }));
 const dir = Deno.makeTempDirSync({ prefix: "kt-lat-" });
 const clock = new RealtimeClock();
-const runners = { ShellRunner: new ShellRunner(), SpawnRunner: SpawnRunner.open() };
+const spawnRunner = SpawnRunner.open();
+const W5 = (file: string) => `echo "x $(date +%s%N)" >> ${file}`;
+const variants = {
+  "ShellRunner, w5 command": { runner: new ShellRunner(), command: W5 },
+  "SpawnRunner, w5 command": { runner: spawnRunner, command: W5 },
+  "SpawnRunner, date >> FILE": {
+    runner: spawnRunner,
+    command: (file: string) => `date "+x %s%N" >> ${file}`,
+  },
+  "SpawnRunner, exec date >> FILE": {
+    runner: spawnRunner,
+    command: (file: string) => `exec date "+x %s%N" >> ${file}`,
+  },
+};
 const out: Record<string, { call: number[]; date: number[] }> = {};
 try {
   for (let i = 0; i < SAMPLES; i++) {
-    for (const [name, runner] of Object.entries(runners)) {
-      const file = `${dir}/${name}-${i}`;
+    for (const [name, { runner, command }] of Object.entries(variants)) {
+      const file = `${dir}/${name.replace(/\W+/g, "-")}-${i}`;
       const t0 = clock.nowNs();
-      const done = runner.run(`echo "x $(date +%s%N)" >> ${file}`);
+      const done = runner.run(command(file));
       const t1 = clock.nowNs();
       await done;
       const m = /x (\d+)/.exec(Deno.readTextFileSync(file));
@@ -44,11 +62,11 @@ try {
   );
   for (const [name, o] of Object.entries(out)) {
     console.log(
-      `${name.padEnd(12)} start call blocks ${f(o.call)}; date inside the command ${f(o.date)}`,
+      `${name.padEnd(30)} start call blocks ${f(o.call)}; date inside the command ${f(o.date)}`,
     );
   }
 } finally {
-  runners.SpawnRunner.close();
+  spawnRunner.close();
   clock.close();
   Deno.removeSync(dir, { recursive: true });
 }

@@ -266,6 +266,31 @@ Deno.test({
 });
 
 Deno.test({
+  name: "e2e: knocks much longer than the snaplen (1400-byte datagrams) open, IPv4 and IPv6",
+  ignore,
+  async fn() {
+    if (!available) throw new Error(PREREQ);
+    // serve captures 202 bytes of each frame (docs/PERFORMANCE.md, "The capture ring"): these
+    // datagrams arrive cut after their UDP header, caplen < len, and must still count.
+    const conf = config().replace("sequence    = 7000,8000,9000", "sequence    = 7000:udp,8000:udp")
+      .replace("tcpflags    = syn\n", "");
+    await withServer(conf, async (ctx) => {
+      for (const [host, client] of [[SRV4, CLI4], [SRV6, CLI6]] as const) {
+        const send = (port: number) =>
+          `head -c 1400 /dev/zero | tr '\\0' k > /dev/udp/${host}/${port}`;
+        await ctx.cli.exec(["bash", "-c", `${send(7000)}; ${send(8000)}`]);
+        await waitUntil(() => ctx.canConnect(host), {
+          timeoutMs: 8000,
+          intervalMs: 100,
+          what: `the service on "${host}" to accept connections after 1400-byte knocks`,
+        });
+        deepStrictEqual(ctx.log().includes(`${client}: openService: OPEN SESAME`), true);
+      }
+    });
+  },
+});
+
+Deno.test({
   name: "e2e: an idle link still logs the sequence timeout (timers alive)",
   ignore,
   async fn() {

@@ -125,7 +125,7 @@ export const serveCommand = command(
     capture: withDefault(
       option("--capture", choice(["immediate", "buffered"]), {
         description:
-          message`immediate (default): deliver each packet at once, snaplen 1024, 8 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
+          message`immediate (default): deliver each packet at once, headers only (snaplen 202), 2 MiB ring; buffered: knockd's pcap_open_live(65535, 50 ms).`,
       }),
       "immediate" as const,
     ),

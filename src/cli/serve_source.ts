@@ -10,20 +10,34 @@ import { CaptureControl, captureLive } from "../server/capture_live.ts";
 import type { ServeOptions } from "./serve.ts";
 
 /**
+ * Snapshot length in immediate mode. knocktool reads headers only (docs/PERFORMANCE.md, "The
+ * capture ring"): the decoder stops at the end of the TCP or UDP header, and secret sequences and
+ * flag steps read nothing past it. 202 bytes hold Ethernet with two VLAN tags (22) or a cooked
+ * header, IPv6 (40) with 80 bytes of extension headers and a TCP header with the most options
+ * (60); IPv4 with options always fits. A longer header chain is cut and counted as a truncated
+ * packet, never guessed at. 202 is the largest snaplen whose TPACKET_V2 slot is 272 bytes
+ * (libpcap puts 70 bytes of headers before the frame and aligns to 16), 15 slots per 4 KiB block.
+ */
+const IMMEDIATE_SNAPLEN = 202;
+
+/**
+ * Kernel ring size in immediate mode: 514 blocks of 15 slots of {@link IMMEDIATE_SNAPLEN}, 7,710
+ * frames (half that on `lo`, where each frame also takes a slot as it leaves), as many as the
+ * 8 MiB ring of 1024-byte slots held before, in 2 MiB of resident memory instead of 10.
+ */
+const IMMEDIATE_RING_BYTES = 2 * 1024 * 1024;
+
+/**
  * Capture settings for a live interface. knockd reads with `pcap_open_live(iface, 65535, 0, 50)`,
  * so a knock reaches it up to 50 ms late (TPACKET_V3 hands over whole blocks). Immediate mode
  * delivers each packet at once; libpcap then uses TPACKET_V2, whose ring slots are min(snaplen,
- * MTU) bytes, so the snaplen is cut to 1024 — room for Ethernet, two VLAN tags, IPv6 with ~900
- * bytes of extension headers and a full TCP header — and the ring is 8 MiB: ~7,500 frames (half
- * that on `lo`, where each frame also takes a slot as it leaves). It costs ~10 MiB of RSS, but a
- * 2 MiB ring lost knocks mixed into a flood on a busy machine (docs/PERFORMANCE.md, "The capture
- * ring").
+ * MTU) bytes plus headers, hence a snaplen sized for headers ({@link IMMEDIATE_SNAPLEN}).
  */
 function captureTuning(
   opts: Pick<ServeOptions, "capture">,
 ): { immediate: boolean; snaplen: number; bufferBytes?: number } {
   if (opts.capture === "buffered") return { immediate: false, snaplen: 65535 };
-  return { immediate: true, snaplen: 1024, bufferBytes: 8 * 1024 * 1024 };
+  return { immediate: true, snaplen: IMMEDIATE_SNAPLEN, bufferBytes: IMMEDIATE_RING_BYTES };
 }
 
 /**

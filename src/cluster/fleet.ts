@@ -22,6 +22,7 @@ import {
   type NatsConnection,
 } from "@nats-io/transport-node";
 import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
+import { jetstream } from "@nats-io/jetstream";
 import {
   decodeToken,
   encodeToken,
@@ -48,6 +49,8 @@ export interface FleetSettings {
   readonly creds?: string | undefined;
   /** A CA certificate file for TLS (`Cluster_CA`). */
   readonly ca?: string | undefined;
+  /** The JetStream domain of the buckets (`Cluster_Domain`), for a node on a leaf node server. */
+  readonly domain?: string | undefined;
   /** Milliseconds between heartbeats (default 5000). */
   readonly heartbeatMs?: number;
   /** Most pending writes kept while the cluster is unreachable (default 10000). */
@@ -145,6 +148,21 @@ export function connectionOptions(settings: FleetSettings): ConnectionOptions {
     opts.tls = { caFile: settings.ca };
   }
   return opts;
+}
+
+/**
+ * The bucket manager for `settings`: through the JetStream domain `Cluster_Domain` when set (a
+ * node on a leaf node server reaches the hub's buckets only that way), else the connected
+ * server's own JetStream.
+ *
+ * @param nc The connection.
+ * @param settings The node's settings.
+ * @returns The manager.
+ */
+export function bucketManager(nc: NatsConnection, settings: FleetSettings): Kvm {
+  return new Kvm(
+    settings.domain === undefined ? nc : jetstream(nc, { domain: settings.domain }),
+  );
 }
 
 /**
@@ -475,7 +493,7 @@ export class Fleet {
   }
 
   async #setup(nc: NatsConnection): Promise<void> {
-    const kvm = new Kvm(nc);
+    const kvm = bucketManager(nc, this.#settings);
     const grants = await openBucket(kvm, this.#buckets.grants, GRANTS_MAX_AGE_MS);
     const used = await openBucket(kvm, this.#buckets.used, GRANTS_MAX_AGE_MS);
     const nodes = await openBucket(kvm, this.#buckets.nodes, NODES_MAX_AGE_MS);
