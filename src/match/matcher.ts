@@ -125,7 +125,20 @@ function doorState(door: Door): DoorState {
 
 const NO_EVENTS: readonly MatchEvent[] = Object.freeze([]);
 
-function compileFlags(door: Door): FlagTest[] {
+/**
+ * Flag tests by the door's requirements (`syn=set,ack=clear`): doors with the same `TCPFlags`
+ * share one frozen list, so thousands of doors do not each hold copies of the same texts.
+ */
+const flagTestCache = new Map<string, readonly FlagTest[]>();
+
+function compileFlags(door: Door): readonly FlagTest[] {
+  let cacheKey = "";
+  for (const name of TCP_FLAG_NAMES) {
+    const requirement = door.tcpFlags[name];
+    if (requirement !== undefined) cacheKey += `${name}=${requirement},`;
+  }
+  const cached = flagTestCache.get(cacheKey);
+  if (cached !== undefined) return cached;
   const tests: FlagTest[] = [];
   // knockd's flags_match tests fin, syn, rst, psh, ack, urg in this order and stops at the first
   // mismatch.
@@ -140,7 +153,10 @@ function compileFlags(door: Door): FlagTest[] {
       message: `packet is not ${set ? "" : "!"}${label}, ignoring...`,
     });
   }
-  return tests;
+  // At most 3^6 distinct lists exist.
+  const frozen = Object.freeze(tests.map((t) => Object.freeze(t)));
+  flagTestCache.set(cacheKey, frozen);
+  return frozen;
 }
 
 /** Key of the per-(protocol, port) door index. */
