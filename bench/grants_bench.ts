@@ -13,9 +13,8 @@
  */
 import { Nftables } from "../ffi/libnftables.ts";
 import { createSocket } from "node:dgram";
+import { serveArgv } from "../testing/knocktool_cmd.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const PORT = 47_777;
 
 function arg(name: string, fallback: number): number {
@@ -94,23 +93,9 @@ async function inner(): Promise<void> {
       ` Nft_Set = inet kt allow4\n cmd_timeout = 600\n`,
   );
   const log = `${dir}/serve.log`;
-  const serve = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      DENO_CONFIG,
-      MAIN,
-      "serve",
-      "-i",
-      "lo",
-      "-c",
-      conf,
-      "-g",
-      log,
-      "--control",
-      `${dir}/c.sock`,
-    ],
+  const [deno, ...args] = serveArgv("lo", conf, log, "--control", `${dir}/c.sock`);
+  const serve = new Deno.Command(deno!, {
+    args,
     stdout: "null",
     stderr: "inherit",
   }).spawn();

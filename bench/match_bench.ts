@@ -109,6 +109,18 @@ bench(
 );
 bench("10k syn doors: SYN to a door's 2nd port, no attempt open", 35_000, undefined, manyDoors);
 
+/** The frames as views into one buffer, as the capture's batched drain hands them over. */
+function packFrames(frames: readonly Uint8Array[]): Uint8Array[] {
+  const packed = new Uint8Array(frames.reduce((n, f) => n + f.length + 16, 0));
+  let at = 0;
+  return frames.map((f) => {
+    at += 16; // where a pcap record header would sit
+    packed.set(f, at);
+    at += f.length;
+    return packed.subarray(at - f.length, at);
+  });
+}
+
 // Whole frames, as Daemon.handleFrame sees them: the full decode and Matcher.handle for every
 // frame, against the fast path (peekFrame, then Matcher.wants, which declines these frames).
 {
@@ -125,12 +137,7 @@ bench("10k syn doors: SYN to a door's 2nd port, no attempt open", 35_000, undefi
       }),
       4,
     ));
-  const packed = new Uint8Array(frames.reduce((n, f) => n + f.length + 16, 0));
-  const views = frames.map((f, i) => {
-    const at = i * (f.length + 16) + 16;
-    packed.set(f, at);
-    return packed.subarray(at, at + f.length);
-  });
+  const views = packFrames(frames);
   const fields = new FrameFields();
   let i = 0;
   let sink = 0;
@@ -148,6 +155,41 @@ bench("10k syn doors: SYN to a door's 2nd port, no attempt open", 35_000, undefi
   Deno.bench({
     name: "frame: peekFrame + wants (fast path), same frames",
     group: "frame",
+    fn() {
+      const f = views[i] as Uint8Array;
+      i = (i + 1) % views.length;
+      if (peekFrame(1, f, f.length, 1_000_000, fields) && matcher.wants(fields)) sink++;
+    },
+  });
+  globalThis.addEventListener("unload", () => {
+    if (sink < 0) console.log(sink);
+  });
+}
+
+// The fast path against the number of doors (door i knocks 10000+i then 30000+i, SYN): SYNs to
+// the doors' second ports from sources with no attempt. Flat: the pre-filter's index by port and
+// protocol finds the one door that uses the port.
+for (const n of [10, 1000, 10_000]) {
+  const matcher = new Matcher(manyDoors.slice(0, n), { localAddresses: LOCAL });
+  const frames = Array.from({ length: 2000 }, (_, i) =>
+    buildEthernet(
+      buildIp({
+        family: 4,
+        src: `10.1.${(i >> 8) & 255}.${i & 255}`,
+        dst: "192.0.2.1",
+        protocol: "tcp",
+        srcPort: 40000,
+        dstPort: 30_000 + (i * 7919) % n,
+      }),
+      4,
+    ));
+  const views = packFrames(frames);
+  const fields = new FrameFields();
+  let i = 0;
+  let sink = 0;
+  Deno.bench({
+    name: `doors ${n}: peekFrame + wants, SYN to a door's 2nd port`,
+    group: "doors",
     fn() {
       const f = views[i] as Uint8Array;
       i = (i + 1) % views.length;

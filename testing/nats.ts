@@ -3,8 +3,10 @@
  * on loopback ports chosen at random, each with its own store directory; or, inside a network
  * namespace a test made, on all its addresses and fixed ports. A single server or a three-server
  * cluster (JetStream replicated over routes; {@link NatsServers.start} returns once the cluster
- * has elected its JetStream metadata leader, so a replicated bucket can be created at once); every
- * server can be stopped and started again on the same ports and store.
+ * has elected its JetStream metadata leader, so a replicated bucket can be created at once), or a
+ * hub with JetStream in a named domain and a leaf node server without JetStream connected to it
+ * ({@link NatsServers.startHubAndLeaf}, docs/CLUSTER.md "Leaf nodes"); every server can be stopped
+ * and started again on the same ports and store.
  * {@link NatsServers.destroy} kills them all and removes the stores; call it in `finally`.
  *
  * @module
@@ -57,6 +59,8 @@ interface ServerSpec {
   readonly routePort: number | undefined;
   readonly monitorPort: number | undefined;
   readonly store: string;
+  /** A config file's text (leaf node settings have no command-line flags), else undefined. */
+  readonly conf?: string;
 }
 
 /** One server or a cluster of them. Make with {@link NatsServers.start}. */
@@ -113,6 +117,50 @@ export class NatsServers {
     return servers;
   }
 
+  /**
+   * Starts a hub (JetStream in domain `domain`, accepting leaf node connections; server 0) and a
+   * leaf node server without JetStream connected to it (server 1), on loopback, and waits until
+   * the leaf has its connection to the hub.
+   *
+   * @param domain The hub's JetStream domain.
+   * @returns The servers: `urls[0]` the hub, `urls[1]` the leaf.
+   */
+  static async startHubAndLeaf(domain: string): Promise<NatsServers> {
+    const dir = await Deno.makeTempDir({ prefix: "kt-nats-" });
+    const [hub, leaf, leafPort] = [freePort(), freePort(), freePort()];
+    const spec = (i: number, port: number, conf: string): ServerSpec => ({
+      name: `kt${Deno.pid}n${i}`,
+      host: "127.0.0.1",
+      port,
+      routePort: undefined,
+      monitorPort: undefined,
+      store: `${dir}/store${i}`,
+      conf: `server_name: kt${Deno.pid}n${i}\nlisten: "127.0.0.1:${port}"\n${conf}`,
+    });
+    const servers = new NatsServers(dir, [
+      spec(
+        0,
+        hub,
+        `jetstream { store_dir: "${dir}/store0", domain: ${domain} }\n` +
+          `leafnodes { listen: "127.0.0.1:${leafPort}" }\n`,
+      ),
+      spec(1, leaf, `leafnodes { remotes = [ { url: "nats://127.0.0.1:${leafPort}" } ] }\n`),
+    ], undefined);
+    try {
+      await servers.startServer(0);
+      await servers.startServer(1);
+      await waitUntil(() => /Leafnode connection created/.test(servers.#procs[1]?.stderr() ?? ""), {
+        what: "the leaf node server to connect to the hub",
+        timeoutMs: 15_000,
+        context: () => `${servers.describe(0)}\n${servers.describe(1)}`,
+      });
+    } catch (e) {
+      await servers.destroy();
+      throw e;
+    }
+    return servers;
+  }
+
   /** Client ports, one per server. */
   get ports(): number[] {
     return this.#specs.map((s) => s.port);
@@ -135,7 +183,9 @@ export class NatsServers {
    */
   async startServer(i: number): Promise<void> {
     const spec = this.#specs[i]!;
-    const args = [
+    const file = `${this.#dir}/server${i}.conf`;
+    if (spec.conf !== undefined) await Deno.writeTextFile(file, spec.conf);
+    const args = spec.conf !== undefined ? [NATS_SERVER, "-c", file] : [
       NATS_SERVER,
       "-js",
       "-a",

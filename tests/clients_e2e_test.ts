@@ -50,9 +50,8 @@ import {
   vethPair,
   waitUntil,
 } from "../testing/netns.ts";
+import { knocktoolArgv, serveArgv, startServer } from "../testing/knocktool_cmd.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const KNOCKD = "/usr/sbin/knockd";
 const SRV4 = "192.0.2.1";
 const SRV6 = "2001:db8::1";
@@ -130,17 +129,7 @@ const CLIENTS: readonly Client[] = [
   {
     name: "knocktool",
     ipv6: true,
-    commands: (h) => [[
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--config",
-      DENO_CONFIG,
-      MAIN,
-      "knock",
-      h,
-      ...PORTS,
-    ]],
+    commands: (h) => [knocktoolArgv("knock", h, ...PORTS)],
   },
 ];
 
@@ -260,17 +249,8 @@ async function startDaemon(
   const conf = `${dir}/knockd.conf`;
   const logPath = `${dir}/log`;
   await Deno.writeTextFile(conf, config(markDir));
-  const proc = srv.spawn(label, argv(conf, logPath), { cwd: dir });
-  const d: Daemon = { label, proc, logPath, markDir, log: () => readText(logPath) };
-  await waitUntil(() => d.log().includes("starting up") || proc.exited !== undefined, {
-    timeoutMs: 30_000,
-    what: `${label} to log "starting up"`,
-    context: () => proc.describe() + d.log(),
-  });
-  if (proc.exited !== undefined) {
-    throw new Error(`Cannot start ${label}:\n${proc.describe()}${d.log()}`);
-  }
-  return d;
+  const proc = await startServer(srv, label, argv(conf, logPath), { logPath, cwd: dir });
+  return { label, proc, logPath, markDir, log: () => readText(logPath) };
 }
 
 const openLine = (src: string, door = DOOR) => `${src}: ${door}: OPEN SESAME`;
@@ -347,22 +327,11 @@ async function runCase(
   const daemons: Daemon[] = [];
   try {
     daemons.push(
-      await startDaemon(net.srv, `knocktool-${tag}`, (conf, log) => [
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--config",
-        DENO_CONFIG,
-        MAIN,
-        "serve",
-        ...(strict ? ["--knockd-strict"] : []),
-        "-i",
-        net.bridge,
-        "-c",
-        conf,
-        "-g",
-        log,
-      ]),
+      await startDaemon(
+        net.srv,
+        `knocktool-${tag}`,
+        (conf, log) => serveArgv(net.bridge, conf, log, ...(strict ? ["--knockd-strict"] : [])),
+      ),
     );
     if (strict) {
       daemons.push(
@@ -461,21 +430,7 @@ Deno.test({
 });
 
 /** `knocktool serve` (default mode) on `iface`, logging to its own file. */
-const serveArgv = (iface: string) => (conf: string, log: string) => [
-  Deno.execPath(),
-  "run",
-  "-A",
-  "--config",
-  DENO_CONFIG,
-  MAIN,
-  "serve",
-  "-i",
-  iface,
-  "-c",
-  conf,
-  "-g",
-  log,
-];
+const defaultServe = (iface: string) => (conf: string, log: string) => serveArgv(iface, conf, log);
 
 const FLAG_DOORS = (markDir: string) =>
   `[options]
@@ -544,20 +499,10 @@ Deno.test({
       etc.push(hosts);
       await Deno.mkdir(hosts, { recursive: true });
       await Deno.writeTextFile(`${hosts}/hosts`, `${SRV4} door.test\n${SRV6} door.test\n`);
-      const d = await startDaemon(srv, "knocktool", serveArgv(srvIf), FLAG_DOORS);
+      const d = await startDaemon(srv, "knocktool", defaultServe(srvIf), FLAG_DOORS);
       const client = cli;
       const knock = async (args: string[]) => {
-        const argv = [
-          Deno.execPath(),
-          "run",
-          "-A",
-          "--config",
-          DENO_CONFIG,
-          MAIN,
-          "knock",
-          ...args,
-        ];
-        const r = await client.exec(argv, { check: false });
+        const r = await client.exec(knocktoolArgv("knock", ...args), { check: false });
         deepStrictEqual(r.code, 0, `knocktool knock ${args.join(" ")}\n${r.stderr}${r.stdout}`);
       };
       const opened = (src: string, door: string) =>
@@ -623,7 +568,12 @@ Deno.test({
       await t.step(
         "tportknockd's page examples, served as they are, open on their frames",
         async () => {
-          const tp = await startDaemon(srv, "tportknockd", serveArgv(srvIf), TPORTKNOCKD_EXAMPLES);
+          const tp = await startDaemon(
+            srv,
+            "tportknockd",
+            defaultServe(srvIf),
+            TPORTKNOCKD_EXAMPLES,
+          );
           try {
             const wrong = ["tcp:110:x", "tcp:110:up", "tcp:110:up", "tcp:110:s", "tcp:110:i"];
             const cases: [string, string, string[]][] = [

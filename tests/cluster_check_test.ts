@@ -59,7 +59,7 @@ Deno.test("cluster config: check shows the settings and marks the file not loada
     r.out.includes(
       "\n  Cluster        nats://127.0.0.1:4222, tls://[2001:db8::1]:4443\n  Cluster_Name   edge-eu\n" +
         `  Cluster_Node   ${Deno.hostname()} (the host name)\n  Cluster_Creds  /etc/knocktool/nats.creds\n` +
-        "  Cluster_CA     (none)\n",
+        "  Cluster_CA     (none)\n  Cluster_Domain (none)\n",
     ),
     r.out,
   );
@@ -79,6 +79,10 @@ Deno.test("cluster config: bad values are refused with the line", async () => {
       'Cannot parse "Cluster_Name" at line 2: "edge.eu" must be 1 to 64 of the characters A-Z a-z 0-9 _ -',
     ],
     ["  Cluster_CA =", 'Cannot parse "Cluster_CA" at line 2: needs a file'],
+    [
+      "  Cluster_Domain = hub.eu",
+      'Cannot parse "Cluster_Domain" at line 2: "hub.eu" must be 1 to 64 of the characters A-Z a-z 0-9 _ -',
+    ],
   ];
   for (const [line, message] of cases) {
     const r = await check(`[options]\n${line}\n${DOOR}`);
@@ -136,6 +140,31 @@ Deno.test({
       );
     } finally {
       await node?.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster config: --probe through a leaf node server asks the domain's JetStream",
+  ignore: ignoreUnlessCi(hasNatsServer()),
+  async fn() {
+    const nats = await NatsServers.startHubAndLeaf("hub");
+    try {
+      const leaf = nats.urls[1]!;
+      const fleet = `q${Deno.pid}`;
+      const conf = (extra: string) =>
+        `[options]\n  Cluster = ${leaf}\n  Cluster_Name = ${fleet}\n${extra}${DOOR}`;
+      const head = `\nCluster probe: connected to "${
+        leaf.slice(7)
+      }" (nats-server ${serverVersion()})`;
+      const r = await check(conf("  Cluster_Domain = hub\n"), true);
+      strictEqual(r.status, 0, r.err);
+      ok(r.out.includes("\n  Cluster_Domain hub\n"), r.out);
+      ok(r.out.includes(`${head}, JetStream on in domain "hub"\n`), r.out);
+      const without = await check(conf(""), true);
+      ok(without.out.includes(`${head}, JetStream off\n`), without.out);
+    } finally {
       await nats.destroy();
     }
   },

@@ -2,7 +2,8 @@
  * src/cluster against real NATS servers (Debian's `nats-server -js`, started here on random
  * loopback ports with temp stores, killed in `finally`): joining, grant fan-out, revocation,
  * replay on (re)join without expired grants, the atomic single-use claim, a partition (server
- * stopped and restarted), and a three-server cluster losing one server. docs/CLUSTER.md.
+ * stopped and restarted), a three-server cluster losing one server, and nodes on a leaf node
+ * server reaching the hub's buckets through its JetStream domain. docs/CLUSTER.md.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
@@ -40,11 +41,15 @@ let fleetCounter = 0;
 class TestFleet {
   readonly name = `t${Deno.pid}x${++fleetCounter}`;
   readonly nodes: { fleet: Fleet; rec: Recorder }[] = [];
-  constructor(readonly urls: string[]) {}
-  async join(node: string, readyMs = 10_000): Promise<{ fleet: Fleet; rec: Recorder }> {
+  constructor(readonly urls: string[], readonly domain?: string) {}
+  async join(
+    node: string,
+    readyMs = 10_000,
+    servers = this.urls,
+  ): Promise<{ fleet: Fleet; rec: Recorder }> {
     const rec = new Recorder();
     const fleet = await Fleet.join(
-      { servers: this.urls, fleet: this.name, node, heartbeatMs: 200, retryMs: 100 },
+      { servers, fleet: this.name, node, heartbeatMs: 200, retryMs: 100, domain: this.domain },
       rec,
       readyMs,
     );
@@ -281,6 +286,72 @@ Deno.test({
       deepStrictEqual(grantsOf(c.rec).sort(), ["ssh 192.0.2.1 gw-a", "ssh 192.0.2.2 gw-a"]);
     } finally {
       await tf.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: nodes on a leaf node server share the hub's buckets through Cluster_Domain",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.startHubAndLeaf("hub");
+    try {
+      const [hubUrl, leafUrl] = nats.urls as [string, string];
+      // Without the domain a node on the leaf (which has no JetStream of its own) cannot open
+      // the buckets: it says so and goes on alone.
+      const plain = new TestFleet([leafUrl]);
+      try {
+        const x = await plain.join("gw-x", 500);
+        await waitUntil(
+          () =>
+            x.rec.count(
+              /^warning: Cannot open cluster buckets: jetstream is not enabled: retrying$/,
+            ) > 0,
+          {
+            what: "the node without a domain to fail to open the buckets",
+            context: () => x.rec.lines.join("\n"),
+          },
+        );
+        strictEqual(x.fleet.connected, false);
+      } finally {
+        await plain.close();
+      }
+      // With Cluster_Domain = hub: a and c on the leaf, b on the hub, one fleet.
+      const tf = new TestFleet([leafUrl], "hub");
+      try {
+        const a = await tf.join("gw-a");
+        const b = await tf.join("gw-b", 10_000, [hubUrl]);
+        ok(a.fleet.connected && b.fleet.connected, a.rec.lines.join("\n"));
+        ok(
+          a.rec.lines.some((l) => l.includes(`as node "gw-a" at "${leafUrl.slice(7)}"`)),
+          a.rec.lines.join("\n"),
+        );
+        const now = Date.now();
+        a.fleet.publishGrant("ssh", "192.0.2.1", now, now + 60_000);
+        await waitUntil(() => b.rec.grants.length === 1, {
+          what: "the hub node to get the leaf's grant",
+        });
+        b.fleet.publishGrant("ssh", "192.0.2.2", now, now + 60_000);
+        await waitUntil(() => a.rec.grants.length === 1, {
+          what: "the leaf node to get the hub's grant",
+        });
+        deepStrictEqual([grantsOf(a.rec), grantsOf(b.rec)], [["ssh 192.0.2.2 gw-b"], [
+          "ssh 192.0.2.1 gw-a",
+        ]]);
+        strictEqual(await a.fleet.claim("once", "1,2,3"), "claimed");
+        strictEqual(await b.fleet.claim("once", "1,2,3"), "used");
+        b.fleet.publishRevoke("ssh", "192.0.2.1");
+        await waitUntil(() => a.rec.revokes.length === 1, {
+          what: "the leaf node to get the revoke",
+        });
+        deepStrictEqual(a.rec.revokes, ["ssh 192.0.2.1"]);
+        const c = await tf.join("gw-c");
+        deepStrictEqual(grantsOf(c.rec), ["ssh 192.0.2.2 gw-b"]);
+      } finally {
+        await tf.close();
+      }
+    } finally {
       await nats.destroy();
     }
   },

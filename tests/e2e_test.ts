@@ -27,9 +27,8 @@ import {
   waitUntil,
   withNetns,
 } from "../testing/netns.ts";
+import { knocktoolArgv, serveArgv, waitStarted } from "../testing/knocktool_cmd.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const SERVICE_PORT = 8080;
 const SRV4 = "192.0.2.1";
 const SRV6 = "2001:db8::1";
@@ -82,28 +81,14 @@ interface Ctx {
   canConnect(host: string): Promise<boolean>;
 }
 
-function serveArgv(iface: string, confPath: string, logPath: string): string[] {
+function serverArgv(iface: string, confPath: string, logPath: string): string[] {
   // KT_E2E_SERVER=knockd runs Debian's knockd instead, to validate the harness against the
   // reference daemon (it is expected to fail the idle-timeout, reload and interface cases:
   // docs/COMPATIBILITY.md B16, B9, B6).
   if (Deno.env.get("KT_E2E_SERVER") === "knockd") {
     return ["/usr/sbin/knockd", "-i", iface, "-c", confPath, "-g", logPath];
   }
-  return [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--config",
-    DENO_CONFIG,
-    MAIN,
-    "serve",
-    "-i",
-    iface,
-    "-c",
-    confPath,
-    "-g",
-    logPath,
-  ];
+  return serveArgv(iface, confPath, logPath);
 }
 
 /** Creates both namespaces, the link, the service, the firewall and the server; always cleans up. */
@@ -138,7 +123,7 @@ function withServer(
     const confPath = `${srv!.dir}/knockd.conf`;
     const logPath = `${srv!.dir}/knocktool.log`;
     await Deno.writeTextFile(confPath, conf);
-    const server = srv!.spawn("serve", serveArgv(srvIf, confPath, logPath), { cwd: srv!.dir });
+    const server = srv!.spawn("serve", serverArgv(srvIf, confPath, logPath), { cwd: srv!.dir });
     const ctx: Ctx = {
       srv: srv!,
       cli: cli!,
@@ -156,7 +141,7 @@ function withServer(
         const which = client ?? (Deno.env.get("KT_E2E_CLIENT") === "knock" ? "knock" : "knocktool");
         const argv = which === "knock"
           ? ["knock", host, ...ports]
-          : [Deno.execPath(), "run", "-A", "--config", DENO_CONFIG, MAIN, "knock", host, ...ports];
+          : knocktoolArgv("knock", host, ...ports);
         const r = await cli!.exec(argv, { check: false });
         if (r.code !== 0) {
           throw new Error(
@@ -188,13 +173,7 @@ function withServer(
       }
       await link();
     }
-    await waitUntil(
-      () => ctx.log().includes("starting up") || server.exited !== undefined,
-      { timeoutMs: 30_000, what: 'knocktool serve to log "starting up"', context: ctx.context },
-    );
-    if (server.exited !== undefined) {
-      throw new Error(`Cannot start knocktool serve:\n${ctx.context()}`);
-    }
+    await waitStarted(server, logPath, 0, ctx.context);
     try {
       await fn(ctx);
     } catch (e) {

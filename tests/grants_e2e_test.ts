@@ -23,15 +23,13 @@ import {
   waitUntil,
   withNetns,
 } from "../testing/netns.ts";
+import { knocktoolArgv, serveArgv, startServer } from "../testing/knocktool_cmd.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const PORT = 8080;
 const SRV4 = "192.0.2.1";
 const SRV6 = "2001:db8::1";
 const CLI4 = "192.0.2.2";
 const CLI6 = "2001:db8::2";
-const DENO = [Deno.execPath(), "run", "-A", "--config", DENO_CONFIG, MAIN];
 
 const NFT_RULES = `table inet kt {
   set allow4 { type ipv4_addr; flags timeout; }
@@ -136,30 +134,22 @@ function withGrantServer(
       log: () => readText(logPath),
       context: () => `${ctx.server?.describe() ?? ""}--- server log:\n${readText(logPath)}`,
       async start() {
-        const before = ctx.log().split("starting up").length;
-        ctx.server = srv!.spawn(`serve${++starts}`, [
-          ...DENO,
-          "serve",
-          "-i",
-          srvIf,
-          "-c",
-          confPath,
-          "-g",
-          logPath,
-          "--control",
-          `${srv!.dir}/control.sock`,
-          ...(opts.serveArgs ?? []),
-        ], { cwd: srv!.dir });
-        await waitUntil(
-          () => ctx.log().split("starting up").length > before || ctx.server.exited !== undefined,
-          { timeoutMs: 30_000, what: 'knocktool serve to log "starting up"', context: ctx.context },
+        ctx.server = await startServer(
+          srv!,
+          `serve${++starts}`,
+          serveArgv(
+            srvIf,
+            confPath,
+            logPath,
+            "--control",
+            `${srv!.dir}/control.sock`,
+            ...(opts.serveArgs ?? []),
+          ),
+          { logPath, cwd: srv!.dir },
         );
-        if (ctx.server.exited !== undefined) {
-          throw new Error(`Cannot start knocktool serve:\n${ctx.context()}`);
-        }
       },
       async knock(host, ports = ["7000", "8000", "9000"]) {
-        const r = await cli!.exec([...DENO, "knock", host, ...ports], { check: false });
+        const r = await cli!.exec(knocktoolArgv("knock", host, ...ports), { check: false });
         assert.equal(r.code, 0, `knock failed: ${r.stderr}${r.stdout}`);
       },
       async canConnect(host) {
@@ -181,7 +171,7 @@ function withGrantServer(
         return out;
       },
       async kt(args) {
-        const r = await run([...DENO, ...args, "--control", `${srv!.dir}/control.sock`], {
+        const r = await run(knocktoolArgv(...args, "--control", `${srv!.dir}/control.sock`), {
           check: false,
         });
         return { code: r.code, stdout: r.stdout, stderr: r.stderr };
@@ -334,13 +324,13 @@ Deno.test({
         "[options]\n State_Dir = " + ns!.dir +
           "\n[d]\n sequence = 7000\n Nft_Set = inet kt allow4\n",
       );
-      const r = await ns!.exec([...DENO, "serve", "-i", "lo", "-c", conf], { check: false });
+      const r = await ns!.exec(knocktoolArgv("serve", "-i", "lo", "-c", conf), { check: false });
       assert.equal(r.code, 1);
       assert.equal(
         r.stderr,
         `knocktool serve: Cannot use set "inet kt allow4" of "Nft_Set" (line 5): it has no "flags timeout": recreate it with: nft delete set inet kt allow4; nft add table inet kt; nft add set inet kt allow4 '{ type ipv4_addr; flags timeout; }'\n`,
       );
-      const c = await ns!.exec([...DENO, "check", "-i", "lo", "-c", conf], { check: false });
+      const c = await ns!.exec(knocktoolArgv("check", "-i", "lo", "-c", conf), { check: false });
       assert.equal(c.code, 1);
       assert.match(
         c.stdout,

@@ -17,6 +17,7 @@ import {
   type BgProcess,
   canUseNetns,
   ignoreUnlessCi,
+  type Netns,
   readText,
   run,
   uniqueIfName,
@@ -24,12 +25,11 @@ import {
   waitUntil,
   withNetns,
 } from "../testing/netns.ts";
+import { knocktoolArgv, startServer } from "../testing/knocktool_cmd.ts";
 import { type FrameSpec, injectInNetns } from "../testing/inject.ts";
 import { readPcap } from "../src/wire/pcapfile.ts";
 import { decodeFrame } from "../src/wire/decode.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const SRV = "192.0.2.1";
 const cli = (n: number) => `192.0.2.${n}`;
 
@@ -37,8 +37,56 @@ const available = (await canUseNetns()) &&
   (await run(["tcpdump", "--version"], { check: false }).then((r) => r.code === 0, () => false));
 const PREREQ = "Cannot run the secret-sequence end-to-end test: needs root, ip and tcpdump";
 
-function knocktool(...args: string[]): string[] {
-  return [Deno.execPath(), "run", "-A", "--config", DENO_CONFIG, MAIN, ...args];
+const knocktool = knocktoolArgv;
+
+/** What {@link withSecretNet} gives a test. */
+interface SecretNet {
+  readonly srv: Netns;
+  readonly client: Netns;
+  readonly srvIf: string;
+  readonly cliIf: string;
+  /** The server's directory: the config, the log, the secrets. */
+  readonly dir: string;
+  readonly confPath: string;
+  readonly logPath: string;
+  /** The server's log file text. */
+  log(): string;
+}
+
+/**
+ * A server and a client namespace on a veth pair (server {@link SRV}, client `cli(n)` for each
+ * `n` of `clients`), with a secret made by `keygen` in the server's directory for each of `secrets`
+ * (`NAME.secret`); always cleaned up.
+ */
+function withSecretNet(
+  names: [string, string],
+  clients: readonly number[],
+  secrets: readonly string[],
+  fn: (net: SecretNet) => Promise<void>,
+): Promise<void> {
+  return withNetns(names, async ([srv, client]) => {
+    const srvIf = uniqueIfName("s");
+    const cliIf = uniqueIfName("c");
+    await vethPair(srv!, client!, {
+      nameA: srvIf,
+      nameB: cliIf,
+      addrsA: [`${SRV}/24`],
+      addrsB: clients.map((n) => `${cli(n)}/24`),
+    });
+    const dir = srv!.dir;
+    for (const f of secrets) await run(knocktool("keygen", `${dir}/${f}.secret`));
+    const logPath = `${dir}/knocktool.log`;
+    await fn({
+      srv: srv!,
+      client: client!,
+      srvIf,
+      cliIf,
+      dir,
+      confPath: `${dir}/knockd.conf`,
+      logPath,
+      log: () => readText(logPath),
+    });
+  });
 }
 
 function config(dir: string): string {
@@ -66,40 +114,19 @@ Deno.test({
   ignore: ignoreUnlessCi(available),
   async fn() {
     if (!available) throw new Error(PREREQ);
-    await withNetns(["secs", "secc"], async ([srv, client]) => {
-      const srvIf = uniqueIfName("s");
-      const cliIf = uniqueIfName("c");
-      await vethPair(srv!, client!, {
-        nameA: srvIf,
-        nameB: cliIf,
-        addrsA: [`${SRV}/24`],
-        addrsB: [2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${cli(n)}/24`),
-      });
-      const dir = srv!.dir;
-      const confPath = `${dir}/knockd.conf`;
-      const logPath = `${dir}/knocktool.log`;
+    const secrets = ["replay", "clock", "wrong"];
+    const clients = [2, 3, 4, 5, 6, 7, 8, 9];
+    await withSecretNet(["secs", "secc"], clients, secrets, async (net) => {
+      const { srv, client, srvIf, cliIf, dir, confPath, logPath, log } = net;
       const opened = () => readText(`${dir}/opened`);
-      const log = () => readText(logPath);
-      await run(knocktool("keygen", `${dir}/replay.secret`));
-      await run(knocktool("keygen", `${dir}/clock.secret`));
-      await run(knocktool("keygen", `${dir}/wrong.secret`));
       await Deno.writeTextFile(confPath, config(dir));
 
       let server: BgProcess | undefined;
       let starts = 0;
       const context = () => `${server?.describe() ?? ""}--- log:\n${log()}--- opened:\n${opened()}`;
       const start = async () => {
-        starts++;
-        server = srv!.spawn(
-          `serve${starts}`,
-          knocktool("serve", "-i", srvIf, "-c", confPath, "-g", logPath),
-          { cwd: dir },
-        );
-        await waitUntil(
-          () => log().split("starting up").length > starts || server!.exited !== undefined,
-          { timeoutMs: 30_000, what: "knocktool serve to start", context },
-        );
-        assert.equal(server!.exited, undefined, `serve exited:\n${context()}`);
+        const argv = knocktool("serve", "-i", srvIf, "-c", confPath, "-g", logPath);
+        server = await startServer(srv, `serve${++starts}`, argv, { logPath, cwd: dir });
       };
       const knock = async (door: string, src: number, extra: string[]) => {
         const args = [
@@ -109,7 +136,7 @@ Deno.test({
         ];
         const name = door === "wrong" ? "clock" : door;
         const params = name === "replay" ? ["--step", "300", "--protocols", "both"] : [];
-        const r = await client!.exec(
+        const r = await client.exec(
           knocktool(...args, "--door", name, ...params, ...extra, "--source", cli(src), SRV),
           { check: false },
         );
@@ -118,7 +145,7 @@ Deno.test({
       const waitLog = (text: string) =>
         waitUntil(() => log().includes(text), { timeoutMs: 15_000, what: `"${text}"`, context });
       const replay = async (frames: readonly FrameSpec[], src: string) => {
-        await injectInNetns(client!.name, {
+        await injectInNetns(client.name, {
           iface: cliIf,
           frames: frames.map((f) => ({ ...f, src })),
           dstMac: macOf(captured!, 0),
@@ -130,21 +157,21 @@ Deno.test({
       await start();
       try {
         // check explains the doors without the key or the current sequences.
-        const chk = await srv!.exec(knocktool("check", "-c", confPath, "-i", srvIf));
+        const chk = await srv.exec(knocktool("check", "-c", confPath, "-i", srvIf));
         assert.match(chk.stdout, /Current {8}not shown \(--show-sequence prints step \d+'s/);
         assert.match(chk.stdout, /^Not loadable by knockd 0\.8: uses the knocktool extensions /m);
         for (const f of ["replay", "clock"]) {
           const key = (await Deno.readTextFile(`${dir}/${f}.secret`)).trim();
           assert.ok(!chk.stdout.includes(key), "check printed a key");
         }
-        const shown = await srv!.exec(
+        const shown = await srv.exec(
           knocktool("check", "-c", confPath, "-i", srvIf, "--show-sequence"),
         );
         assert.match(shown.stdout, /^ {2}Slot 7 {9}(\d+:(tcp|udp) ){3}\d+:(tcp|udp)$/m);
 
         // 1. The right secret opens; the knock is captured on the client's interface.
-        const pcap = `${client!.dir}/knock.pcap`;
-        const td = client!.spawn("tcpdump", [
+        const pcap = `${client.dir}/knock.pcap`;
+        const td = client.spawn("tcpdump", [
           "tcpdump",
           "-n",
           "-U",
@@ -274,26 +301,12 @@ Deno.test({
   ignore: ignoreUnlessCi(available),
   async fn() {
     if (!available) throw new Error(PREREQ);
-    await withNetns(["secrs", "secrc"], async ([srv, client]) => {
-      const srvIf = uniqueIfName("s");
-      const cliIf = uniqueIfName("c");
-      await vethPair(srv!, client!, {
-        nameA: srvIf,
-        nameB: cliIf,
-        addrsA: [`${SRV}/24`],
-        addrsB: [2, 3, 4, 5, 6].map((n) => `${cli(n)}/24`),
-      });
-      const dir = srv!.dir;
-      const confPath = `${dir}/knockd.conf`;
-      const logPath = `${dir}/knocktool.log`;
-      const log = () => readText(logPath);
-      for (const f of ["a", "b", "loose"]) await run(knocktool("keygen", `${dir}/${f}.secret`));
+    await withSecretNet(["secrs", "secrc"], [2, 3, 4, 5, 6], ["a", "b", "loose"], async (net) => {
+      const { srv, client, srvIf, dir, confPath, logPath, log } = net;
       await Deno.chmod(`${dir}/loose.secret`, 0o644);
       await Deno.writeTextFile(confPath, reloadConfig(dir, "a.secret"));
-      const server = srv!.spawn(
-        "serve",
-        knocktool("serve", "-D", "-i", srvIf, "-c", confPath, "-g", logPath),
-      );
+      const argv = knocktool("serve", "-D", "-i", srvIf, "-c", confPath, "-g", logPath);
+      const server = await startServer(srv, "serve", argv, { logPath });
       const context = () =>
         `${server.describe()}--- log:\n${log()}--- opened:\n${readText(`${dir}/opened`)}`;
       const waitLog = (text: string, from = 0) =>
@@ -314,7 +327,7 @@ Deno.test({
         ...(length === undefined ? [] : ["--length", String(length)]),
       ];
       const knock = async (src: number, ...p: string[]) => {
-        const r = await client!.exec(knocktool("knock", ...p, "--source", cli(src), SRV), {
+        const r = await client.exec(knocktool("knock", ...p, "--source", cli(src), SRV), {
           check: false,
         });
         assert.equal(r.code, 0, `knock failed: ${r.stderr}${r.stdout}`);

@@ -366,6 +366,7 @@ async function probe(config: Config, io: Io): Promise<number> {
     node: c.node ?? Deno.hostname(),
     creds: c.creds,
     ca: c.ca,
+    domain: c.domain,
   };
   let r;
   try {
@@ -379,7 +380,7 @@ async function probe(config: Config, io: Io): Promise<number> {
     "",
     `Cluster probe: connected to "${r.server}" (nats-server ${r.version}), JetStream ${
       r.jetstream ? "on" : "off"
-    }`,
+    }${c.domain === undefined ? "" : ` in domain "${c.domain}"`}`,
   ];
   for (const b of r.buckets) {
     const what = b.values === null
@@ -613,5 +614,6 @@ function describeCluster(c: ClusterOptions): string[] {
     `  Cluster_Node   ${c.node ?? `${Deno.hostname()} (the host name)`}`,
     `  Cluster_Creds  ${c.creds ?? "(none)"}`,
     `  Cluster_CA     ${c.ca ?? "(none)"}`,
+    `  Cluster_Domain ${c.domain ?? "(none)"}`,
   ];
 }

@@ -55,6 +55,7 @@ export async function startCluster(
       node: c.node ?? Deno.hostname(),
       creds: c.creds,
       ca: c.ca,
+      domain: c.domain,
     },
     {
       grant(g) {

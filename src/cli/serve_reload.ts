@@ -25,6 +25,7 @@ const SETTINGS: readonly [keyof ClusterOptions, string][] = [
   ["node", "Cluster_Node"],
   ["creds", "Cluster_Creds"],
   ["ca", "Cluster_CA"],
+  ["domain", "Cluster_Domain"],
 ];
 
 /**

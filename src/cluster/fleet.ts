@@ -22,6 +22,7 @@ import {
   type NatsConnection,
 } from "@nats-io/transport-node";
 import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
+import { jetstream } from "@nats-io/jetstream";
 import {
   decodeToken,
   encodeToken,
@@ -48,6 +49,8 @@ export interface FleetSettings {
   readonly creds?: string | undefined;
   /** A CA certificate file for TLS (`Cluster_CA`). */
   readonly ca?: string | undefined;
+  /** The JetStream domain of the buckets (`Cluster_Domain`), for a node on a leaf node server. */
+  readonly domain?: string | undefined;
   /** Milliseconds between heartbeats (default 5000). */
   readonly heartbeatMs?: number;
   /** Most pending writes kept while the cluster is unreachable (default 10000). */
@@ -99,6 +102,8 @@ export class FleetSettingsError extends Error {
 }
 
 const JSON_TIMEOUT_MS = 5000;
+/** Attempts at replacing a stalled watch in one check (each may time out, docs/CLUSTER.md). */
+const WATCH_ATTEMPTS = 4;
 /** Longest wait for the replay of live grants on (re)join. */
 const REPLAY_MS = 10_000;
 /** Bucket limit: how long a grant, used mark or presence record is kept at most. */
@@ -145,6 +150,21 @@ export function connectionOptions(settings: FleetSettings): ConnectionOptions {
     opts.tls = { caFile: settings.ca };
   }
   return opts;
+}
+
+/**
+ * The bucket manager for `settings`: through the JetStream domain `Cluster_Domain` when set (a
+ * node on a leaf node server reaches the hub's buckets only that way), else the connected
+ * server's own JetStream.
+ *
+ * @param nc The connection.
+ * @param settings The node's settings.
+ * @returns The manager.
+ */
+export function bucketManager(nc: NatsConnection, settings: FleetSettings): Kvm {
+  return new Kvm(
+    settings.domain === undefined ? nc : jetstream(nc, { domain: settings.domain }),
+  );
 }
 
 /**
@@ -201,6 +221,8 @@ export class Fleet {
   #lastRev = 0;
   /** The bucket's last revision when the watch was first seen behind it. */
   #behind: number | undefined;
+  /** Set after a reconnect and while a stalled watch is being replaced, until a new one is made. */
+  #restarting = false;
   #closing = false;
   #lossLogged = false;
   #fullLogged = false;
@@ -475,7 +497,7 @@ export class Fleet {
   }
 
   async #setup(nc: NatsConnection): Promise<void> {
-    const kvm = new Kvm(nc);
+    const kvm = bucketManager(nc, this.#settings);
     const grants = await openBucket(kvm, this.#buckets.grants, GRANTS_MAX_AGE_MS);
     const used = await openBucket(kvm, this.#buckets.used, GRANTS_MAX_AGE_MS);
     const nodes = await openBucket(kvm, this.#buckets.nodes, NODES_MAX_AGE_MS);
@@ -565,14 +587,25 @@ export class Fleet {
       this.#behind = undefined;
       return;
     }
-    if (this.#behind === undefined || this.#lastRev >= this.#behind) {
+    if (!this.#restarting && (this.#behind === undefined || this.#lastRev >= this.#behind)) {
       this.#behind = last;
       return;
     }
     this.#behind = undefined;
     if (this.#closing) return;
     this.#watch?.stop();
-    const watch = await kv.grants.watch({ resumeFromRevision: this.#lastRev + 1 });
+    // Creating the watch's consumer times out when NATS 2.9 places it on a server that is down
+    // (docs/CLUSTER.md, "A stalled watch"): try again at once, a few times, then at the next check.
+    this.#restarting = true;
+    let watch: Awaited<ReturnType<KV["watch"]>> | undefined;
+    for (let attempt = 1; watch === undefined; attempt++) {
+      try {
+        watch = await kv.grants.watch({ resumeFromRevision: this.#lastRev + 1 });
+      } catch (e) {
+        if (this.#closing || !this.connected || attempt >= WATCH_ATTEMPTS) throw e;
+      }
+    }
+    this.#restarting = false;
     if (this.#closing) {
       watch.stop();
       return;
@@ -621,6 +654,9 @@ export class Fleet {
         }
       } else if (s.type === "reconnect") {
         this.#connected = true;
+        // The watch's consumer may be gone with the old server: the next check that finds the
+        // watch behind restarts it at once instead of waiting for a second look.
+        this.#restarting = true;
         this.#lossLogged = false;
         this.#fullLogged = false;
         this.#handlers.log(

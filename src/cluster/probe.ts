@@ -7,8 +7,8 @@
  */
 
 import { connect } from "@nats-io/transport-node";
-import { Kvm } from "@nats-io/kv";
-import { connectionOptions, type FleetSettings } from "./fleet.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { bucketManager, connectionOptions, type FleetSettings } from "./fleet.ts";
 import { fleetBuckets, type NodeRecord, parseNode } from "./keys.ts";
 
 /** One bucket as the probe found it. */
@@ -52,11 +52,16 @@ export async function probeCluster(
   });
   try {
     const info = nc.info;
-    const jetstream = info?.jetstream === true;
+    // Through a leaf node the server itself may have no JetStream: ask the domain's.
+    let jetstream = info?.jetstream === true;
+    if (settings.domain !== undefined) {
+      jetstream = await jetstreamManager(nc, { domain: settings.domain, timeout: timeoutMs })
+        .then((m) => m.getAccountInfo()).then(() => true, () => false);
+    }
     const names = fleetBuckets(settings.fleet);
     const buckets: ProbedBucket[] = [];
     const nodes: NodeRecord[] = [];
-    const kvm = new Kvm(nc);
+    const kvm = bucketManager(nc, settings);
     for (const name of [names.grants, names.used, names.nodes]) {
       let values: number | null = null;
       if (jetstream) {

@@ -1,6 +1,6 @@
 /**
  * The `[options]` directives of cluster mode (docs/CLUSTER.md): `Cluster`, `Cluster_Name`,
- * `Cluster_Node`, `Cluster_Creds`, `Cluster_CA`. Parsed here, beside the parser, so that
+ * `Cluster_Node`, `Cluster_Creds`, `Cluster_CA`, `Cluster_Domain`. Parsed here, beside the parser, so that
  * `parse.ts` only dispatches to them.
  *
  * @module
@@ -16,7 +16,14 @@ const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 /** `nats://host[:port]` or `tls://host[:port]`, with an optional `user:pass@`. */
 const URL_RE = /^(nats|tls):\/\/([^\s/@]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/;
 
-const KEYS = new Set(["CLUSTER", "CLUSTER_NAME", "CLUSTER_NODE", "CLUSTER_CREDS", "CLUSTER_CA"]);
+const KEYS = new Set([
+  "CLUSTER",
+  "CLUSTER_NAME",
+  "CLUSTER_NODE",
+  "CLUSTER_CREDS",
+  "CLUSTER_CA",
+  "CLUSTER_DOMAIN",
+]);
 
 /** What the parser collects before {@link clusterOptions} checks it. */
 export type ClusterDraft = { -readonly [K in keyof ClusterOptions]?: ClusterOptions[K] };
@@ -74,11 +81,13 @@ export function applyClusterDirective(
     }
     case "CLUSTER_NAME":
     case "CLUSTER_NODE":
+    case "CLUSTER_DOMAIN":
       if (!NAME_RE.test(value)) {
         return `"${value}" must be 1 to 64 of the characters A-Z a-z 0-9 _ -`;
       }
       if (key === "CLUSTER_NAME") draft.name = value;
-      else draft.node = value;
+      else if (key === "CLUSTER_NODE") draft.node = value;
+      else draft.domain = value;
       return undefined;
     case "CLUSTER_CREDS":
     case "CLUSTER_CA":
@@ -114,6 +123,7 @@ export function clusterOptions(draft: ClusterDraft): { cluster?: ClusterOptions 
       ...(draft.node !== undefined ? { node: draft.node } : {}),
       ...(draft.creds !== undefined ? { creds: draft.creds } : {}),
       ...(draft.ca !== undefined ? { ca: draft.ca } : {}),
+      ...(draft.domain !== undefined ? { domain: draft.domain } : {}),
       line: draft.line,
     },
   };

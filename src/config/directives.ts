@@ -212,6 +212,15 @@ export const DIRECTIVES: readonly DirectiveDoc[] = [
     feature: "cluster",
   },
   {
+    name: "Cluster_Domain",
+    section: "options",
+    value: "DOMAIN",
+    description:
+      "The JetStream domain holding the fleet's buckets; needed when the node connects to a leaf node server (see docs/CLUSTER.md).",
+    extension: true,
+    feature: "cluster",
+  },
+  {
     name: "Nft_Set",
     section: "door",
     value: "FAMILY TABLE SET",

@@ -210,6 +210,8 @@ export interface ClusterOptions {
   readonly creds?: string;
   /** `Cluster_CA`: a CA certificate file for TLS. */
   readonly ca?: string;
+  /** `Cluster_Domain`: the JetStream domain of the fleet's buckets (through a leaf node). */
+  readonly domain?: string;
   /** 1-based line of `Cluster`. */
   readonly line: number;
 }

@@ -1,16 +1,19 @@
 /**
- * The matcher's attempt store: knock attempts keyed by (source address, door) with constant work
- * per packet however many are live.
+ * The matcher's attempt store: knock attempts keyed by (source, door) with constant work per packet
+ * however many are live, kept as a struct of typed arrays (one slot per attempt, freed slots on a
+ * free list) rather than an object per attempt: about 90 bytes per attempt instead of ~330
+ * (docs/PERFORMANCE.md, "The attempt table"). An attempt is named by its slot number while it
+ * lives; a slot is reused only after {@link AttemptTable.remove} or {@link AttemptTable.expire}.
  *
  * - **By source**: a `Map` from the source's {@link SourceKey} (a number for IPv4, so a lookup
- *   neither formats nor allocates) to that source's attempts in creation order (knockd's step B
- *   only ever looks at one source).
+ *   neither formats nor allocates) to the first of that source's attempts; the others follow in
+ *   creation order through `srcNext` (knockd's step B only ever looks at one source).
  * - **By expiry**: attempts sit in buckets keyed by their expiry second (`seqStart +
  *   seqTimeout`), with a min-heap of bucket keys. An expiry sweep pops only due buckets, so it
  *   costs nothing when nothing is due, and stays exact if the capture clock goes backwards (an
  *   attempt expires when `now >= seqStart + seqTimeout`, exactly knockd's `now - seq_start >=
- *   seq_timeout`, whatever order attempts were created in). A bucket is deleted as soon as its
- *   last attempt leaves it, and the heap is rebuilt when most of its keys are stale, so the index
+ *   seq_timeout`, whatever order attempts were created in). A bucket is freed as soon as its last
+ *   attempt leaves it, and the heap is rebuilt when most of its keys are stale, so the index
  *   holds O(attempts held) entries even with a huge `Seq_Timeout`.
  * - **By stage**: attempts still at stage 1 are kept in a FIFO list for eviction.
  *
@@ -23,88 +26,37 @@
  * door's first two knocks can fill the table with progressed attempts, so new attempts are
  * refused until those expire (within the door's `Seq_Timeout`).
  *
+ * The arrays start small and double as attempts arrive, up to `capacity` slots; they do not
+ * shrink.
+ *
+ * Over 400 lines because the three indexes share the slot arrays and must be updated together on
+ * every add and remove; splitting them would spread one invariant over several files.
+ *
  * @module
  */
 
-import { type SourceKey, textKey } from "../wire/fields.ts";
+import { keyText, type SourceKey } from "../wire/fields.ts";
 
-/** One knock attempt: a source working through one door's sequence. */
-export interface Attempt {
-  /** Creation number; knockd's global attempt list is in creation order. */
+/** No slot (end of a list, or no attempt). */
+export const NO_SLOT = -1;
+
+/** What {@link AttemptTable.expire} returns for each expired attempt. */
+export interface ExpiredAttempt {
+  /** Creation number. */
   readonly id: number;
   /** Source address (canonical text). */
   readonly src: string;
-  /** The source as a map key. */
-  readonly key: SourceKey;
   /** IP version of the packet that created the attempt. */
   readonly family: 4 | 6;
   /** Index of the door in config order. */
   readonly doorIndex: number;
-  /** Number of knocks matched so far. */
-  stage: number;
-  /** Capture second of the first knock. */
-  readonly seqStart: number;
-  /** First second at which the attempt has timed out (`seqStart + seqTimeout`, rounded up). */
+  /** Knocks matched before it expired. */
+  readonly stage: number;
+  /** The second it expired at (`seqStart + seqTimeout`, rounded up). */
   readonly expiry: number;
-  /** @internal Expiry bucket links. */
-  bucket: Bucket | null;
-  /** @internal */
-  bPrev: Attempt | null;
-  /** @internal */
-  bNext: Attempt | null;
-  /** @internal Stage-1 list links; `inStage1` says whether the attempt is on that list. */
-  inStage1: boolean;
-  /** @internal */
-  sPrev: Attempt | null;
-  /** @internal */
-  sNext: Attempt | null;
 }
 
-/** @internal A doubly linked list of attempts that expire in the same second. */
-export interface Bucket {
-  readonly expiry: number;
-  head: Attempt | null;
-  tail: Attempt | null;
-}
-
-/**
- * Creates an attempt record (not yet in any table).
- *
- * @param id Creation number (strictly increasing).
- * @param src Source address.
- * @param family IP version.
- * @param doorIndex Door index.
- * @param seqStart Capture second of the first knock.
- * @param seqTimeout The door's `Seq_Timeout` in seconds.
- * @param key The source's key (default: computed from `src`).
- * @returns The attempt at stage 0.
- */
-export function newAttempt(
-  id: number,
-  src: string,
-  family: 4 | 6,
-  doorIndex: number,
-  seqStart: number,
-  seqTimeout: number,
-  key: SourceKey = textKey(src),
-): Attempt {
-  return {
-    id,
-    src,
-    key,
-    family,
-    doorIndex,
-    stage: 0,
-    seqStart,
-    expiry: Math.ceil(seqStart + seqTimeout),
-    bucket: null,
-    bPrev: null,
-    bNext: null,
-    inStage1: false,
-    sPrev: null,
-    sNext: null,
-  };
-}
+const INITIAL_SLOTS = 64;
 
 /**
  * The attempt store (see the module documentation for structure and eviction policy).
@@ -112,31 +64,63 @@ export function newAttempt(
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { AttemptTable, newAttempt } from "./attempt_table.ts";
+ * import { AttemptTable } from "./attempt_table.ts";
+ * import { textKey } from "../wire/fields.ts";
  *
  * const table = new AttemptTable(10);
- * const attempt = newAttempt(1, "192.0.2.7", 4, 0, 100, 25);
- * attempt.stage = 1;
- * table.add(attempt);
+ * const slot = table.add(1, textKey("192.0.2.7"), 4, 0, 100, 25, 1);
+ * assert.equal(table.src(slot), "192.0.2.7");
  * assert.equal(table.nextDeadline(), 125);
  * assert.deepEqual(table.expire(124), []);
- * assert.deepEqual(table.expire(125), [attempt]);
+ * assert.deepEqual(table.expire(125).map((a) => a.src), ["192.0.2.7"]);
  * assert.equal(table.size, 0);
  * ```
  */
 export class AttemptTable {
   readonly #capacity: number;
-  readonly #bySource = new Map<SourceKey, Attempt[]>();
+  #slots = 0;
+  /** Creation number per slot. */
+  #id = new Float64Array(0);
+  #expiry = new Float64Array(0);
+  /** Door index per slot; {@link NO_SLOT} for a free slot. */
+  #door = new Int32Array(0);
+  #stage = new Int32Array(0);
+  /** IP version per slot (4 or 6). */
+  #family = new Uint8Array(0);
+  /** Whether the slot is on the stage-1 list. */
+  #inStage1 = new Uint8Array(0);
+  #keys: SourceKey[] = [];
+  /** Per-source list (creation order); `#srcLast` is valid at the list's first slot only. */
+  #srcNext = new Int32Array(0);
+  #srcPrev = new Int32Array(0);
+  #srcLast = new Int32Array(0);
+  /** Expiry bucket links; `#bucketOf` is the bucket number, {@link NO_SLOT} when in none. */
+  #bucketOf = new Int32Array(0);
+  #bNext = new Int32Array(0);
+  #bPrev = new Int32Array(0);
+  /** Stage-1 list links. */
+  #sNext = new Int32Array(0);
+  #sPrev = new Int32Array(0);
+  /** Free slots, a stack (next free slot per free slot). */
+  #freeHead = NO_SLOT;
+  /** Slots ever used: slots at or above are free and not on the free list. */
+  #highWater = 0;
+  readonly #bySource = new Map<SourceKey, number>();
   /** Sources in {@link #bySource} with an IPv6 key. */
   #v6Sources = 0;
-  readonly #buckets = new Map<number, Bucket>();
+  /** Expiry second → bucket number. */
+  readonly #buckets = new Map<number, number>();
+  #bHead: number[] = [];
+  #bTail: number[] = [];
+  #bExpiry: number[] = [];
+  #bFree: number[] = [];
   /**
    * Min-heap of bucket keys: every key of {@link #buckets} at least once, plus stale keys of
-   * deleted buckets (skipped when popped; compacted by {@link #compactHeap}).
+   * freed buckets (skipped when popped; compacted by {@link #compactHeap}).
    */
   #heap: number[] = [];
-  #s1Head: Attempt | null = null;
-  #s1Tail: Attempt | null = null;
+  #s1Head = NO_SLOT;
+  #s1Tail = NO_SLOT;
   #size = 0;
 
   /**
@@ -146,7 +130,7 @@ export class AttemptTable {
    * @throws {RangeError} If `capacity` is not a positive integer.
    */
   constructor(capacity: number) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 2 ** 30) {
       throw new RangeError(
         `Cannot create attempt table: "maxAttempts" must be a positive integer, got "${capacity}"`,
       );
@@ -157,6 +141,11 @@ export class AttemptTable {
   /** Number of attempts held. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Slots allocated (the arrays' length): at most the capacity. */
+  get allocatedSlots(): number {
+    return this.#slots;
   }
 
   /**
@@ -172,109 +161,228 @@ export class AttemptTable {
     return this.#size >= this.#capacity;
   }
 
-  /**
-   * The attempts of one source in creation order (a live view: do not mutate; copy before
-   * removing while iterating).
-   *
-   * @param key The source's key.
-   * @returns The attempts, or undefined if the source has none.
-   */
-  forSource(key: SourceKey): readonly Attempt[] | undefined {
-    return this.#bySource.get(key);
-  }
-
   /** Whether any attempt has an IPv6 source (if not, no IPv6 key needs to be made). */
   get hasIpv6Sources(): boolean {
     return this.#v6Sources > 0;
   }
 
-  /** Every attempt held, in no particular order (for rare whole-table operations). */
-  *all(): IterableIterator<Attempt> {
-    for (const list of this.#bySource.values()) yield* list;
+  /**
+   * The first attempt of a source; the others follow through {@link next}, in creation order.
+   *
+   * @param key The source's key.
+   * @returns Its slot, or {@link NO_SLOT} if the source has no attempt.
+   */
+  first(key: SourceKey): number {
+    return this.#bySource.get(key) ?? NO_SLOT;
+  }
+
+  /**
+   * Whether a source has an attempt.
+   *
+   * @param key The source's key.
+   * @returns True if it has one.
+   */
+  has(key: SourceKey): boolean {
+    return this.#bySource.has(key);
+  }
+
+  /**
+   * The next attempt of the same source (read it before removing `slot`).
+   *
+   * @param slot A live attempt.
+   * @returns The next one's slot, or {@link NO_SLOT}.
+   */
+  next(slot: number): number {
+    return this.#srcNext[slot] as number;
+  }
+
+  /** Creation number of a live attempt. */
+  id(slot: number): number {
+    return this.#id[slot] as number;
+  }
+
+  /** Door index of a live attempt. */
+  doorIndex(slot: number): number {
+    return this.#door[slot] as number;
+  }
+
+  /** Knocks matched so far by a live attempt. */
+  stage(slot: number): number {
+    return this.#stage[slot] as number;
+  }
+
+  /** IP version of a live attempt's source. */
+  family(slot: number): 4 | 6 {
+    return this.#family[slot] === 6 ? 6 : 4;
+  }
+
+  /** Expiry second of a live attempt (`Infinity` when it never expires). */
+  expiry(slot: number): number {
+    return this.#expiry[slot] as number;
+  }
+
+  /** Source key of a live attempt. */
+  key(slot: number): SourceKey {
+    return this.#keys[slot] as SourceKey;
+  }
+
+  /** Source address of a live attempt, formatted (canonical text). */
+  src(slot: number): string {
+    return keyText(this.#keys[slot] as SourceKey);
+  }
+
+  /** Every live attempt's slot, in no particular order (for rare whole-table operations). */
+  slots(): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < this.#highWater; s++) if (this.#door[s] !== NO_SLOT) out.push(s);
+    return out;
   }
 
   /**
    * The attempt a new one would evict: the oldest attempt still at stage 1.
    *
-   * @returns The victim, or undefined if every attempt has progressed past stage 1.
+   * @returns Its slot, or {@link NO_SLOT} if every attempt has progressed past stage 1.
    */
-  evictionCandidate(): Attempt | undefined {
-    return this.#s1Head ?? undefined;
+  evictionCandidate(): number {
+    return this.#s1Head;
   }
 
   /**
-   * Adds an attempt whose stage is already set (≥ 1). The caller makes room first.
+   * Adds an attempt (the caller makes room first).
    *
-   * @param attempt The attempt.
+   * @param id Creation number (strictly increasing).
+   * @param key The source's key.
+   * @param family IP version.
+   * @param doorIndex Door index (≥ 0).
+   * @param seqStart Capture second of the first knock.
+   * @param seqTimeout The door's `Seq_Timeout` in seconds.
+   * @param stage Knocks matched so far (≥ 1).
+   * @returns The attempt's slot.
    * @throws {RangeError} If the table is full.
    */
-  add(attempt: Attempt): void {
+  add(
+    id: number,
+    key: SourceKey,
+    family: 4 | 6,
+    doorIndex: number,
+    seqStart: number,
+    seqTimeout: number,
+    stage: number,
+  ): number {
     if (this.full) {
       throw new RangeError(`Cannot add knock attempt: the table is full (${this.#capacity})`);
     }
-    const list = this.#bySource.get(attempt.key);
-    if (list === undefined) {
-      this.#bySource.set(attempt.key, [attempt]);
-      if (typeof attempt.key === "string") this.#v6Sources++;
-    } else list.push(attempt);
-    if (Number.isFinite(attempt.expiry)) this.#bucketAdd(attempt);
-    if (attempt.stage === 1) this.#s1Add(attempt);
+    let slot = this.#freeHead;
+    if (slot !== NO_SLOT) {
+      this.#freeHead = this.#srcNext[slot] as number;
+    } else {
+      if (this.#highWater === this.#slots) this.#grow();
+      slot = this.#highWater++;
+    }
+    const expiry = Math.ceil(seqStart + seqTimeout);
+    this.#id[slot] = id;
+    this.#expiry[slot] = expiry;
+    this.#door[slot] = doorIndex;
+    this.#stage[slot] = stage;
+    this.#family[slot] = family;
+    this.#keys[slot] = key;
+    this.#srcNext[slot] = NO_SLOT;
+    const head = this.#bySource.get(key);
+    if (head === undefined) {
+      this.#bySource.set(key, slot);
+      if (typeof key === "string") this.#v6Sources++;
+      this.#srcPrev[slot] = NO_SLOT;
+      this.#srcLast[slot] = slot;
+    } else {
+      const last = this.#srcLast[head] as number;
+      this.#srcNext[last] = slot;
+      this.#srcPrev[slot] = last;
+      this.#srcLast[head] = slot;
+    }
+    this.#bucketOf[slot] = NO_SLOT;
+    if (Number.isFinite(expiry)) this.#bucketAdd(slot, expiry);
+    this.#inStage1[slot] = 0;
+    if (stage === 1) this.#s1Add(slot);
     this.#size++;
+    return slot;
   }
 
   /**
-   * Records that an attempt advanced (its `stage` was incremented by the caller).
+   * Sets a live attempt's stage (an advance); it leaves the stage-1 list once past stage 1.
    *
-   * @param attempt An attempt held by this table.
+   * @param slot A live attempt.
+   * @param stage The new stage.
    */
-  advanced(attempt: Attempt): void {
-    if (attempt.inStage1 && attempt.stage !== 1) this.#s1Remove(attempt);
+  setStage(slot: number, stage: number): void {
+    this.#stage[slot] = stage;
+    if (this.#inStage1[slot] === 1 && stage !== 1) this.#s1Remove(slot);
   }
 
   /**
-   * Removes an attempt. Removing one never touches any other (knockd's docs/COMPATIBILITY.md B1 is
-   * not reproduced).
+   * Removes a live attempt and frees its slot. Removing one never touches any other (knockd's
+   * docs/COMPATIBILITY.md B1 is not reproduced).
    *
-   * @param attempt An attempt held by this table.
+   * @param slot A live attempt.
    */
-  remove(attempt: Attempt): void {
-    const list = this.#bySource.get(attempt.key);
-    if (list === undefined) return;
-    const at = list.indexOf(attempt);
-    if (at < 0) return;
-    if (list.length === 1) {
-      this.#bySource.delete(attempt.key);
-      if (typeof attempt.key === "string") this.#v6Sources--;
-    } else list.splice(at, 1);
-    if (attempt.bucket !== null) this.#bucketRemove(attempt);
-    if (attempt.inStage1) this.#s1Remove(attempt);
+  remove(slot: number): void {
+    if (slot < 0 || slot >= this.#highWater || this.#door[slot] === NO_SLOT) return;
+    const key = this.#keys[slot] as SourceKey;
+    const prev = this.#srcPrev[slot] as number;
+    const next = this.#srcNext[slot] as number;
+    if (prev === NO_SLOT) {
+      // The source's first attempt: the next one (if any) becomes first.
+      if (next === NO_SLOT) {
+        this.#bySource.delete(key);
+        if (typeof key === "string") this.#v6Sources--;
+      } else {
+        this.#bySource.set(key, next);
+        this.#srcPrev[next] = NO_SLOT;
+        this.#srcLast[next] = this.#srcLast[slot] as number;
+      }
+    } else {
+      this.#srcNext[prev] = next;
+      if (next !== NO_SLOT) this.#srcPrev[next] = prev;
+      else this.#srcLast[this.#bySource.get(key) as number] = prev;
+    }
+    if (this.#bucketOf[slot] !== NO_SLOT) this.#bucketRemove(slot);
+    if (this.#inStage1[slot] === 1) this.#s1Remove(slot);
+    this.#door[slot] = NO_SLOT;
+    this.#keys[slot] = 0;
+    this.#srcNext[slot] = this.#freeHead;
+    this.#freeHead = slot;
     this.#size--;
   }
 
   /**
-   * Removes and returns every attempt with `expiry <= now`, in creation order.
+   * Removes every attempt with `expiry <= now` and describes them, in creation order.
    *
    * @param now Current capture second.
    * @returns The expired attempts.
    */
-  expire(now: number): Attempt[] {
-    const out: Attempt[] = [];
+  expire(now: number): ExpiredAttempt[] {
+    const out: ExpiredAttempt[] = [];
     let buckets = 0;
     while (this.#heap.length > 0 && (this.#heap[0] as number) <= now) {
       const key = this.#heapPop();
       const bucket = this.#buckets.get(key);
-      this.#buckets.delete(key);
-      if (bucket === undefined || bucket.head === null) continue;
+      if (bucket === undefined) continue;
       buckets++;
-      // Unlink the bucket wholesale, then detach each attempt from the other indexes.
-      for (let a: Attempt | null = bucket.head; a !== null;) {
-        const next: Attempt | null = a.bNext;
-        a.bucket = null;
-        a.bPrev = null;
-        a.bNext = null;
-        out.push(a);
-        this.remove(a);
-        a = next;
+      // Detach the bucket wholesale first, then remove each attempt from the other indexes.
+      let slot = this.#bHead[bucket] as number;
+      this.#bucketFree(bucket);
+      while (slot !== NO_SLOT) {
+        const next = this.#bNext[slot] as number;
+        this.#bucketOf[slot] = NO_SLOT;
+        out.push({
+          id: this.#id[slot] as number,
+          src: this.src(slot),
+          family: this.family(slot),
+          doorIndex: this.#door[slot] as number,
+          stage: this.#stage[slot] as number,
+          expiry: this.#expiry[slot] as number,
+        });
+        this.remove(slot);
+        slot = next;
       }
     }
     // Each bucket is in creation order already; several buckets need merging.
@@ -291,40 +399,88 @@ export class AttemptTable {
     while (this.#heap.length > 0) {
       const key = this.#heap[0] as number;
       if (this.#buckets.has(key)) return key;
-      // A stale key (its bucket emptied and was deleted).
+      // A stale key (its bucket emptied and was freed).
       this.#heapPop();
     }
     return undefined;
   }
 
-  #bucketAdd(a: Attempt): void {
-    let bucket = this.#buckets.get(a.expiry);
-    if (bucket === undefined) {
-      bucket = { expiry: a.expiry, head: null, tail: null };
-      this.#buckets.set(a.expiry, bucket);
-      this.#heapPush(a.expiry);
-    }
-    a.bucket = bucket;
-    a.bPrev = bucket.tail;
-    a.bNext = null;
-    if (bucket.tail === null) bucket.head = a;
-    else bucket.tail.bNext = a;
-    bucket.tail = a;
+  /** Doubles the slot arrays (up to the capacity). */
+  #grow(): void {
+    const n = Math.min(this.#capacity, Math.max(INITIAL_SLOTS, this.#slots * 2));
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array) => {
+      const b = new Uint8Array(n);
+      b.set(a);
+      return b;
+    };
+    this.#id = f64(this.#id);
+    this.#expiry = f64(this.#expiry);
+    this.#door = i32(this.#door);
+    this.#door.fill(NO_SLOT, this.#slots);
+    this.#stage = i32(this.#stage);
+    this.#family = u8(this.#family);
+    this.#inStage1 = u8(this.#inStage1);
+    this.#srcNext = i32(this.#srcNext);
+    this.#srcPrev = i32(this.#srcPrev);
+    this.#srcLast = i32(this.#srcLast);
+    this.#bucketOf = i32(this.#bucketOf);
+    this.#bNext = i32(this.#bNext);
+    this.#bPrev = i32(this.#bPrev);
+    this.#sNext = i32(this.#sNext);
+    this.#sPrev = i32(this.#sPrev);
+    this.#slots = n;
   }
 
-  #bucketRemove(a: Attempt): void {
-    const bucket = a.bucket as Bucket;
-    if (a.bPrev === null) bucket.head = a.bNext;
-    else a.bPrev.bNext = a.bNext;
-    if (a.bNext === null) bucket.tail = a.bPrev;
-    else a.bNext.bPrev = a.bPrev;
-    a.bucket = null;
-    a.bPrev = null;
-    a.bNext = null;
-    if (bucket.head === null) {
-      this.#buckets.delete(bucket.expiry);
+  #bucketAdd(slot: number, expiry: number): void {
+    let bucket = this.#buckets.get(expiry);
+    if (bucket === undefined) {
+      bucket = this.#bFree.pop() ?? this.#bHead.length;
+      this.#bHead[bucket] = NO_SLOT;
+      this.#bTail[bucket] = NO_SLOT;
+      this.#bExpiry[bucket] = expiry;
+      this.#buckets.set(expiry, bucket);
+      this.#heapPush(expiry);
+    }
+    const tail = this.#bTail[bucket] as number;
+    this.#bucketOf[slot] = bucket;
+    this.#bPrev[slot] = tail;
+    this.#bNext[slot] = NO_SLOT;
+    if (tail === NO_SLOT) this.#bHead[bucket] = slot;
+    else this.#bNext[tail] = slot;
+    this.#bTail[bucket] = slot;
+  }
+
+  #bucketRemove(slot: number): void {
+    const bucket = this.#bucketOf[slot] as number;
+    const prev = this.#bPrev[slot] as number;
+    const next = this.#bNext[slot] as number;
+    if (prev === NO_SLOT) this.#bHead[bucket] = next;
+    else this.#bNext[prev] = next;
+    if (next === NO_SLOT) this.#bTail[bucket] = prev;
+    else this.#bPrev[next] = prev;
+    this.#bucketOf[slot] = NO_SLOT;
+    if (this.#bHead[bucket] === NO_SLOT) {
+      this.#bucketFree(bucket);
       this.#compactHeap();
     }
+  }
+
+  /** Forgets a bucket (its key may stay in the heap, stale). */
+  #bucketFree(bucket: number): void {
+    this.#buckets.delete(this.#bExpiry[bucket] as number);
+    this.#bHead[bucket] = NO_SLOT;
+    this.#bTail[bucket] = NO_SLOT;
+    this.#bFree.push(bucket);
   }
 
   /** Rebuilds the heap from the live bucket keys once stale keys outnumber live ones. */
@@ -335,23 +491,23 @@ export class AttemptTable {
     this.#heap = keys;
   }
 
-  #s1Add(a: Attempt): void {
-    a.inStage1 = true;
-    a.sPrev = this.#s1Tail;
-    a.sNext = null;
-    if (this.#s1Tail === null) this.#s1Head = a;
-    else this.#s1Tail.sNext = a;
-    this.#s1Tail = a;
+  #s1Add(slot: number): void {
+    this.#inStage1[slot] = 1;
+    this.#sPrev[slot] = this.#s1Tail;
+    this.#sNext[slot] = NO_SLOT;
+    if (this.#s1Tail === NO_SLOT) this.#s1Head = slot;
+    else this.#sNext[this.#s1Tail] = slot;
+    this.#s1Tail = slot;
   }
 
-  #s1Remove(a: Attempt): void {
-    if (a.sPrev === null) this.#s1Head = a.sNext;
-    else a.sPrev.sNext = a.sNext;
-    if (a.sNext === null) this.#s1Tail = a.sPrev;
-    else a.sNext.sPrev = a.sPrev;
-    a.inStage1 = false;
-    a.sPrev = null;
-    a.sNext = null;
+  #s1Remove(slot: number): void {
+    const prev = this.#sPrev[slot] as number;
+    const next = this.#sNext[slot] as number;
+    if (prev === NO_SLOT) this.#s1Head = next;
+    else this.#sNext[prev] = next;
+    if (next === NO_SLOT) this.#s1Tail = prev;
+    else this.#sPrev[next] = prev;
+    this.#inStage1[slot] = 0;
   }
 
   #heapPush(key: number): void {

@@ -51,7 +51,7 @@ import { formatKnock } from "../config/sequence.ts";
 import { stepFlagsMatch } from "../wire/tcp_flags.ts";
 import type { Packet } from "../wire/packet.ts";
 import { fieldsSourceKey, type FrameFields, type SourceKey, textKey } from "../wire/fields.ts";
-import { type Attempt, AttemptTable, newAttempt } from "./attempt_table.ts";
+import { AttemptTable, NO_SLOT } from "./attempt_table.ts";
 import type { MatchEvent } from "./events.ts";
 import { canonicalTarget, PreFilter } from "./prefilter.ts";
 
@@ -68,7 +68,7 @@ export interface MatcherOptions {
   /** knockd's `-4`: IPv6 addresses are ignored and IPv6 packets are never admitted. */
   readonly ipv4Only?: boolean;
   /**
-   * Cap on tracked attempts, default {@link DEFAULT_MAX_ATTEMPTS} (65536; roughly 200 bytes
+   * Cap on tracked attempts, default {@link DEFAULT_MAX_ATTEMPTS} (65536; about 100 bytes
    * each). When the table is full, a new attempt evicts the oldest attempt still at stage 1
    * (a `debug` event, counted in {@link Matcher.evictions}); if every tracked attempt has
    * progressed past stage 1 the new attempt is refused instead (a `debug` event, counted in
@@ -125,7 +125,20 @@ function doorState(door: Door): DoorState {
 
 const NO_EVENTS: readonly MatchEvent[] = Object.freeze([]);
 
-function compileFlags(door: Door): FlagTest[] {
+/**
+ * Flag tests by the door's requirements (`syn=set,ack=clear`): doors with the same `TCPFlags`
+ * share one frozen list, so thousands of doors do not each hold copies of the same texts.
+ */
+const flagTestCache = new Map<string, readonly FlagTest[]>();
+
+function compileFlags(door: Door): readonly FlagTest[] {
+  let cacheKey = "";
+  for (const name of TCP_FLAG_NAMES) {
+    const requirement = door.tcpFlags[name];
+    if (requirement !== undefined) cacheKey += `${name}=${requirement},`;
+  }
+  const cached = flagTestCache.get(cacheKey);
+  if (cached !== undefined) return cached;
   const tests: FlagTest[] = [];
   // knockd's flags_match tests fin, syn, rst, psh, ack, urg in this order and stops at the first
   // mismatch.
@@ -140,7 +153,10 @@ function compileFlags(door: Door): FlagTest[] {
       message: `packet is not ${set ? "" : "!"}${label}, ignoring...`,
     });
   }
-  return tests;
+  // At most 3^6 distinct lists exist.
+  const frozen = Object.freeze(tests.map((t) => Object.freeze(t)));
+  flagTestCache.set(cacheKey, frozen);
+  return frozen;
 }
 
 /** Key of the per-(protocol, port) door index. */
@@ -273,7 +289,7 @@ export class Matcher {
     const due = this.#table.nextDeadline();
     if (due !== undefined && due <= f.tsSec) return true;
     if (f.family === 4 || this.#table.hasIpv6Sources) {
-      if (this.#table.forSource(fieldsSourceKey(f)) !== undefined) return true;
+      if (this.#table.has(fieldsSourceKey(f))) return true;
     }
     return this.#starts.has(f.tcp ? f.dstPort : f.dstPort + 65536);
   }
@@ -292,17 +308,20 @@ export class Matcher {
     const src = packet.src;
     const dst = packet.dst;
     const srcKey = key ?? textKey(src);
-    const own = this.#table.forSource(srcKey);
+    const table = this.#table;
     let found = false;
-    if (own !== undefined) {
-      // Step C works on a snapshot: completions and failures are removed afterwards.
-      const snapshot = own.slice();
-      for (const attempt of snapshot) {
-        const state = this.#doors[attempt.doorIndex];
+    // Step C: only the attempt at hand can be removed, and none is added, so reading the next
+    // slot first walks the attempts that were there when the packet came.
+    for (let slot = table.first(srcKey), next = NO_SLOT; slot !== NO_SLOT; slot = next) {
+      next = table.next(slot);
+      {
+        const doorIndex = table.doorIndex(slot);
+        const state = this.#doors[doorIndex];
         if (state == null || !this.#targetMatches(state, dst)) continue;
         found = true;
+        const stage = table.stage(slot);
         const sequence = state.door.sequence;
-        const expected = sequence[attempt.stage];
+        const expected = sequence[stage];
         // A step with its own flags replaces the door's TCPFlags (docs/FLAG-KNOCKING.md).
         const mismatch = expected?.flags === undefined ? this.#flagMismatch(state, packet) : null;
         if (mismatch !== null) {
@@ -310,14 +329,22 @@ export class Matcher {
           continue;
         }
         if (stepMatches(expected, packet)) {
-          events = this.#advance(attempt, state.door, events ?? []);
-          if (attempt.stage >= state.door.sequence.length) {
-            this.#table.remove(attempt);
-            this.#removed(attempt.id, "successful", src);
+          const id = table.id(slot);
+          events = this.#advance(
+            doorIndex,
+            state.door,
+            src,
+            packet.family,
+            stage + 1,
+            events ?? [],
+          );
+          if (stage + 1 >= sequence.length) {
+            table.remove(slot);
+            this.#removed(id, "successful", src);
           } else {
-            this.#table.advanced(attempt);
+            table.setStage(slot, stage + 1);
           }
-        } else if (!this.#strict && stepMatches(sequence[attempt.stage - 1], packet)) {
+        } else if (!this.#strict && stepMatches(sequence[stage - 1], packet)) {
           // The step just made, again (a retransmission, a client that sends every hit twice):
           // neither a step nor a wrong knock (docs/COMPATIBILITY.md "Repeats and
           // retransmissions").
@@ -325,16 +352,16 @@ export class Matcher {
           if (this.#debug) {
             (events ??= []).push({
               kind: "debug",
-              message:
-                `ignoring repeated knock ${formatKnock(sequence[attempt.stage - 1]!)} (${src}) ` +
-                `for door ${state.door.name} at stage ${attempt.stage}`,
+              message: `ignoring repeated knock ${formatKnock(sequence[stage - 1]!)} (${src}) ` +
+                `for door ${state.door.name} at stage ${stage}`,
             });
           }
         } else {
           // knockd sets stage = -1; nothing is logged.
           this.#invalidations++;
-          this.#table.remove(attempt);
-          this.#removed(attempt.id, "failed", src);
+          const id = table.id(slot);
+          table.remove(slot);
+          this.#removed(id, "failed", src);
         }
       }
     }
@@ -391,14 +418,13 @@ export class Matcher {
     this.#doors[doorIndex] = state;
     this.#indexStart(doorIndex, state, true);
     this.#filter.setDoor(doorIndex, door);
-    const drop: Attempt[] = [];
-    for (const attempt of this.#table.all()) {
-      if (attempt.doorIndex !== doorIndex) continue;
-      if (door === null || attempt.stage >= door.sequence.length) drop.push(attempt);
-    }
-    for (const attempt of drop) {
-      this.#table.remove(attempt);
-      if (door !== null) this.#removed(attempt.id, "successful", attempt.src);
+    const table = this.#table;
+    for (const slot of table.slots()) {
+      if (table.doorIndex(slot) !== doorIndex) continue;
+      if (door !== null && table.stage(slot) < door.sequence.length) continue;
+      const [id, src] = [table.id(slot), table.src(slot)];
+      table.remove(slot);
+      if (door !== null) this.#removed(id, "successful", src);
     }
   }
 
@@ -430,17 +456,17 @@ export class Matcher {
     return null;
   }
 
-  /** knockd's `process_attempt`: one more knock matched. */
-  #advance(attempt: Attempt, door: Door, events: MatchEvent[]): MatchEvent[] {
-    attempt.stage++;
-    const common = {
-      door,
-      doorIndex: attempt.doorIndex,
-      src: attempt.src,
-      family: attempt.family,
-    } as const;
-    events.push({ kind: "stage", ...common, stage: attempt.stage });
-    if (attempt.stage >= door.sequence.length) events.push({ kind: "open", ...common });
+  /** knockd's `process_attempt`: one more knock matched, the attempt is now at `stage`. */
+  #advance(
+    doorIndex: number,
+    door: Door,
+    src: string,
+    family: 4 | 6,
+    stage: number,
+    events: MatchEvent[],
+  ): MatchEvent[] {
+    events.push({ kind: "stage", door, doorIndex, src, family, stage });
+    if (stage >= door.sequence.length) events.push({ kind: "open", door, doorIndex, src, family });
     return events;
   }
 
@@ -533,26 +559,18 @@ export class Matcher {
     if (!this.#targetMatches(state, packet.dst)) return events;
     if (this.#maxStarts > 0 && !this.#mayStart(packet)) return events;
     const door = state.door;
-    const attempt = newAttempt(
-      this.#nextId++,
-      packet.src,
-      packet.family,
-      index,
-      packet.tsSec,
-      door.seqTimeout,
-      key,
-    );
+    const id = this.#nextId++;
     if (door.sequence.length > 1 && this.#table.full) {
-      const message = this.#makeRoom(attempt, door);
+      const message = this.#makeRoom(packet.src, door);
       if (message !== undefined) (events ??= []).push({ kind: "debug", message });
       if (this.#table.full) return events;
     }
-    events = this.#advance(attempt, door, events ?? []);
-    if (attempt.stage >= door.sequence.length) {
+    events = this.#advance(index, door, packet.src, packet.family, 1, events ?? []);
+    if (door.sequence.length <= 1) {
       // A single-knock door opens on every matching packet and is never tracked.
-      this.#removed(attempt.id, "successful", packet.src);
+      this.#removed(id, "successful", packet.src);
     } else {
-      this.#table.add(attempt);
+      this.#table.add(id, key, packet.family, index, packet.tsSec, door.seqTimeout, 1);
     }
     return events;
   }
@@ -562,20 +580,23 @@ export class Matcher {
    *
    * @returns The debug text describing what happened (undefined without `debug`).
    */
-  #makeRoom(attempt: Attempt, door: Door): string | undefined {
-    const victim = this.#table.evictionCandidate();
-    if (victim === undefined) {
+  #makeRoom(src: string, door: Door): string | undefined {
+    const table = this.#table;
+    const victim = table.evictionCandidate();
+    if (victim === NO_SLOT) {
       this.#refusals++;
       if (!this.#debug) return undefined;
-      return `cannot track knock attempt (${attempt.src}) for door ${door.name}: ` +
-        `all ${this.#table.size} tracked attempts are past stage 1`;
+      return `cannot track knock attempt (${src}) for door ${door.name}: ` +
+        `all ${table.size} tracked attempts are past stage 1`;
     }
-    this.#table.remove(victim);
+    const message = this.#debug
+      ? `evicting knock attempt (${table.src(victim)}) for door ${
+        this.#doors[table.doorIndex(victim)]?.door.name ?? String(table.doorIndex(victim))
+      } at stage ${table.stage(victim)}: attempt table is full`
+      : undefined;
+    table.remove(victim);
     this.#evictions++;
-    if (!this.#debug) return undefined;
-    const victimDoor = this.#doors[victim.doorIndex]?.door.name ?? String(victim.doorIndex);
-    return `evicting knock attempt (${victim.src}) for door ${victimDoor} at stage ` +
-      `${victim.stage}: attempt table is full`;
+    return message;
   }
 
   /** Step A: due removals and timeouts, in knockd's creation order. */

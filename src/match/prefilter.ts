@@ -53,8 +53,8 @@ interface DoorFilter {
    * is not an IP literal (it then matches no packet).
    */
   readonly targetWords: AddressWords | null;
-  readonly tcpPorts: ReadonlySet<number>;
-  readonly udpPorts: ReadonlySet<number>;
+  /** The door's ports as {@link portKey}s, each once. */
+  readonly portKeys: readonly number[];
   /** Bits that must be set (`syn`). */
   readonly mustSet: number;
   /** Bits that must be clear (`!ack`). */
@@ -64,7 +64,7 @@ interface DoorFilter {
    * TCP ports of steps with their own flags (docs/FLAG-KNOCKING.md): admitted whatever the door's
    * `TCPFlags`, which those steps replace (the matcher tests their flags).
    */
-  readonly flagStepPorts: ReadonlySet<number>;
+  readonly flagStepPorts: readonly number[] | null;
 }
 
 /** Splits a door's `TCPFlags` into set and clear masks. */
@@ -133,21 +133,27 @@ function dstIs(f: FrameFields, a: AddressWords): boolean {
     a.w3 === f.dst3;
 }
 
+/** Key of the per-(protocol, port) door index: the port for TCP, 65536 + the port for UDP. */
+function portKey(tcp: boolean, port: number): number {
+  return tcp ? port : port + 65536;
+}
+
 function compileDoor(door: Door): DoorFilter {
-  const tcpPorts = new Set<number>();
-  const udpPorts = new Set<number>();
-  const flagStepPorts = new Set<number>();
+  const portKeys: number[] = [];
+  let flagStepPorts: number[] | null = null;
   for (const knock of door.sequence) {
-    (knock.protocol === "tcp" ? tcpPorts : udpPorts).add(knock.port);
-    if (knock.protocol === "tcp" && knock.flags !== undefined) flagStepPorts.add(knock.port);
+    const key = portKey(knock.protocol === "tcp", knock.port);
+    if (!portKeys.includes(key)) portKeys.push(key);
+    if (knock.protocol === "tcp" && knock.flags !== undefined) {
+      (flagStepPorts ??= []).push(knock.port);
+    }
   }
   const { mustSet, mustClear } = flagMasks(door);
   const target = door.target === undefined ? undefined : canonicalTarget(door.target);
   return {
     target,
     targetWords: target === undefined ? null : addressWords(target),
-    tcpPorts,
-    udpPorts,
+    portKeys,
     mustSet,
     mustClear,
     hasFlags: (mustSet | mustClear) !== 0,
@@ -186,10 +192,8 @@ export class PreFilter {
   /** The local IPv6 addresses as words (idem). */
   #local6Words: AddressWords[] = [];
   #ipv4Only: boolean;
-  /** Per TCP port: the enabled doors using it for TCP (so `admits` looks only at those). */
-  readonly #tcpDoors: (number[] | undefined)[] = new Array(65536).fill(undefined);
-  /** Per UDP port: the enabled doors using it for UDP. */
-  readonly #udpDoors: (number[] | undefined)[] = new Array(65536).fill(undefined);
+  /** Per {@link portKey}: the enabled doors using that port and protocol (`admits` looks only at those). */
+  readonly #byPort = new Map<number, number[]>();
 
   /**
    * Builds the filter.
@@ -296,7 +300,7 @@ export class PreFilter {
     if (!has4 && !has6) return true;
     const tcp = packet.protocol === "tcp";
     // Only the doors that use this port with this protocol can admit the packet.
-    const candidates = (tcp ? this.#tcpDoors : this.#udpDoors)[packet.dstPort];
+    const candidates = this.#byPort.get(portKey(tcp, packet.dstPort));
     if (candidates === undefined) return false;
     const dst = packet.dst;
     const local = v6 ? this.#local6.has(dst) : this.#local4.has(dst);
@@ -310,7 +314,7 @@ export class PreFilter {
       } else if (!local) {
         continue;
       }
-      if (tcp && door.hasFlags && !door.flagStepPorts.has(packet.dstPort)) {
+      if (tcp && door.hasFlags && !door.flagStepPorts?.includes(packet.dstPort)) {
         if (!ownSubFilter) continue;
         if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
       }
@@ -334,7 +338,7 @@ export class PreFilter {
     if (!has4 && !has6) return true;
     const tcp = f.tcp;
     const port = f.dstPort;
-    const candidates = (tcp ? this.#tcpDoors : this.#udpDoors)[port];
+    const candidates = this.#byPort.get(portKey(tcp, port));
     if (candidates === undefined) return false;
     const local = this.isLocalFields(f);
     const ownSubFilter = v6 ? has6 : has4;
@@ -346,7 +350,7 @@ export class PreFilter {
       } else if (!local) {
         continue;
       }
-      if (tcp && door.hasFlags && !door.flagStepPorts.has(port)) {
+      if (tcp && door.hasFlags && !door.flagStepPorts?.includes(port)) {
         if (!ownSubFilter) continue;
         if ((flags & door.mustSet) !== door.mustSet || (flags & door.mustClear) !== 0) continue;
       }
@@ -358,22 +362,16 @@ export class PreFilter {
   /** Adds door `index` to (or removes it from) the per-port lists of its ports. */
   #index(index: number, door: DoorFilter | null, add: boolean): void {
     if (door === null) return;
-    for (
-      const [ports, byPort] of [[door.tcpPorts, this.#tcpDoors], [
-        door.udpPorts,
-        this.#udpDoors,
-      ]] as const
-    ) {
-      for (const port of ports) {
-        const list = byPort[port];
-        if (add) {
-          if (list === undefined) byPort[port] = [index];
-          else list.push(index);
-        } else if (list !== undefined) {
-          const at = list.indexOf(index);
-          if (at >= 0) list.splice(at, 1);
-          if (list.length === 0) byPort[port] = undefined;
-        }
+    const byPort = this.#byPort;
+    for (const key of door.portKeys) {
+      const list = byPort.get(key);
+      if (add) {
+        if (list === undefined) byPort.set(key, [index]);
+        else list.push(index);
+      } else if (list !== undefined) {
+        const at = list.indexOf(index);
+        if (at >= 0) list.splice(at, 1);
+        if (list.length === 0) byPort.delete(key);
       }
     }
   }

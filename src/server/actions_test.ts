@@ -1,7 +1,6 @@
 // Over 400 lines: one case per rule of docs/COMPATIBILITY.md §6 and per cap of DoorActions.
 import { deepStrictEqual } from "node:assert/strict";
-import { configureSync, resetSync } from "@logtape/logtape";
-import { captureIo } from "../util/io.ts";
+import type { captureIo } from "../util/io.ts";
 import {
   chooseCommands,
   type CommandResult,
@@ -13,21 +12,12 @@ import {
   ShellRunner,
   type Timers,
 } from "./actions.ts";
-import { KnockdSink, SERVER_CATEGORY, ServerLog } from "./log.ts";
+import { ServerLog } from "./log.ts";
+import { captureServerLog } from "../../testing/server_log.ts";
 
 /** Installs a KnockdSink on a captured Io (verbose, so "LV" lines show) for one test. */
 function withLog(): { io: ReturnType<typeof captureIo>; done: () => void } {
-  const io = captureIo();
-  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
-  configureSync({
-    sinks: { k: sink.sink },
-    loggers: [
-      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-    reset: true,
-  });
-  return { io, done: () => resetSync() };
+  return captureServerLog();
 }
 
 class FakeTimers implements Timers {

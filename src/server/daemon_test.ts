@@ -1,12 +1,13 @@
 import { deepStrictEqual } from "node:assert/strict";
-import { configureSync, resetSync } from "@logtape/logtape";
+import { resetSync } from "@logtape/logtape";
 import { captureIo } from "../util/io.ts";
 import { parseConfig } from "../config/parse.ts";
 import type { Config } from "../config/model.ts";
 import { buildEthernet, buildIp, TCP_FLAGS } from "../wire/build.ts";
 import { DoorActions, RecordingRunner } from "./actions.ts";
 import { Daemon, type FrameSource, type SourceEvents } from "./daemon.ts";
-import { KnockdSink, SERVER_CATEGORY, ServerLog } from "./log.ts";
+import { KnockdSink, ServerLog } from "./log.ts";
+import { captureServerLog, useSink } from "../../testing/server_log.ts";
 
 function config(text: string): Config {
   const r = parseConfig(text);
@@ -28,16 +29,7 @@ function frame(port: number, tsSec: number, src = "198.51.100.1") {
 }
 
 function setup(reload: () => ReturnType<typeof parseConfig>) {
-  const io = captureIo();
-  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
-  configureSync({
-    sinks: { k: sink.sink },
-    loggers: [
-      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-    reset: true,
-  });
+  const { io } = captureServerLog();
   const runner = new RecordingRunner();
   const log = new ServerLog();
   const actions = new DoorActions({ runner, log });
@@ -95,16 +87,7 @@ Deno.test("reload with a good config swaps doors and drops attempts in progress"
 
 Deno.test("frames that do not decode are counted, the loop goes on; rotation refilters", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "kt-daemon-" });
-  const io = captureIo();
-  const sink = new KnockdSink({ io, verbose: false, debug: false, format: "text" });
-  configureSync({
-    sinks: { k: sink.sink },
-    loggers: [
-      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-    reset: true,
-  });
+  const { io } = captureServerLog({ verbose: false });
   try {
     Deno.writeTextFileSync(`${dir}/ot`, "1\n2\n");
     const log = new ServerLog();
@@ -161,16 +144,7 @@ Deno.test("frames that do not decode are counted, the loop goes on; rotation ref
 });
 
 Deno.test("a seq_timeout beyond setTimeout's range arms one capped timer, not a 1 ms loop", async () => {
-  const io = captureIo();
-  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
-  configureSync({
-    sinks: { k: sink.sink },
-    loggers: [
-      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-    reset: true,
-  });
+  captureServerLog();
   const log = new ServerLog();
   const actions = new DoorActions({ runner: new RecordingRunner(), log });
   let clockReads = 0;
@@ -215,14 +189,7 @@ Deno.test("a one-time file that cannot be updated: knockd's line, then the cause
     const path = `${dir}/otp`;
     Deno.writeTextFileSync(path, " 1,2\n 3,4\n");
     const sink = new KnockdSink({ io, verbose: false, debug: false, format: "text" });
-    configureSync({
-      sinks: { k: sink.sink },
-      loggers: [
-        { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-        { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-      ],
-      reset: true,
-    });
+    useSink(sink);
     const runner = new RecordingRunner();
     const log = new ServerLog();
     const actions = new DoorActions({ runner, log });

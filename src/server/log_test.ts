@@ -1,13 +1,8 @@
 import { deepStrictEqual } from "node:assert/strict";
-import { configureSync, resetSync } from "@logtape/logtape";
+import { resetSync } from "@logtape/logtape";
 import { captureIo } from "../util/io.ts";
-import {
-  formatLogFileLine,
-  formatPacketDebugLine,
-  KnockdSink,
-  SERVER_CATEGORY,
-  ServerLog,
-} from "./log.ts";
+import { formatLogFileLine, formatPacketDebugLine, KnockdSink, ServerLog } from "./log.ts";
+import { useSink } from "../../testing/server_log.ts";
 
 const fixed = () => new Date(2026, 10, 21, 10, 25, 31);
 
@@ -24,14 +19,7 @@ Deno.test("log file lines are byte-compatible with knockd, B11 newline mirrored"
   });
   try {
     deepStrictEqual(sink.open(), undefined);
-    configureSync({
-      sinks: { k: sink.sink },
-      loggers: [
-        { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-        { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-      ],
-      reset: true,
-    });
+    useSink(sink);
     const log = new ServerLog();
     log.emit("start", "starting up, listening on lo", "L");
     log.emit("timeout", "127.0.0.71: A: sequence timeout (stage 1)\n", "LV");

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { configureSync, resetSync } from "@logtape/logtape";
-import { captureIo } from "../util/io.ts";
+import { resetSync } from "@logtape/logtape";
+import type { captureIo } from "../util/io.ts";
 import { parseConfig } from "../config/parse.ts";
 import type { Config, Knock } from "../config/model.ts";
 import { buildEthernet, buildIp, TCP_FLAGS } from "../wire/build.ts";
 import { deriveSequence, importSecretKey } from "../match/secret_derive.ts";
 import { DoorActions, RecordingRunner } from "./actions.ts";
 import { Daemon, DaemonSetupError } from "./daemon.ts";
-import { KnockdSink, SERVER_CATEGORY, ServerLog } from "./log.ts";
+import { ServerLog } from "./log.ts";
 import { markName, USED_MARKS_FILE } from "./secret_doors.ts";
 import { VECTOR_KEY } from "../../testing/secret_vectors.ts";
+import { captureServerLog } from "../../testing/server_log.ts";
 
 const STEP = 56666667;
 const NOW_MS = (STEP * 30 + 10) * 1000;
@@ -49,16 +50,7 @@ async function withDaemon(
 ): Promise<void> {
   const own = dir === undefined;
   dir ??= await Deno.makeTempDir({ prefix: "kt-secret-daemon-" });
-  const io = captureIo();
-  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
-  configureSync({
-    sinks: { k: sink.sink },
-    loggers: [
-      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-    reset: true,
-  });
+  const { io } = captureServerLog();
   try {
     await Deno.writeTextFile(`${dir}/secret`, VECTOR_KEY + "\n", { mode: 0o600 });
     await Deno.chmod(`${dir}/secret`, 0o600);
@@ -251,16 +243,7 @@ Deno.test("secret door: the window moves with the clock; marks older than step-1
 
 Deno.test("secret door: a reload applies a new secret with fresh marks; going back keeps the old marks; an unsafe file keeps the running config and names the line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kt-secret-reload-" });
-  const io = captureIo();
-  const sink = new KnockdSink({ io, verbose: true, debug: false, format: "text" });
-  configureSync({
-    sinks: { k: sink.sink },
-    loggers: [
-      { category: [...SERVER_CATEGORY], sinks: ["k"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-    reset: true,
-  });
+  const { io } = captureServerLog();
   const other = "0123456789abcdef".repeat(4);
   try {
     for (const [f, key, mode] of [["a", VECTOR_KEY, 0o600], ["b", other, 0o600]] as const) {
