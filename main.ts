@@ -6,6 +6,8 @@
  *
  * @module
  */
+// First: optique makes an Intl.Segmenter while its modules load; deferred until text is measured.
+import { restoreSegmenter } from "./src/util/deferred_segmenter.ts";
 import { or } from "@optique/core/constructs";
 import { runParser } from "@optique/core/facade";
 import { message } from "@optique/core/message";
@@ -22,6 +24,8 @@ import { runSequence, sequenceCommand } from "./src/cli/sequence.ts";
 import { runStatus, statusCommand } from "./src/cli/status.ts";
 import { revokeCommand, runRevoke } from "./src/cli/revoke.ts";
 import { grantCommand, runGrant } from "./src/cli/grant.ts";
+
+restoreSegmenter();
 
 /** The whole command line: one parser per subcommand. */
 export const parser = or(

@@ -359,6 +359,55 @@ Deno.test({
         }
       });
 
+      await t.step("-A --check checks every address; exit 3 names each one closed", async () => {
+        const etc = `/etc/netns/${ns!.name}`;
+        await Deno.mkdir(etc, { recursive: true });
+        const listen = (bind: string) =>
+          ns!.spawn(`http${bind.length}`, ["python3", "-m", "http.server", "8090", "--bind", bind]);
+        const ready = (host: string) => async () =>
+          (await ns!.exec(["python3", "-c", probe(host, 8090)], { check: false })).code === 0;
+        const servers = [listen("127.0.0.1")];
+        try {
+          await Deno.writeTextFile(`${etc}/hosts`, "127.0.0.1 both.test\n::1 both.test\n");
+          await waitUntil(ready("127.0.0.1"), {
+            what: "the listener on 127.0.0.1 8090",
+            context: () => servers[0]!.describe(),
+          });
+          const args = ["-A", "-v", "both.test", "7000", "--check", "8090"];
+          const retries = ["--check-retries", "2", "--check-interval", "100"];
+          // Only the IPv4 address answers: the door is not open on ::1.
+          const half = await knocktool(ns!, [...args, ...retries], [7000]);
+          strictEqual(half.code, 3, detail(half));
+          ok(
+            half.stdout.includes("door open: connected to 127.0.0.1 port 8090 (attempt 1)\n"),
+            detail(half),
+          );
+          strictEqual(
+            half.stderr,
+            'Cannot connect to "::1" port "8090" after 2 attempts: the door did not open ' +
+              "(connection refused)\n",
+          );
+          servers.push(listen("::1"));
+          await waitUntil(ready("::1"), {
+            what: "the listener on ::1 8090",
+            context: () => servers[1]!.describe(),
+          });
+          const both = await knocktool(ns!, args, [7000]);
+          strictEqual(both.code, 0, detail(both));
+          deepStrictEqual(
+            both.stdout.split("\n").filter((l) => l.startsWith("door open")).sort(),
+            [
+              "door open: connected to 127.0.0.1 port 8090 (attempt 1)",
+              "door open: connected to ::1 port 8090 (attempt 1)",
+            ],
+            detail(both),
+          );
+        } finally {
+          for (const s of servers) await s.stop("SIGTERM");
+          await Deno.remove(etc, { recursive: true });
+        }
+      });
+
       await t.step(
         "a knocktool serve door with tcpflags = fin,!ack opens only for FIN hits",
         async () => {
@@ -435,6 +484,12 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A python3 snippet that exits 0 when `host` accepts a TCP connection on `port`. */
+function probe(host: string, port: number): string {
+  const family = host.includes(":") ? "socket.AF_INET6" : "socket.AF_INET";
+  return `import socket,sys\ns=socket.socket(${family})\ntry:\n s.connect(('${host}',${port}))\nexcept OSError:\n sys.exit(1)`;
 }
 
 const PROBE_8080 =

@@ -19,7 +19,7 @@ import type { Parser } from "@optique/core/parser";
 import { SocketLib } from "../../ffi/socket.ts";
 import type { Io } from "../util/io.ts";
 import { readEnv } from "../util/env.ts";
-import { probeDoor } from "../client/probe.ts";
+import { probeAll, probeDoor } from "../client/probe.ts";
 import { runCompat } from "./knock_compat.ts";
 import { atoi } from "../config/atoi.ts";
 import { sendKnocks, type Sleep, sleep } from "../client/send.ts";
@@ -75,7 +75,7 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
     check: optional(
       option("--check", string({ metavar: "PORT" }), {
         description:
-          message`After the knock, try a TCP connection to this port; exit 3 when it does not open.`,
+          message`After the knock, try a TCP connection to this port (with ${"-A"}, to every address); exit 3 when it does not open.`,
       }),
     ),
     checkRetries: withDefault(
@@ -227,27 +227,29 @@ export async function runKnock(opts: KnockOptions, io: Io, wait: Sleep = sleep):
   );
   if (out.status !== 0 || opts.check === undefined) return out.status;
   const source = opts.source === undefined ? undefined : lib.parseAddress(opts.source) ?? undefined;
-  const r = await probeDoor(
-    {
-      host,
-      port: opts.check,
-      family,
-      attempts: opts.checkRetries ?? 5,
-      intervalMs: opts.checkInterval ?? 500,
-      source,
-      iface: opts.iface,
-    },
-    lib,
-    wait,
-  );
-  if (!r.ok) {
-    io.stderr(r.error + "\n");
-    return r.status;
+  const plan = {
+    host,
+    port: opts.check,
+    family,
+    attempts: opts.checkRetries ?? 5,
+    intervalMs: opts.checkInterval ?? 500,
+    source,
+    iface: opts.iface,
+  } as const;
+  // After -A every knocked address is checked: the door must be open on each.
+  const results = opts.allAddresses === true
+    ? await probeAll(plan, lib, wait)
+    : [await probeDoor(plan, lib, wait)];
+  let status = 0;
+  for (const r of results) {
+    if (!r.ok) {
+      io.stderr(r.error + "\n");
+      if (status === 0 || r.status === 1) status = r.status;
+    } else if (opts.verbose === true) {
+      io.stdout(`door open: connected to ${r.address} port ${opts.check} (attempt ${r.attempt})\n`);
+    }
   }
-  if (opts.verbose === true) {
-    io.stdout(`door open: connected to ${r.address} port ${opts.check} (attempt ${r.attempt})\n`);
-  }
-  return 0;
+  return status;
 }
 
 /** The `PORT:PROTO` steps of a secret door's current sequence, or undefined after an error. */

@@ -1,6 +1,6 @@
 /**
  * `--check PORT`: after the knock, try a TCP connection to the host with bounded retries, to
- * tell whether the door opened.
+ * tell whether the door opened; after `-A`, to every address of the host.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import {
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
+  type SockAddr,
   type SocketLib,
 } from "../../ffi/socket.ts";
 import { bindDevice, bindSource, openSocket, RawSocketError } from "./raw.ts";
@@ -57,14 +58,54 @@ export async function probeDoor(
   wait: Sleep = sleep,
 ): Promise<ProbeResult> {
   const r = lib.resolve(plan.host, plan.port, familyHint(plan.family), SOCK_STREAM);
-  if (!r.ok) {
-    return {
-      ok: false,
-      status: 1,
-      error: `Cannot resolve "${plan.host}" port "${plan.port}" for --check: ${r.message}`,
-    };
+  if (!r.ok) return resolveFailed(plan, r.message);
+  return await probeAddress(plan, r.addr, lib, wait);
+}
+
+/**
+ * `--check` after `-A`: checks every address the host resolves to (in `getaddrinfo`'s order, the
+ * order `-A` knocked them in), each with the plan's attempts.
+ *
+ * @param plan What to check.
+ * @param lib The open libc handle.
+ * @param wait Sleep between attempts.
+ * @returns One result per address; a single failure when the host does not resolve or a socket
+ *   cannot be opened (status 1: nothing more is tried).
+ */
+export async function probeAll(
+  plan: ProbePlan,
+  lib: SocketLib,
+  wait: Sleep = sleep,
+): Promise<ProbeResult[]> {
+  const r = lib.resolveAll(plan.host, plan.port, familyHint(plan.family), SOCK_STREAM);
+  if (!r.ok) return [resolveFailed(plan, r.message)];
+  const seen = new Set<string>();
+  const out: ProbeResult[] = [];
+  for (const { addr } of r.addrs) {
+    const key = lib.numericHost(addr);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const one = await probeAddress(plan, addr, lib, wait);
+    out.push(one);
+    if (!one.ok && one.status === 1) break;
   }
-  const dst = r.addr;
+  return out;
+}
+
+function resolveFailed(plan: ProbePlan, message: string): ProbeResult {
+  return {
+    ok: false,
+    status: 1,
+    error: `Cannot resolve "${plan.host}" port "${plan.port}" for --check: ${message}`,
+  };
+}
+
+async function probeAddress(
+  plan: ProbePlan,
+  dst: SockAddr,
+  lib: SocketLib,
+  wait: Sleep,
+): Promise<ProbeResult> {
   const host = lib.numericHost(dst);
   let last = "";
   for (let attempt = 1; attempt <= plan.attempts; attempt++) {

@@ -102,6 +102,8 @@ export class FleetSettingsError extends Error {
 }
 
 const JSON_TIMEOUT_MS = 5000;
+/** Attempts at replacing a stalled watch in one check (each may time out, docs/CLUSTER.md). */
+const WATCH_ATTEMPTS = 4;
 /** Longest wait for the replay of live grants on (re)join. */
 const REPLAY_MS = 10_000;
 /** Bucket limit: how long a grant, used mark or presence record is kept at most. */
@@ -219,6 +221,8 @@ export class Fleet {
   #lastRev = 0;
   /** The bucket's last revision when the watch was first seen behind it. */
   #behind: number | undefined;
+  /** Set after a reconnect and while a stalled watch is being replaced, until a new one is made. */
+  #restarting = false;
   #closing = false;
   #lossLogged = false;
   #fullLogged = false;
@@ -583,14 +587,25 @@ export class Fleet {
       this.#behind = undefined;
       return;
     }
-    if (this.#behind === undefined || this.#lastRev >= this.#behind) {
+    if (!this.#restarting && (this.#behind === undefined || this.#lastRev >= this.#behind)) {
       this.#behind = last;
       return;
     }
     this.#behind = undefined;
     if (this.#closing) return;
     this.#watch?.stop();
-    const watch = await kv.grants.watch({ resumeFromRevision: this.#lastRev + 1 });
+    // Creating the watch's consumer times out when NATS 2.9 places it on a server that is down
+    // (docs/CLUSTER.md, "A stalled watch"): try again at once, a few times, then at the next check.
+    this.#restarting = true;
+    let watch: Awaited<ReturnType<KV["watch"]>> | undefined;
+    for (let attempt = 1; watch === undefined; attempt++) {
+      try {
+        watch = await kv.grants.watch({ resumeFromRevision: this.#lastRev + 1 });
+      } catch (e) {
+        if (this.#closing || !this.connected || attempt >= WATCH_ATTEMPTS) throw e;
+      }
+    }
+    this.#restarting = false;
     if (this.#closing) {
       watch.stop();
       return;
@@ -639,6 +654,9 @@ export class Fleet {
         }
       } else if (s.type === "reconnect") {
         this.#connected = true;
+        // The watch's consumer may be gone with the old server: the next check that finds the
+        // watch behind restarts it at once instead of waiting for a second look.
+        this.#restarting = true;
         this.#lossLogged = false;
         this.#fullLogged = false;
         this.#handlers.log(
