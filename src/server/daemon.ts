@@ -786,7 +786,7 @@ export class Daemon {
       log.emit("open", `${this.#who(src)}: ${name}: OPEN SESAME`, "LV", { door: name, src });
       this.#openDoor(r.door, src, family);
     };
-    if (this.#singleUse !== undefined) this.#claimThen(name, `${r.step}:${r.slot}`, src, open);
+    if (this.#singleUse !== undefined) this.#claimThen(name, r.mark, src, open);
     else open();
   }
 

@@ -98,7 +98,14 @@ export interface WindowChange {
 
 /** The outcome of {@link SecretDoors.spend}. */
 export type SpendResult =
-  | { readonly kind: "open"; readonly door: Door; readonly step: number; readonly slot: number }
+  | {
+    readonly kind: "open";
+    readonly door: Door;
+    readonly step: number;
+    readonly slot: number;
+    /** The fleet-wide single-use mark (cluster mode): `STEP:SLOT:FINGERPRINT`. */
+    readonly mark: string;
+  }
   | { readonly kind: "replay"; readonly door: Door; readonly step: number; readonly slot: number }
   | { readonly kind: "error"; readonly door: Door; readonly message: string };
 
@@ -301,6 +308,9 @@ export class SecretDoors {
         } stays shut`,
       };
     }
-    return { kind: "open", door: e.door, step: a.step, slot: a.slot };
+    // The fingerprint (markName's last part) keeps another secret's (step, slot) apart.
+    const fp = e.markName?.split("|").at(-1);
+    const mark = fp === undefined ? `${a.step}:${a.slot}` : `${a.step}:${a.slot}:${fp}`;
+    return { kind: "open", door: e.door, step: a.step, slot: a.slot, mark };
   }
 }

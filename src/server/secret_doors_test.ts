@@ -351,3 +351,18 @@ Deno.test("secret door: marks of a state file written before marks named the der
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("secret door: the fleet-wide single-use mark names step, slot and the derivation", async () => {
+  await withDaemon(async ({ daemon, runner }) => {
+    const claims: [string, string][] = [];
+    daemon.setSingleUse((door, mark) => {
+      claims.push([door, mark]);
+      return Promise.resolve("claimed");
+    });
+    for (const k of await sequence(STEP, 5)) daemon.handleFrame(frame(k, "198.51.100.1"));
+    await new Promise((r) => setTimeout(r, 0));
+    const fp = (await sshMarks()).split("|")[2];
+    assert.deepEqual(claims, [["ssh", `${STEP}:5:${fp}`]]);
+    assert.deepEqual(runner.commands, ["open 198.51.100.1"]);
+  });
+});
