@@ -4,8 +4,11 @@
  * node 1 publishes a grant, and the time until node N's handler receives it (and until every node
  * has it) is measured, one grant at a time, for N = 3 and N = 50.
  *
- * Run: `deno run -A bench/cluster_bench.ts [--grants 200] [--nodes 3,50]`. All members share one
- * event loop here, so the 50-node figure is a simulation: on real gateways each node has its own.
+ * Run: `deno run -A bench/cluster_bench.ts [--grants 200] [--nodes 3,50] [--leaf]`. All members
+ * share one event loop here, so the 50-node figure is a simulation: on real gateways each node has
+ * its own. `--leaf`: a hub (JetStream in domain `hub`) and a leaf node server without JetStream
+ * (docs/CLUSTER.md, "Leaf nodes"); node 1 on the hub, every other node on the leaf with
+ * `Cluster_Domain = hub`, so each grant crosses the leaf connection.
  *
  * @module
  */
@@ -25,8 +28,13 @@ function pct(sorted: number[], p: number): number {
 
 const GRANTS = Number(arg("--grants", "200"));
 const SIZES = arg("--nodes", "3,50").split(",").map(Number);
+const LEAF = Deno.args.includes("--leaf");
 
-const nats = await NatsServers.start(1);
+const nats = LEAF ? await NatsServers.startHubAndLeaf("hub") : await NatsServers.start(1);
+console.log(
+  `cluster bench: ${LEAF ? "node 1 on a hub, the others on a leaf node server" : "one server"}; ` +
+    `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+);
 try {
   for (const size of SIZES) {
     const fleetName = `bench${Deno.pid}n${size}`;
@@ -40,7 +48,13 @@ try {
       const last = i === size - 1;
       members.push(
         await Fleet.join(
-          { servers: nats.urls, fleet: fleetName, node: `n${i + 1}`, heartbeatMs: 60_000 },
+          {
+            servers: [nats.urls[LEAF && i > 0 ? 1 : 0]!],
+            fleet: fleetName,
+            node: `n${i + 1}`,
+            heartbeatMs: 60_000,
+            ...(LEAF ? { domain: "hub" } : {}),
+          },
           {
             grant(g) {
               const t0 = sent.get(g.address);
