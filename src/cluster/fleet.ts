@@ -36,6 +36,7 @@ import {
   usedKey,
 } from "./keys.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
+import { clusterUrlsText } from "../config/cluster_directives.ts";
 
 /** How a node joins its fleet: the `[options]` `Cluster*` settings and tuning. */
 export interface FleetSettings {
@@ -109,6 +110,10 @@ const REPLAY_MS = 10_000;
 /** Bucket limit: how long a grant, used mark or presence record is kept at most. */
 const GRANTS_MAX_AGE_MS = 24 * 3600 * 1000;
 const NODES_MAX_AGE_MS = 24 * 3600 * 1000;
+/** Milliseconds between the client's pings to its server. */
+const PING_INTERVAL_MS = 5000;
+/** The live-grant map is swept of expired grants when it reaches this size (then twice its size). */
+const GRANTS_SWEEP_MIN = 1024;
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -127,6 +132,10 @@ export function connectionOptions(settings: FleetSettings): ConnectionOptions {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     timeout: 2000,
+    // A connection that went silent (a cut cable, no reset) is taken for lost after two unanswered
+    // pings, ~10-15 s, instead of the client's default two minutes apart (docs/CLUSTER.md).
+    pingInterval: PING_INTERVAL_MS,
+    maxPingOut: 2,
   };
   if (settings.creds !== undefined) {
     let bytes: Uint8Array;
@@ -187,8 +196,10 @@ async function openBucket(kvm: Kvm, name: string, maxAgeMs: number): Promise<KV>
     const kv = await kvm.open(name, { timeout: JSON_TIMEOUT_MS });
     await kv.status();
     return kv;
-  } catch {
-    // missing: create it below
+  } catch (e) {
+    // Missing: create it below. Anything else (a timeout while the bucket elects a leader) is
+    // retried as a whole by the caller rather than taken for a missing bucket.
+    if (!/stream not found/i.test(errorText(e))) throw e;
   }
   const opts = { history: 1, ttl: maxAgeMs, timeout: JSON_TIMEOUT_MS };
   try {
@@ -210,6 +221,8 @@ export class Fleet {
   readonly #revoked = new Set<string>();
   /** Live grants seen by the watch, by key. */
   readonly #grants = new Map<string, FleetGrant>();
+  /** The size of {@link #grants} at which expired grants are next swept out. */
+  #grantsSweepAt = GRANTS_SWEEP_MIN;
   #nc: NatsConnection | undefined;
   #kv: { grants: KV; used: KV; nodes: KV } | undefined;
   #watch: { stop(): void } | undefined;
@@ -300,7 +313,7 @@ export class Fleet {
     const grant: FleetGrant = { door, address, since, until, origin: this.#settings.node };
     const key = grantKey(door, address);
     const value = JSON.stringify(grant);
-    this.#grants.set(key, grant);
+    this.#remember(key, grant);
     this.#enqueue({ bucket: "grants", key, value, expires: until });
   }
 
@@ -425,6 +438,24 @@ export class Fleet {
     await Promise.allSettled([...this.#tasks, this.#nodesRead, this.#watchCheck]);
   }
 
+  /**
+   * Keeps `grant` in the live-grant map. Expired grants are removed by a sweep when the map has
+   * doubled since the last one: a bucket entry's expiry is not seen by the watch (nothing is
+   * deleted at `until`), so without it the map would keep every (door, address) ever granted.
+   */
+  #remember(key: string, grant: FleetGrant): void {
+    this.#grants.set(key, grant);
+    if (this.#grants.size < this.#grantsSweepAt) return;
+    const now = Date.now();
+    for (const [k, g] of this.#grants) if (g.until <= now) this.#grants.delete(k);
+    this.#grantsSweepAt = Math.max(GRANTS_SWEEP_MIN, 2 * this.#grants.size);
+  }
+
+  /** Grants in the live-grant map, expired ones not yet swept included (for status and tests). */
+  get grantsKept(): number {
+    return this.#grants.size;
+  }
+
   #enqueue(entry: OutboxEntry): void {
     if (entry.bucket === "grants" && entry.value === undefined) this.#revoked.add(entry.key);
     if (this.#outbox.put(entry) && !this.#fullLogged) {
@@ -470,7 +501,9 @@ export class Fleet {
         if (failures++ === 0) {
           this.#handlers.log(
             "warning",
-            `Cannot reach cluster at "${this.#settings.servers.join(", ")}": ${errorText(e)}` +
+            `Cannot reach cluster at "${clusterUrlsText(this.#settings.servers)}": ${
+              errorText(e)
+            }` +
               ": serving local knocks and retrying",
           );
         }
@@ -502,7 +535,7 @@ export class Fleet {
     const used = await openBucket(kvm, this.#buckets.used, GRANTS_MAX_AGE_MS);
     const nodes = await openBucket(kvm, this.#buckets.nodes, NODES_MAX_AGE_MS);
     const initial = (await grants.status()).values;
-    const watch = await grants.watch();
+    const watch = await this.#newWatch(grants, 0);
     this.#watch = watch;
     let replayed = initial === 0;
     let applied = 0;
@@ -556,7 +589,7 @@ export class Fleet {
         this.#grants.delete(key);
         return false;
       }
-      this.#grants.set(key, grant);
+      this.#remember(key, grant);
       if (grant.origin === this.#settings.node && grant.since >= this.#started) return false;
       this.#handlers.grant(grant);
       return true;
@@ -597,14 +630,7 @@ export class Fleet {
     // Creating the watch's consumer times out when NATS 2.9 places it on a server that is down
     // (docs/CLUSTER.md, "A stalled watch"): try again at once, a few times, then at the next check.
     this.#restarting = true;
-    let watch: Awaited<ReturnType<KV["watch"]>> | undefined;
-    for (let attempt = 1; watch === undefined; attempt++) {
-      try {
-        watch = await kv.grants.watch({ resumeFromRevision: this.#lastRev + 1 });
-      } catch (e) {
-        if (this.#closing || !this.connected || attempt >= WATCH_ATTEMPTS) throw e;
-      }
-    }
+    const watch = await this.#newWatch(kv.grants, this.#lastRev + 1);
     this.#restarting = false;
     if (this.#closing) {
       watch.stop();
@@ -619,6 +645,21 @@ export class Fleet {
         this.#apply(entry, true);
       }
     })());
+  }
+
+  /**
+   * A watch of the grants bucket from `revision` (0: the current values, then updates). Creating
+   * its consumer times out when NATS 2.9 places it on a server that is down (docs/CLUSTER.md, "A
+   * stalled watch"): tried again at once, up to {@link WATCH_ATTEMPTS} times.
+   */
+  async #newWatch(grants: KV, revision: number): Promise<Awaited<ReturnType<KV["watch"]>>> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await grants.watch(revision > 0 ? { resumeFromRevision: revision } : {});
+      } catch (e) {
+        if (this.#closing || !this.connected || attempt >= WATCH_ATTEMPTS) throw e;
+      }
+    }
   }
 
   #beat(): void {
