@@ -398,6 +398,11 @@ Deno.test("cluster: cut off, a node's grant map and outbox stay bounded, its URL
       ),
       rec.lines.join("\n"),
     );
+    deepStrictEqual(rec.lines.filter((l) => l.includes("outbox")), [
+      "warning: Cluster outbox is full (100 updates): dropping the oldest grants first, " +
+      "revocations and single-use marks last",
+    ]);
+    strictEqual(fleet.snapshot().dropped > 4800, true);
     ok(!rec.lines.join("\n").includes("s3cret"), rec.lines.join("\n"));
   } finally {
     await fleet.close(0);

@@ -457,14 +457,13 @@ export class Fleet {
   }
 
   #enqueue(entry: OutboxEntry): void {
-    if (entry.bucket === "grants" && entry.value === undefined) this.#revoked.add(entry.key);
     if (this.#outbox.put(entry) && !this.#fullLogged) {
       this.#fullLogged = true;
       this.#handlers.log(
         "warning",
         `Cluster outbox is full (${
           this.#settings.outboxLimit ?? 10_000
-        } updates): dropping the oldest`,
+        } updates): dropping the oldest grants first, revocations and single-use marks last`,
       );
     }
     this.#kick();
@@ -725,8 +724,12 @@ export class Fleet {
         ? kv.used
         : kv.nodes;
       try {
-        if (entry.value === undefined) await bucket.delete(entry.key);
-        else if (entry.bucket === "used") await bucket.create(entry.key, entry.value);
+        if (entry.value === undefined) {
+          // Marked as sent before the watch can see it (not at enqueue: a revocation dropped
+          // from a full outbox would stay in the set and hide a later one from another node).
+          if (entry.bucket === "grants") this.#revoked.add(entry.key);
+          await bucket.delete(entry.key);
+        } else if (entry.bucket === "used") await bucket.create(entry.key, entry.value);
         else await bucket.put(entry.key, entry.value);
         this.#outbox.done(entry);
       } catch (e) {
