@@ -241,10 +241,23 @@ Deno.test({
           () => nodes.every((n) => has(n, `close long ${HUB1}`)),
         );
 
+        // A grant node 2 holds (in its state file) is revoked while node 2 is dead: on restart it
+        // restores the grant, then the replay's revocation closes it.
+        const gone = "198.51.100.77";
+        const g = await kt(n1, ["grant", gone, "--door", "long", "--for", "600"]);
+        strictEqual(g.code, 0, g.stderr);
+        await wait("node 2 to open the hand-made grant", () => has(n2, `open long ${gone}`));
+
         // kill -9 node 2; meanwhile a long and a short grant are made on node 1; the short one
         // expires before node 2 is back. On restart node 2 applies the long one only.
         n2.proc!.kill("SIGKILL");
         await n2.proc!.status;
+        const rg = await kt(n3, ["revoke", gone]);
+        strictEqual(rg.code, 0, rg.stderr);
+        await wait(
+          "nodes 1 and 3 to close the revoked grant",
+          () => has(n1, `close long ${gone}`) && has(n3, `close long ${gone}`),
+        );
         await knock(n1, ["7000", "8000", "9000"]);
         await knock(n1, ["7100", "8100", "9100"]);
         await wait(
@@ -259,6 +272,11 @@ Deno.test({
         );
         strictEqual(has(n2, `open short ${HUB1}`), false, context());
         ok(/: 1 live grant applied/.test(readText(n2.log)), context());
+        await wait(
+          "node 2 to close the grant revoked while it was dead",
+          () => has(n2, `close long ${gone}`),
+        );
+        strictEqual(lines(n2).filter((l) => l === `open long ${gone}`).length, 1, context());
 
         // A one-time sequence used on node 1 is refused on node 3 (every node has the same file).
         await knock(n1, ["7300", "8300", "9300"]);

@@ -20,12 +20,15 @@ const ignore = ignoreUnlessCi(hasNatsServer());
 class Recorder implements FleetHandlers {
   readonly grants: FleetGrant[] = [];
   readonly revokes: string[] = [];
+  /** Revocations found by the replay on join, with the time they were made. */
+  readonly replayed: { what: string; before: number }[] = [];
   readonly lines: string[] = [];
   grant(g: FleetGrant): void {
     this.grants.push(g);
   }
-  revoke(door: string, address: string): void {
-    this.revokes.push(`${door} ${address}`);
+  revoke(door: string, address: string, before?: number): void {
+    if (before === undefined) this.revokes.push(`${door} ${address}`);
+    else this.replayed.push({ what: `${door} ${address}`, before });
   }
   log(level: "info" | "warning", text: string): void {
     this.lines.push(`${level}: ${text}`);
@@ -139,6 +142,58 @@ Deno.test({
       ok(c.rec.lines.some((l) => /: 1 live grant applied$/.test(l)), c.rec.lines.join("\n"));
       const st = await c.fleet.status();
       deepStrictEqual(st.grants.map((g) => `${g.address} ${g.origin}`), ["192.0.2.10 gw-a"]);
+    } finally {
+      await tf.close();
+      await nats.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster: a revocation made while a node was away is replayed on join, unless it has a newer write",
+  ignore,
+  async fn() {
+    const nats = await NatsServers.start(1);
+    const tf = new TestFleet(nats.urls);
+    try {
+      const a = await tf.join("gw-a");
+      const now = Date.now();
+      a.fleet.publishGrant("ssh", "192.0.2.20", now, now + 60_000);
+      a.fleet.publishGrant("ssh", "192.0.2.21", now, now + 60_000);
+      await waitUntil(() => a.fleet.pending === 0, { what: "a's grants to be sent" });
+      const revokedAt = Date.now();
+      a.fleet.publishRevoke("ssh", "192.0.2.20");
+      a.fleet.publishRevoke("ssh", "192.0.2.21");
+      await waitUntil(() => a.fleet.pending === 0, { what: "a's revocations to be sent" });
+      deepStrictEqual(a.rec.revokes, []); // its own, not applied twice
+      // b was not there: the replay hands it both revocations, with when they were made.
+      const b = await tf.join("gw-b");
+      deepStrictEqual(b.rec.replayed.map((r) => r.what).sort(), [
+        "ssh 192.0.2.20",
+        "ssh 192.0.2.21",
+      ]);
+      for (const r of b.rec.replayed) {
+        ok(r.before >= revokedAt - 1000 && r.before <= Date.now() + 1000, String(r.before));
+      }
+      deepStrictEqual([b.rec.revokes, grantsOf(b.rec)], [[], []]);
+      // d starts cut off and grants 192.0.2.21 again: on joining, that unsent write wins over
+      // the revocation in the bucket, which it would otherwise apply to its own new grant.
+      await nats.stopServer(0);
+      const d = await tf.join("gw-d", 300);
+      strictEqual(d.fleet.connected, false);
+      d.fleet.publishGrant("ssh", "192.0.2.21", Date.now(), Date.now() + 60_000);
+      await nats.startServer(0);
+      await waitUntil(() => d.fleet.connected && d.fleet.pending === 0, {
+        what: "d to join and send its grant",
+        timeoutMs: 20_000,
+      });
+      deepStrictEqual(d.rec.replayed.map((r) => r.what), ["ssh 192.0.2.20"]);
+      await waitUntil(() => b.rec.grants.length === 1, {
+        what: "b to get d's grant",
+        timeoutMs: 20_000,
+      });
+      deepStrictEqual(grantsOf(b.rec), ["ssh 192.0.2.21 gw-d"]);
     } finally {
       await tf.close();
       await nats.destroy();

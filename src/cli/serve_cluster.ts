@@ -85,7 +85,13 @@ export async function startCluster(
           applying = false;
         }
       },
-      revoke(door, address) {
+      revoke(door, address, before) {
+        // Replayed on (re)join: only a grant made before the revocation (one restored from the
+        // state file after a restart), not one this node made since.
+        if (
+          before !== undefined &&
+          !keeper.list().some((g) => g.door === door && g.address === address && g.since < before)
+        ) return;
         applying = true;
         let closed;
         try {

@@ -64,8 +64,13 @@ export interface FleetSettings {
 export interface FleetHandlers {
   /** A live grant from another node (or from this node before it restarted): apply it. */
   grant(grant: FleetGrant): void;
-  /** A grant was revoked somewhere in the fleet: close it here. */
-  revoke(door: string, address: string): void;
+  /**
+   * A grant was revoked somewhere in the fleet: close it here. `before` is set for a revocation
+   * the replay on (re)join found (made while this node was away or down): then close only a
+   * grant made before that time (ms since the epoch, the NATS server's clock), not one made here
+   * since.
+   */
+  revoke(door: string, address: string, before?: number): void;
   /** A status line for the log (loss, recovery, join). */
   log(level: "info" | "warning", text: string): void;
 }
@@ -559,7 +564,8 @@ export class Fleet {
       for await (const entry of watch) {
         if (this.#closing) break;
         this.#lastRev = Math.max(this.#lastRev, entry.revision);
-        if (this.#apply(entry, entry.isUpdate)) applied++;
+        // Not entry.isUpdate: the client flags the replay's last entry as an update.
+        if (this.#apply(entry, replayed)) applied++;
         if (!replayed && (entry.delta ?? 0) === 0) {
           replayed = true;
           joined();
@@ -581,6 +587,11 @@ export class Fleet {
    */
   #apply(entry: KvWatchEntry, live: boolean): boolean {
     const key = entry.key;
+    // This node's own unsent write to the key (made while cut off, or a moment ago) will replace
+    // whatever the watch delivers for it now: applying that here would leave this node out of
+    // step with the fleet once the write lands (a re-granted door closed, a revoked one open).
+    if (entry.operation !== "PUT" && this.#revoked.delete(key)) return false; // its own revocation
+    if (this.#outbox.has("grants", key)) return false;
     if (entry.operation === "PUT") {
       const grant = parseGrant(key, entry.value);
       if (grant === undefined) return false;
@@ -594,9 +605,12 @@ export class Fleet {
       return true;
     }
     this.#grants.delete(key);
-    if (this.#revoked.delete(key) || !live) return false;
     const [door, address] = key.split(".").map(decodeToken);
-    if (door !== undefined && address !== undefined) this.#handlers.revoke(door, address);
+    if (door === undefined || address === undefined) return false;
+    // A delete in the replay is a revocation this node missed (a grant restored from its state
+    // file after a restart may be the one revoked): closed, unless made here after it.
+    if (live) this.#handlers.revoke(door, address);
+    else this.#handlers.revoke(door, address, entry.created.getTime());
     return false;
   }
 

@@ -111,6 +111,18 @@ export class Outbox {
   }
 
   /**
+   * Whether a write to `key` of `bucket` is waiting.
+   *
+   * @param bucket The bucket.
+   * @param key The key.
+   * @returns True when one is.
+   */
+  has(bucket: OutboxEntry["bucket"], key: string): boolean {
+    const id = `${bucket}\n${key}`;
+    return this.#kept.has(id) || this.#spare.has(id);
+  }
+
+  /**
    * Removes `entry` once it has been sent, unless a newer write to its key replaced it meanwhile.
    *
    * @param entry The entry {@link peek} returned.
