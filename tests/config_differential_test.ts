@@ -21,18 +21,10 @@ import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/model.ts";
 import { formatSequence } from "../src/config/sequence.ts";
 import { knockdFilter } from "../src/config/filter.ts";
-import { decodeRawText } from "../src/util/bytes.ts";
 import { canUseNetns, Netns, waitUntil } from "../testing/netns.ts";
+import { haveKnockd, KNOCKD, runKnockdParse } from "../testing/knockd.ts";
 
-const KNOCKD = "/usr/sbin/knockd";
 const CORPUS = new URL("./testdata/configs/", import.meta.url).pathname.replace(/\/$/, "");
-const haveKnockd = (() => {
-  try {
-    return Deno.statSync(KNOCKD).isFile;
-  } catch {
-    return false;
-  }
-})();
 const inCi = Deno.env.get("CI") === "true";
 
 /** Copies a corpus file into `tmp` with `@DIR@` replaced; returns the new path. */
@@ -42,36 +34,6 @@ function materialise(name: string, tmp: string): string {
   const path = `${tmp}/${name}`;
   Deno.writeFileSync(path, Uint8Array.from(text, (c) => c.charCodeAt(0)));
   return path;
-}
-
-interface KnockdRun {
-  readonly stdout: string;
-  readonly stderrLines: string[];
-}
-
-async function runKnockd(path: string): Promise<KnockdRun> {
-  const child = new Deno.Command(KNOCKD, {
-    args: ["-D", "-c", path, "-i", "kt-nosuch0"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  try {
-    const out = await child.output();
-    // Bytes that are not UTF-8 are kept (as loadConfig keeps them), so commands compare bytewise.
-    return {
-      stdout: decodeRawText(out.stdout),
-      stderrLines: decodeRawText(out.stderr).split("\n").filter((l) => l !== ""),
-    };
-  } finally {
-    clearTimeout(timer);
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited: nothing to kill.
-    }
-  }
 }
 
 const DOOR_KEYS = [
@@ -156,7 +118,7 @@ Deno.test({
     try {
       for (const name of names) {
         const path = materialise(name, tmp);
-        const run = await runKnockd(path);
+        const run = await runKnockdParse(path);
         const last = run.stderrLines.at(-1) ?? "";
         const knockdOk = last.startsWith("could not open kt-nosuch0");
         const ours = loadConfig(path);

@@ -20,9 +20,9 @@ import { loadConfig } from "../src/config/load.ts";
 import { EXTENSIONS } from "../src/config/extensions.ts";
 import { runCheck } from "../src/cli/check.ts";
 import { captureIo } from "../src/util/io.ts";
+import { haveKnockd, KNOCKD, runKnockdParse } from "../testing/knockd.ts";
 
 const CORPUS = new URL("./testdata/configs-ext/", import.meta.url).pathname.replace(/\/$/, "");
-const KNOCKD = "/usr/sbin/knockd";
 
 type Expected =
   | { notLoadable: string; knockd: string }
@@ -82,14 +82,6 @@ Deno.test("extension corpus: check prints the expected 'Not loadable by knockd 0
   });
 });
 
-const haveKnockd = (() => {
-  try {
-    return Deno.statSync(KNOCKD).isFile;
-  } catch {
-    return false;
-  }
-})();
-
 Deno.test({
   name: "extension corpus: knockd 0.8 rejects every file at the expected line",
   ignore: !haveKnockd && Deno.env.get("CI") !== "true",
@@ -97,21 +89,8 @@ Deno.test({
     if (!haveKnockd) throw new Error(`Cannot run the knockd side: ${KNOCKD} is missing`);
     await withCorpus(async (path) => {
       for (const name of names) {
-        // knockd parses the config before it opens the interface; each run is bounded.
-        const child = new Deno.Command(KNOCKD, {
-          args: ["-D", "-c", path(name), "-i", "kt-nosuch0"],
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        try {
-          const out = await child.output();
-          const first = new TextDecoder().decode(out.stderr).split("\n")[0];
-          assert.deepEqual([out.code, first], [1, expected[name]!.knockd], name);
-        } finally {
-          clearTimeout(timer);
-        }
+        const run = await runKnockdParse(path(name));
+        assert.deepEqual([run.code, run.stderrLines[0]], [1, expected[name]!.knockd], name);
       }
     });
   },

@@ -187,8 +187,10 @@ async function openBucket(kvm: Kvm, name: string, maxAgeMs: number): Promise<KV>
     const kv = await kvm.open(name, { timeout: JSON_TIMEOUT_MS });
     await kv.status();
     return kv;
-  } catch {
-    // missing: create it below
+  } catch (e) {
+    // Missing: create it below. Anything else (a timeout while the bucket elects a leader) is
+    // retried as a whole by the caller rather than taken for a missing bucket.
+    if (!/stream not found/i.test(errorText(e))) throw e;
   }
   const opts = { history: 1, ttl: maxAgeMs, timeout: JSON_TIMEOUT_MS };
   try {
@@ -502,7 +504,7 @@ export class Fleet {
     const used = await openBucket(kvm, this.#buckets.used, GRANTS_MAX_AGE_MS);
     const nodes = await openBucket(kvm, this.#buckets.nodes, NODES_MAX_AGE_MS);
     const initial = (await grants.status()).values;
-    const watch = await grants.watch();
+    const watch = await this.#newWatch(grants, 0);
     this.#watch = watch;
     let replayed = initial === 0;
     let applied = 0;
@@ -597,14 +599,7 @@ export class Fleet {
     // Creating the watch's consumer times out when NATS 2.9 places it on a server that is down
     // (docs/CLUSTER.md, "A stalled watch"): try again at once, a few times, then at the next check.
     this.#restarting = true;
-    let watch: Awaited<ReturnType<KV["watch"]>> | undefined;
-    for (let attempt = 1; watch === undefined; attempt++) {
-      try {
-        watch = await kv.grants.watch({ resumeFromRevision: this.#lastRev + 1 });
-      } catch (e) {
-        if (this.#closing || !this.connected || attempt >= WATCH_ATTEMPTS) throw e;
-      }
-    }
+    const watch = await this.#newWatch(kv.grants, this.#lastRev + 1);
     this.#restarting = false;
     if (this.#closing) {
       watch.stop();
@@ -619,6 +614,21 @@ export class Fleet {
         this.#apply(entry, true);
       }
     })());
+  }
+
+  /**
+   * A watch of the grants bucket from `revision` (0: the current values, then updates). Creating
+   * its consumer times out when NATS 2.9 places it on a server that is down (docs/CLUSTER.md, "A
+   * stalled watch"): tried again at once, up to {@link WATCH_ATTEMPTS} times.
+   */
+  async #newWatch(grants: KV, revision: number): Promise<Awaited<ReturnType<KV["watch"]>>> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await grants.watch(revision > 0 ? { resumeFromRevision: revision } : {});
+      } catch (e) {
+        if (this.#closing || !this.connected || attempt >= WATCH_ATTEMPTS) throw e;
+      }
+    }
   }
 
   #beat(): void {

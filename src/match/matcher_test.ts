@@ -4,6 +4,9 @@ import type { Packet } from "../wire/packet.ts";
 import type { MatchEvent } from "./events.ts";
 import { DEFAULT_MAX_ATTEMPTS, Matcher } from "./matcher.ts";
 import { mulberry32 as rng } from "../../testing/prng.ts";
+import { buildEthernet, buildIp } from "../wire/build.ts";
+import { peekFrame } from "../wire/decode.ts";
+import { FrameFields } from "../wire/fields.ts";
 
 const SYN = 0x02;
 
@@ -305,4 +308,50 @@ Deno.test("Matcher: the per-port door index gives the full scan's events, across
   }
   // The streams were not trivially empty.
   assert.ok(compared > 1000, `only ${compared} events compared`);
+});
+
+/** The kinds of a list of events. */
+function kinds(events: readonly MatchEvent[]): string[] {
+  return events.map((e) => e.kind);
+}
+
+/** The fields `peekFrame` would give for a packet (the fast path's input). */
+function fieldsOf(p: Packet): FrameFields {
+  const frame = buildEthernet(buildIp({ ...p, tcpFlags: p.tcpFlags }), p.family);
+  const f = new FrameFields();
+  assert.ok(peekFrame(1, frame, frame.length, p.tsSec, f));
+  return f;
+}
+
+Deno.test("Matcher.wants declines only a packet that could change nothing", () => {
+  const m = new Matcher(
+    [door("a", "7000,8000,9000", { tcpFlags: { syn: "set" }, seqTimeout: 5 })],
+    { localAddresses: ["192.0.2.1", "2001:db8::1"] },
+  );
+  const v6 = (t: number, port: number): Packet => ({
+    ...k(t, "2001:db8::7", port),
+    family: 6,
+    dst: "2001:db8::1",
+  });
+  // Admitted by the pre-filter, but no attempt, no start on 8000, nothing due.
+  assert.equal(m.wants(fieldsOf(k(100, "198.51.100.7", 8000))), false);
+  // A port no door uses, or a flag the door refuses: the pre-filter drops it.
+  assert.equal(m.wants(fieldsOf(k(100, "198.51.100.7", 1234))), false);
+  assert.equal(m.wants(fieldsOf(k(100, "198.51.100.7", 8000, "tcp", 0x10))), false);
+  // A door's first knock starts an attempt.
+  assert.equal(m.wants(fieldsOf(k(100, "198.51.100.7", 7000))), true);
+  assert.deepEqual(kinds(m.handle(k(100, "198.51.100.7", 7000))), ["stage"]);
+  // The source has an attempt now: any admitted packet of it may advance or spoil it...
+  assert.equal(m.wants(fieldsOf(k(101, "198.51.100.7", 9000))), true);
+  // ... while another source's packet to the same port still changes nothing.
+  assert.equal(m.wants(fieldsOf(k(101, "198.51.100.8", 9000))), false);
+  // At the attempt's expiry second every admitted packet sweeps it.
+  assert.equal(m.wants(fieldsOf(k(105, "198.51.100.8", 9000))), true);
+  // IPv6: no IPv6 attempt yet, then one.
+  assert.equal(m.wants(fieldsOf(v6(101, 8000))), false);
+  assert.deepEqual(kinds(m.handle(v6(101, 7000))), ["stage"]);
+  assert.equal(m.wants(fieldsOf(v6(102, 8000))), true);
+  // With -D every admitted packet goes the full way (knockd's per-door debug lines).
+  const debug = new Matcher([door("a", "7000,8000")], { ...LOCAL, debug: true });
+  assert.equal(debug.wants(fieldsOf(k(100, "198.51.100.7", 8000))), true);
 });
