@@ -24,6 +24,33 @@ export interface Frame {
   tsSec: number;
   /** Capture time, microseconds. */
   tsUsec: number;
+  /**
+   * When set, the buffer `data` is a view of, with {@link offset}: a consumer can read the bytes
+   * there without the view being made (a capture loop then allocates nothing per frame).
+   */
+  readonly buffer?: Uint8Array;
+  /** Where the frame starts in {@link buffer}. */
+  readonly offset?: number;
+}
+
+/** The one {@link Frame} a {@link BatchReader} hands over, refilled for every packet. */
+class BatchFrame implements Frame {
+  linkType = 0;
+  caplen = 0;
+  wireLen = 0;
+  tsSec = 0;
+  tsUsec = 0;
+  offset = 0;
+  readonly buffer: Uint8Array;
+
+  constructor(buffer: Uint8Array) {
+    this.buffer = buffer;
+  }
+
+  /** The captured bytes, as a view made on demand. */
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.offset, this.offset + this.caplen);
+  }
 }
 
 /**
@@ -86,6 +113,7 @@ export class BatchReader {
   readonly #p: PcapLib;
   readonly #handle: Deno.PointerObject;
   readonly #buf: Uint8Array<ArrayBuffer>;
+  readonly #frame: BatchFrame;
   readonly #view: DataView;
   readonly #file: Deno.PointerObject;
   #dumper: Deno.PointerObject | null;
@@ -109,6 +137,7 @@ export class BatchReader {
       Math.min(BATCH_MAX, Math.floor(BATCH_BYTES / (RECORD_HEADER + snap))),
     );
     this.#buf = new Uint8Array(this.perCall * (RECORD_HEADER + snap) + 64);
+    this.#frame = new BatchFrame(this.#buf);
     this.#view = new DataView(this.#buf.buffer);
     const file = p.libc.fmemopen(this.#buf, BigInt(this.#buf.length), cString("w"));
     if (file === null) throw new PcapError("Cannot open a memory stream for packet batches");
@@ -125,7 +154,8 @@ export class BatchReader {
    * Reads up to {@link BatchReader.perCall} packets and hands each to `deliver`.
    *
    * @param linkType The handle's link type, copied into every frame.
-   * @param deliver Called once per packet; the frame's bytes are valid only during the call.
+   * @param deliver Called once per packet with the same {@link Frame} object, refilled: the frame
+   *   and its bytes are valid only during the call.
    * @returns The `pcap_dispatch` result: packets read, 0, -1 (error) or -2 (breakloop).
    */
   read(linkType: number, deliver: (f: Frame) => void): number {
@@ -142,14 +172,14 @@ export class BatchReader {
       const caplen = v.getUint32(off + 8, LITTLE_ENDIAN);
       const start = off + RECORD_HEADER;
       if (start + caplen > end) break; // cannot happen with the buffer sized for perCall records
-      deliver({
-        linkType,
-        data: this.#buf.subarray(start, start + caplen),
-        caplen,
-        wireLen: v.getUint32(off + 12, LITTLE_ENDIAN),
-        tsSec: v.getUint32(off, LITTLE_ENDIAN),
-        tsUsec: v.getUint32(off + 4, LITTLE_ENDIAN),
-      });
+      const f = this.#frame;
+      f.linkType = linkType;
+      f.offset = start;
+      f.caplen = caplen;
+      f.wireLen = v.getUint32(off + 12, LITTLE_ENDIAN);
+      f.tsSec = v.getUint32(off, LITTLE_ENDIAN);
+      f.tsUsec = v.getUint32(off + 4, LITTLE_ENDIAN);
+      deliver(f);
       off = start + caplen;
     }
     return n;

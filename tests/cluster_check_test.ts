@@ -67,6 +67,29 @@ Deno.test("cluster config: check shows the settings and marks the file not loada
   ok(!plain.out.includes("Cluster"), plain.out);
 });
 
+Deno.test("cluster config: check and --probe never show a password written in a Cluster URL", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const conf =
+    `[options]\n  Cluster = nats://gw:s3cret@127.0.0.1:${port}, tls://tok3n@gw2\n${DOOR}`;
+  const r = await check(conf);
+  strictEqual(r.status, 0, r.err);
+  ok(r.out.includes(`\n  Cluster        nats://***@127.0.0.1:${port}, tls://***@gw2\n`), r.out);
+  const p = await check(conf, true);
+  strictEqual(p.status, 1);
+  ok(
+    p.err.startsWith(`Cannot probe cluster at "nats://***@127.0.0.1:${port}, tls://***@gw2": `),
+    p.err,
+  );
+  const bad = await check(`[options]\n  Cluster = http://gw:s3cret@192.0.2.1\n${DOOR}`);
+  deepStrictEqual([bad.status, bad.err], [
+    1,
+    'Cannot parse "Cluster" at line 2: "http://***@192.0.2.1" is not a nats:// or tls:// URL\n',
+  ]);
+  for (const text of [r.out, r.err, p.out, p.err]) ok(!/s3cret|tok3n/.test(text), text);
+});
+
 Deno.test("cluster config: bad values are refused with the line", async () => {
   const cases: [string, string][] = [
     [

@@ -235,7 +235,7 @@ Deno.test({
         a.rec.lines.join("\n"),
       );
       await nats.startServer(0);
-      await a.fleet.ready;
+      await waitUntil(() => a.fleet.connected, { what: "node a to join" });
       const b = await tf.join("gw-b");
       await waitUntil(() => b.rec.grants.length === 1, { what: "node b to get a's grant" });
       deepStrictEqual(grantsOf(b.rec), ["ssh 203.0.113.9 gw-a"]);
@@ -355,4 +355,56 @@ Deno.test({
       await nats.destroy();
     }
   },
+});
+
+/** A loopback TCP port nothing listens on (bound, then closed). */
+function closedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test("cluster: cut off, a node's grant map and outbox stay bounded, its URL's password unlogged", async () => {
+  const rec = new Recorder();
+  const url = `nats://gw:s3cret-pw@127.0.0.1:${closedPort()}`;
+  const fleet = await Fleet.join(
+    { servers: [url], fleet: `t${Deno.pid}bounded`, node: "gw-a", retryMs: 100, outboxLimit: 100 },
+    rec,
+    100,
+  );
+  try {
+    strictEqual(fleet.connected, false);
+    // A knock flood from 5,000 sources, each granted for 1 ms, then one grant that stays live.
+    const now = Date.now();
+    for (let i = 0; i < 5000; i++) {
+      fleet.publishGrant("ssh", `198.51.100.${i % 250}:${i}`, now - 10, now + 1);
+    }
+    await waitUntil(() => Date.now() > now + 1, { what: "the flood's grants to expire" });
+    fleet.publishGrant("ssh", "203.0.113.9", Date.now(), Date.now() + 60_000);
+    ok(fleet.grantsKept <= 2048, `grants kept: ${fleet.grantsKept}`);
+    ok(fleet.pending <= 100, `pending: ${fleet.pending}`);
+    deepStrictEqual(fleet.snapshot().grants.map((g) => g.address), ["203.0.113.9"]);
+    const port = url.replace(/.*:/, "");
+    ok(
+      rec.lines.includes(
+        `warning: Cannot join cluster "t${Deno.pid}bounded" within 100 ms: serving local knocks and retrying`,
+      ),
+      rec.lines.join("\n"),
+    );
+    ok(
+      rec.lines.some((l) =>
+        l.startsWith(`warning: Cannot reach cluster at "nats://***@127.0.0.1:${port}": `)
+      ),
+      rec.lines.join("\n"),
+    );
+    deepStrictEqual(rec.lines.filter((l) => l.includes("outbox")), [
+      "warning: Cluster outbox is full (100 updates): dropping the oldest grants first, " +
+      "revocations and single-use marks last",
+    ]);
+    strictEqual(fleet.snapshot().dropped > 4800, true);
+    ok(!rec.lines.join("\n").includes("s3cret"), rec.lines.join("\n"));
+  } finally {
+    await fleet.close(0);
+  }
 });

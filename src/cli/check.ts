@@ -21,7 +21,7 @@ import { LibcError } from "../../ffi/libc.ts";
 import { readAddresses } from "../server/addresses.ts";
 import { loadConfig } from "../config/load.ts";
 import type { ClusterOptions, Config, Door } from "../config/model.ts";
-import { DEFAULT_CLUSTER_NAME } from "../config/cluster_directives.ts";
+import { clusterUrlsText, DEFAULT_CLUSTER_NAME } from "../config/cluster_directives.ts";
 import { TCP_FLAG_NAMES } from "../config/model.ts";
 import {
   BPF_MAX_INSNS,
@@ -373,7 +373,7 @@ async function probe(config: Config, io: Io): Promise<number> {
     r = await probeCluster(settings);
   } catch (e) {
     const text = e instanceof Error ? e.message : String(e);
-    io.stderr(`Cannot probe cluster at "${c.servers.join(", ")}": ${text}\n`);
+    io.stderr(`Cannot probe cluster at "${clusterUrlsText(c.servers)}": ${text}\n`);
     return 1;
   }
   const lines = [
@@ -609,7 +609,7 @@ function describe(path: string, config: Config, a: Account): string {
 /** The `Options` lines of cluster mode (docs/CLUSTER.md). */
 function describeCluster(c: ClusterOptions): string[] {
   return [
-    `  Cluster        ${c.servers.join(", ")}`,
+    `  Cluster        ${clusterUrlsText(c.servers)}`,
     `  Cluster_Name   ${c.name}${c.name === DEFAULT_CLUSTER_NAME ? " (default)" : ""}`,
     `  Cluster_Node   ${c.node ?? `${Deno.hostname()} (the host name)`}`,
     `  Cluster_Creds  ${c.creds ?? "(none)"}`,

@@ -9,6 +9,7 @@
 import type { ClusterOptions, Config } from "../config/model.ts";
 import type { ParseResult } from "../config/parse.ts";
 import { extensionsUsed } from "../config/extensions.ts";
+import { clusterUrlsText } from "../config/cluster_directives.ts";
 
 /** A reload's config with the running cluster settings, and what was not applied. */
 export interface ClusterReload {
@@ -55,7 +56,7 @@ export function clusterReload(running: ClusterOptions | undefined, r: ParseResul
   const notes: string[] = [];
   if (running === undefined && next !== undefined) {
     notes.push(
-      `Cannot apply "Cluster = ${next.servers.join(", ")}" (line ${next.line}) on reload: ` +
+      `Cannot apply "Cluster = ${clusterUrlsText(next.servers)}" (line ${next.line}) on reload: ` +
         "the server started without cluster mode; restart it to join the fleet",
     );
   } else if (running !== undefined && next === undefined) {
@@ -68,9 +69,10 @@ export function clusterReload(running: ClusterOptions | undefined, r: ParseResul
     const line = (directive: string) =>
       extensionsUsed(r.config).find((u) => u.directive === directive)?.line;
     for (const [key, directive] of SETTINGS) {
+      // Compared as written (a changed password is a change), shown without credentials.
+      if (same(running[key], next[key])) continue;
       const was = text(running[key]);
       const now = text(next[key]);
-      if (was === now) continue;
       const at = line(directive);
       // Absent from the file: removed (a default took its place).
       const what = at === undefined
@@ -92,7 +94,11 @@ export function clusterReload(running: ClusterOptions | undefined, r: ParseResul
   return { result: { ok: true, config }, notes };
 }
 
+function same(a: ClusterOptions[keyof ClusterOptions], b: ClusterOptions[keyof ClusterOptions]) {
+  return Array.isArray(a) && Array.isArray(b) ? a.join("\n") === b.join("\n") : a === b;
+}
+
 function text(v: ClusterOptions[keyof ClusterOptions]): string | undefined {
   if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(", ") : String(v);
+  return Array.isArray(v) ? clusterUrlsText(v) : String(v);
 }

@@ -52,3 +52,23 @@ Deno.test("serve reload: Cluster added, removed or changed is logged as not appl
   const broken = parseConfig("[options]\n  bogus = 1\n");
   deepStrictEqual(clusterReload(RUNNING, broken), { result: broken, notes: [] });
 });
+
+Deno.test("serve reload: a changed Cluster password is a change, and is never shown", () => {
+  const running: ClusterOptions = { ...RUNNING, servers: ["nats://gw:old-pw@192.0.2.10:4222"] };
+  const r = clusterReload(
+    running,
+    parseConfig(
+      "[options]\n  Cluster = nats://gw:new-pw@192.0.2.10:4222\n  Cluster_Name = edge\n" +
+        "  Cluster_Node = a\n",
+    ),
+  );
+  deepStrictEqual(r.notes, [
+    'Cannot apply "Cluster = nats://***@192.0.2.10:4222" (line 2) on reload: the node keeps ' +
+    '"nats://***@192.0.2.10:4222" until a restart',
+  ]);
+  const added = clusterReload(undefined, parseConfig("[options]\n  Cluster = tls://tok@gw\n"));
+  deepStrictEqual(added.notes, [
+    'Cannot apply "Cluster = tls://***@gw" (line 2) on reload: the server started without ' +
+    "cluster mode; restart it to join the fleet",
+  ]);
+});

@@ -36,6 +36,7 @@ import {
   usedKey,
 } from "./keys.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
+import { clusterUrlsText } from "../config/cluster_directives.ts";
 
 /** How a node joins its fleet: the `[options]` `Cluster*` settings and tuning. */
 export interface FleetSettings {
@@ -109,6 +110,10 @@ const REPLAY_MS = 10_000;
 /** Bucket limit: how long a grant, used mark or presence record is kept at most. */
 const GRANTS_MAX_AGE_MS = 24 * 3600 * 1000;
 const NODES_MAX_AGE_MS = 24 * 3600 * 1000;
+/** Milliseconds between the client's pings to its server. */
+const PING_INTERVAL_MS = 5000;
+/** The live-grant map is swept of expired grants when it reaches this size (then twice its size). */
+const GRANTS_SWEEP_MIN = 1024;
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -127,6 +132,10 @@ export function connectionOptions(settings: FleetSettings): ConnectionOptions {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     timeout: 2000,
+    // A connection that went silent (a cut cable, no reset) is taken for lost after two unanswered
+    // pings, ~10-15 s, instead of the client's default two minutes apart (docs/CLUSTER.md).
+    pingInterval: PING_INTERVAL_MS,
+    maxPingOut: 2,
   };
   if (settings.creds !== undefined) {
     let bytes: Uint8Array;
@@ -212,6 +221,8 @@ export class Fleet {
   readonly #revoked = new Set<string>();
   /** Live grants seen by the watch, by key. */
   readonly #grants = new Map<string, FleetGrant>();
+  /** The size of {@link #grants} at which expired grants are next swept out. */
+  #grantsSweepAt = GRANTS_SWEEP_MIN;
   #nc: NatsConnection | undefined;
   #kv: { grants: KV; used: KV; nodes: KV } | undefined;
   #watch: { stop(): void } | undefined;
@@ -302,7 +313,7 @@ export class Fleet {
     const grant: FleetGrant = { door, address, since, until, origin: this.#settings.node };
     const key = grantKey(door, address);
     const value = JSON.stringify(grant);
-    this.#grants.set(key, grant);
+    this.#remember(key, grant);
     this.#enqueue({ bucket: "grants", key, value, expires: until });
   }
 
@@ -427,15 +438,32 @@ export class Fleet {
     await Promise.allSettled([...this.#tasks, this.#nodesRead, this.#watchCheck]);
   }
 
+  /**
+   * Keeps `grant` in the live-grant map. Expired grants are removed by a sweep when the map has
+   * doubled since the last one: a bucket entry's expiry is not seen by the watch (nothing is
+   * deleted at `until`), so without it the map would keep every (door, address) ever granted.
+   */
+  #remember(key: string, grant: FleetGrant): void {
+    this.#grants.set(key, grant);
+    if (this.#grants.size < this.#grantsSweepAt) return;
+    const now = Date.now();
+    for (const [k, g] of this.#grants) if (g.until <= now) this.#grants.delete(k);
+    this.#grantsSweepAt = Math.max(GRANTS_SWEEP_MIN, 2 * this.#grants.size);
+  }
+
+  /** Grants in the live-grant map, expired ones not yet swept included (for status and tests). */
+  get grantsKept(): number {
+    return this.#grants.size;
+  }
+
   #enqueue(entry: OutboxEntry): void {
-    if (entry.bucket === "grants" && entry.value === undefined) this.#revoked.add(entry.key);
     if (this.#outbox.put(entry) && !this.#fullLogged) {
       this.#fullLogged = true;
       this.#handlers.log(
         "warning",
         `Cluster outbox is full (${
           this.#settings.outboxLimit ?? 10_000
-        } updates): dropping the oldest`,
+        } updates): dropping the oldest grants first, revocations and single-use marks last`,
       );
     }
     this.#kick();
@@ -472,7 +500,9 @@ export class Fleet {
         if (failures++ === 0) {
           this.#handlers.log(
             "warning",
-            `Cannot reach cluster at "${this.#settings.servers.join(", ")}": ${errorText(e)}` +
+            `Cannot reach cluster at "${clusterUrlsText(this.#settings.servers)}": ${
+              errorText(e)
+            }` +
               ": serving local knocks and retrying",
           );
         }
@@ -558,7 +588,7 @@ export class Fleet {
         this.#grants.delete(key);
         return false;
       }
-      this.#grants.set(key, grant);
+      this.#remember(key, grant);
       if (grant.origin === this.#settings.node && grant.since >= this.#started) return false;
       this.#handlers.grant(grant);
       return true;
@@ -694,8 +724,12 @@ export class Fleet {
         ? kv.used
         : kv.nodes;
       try {
-        if (entry.value === undefined) await bucket.delete(entry.key);
-        else if (entry.bucket === "used") await bucket.create(entry.key, entry.value);
+        if (entry.value === undefined) {
+          // Marked as sent before the watch can see it (not at enqueue: a revocation dropped
+          // from a full outbox would stay in the set and hide a later one from another node).
+          if (entry.bucket === "grants") this.#revoked.add(entry.key);
+          await bucket.delete(entry.key);
+        } else if (entry.bucket === "used") await bucket.create(entry.key, entry.value);
         else await bucket.put(entry.key, entry.value);
         this.#outbox.done(entry);
       } catch (e) {

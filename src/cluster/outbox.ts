@@ -2,8 +2,11 @@
  * The cluster's outbox: what this node has to tell the fleet, held in memory until the
  * connection can take it. Writers never wait (docs/CLUSTER.md, "No head-of-line blocking"): they
  * put an entry and return. Entries are keyed (bucket and key), so a newer write to a key replaces
- * the older one; the count is bounded, and when it is full the oldest entry is dropped and
- * counted.
+ * the older one; the count is bounded, and when it is full an entry is dropped and counted: the
+ * oldest grant or presence record first (losing one only leaves a door closed elsewhere, and a
+ * knock flood can make many), a revocation or single-use mark only when nothing else is left
+ * (losing one would leave a door open elsewhere, or a sequence usable again). Revocations and
+ * marks are also sent first.
  *
  * @module
  */
@@ -23,7 +26,10 @@ export interface OutboxEntry {
 /** A bounded, keyed, first-in first-out queue of {@link OutboxEntry}. */
 export class Outbox {
   readonly #limit: number;
-  readonly #entries = new Map<string, OutboxEntry>();
+  /** Revocations and single-use marks: sent first, dropped last. */
+  readonly #kept = new Map<string, OutboxEntry>();
+  /** Grants and presence records, oldest first. */
+  readonly #spare = new Map<string, OutboxEntry>();
   #dropped = 0;
 
   /**
@@ -53,7 +59,7 @@ export class Outbox {
 
   /** Entries waiting. */
   get size(): number {
-    return this.#entries.size;
+    return this.#kept.size + this.#spare.size;
   }
 
   /** Entries dropped because the outbox was full, since it was made. */
@@ -62,36 +68,44 @@ export class Outbox {
   }
 
   /**
-   * Adds an entry; one for the same bucket and key is replaced (and moves to the end).
+   * Adds an entry; one for the same bucket and key is replaced (and moves to the end). When the
+   * outbox is full, the oldest grant or presence record makes room, else the oldest revocation
+   * or single-use mark.
    *
    * @param entry The write.
    * @returns True when an older entry had to be dropped to make room.
    */
   put(entry: OutboxEntry): boolean {
     const id = `${entry.bucket}\n${entry.key}`;
-    this.#entries.delete(id);
+    this.#kept.delete(id);
+    this.#spare.delete(id);
     let dropped = false;
-    if (this.#entries.size >= this.#limit) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+    if (this.size >= this.#limit) {
+      const from = this.#spare.size > 0 ? this.#spare : this.#kept;
+      const oldest = from.keys().next();
+      if (!oldest.done) from.delete(oldest.value);
       this.#dropped++;
       dropped = true;
     }
-    this.#entries.set(id, entry);
+    const kept = entry.bucket === "used" ||
+      (entry.bucket === "grants" && entry.value === undefined);
+    (kept ? this.#kept : this.#spare).set(id, entry);
     return dropped;
   }
 
   /**
-   * The oldest entry still worth sending, without removing it; expired entries ahead of it are
-   * removed.
+   * The next entry worth sending (revocations and single-use marks first, then the oldest
+   * grant or presence record), without removing it; expired entries ahead of it are removed.
    *
    * @param now The time, ms since the epoch.
    * @returns The entry, or undefined when the outbox is empty.
    */
   peek(now: number): OutboxEntry | undefined {
-    for (const [id, entry] of this.#entries) {
-      if (entry.expires === undefined || entry.expires > now) return entry;
-      this.#entries.delete(id);
+    for (const map of [this.#kept, this.#spare]) {
+      for (const [id, entry] of map) {
+        if (entry.expires === undefined || entry.expires > now) return entry;
+        map.delete(id);
+      }
     }
     return undefined;
   }
@@ -103,6 +117,7 @@ export class Outbox {
    */
   done(entry: OutboxEntry): void {
     const id = `${entry.bucket}\n${entry.key}`;
-    if (this.#entries.get(id) === entry) this.#entries.delete(id);
+    if (this.#kept.get(id) === entry) this.#kept.delete(id);
+    if (this.#spare.get(id) === entry) this.#spare.delete(id);
   }
 }

@@ -16,6 +16,34 @@ const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 /** `nats://host[:port]` or `tls://host[:port]`, with an optional `user:pass@`. */
 const URL_RE = /^(nats|tls):\/\/([^\s/@]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/;
 
+/**
+ * A `Cluster` URL as it may be logged or printed: a user and password (or token) before `@`
+ * become `***`, so the secret in `nats://user:password@host` is never shown (docs/CLUSTER.md).
+ *
+ * @param url A URL as written in `Cluster`.
+ * @returns The URL without its credentials.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redactClusterUrl } from "./cluster_directives.ts";
+ * assert.equal(redactClusterUrl("nats://gw:s3cret@192.0.2.1:4222"), "nats://***@192.0.2.1:4222");
+ * assert.equal(redactClusterUrl("tls://192.0.2.1"), "tls://192.0.2.1");
+ * ```
+ */
+export function redactClusterUrl(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/@]+@/, "$1***@");
+}
+
+/**
+ * The `Cluster` URLs as they may be logged or printed: comma-separated, each without credentials.
+ *
+ * @param urls The URLs.
+ * @returns The text.
+ */
+export function clusterUrlsText(urls: readonly string[]): string {
+  return urls.map(redactClusterUrl).join(", ");
+}
+
 const KEYS = new Set([
   "CLUSTER",
   "CLUSTER_NAME",
@@ -74,7 +102,7 @@ export function applyClusterDirective(
       const urls = value.split(",").map((u) => u.trim()).filter((u) => u !== "");
       if (urls.length === 0) return "needs at least one nats://HOST:PORT URL";
       const bad = urls.find((u) => !URL_RE.test(u));
-      if (bad !== undefined) return `"${bad}" is not a nats:// or tls:// URL`;
+      if (bad !== undefined) return `"${redactClusterUrl(bad)}" is not a nats:// or tls:// URL`;
       draft.servers = urls;
       draft.line = line;
       return undefined;

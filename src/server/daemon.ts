@@ -29,7 +29,7 @@ import { noMoreSequencesText } from "../config/onetime_file.ts";
 import { OneTimeSequences } from "../match/onetime.ts";
 import { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
-import { decodeFrame, peekFrame } from "../wire/decode.ts";
+import { decodeFrame, peekAt, peekFrame } from "../wire/decode.ts";
 import { fieldsSourceKey, FrameFields, type SourceKey } from "../wire/fields.ts";
 import { formatSequence } from "../config/sequence.ts";
 import { type DoorActions, MAX_TIMER_MS } from "./actions.ts";
@@ -56,6 +56,12 @@ export interface SourceFrame {
   readonly tsSec: number;
   /** Capture time, microseconds. */
   readonly tsUsec: number;
+  /** When set with {@link offset} and {@link caplen}: the buffer `data` is a view of. */
+  readonly buffer?: Uint8Array;
+  /** Where the frame starts in {@link buffer}. */
+  readonly offset?: number;
+  /** Captured length. */
+  readonly caplen?: number;
 }
 
 /** What a frame source reports to the daemon. */
@@ -604,7 +610,22 @@ export class Daemon {
       // peekFrame's numeric fields, with nothing allocated. Under -D every packet is logged.
       let key: SourceKey | undefined;
       const fields = this.#fields;
-      if (!this.#debug && peekFrame(f.linkType, f.data, f.wireLen, f.tsSec, fields)) {
+      // A capture that says where the frame lies in its batch buffer spares the view (Frame).
+      const buf = f.buffer;
+      if (
+        !this.#debug &&
+        (buf !== undefined && f.offset !== undefined && f.caplen !== undefined
+          ? peekAt(
+            f.linkType,
+            buf.buffer,
+            buf.byteOffset + f.offset,
+            f.caplen,
+            f.wireLen,
+            f.tsSec,
+            fields,
+          )
+          : peekFrame(f.linkType, f.data, f.wireLen, f.tsSec, fields))
+      ) {
         if (!this.#matcher.wants(fields)) {
           this.#schedule();
           return;

@@ -112,7 +112,7 @@ export function decodeFrame(
   tsSec: number,
   tsUsec: number,
 ): DecodeResult {
-  const failure = walkHeaders(linkType, frame, wireLen);
+  const failure = walkHeaders(linkType, frame.buffer, frame.byteOffset, frame.length, wireLen);
   if (failure !== undefined) return failure;
   const c = cursor;
   const dv = view;
@@ -171,7 +171,32 @@ export function peekFrame(
   tsSec: number,
   out: FrameFields,
 ): boolean {
-  if (walkHeaders(linkType, frame, wireLen) !== undefined) return false;
+  return peekAt(linkType, frame.buffer, frame.byteOffset, frame.length, wireLen, tsSec, out);
+}
+
+/**
+ * {@link peekFrame} on a frame given by its place in a buffer, so that a capture loop need not
+ * make a view per frame.
+ *
+ * @param linkType The capture's link type.
+ * @param buffer The buffer holding the frame.
+ * @param offset Where the frame starts in `buffer`.
+ * @param caplen Captured length (bytes from `offset`).
+ * @param wireLen The frame's length on the wire.
+ * @param tsSec Capture time, whole seconds.
+ * @param out Filled when the result is true.
+ * @returns True when {@link decodeFrame} would return a packet (with exactly these fields).
+ */
+export function peekAt(
+  linkType: number,
+  buffer: ArrayBufferLike,
+  offset: number,
+  caplen: number,
+  wireLen: number,
+  tsSec: number,
+  out: FrameFields,
+): boolean {
+  if (walkHeaders(linkType, buffer, offset, caplen, wireLen) !== undefined) return false;
   const c = cursor;
   const dv = view;
   const tcp = c.proto === IPPROTO_TCP;
@@ -210,19 +235,20 @@ export function peekFrame(
  */
 function walkHeaders(
   linkType: number,
-  frame: Uint8Array,
+  buffer: ArrayBufferLike,
+  base: number,
+  caplen: number,
   wireLen: number,
 ): DecodeResult | undefined {
   const c = cursor;
-  const base = frame.byteOffset;
-  c.reset(frame.length, wireLen, base);
+  c.reset(caplen, wireLen, base);
   // An empty frame is never read (every layer checks its length first), and may be a view of
   // a detached buffer, on which the DataView constructor throws.
   if (
-    frame.length !== 0 && (frame.buffer !== viewBuffer || view.byteLength < base + frame.length)
+    caplen !== 0 && (buffer !== viewBuffer || view.byteLength < base + caplen)
   ) {
-    viewBuffer = frame.buffer;
-    view = new DataView(frame.buffer);
+    viewBuffer = buffer;
+    view = new DataView(buffer);
   }
   const dv = view;
   let err: DecodeError | undefined;
