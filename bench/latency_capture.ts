@@ -27,6 +27,7 @@ if (!Deno.args.includes("--inner")) {
   const ns = `kt-latcap-${Deno.pid}`;
   const ip = (...args: string[]) => new Deno.Command("ip", { args }).outputSync();
   ip("netns", "add", ns);
+  let status = 1;
   try {
     ip("-n", ns, "link", "set", "lo", "up");
     const { code } = await new Deno.Command("ip", {
@@ -42,10 +43,12 @@ if (!Deno.args.includes("--inner")) {
         String(samples),
       ],
     }).spawn().status;
-    Deno.exit(code);
+    status = code;
   } finally {
+    // Before the exit: Deno.exit does not run pending finally blocks.
     ip("netns", "del", ns);
   }
+  Deno.exit(status);
 }
 
 const frame = (port: number) =>
