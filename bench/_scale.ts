@@ -27,8 +27,8 @@ export function frameTo(src: string, proto: "tcp" | "udp", port: number): Uint8A
   return buildEthernet(ip, 4);
 }
 
-/** A config of `n` doors (`10000+i`, `30000+i`, SYN) plus door B (`2222:udp,3333`) for the probe. */
-function doorsConfig(n: number, marker: string): string {
+/** The `n` scale doors: door i = `10000+i,30000+i`, SYN, `Start_Command = true` (config lines). */
+export function scaleDoorLines(n: number): string[] {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     lines.push(
@@ -39,6 +39,12 @@ function doorsConfig(n: number, marker: string): string {
       "  Start_Command = true",
     );
   }
+  return lines;
+}
+
+/** A config of `n` doors (`10000+i`, `30000+i`, SYN) plus door B (`2222:udp,3333`) for the probe. */
+function doorsConfig(n: number, marker: string): string {
+  const lines = scaleDoorLines(n);
   lines.push(
     "[B]",
     "  Sequence = 2222:udp,3333",

@@ -14,6 +14,7 @@
 import { parseConfig } from "../src/config/parse.ts";
 import { captureFilters } from "../src/config/filter.ts";
 import { Matcher } from "../src/match/matcher.ts";
+import { scaleDoorLines } from "./_scale.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("Cannot measure: run with --v8-flags=--expose-gc");
@@ -25,17 +26,7 @@ function used(): number {
 }
 
 function doorsConfig(n: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    lines.push(
-      `[d${i}]`,
-      `  Sequence = ${10000 + i},${30000 + i}`,
-      "  Seq_Timeout = 5",
-      "  TCPFlags = syn",
-      "  Start_Command = true",
-    );
-  }
-  return lines.join("\n") + "\n";
+  return scaleDoorLines(n).join("\n") + "\n";
 }
 
 const counts = Deno.args.length > 0 ? Deno.args.map(Number) : [10, 1000, 10_000];
