@@ -47,6 +47,7 @@ import {
   type ScaleAttemptsRow,
 } from "./_report.ts";
 import { measureDoors } from "./_scale.ts";
+import { measureGrantLatency } from "./_grant_latency.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
 const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
@@ -122,6 +123,9 @@ interface Sizes {
   readonly w2Knockers: number;
   readonly w4Seconds: number;
   readonly w5Knocks: number;
+  /** w5g: knocks measured, after warm-up knocks. */
+  readonly w5gKnocks: number;
+  readonly w5gWarmup: number;
   readonly pool: number;
   readonly w6: number;
   readonly w6Knocks: number;
@@ -138,6 +142,8 @@ const FULL: Sizes = {
   w2Knockers: 20,
   w4Seconds: 10,
   w5Knocks: 30,
+  w5gKnocks: 200,
+  w5gWarmup: 20,
   pool: 20_000,
   w6: 100_000,
   w6Knocks: 100,
@@ -153,6 +159,8 @@ const QUICK: Sizes = {
   w2Knockers: 20,
   w4Seconds: 3,
   w5Knocks: 10,
+  w5gKnocks: 30,
+  w5gWarmup: 5,
   pool: 5_000,
   w6: 20_000,
   w6Knocks: 20,
@@ -183,7 +191,15 @@ async function outer(opts: Options): Promise<number> {
     console.error("Cannot run the benchmark: run it as root (it creates a network namespace)");
     return 1;
   }
-  for (const bin of [KNOCKD, "/usr/bin/tcpdump", "/usr/sbin/ip", "/bin/sh", "/usr/bin/date"]) {
+  const bins = [
+    KNOCKD,
+    "/usr/bin/tcpdump",
+    "/usr/sbin/ip",
+    "/usr/sbin/nft",
+    "/bin/sh",
+    "/usr/bin/date",
+  ];
+  for (const bin of bins) {
     try {
       Deno.statSync(bin);
     } catch {
@@ -816,25 +832,28 @@ async function inner(opts: Options): Promise<number> {
 
     // Stop everything; tcpdump prints its totals on SIGTERM.
     for (const c of contestants) await c.stop();
+    const serveCommand = (conf: string, ...extra: string[]) => ({
+      cmd: Deno.execPath(),
+      args: ["run", "-A", "--config", DENO_JSON, SERVE_V8_FLAGS, MAIN_TS, "serve", "-i", "lo"]
+        .concat(["-c", conf, ...extra]),
+    });
+    // w5g: knock -> grant in an nftables set, knocktool alone (knockd 0.8 has no grants). A
+    // latency figure, not a scale one: it runs with --no-scale too.
+    check();
+    console.error(`bench: w5g knock -> nftables set element over ${sizes.w5gKnocks} knocks...`);
+    const w5g = await measureGrantLatency({
+      dir,
+      serveCommand,
+      sock: s,
+      knockFrames: knockA,
+      knocks: sizes.w5gKnocks,
+      warmup: sizes.w5gWarmup,
+      check,
+    });
     const scaleDoors = opts.scale
       ? await measureDoors({
         dir,
-        serveCommand: (conf) => ({
-          cmd: Deno.execPath(),
-          args: [
-            "run",
-            "-A",
-            "--config",
-            DENO_JSON,
-            SERVE_V8_FLAGS,
-            MAIN_TS,
-            "serve",
-            "-i",
-            "lo",
-            "-c",
-            conf,
-          ],
-        }),
+        serveCommand,
         sock: s,
         packets: sizes.scalePackets,
         check,
@@ -868,6 +887,7 @@ async function inner(opts: Options): Promise<number> {
       w3,
       w4,
       w5,
+      w5g,
       memory: { ready: memReady, afterFlood: memAfterFlood, bareDeno: bareMem },
       w6,
       ...(opts.scale
