@@ -56,9 +56,27 @@ Deno.test("reload with a broken config keeps the old config and logs the error",
     deepStrictEqual(
       io.err,
       "config: line 3: syntax error\n" +
+        'Cannot parse line 3: expected "key = value" but found "bogus"\n' +
         'Cannot reload "k.conf": keeping the running configuration\n',
     );
     deepStrictEqual(io.out.split("\n")[0], "re-reading config file: k.conf");
+  } finally {
+    daemon.close();
+    resetSync();
+  }
+});
+
+Deno.test("reload with an error knockd reports by section also logs the line (knocktool's text)", async () => {
+  const { io, daemon, actions } = setup(() => parseConfig("[A]\nsequence = 5,6:icmp\n"));
+  try {
+    deepStrictEqual(daemon.reload(), false);
+    await actions.shutdown();
+    deepStrictEqual(
+      io.err,
+      "config: section A: unknown protocol in knock sequence\n" +
+        'Cannot parse "sequence" at line 2: protocol "icmp" in "6:icmp" must be "tcp" or "udp"\n' +
+        'Cannot reload "k.conf": keeping the running configuration\n',
+    );
   } finally {
     daemon.close();
     resetSync();
