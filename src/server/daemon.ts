@@ -466,6 +466,7 @@ export class Daemon {
       debug: this.#opts.debug ?? false,
       strict: (this.#opts.strict ?? false) || (this.#config.options.knockdStrict ?? false),
       maxStartsPerMinute: this.#config.options.maxStartsPerMinute ?? 0,
+      onTableFull: (w) => this.#opts.log.emit("attempt-warning", w, "LE", { warning: true }),
     });
     doors.forEach((d, i) => {
       if (d === null) m.setSequence(i, null);

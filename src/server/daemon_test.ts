@@ -239,3 +239,21 @@ Deno.test("a one-time file that cannot be updated: knockd's line, then the cause
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("a first-knock flood that fills the attempt table logs one warning (LE)", async () => {
+  const { io, daemon, actions } = setup(() => parseConfig("[A]\nsequence = 1,2\n"));
+  try {
+    for (let i = 0; i < 65_536 + 100; i++) {
+      daemon.handleFrame(frame(1, 100, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+    }
+    await actions.shutdown();
+    deepStrictEqual(
+      io.err,
+      "Evict the oldest knock attempts still at stage 1: 65536 attempts are tracked (the limit)\n",
+    );
+    deepStrictEqual(daemon.matcherStats.evictions, 100);
+  } finally {
+    daemon.close();
+    resetSync();
+  }
+});
