@@ -109,6 +109,7 @@ export function newMatcher(
     debug: opts.debug ?? false,
     strict: (opts.strict ?? false) || (config.options.knockdStrict ?? false),
     maxStartsPerMinute: config.options.maxStartsPerMinute ?? 0,
+    onTableFull: (w) => opts.log.emit("attempt-warning", w, "LE", { warning: true }),
   });
   doors.forEach((d, i) => {
     if (d === null) m.setSequence(i, null);

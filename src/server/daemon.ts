@@ -472,6 +472,8 @@ export class Daemon {
     let ok = false;
     if (!r.ok) {
       log.emit("reload-error", r.error.knockdText, "LE");
+      // knockd's text may name only the section; knocktool's names the line and the value.
+      if (r.error.message !== r.error.knockdText) log.emit("reload-error", r.error.message, "LE");
       log.emit(
         "reload-error",
         `Cannot reload ${JSON.stringify(this.#opts.configPath)}: keeping the running configuration`,
