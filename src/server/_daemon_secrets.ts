@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { MAX_TIMER_MS } from "./actions.ts";
+import { MAX_TIMER_MS } from "./timers.ts";
 import { claimThen } from "./_daemon_cluster.ts";
 import { openDoor } from "./_daemon_grants.ts";
 import type { DaemonContext } from "./_daemon_types.ts";

@@ -29,7 +29,7 @@ import type { Matcher } from "../match/matcher.ts";
 import type { MatchEvent } from "../match/events.ts";
 import { decodeFrame, peekAt, peekFrame } from "../wire/decode.ts";
 import { fieldsSourceKey, FrameFields, type SourceKey } from "../wire/fields.ts";
-import { MAX_TIMER_MS } from "./actions.ts";
+import { MAX_TIMER_MS } from "./timers.ts";
 import type { Grant } from "./grants.ts";
 import { formatPacketDebugLine } from "./log.ts";
 import type { StatusLevel } from "./capture_events.ts";
