@@ -15,14 +15,9 @@
 import type { Door, NftSetRef } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import { encodeRawText } from "../util/bytes.ts";
-import {
-  chooseCommands,
-  COMMAND_MAX,
-  type DoorActions,
-  expandCommand,
-  realTimers,
-  type Timers,
-} from "./actions.ts";
+import type { DoorActions } from "./actions.ts";
+import { chooseCommands, COMMAND_MAX, expandCommand } from "./door_commands.ts";
+import { realTimers, type Timers } from "./timers.ts";
 import type { ServerLog } from "./log.ts";
 import { type Grant, grantKey, GrantTable } from "./grants.ts";
 import type { GrantState } from "./grant_state.ts";
