@@ -48,6 +48,7 @@ import {
 } from "./_report.ts";
 import { measureDoors } from "./_scale.ts";
 import { measureGrantLatency } from "./_grant_latency.ts";
+import { runInNetns } from "./_netns_self.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
 const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
@@ -238,63 +239,24 @@ async function outer(opts: Options): Promise<number> {
 }
 
 async function outerOnce(opts: Options, index: number): Promise<number> {
-  const ns = `kt-bench-${Deno.pid}-${index}`;
-  const add = await run("ip", ["netns", "add", ns]);
-  if (add.code !== 0) {
-    console.error(`Cannot create network namespace "${ns}": ${add.out.trim()}`);
-    return 1;
-  }
-  let child: Deno.ChildProcess | undefined;
-  const forward = () => {
-    try {
-      child?.kill("SIGTERM");
-    } catch { /* already gone */ }
-  };
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of signals) Deno.addSignalListener(s, forward);
-  let killer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const args = [
-      "netns",
-      "exec",
-      ns,
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--config",
-      DENO_JSON,
-      new URL(import.meta.url).pathname,
-      "--inner",
-      ...(opts.quick ? ["--quick"] : []),
-      ...(opts.scale ? [] : ["--no-scale"]),
-      ...(opts.keep ? ["--keep"] : []),
-      ...(opts.json === undefined ? [] : ["--json", absolute(opts.json)]),
-      ...(opts.profile === undefined ? [] : ["--profile", absolute(opts.profile)]),
-      ...opts.serveArgs.map((a) => `--serve-arg=${a}`),
-    ];
-    child = new Deno.Command("ip", { args, stdin: "null", stdout: "inherit", stderr: "inherit" })
-      .spawn();
-    const c = child;
-    killer = setTimeout(() => {
-      console.error(`bench: the run took longer than ${INNER_LIMIT_MS / 1000} s: killing it`);
-      try {
-        c.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, INNER_LIMIT_MS);
-    const st = await child.status;
-    return st.code;
-  } finally {
-    clearTimeout(killer);
-    for (const s of signals) Deno.removeSignalListener(s, forward);
-    // Everything still in the namespace was started by this run: end it by pid.
-    const pids = await run("ip", ["netns", "pids", ns]);
-    for (const p of pids.out.split(/\s+/).filter((x) => /^\d+$/.test(x))) {
-      try {
-        Deno.kill(Number(p), "SIGKILL");
-      } catch { /* gone */ }
-    }
-    const del = await run("ip", ["netns", "delete", ns]);
-    if (del.code !== 0) console.error(`Cannot delete network namespace "${ns}": ${del.out.trim()}`);
+    return await runInNetns({
+      name: `kt-bench-${Deno.pid}-${index}`,
+      script: new URL(import.meta.url).pathname,
+      denoArgs: ["--config", DENO_JSON],
+      limitMs: INNER_LIMIT_MS,
+      args: [
+        ...(opts.quick ? ["--quick"] : []),
+        ...(opts.scale ? [] : ["--no-scale"]),
+        ...(opts.keep ? ["--keep"] : []),
+        ...(opts.json === undefined ? [] : ["--json", absolute(opts.json)]),
+        ...(opts.profile === undefined ? [] : ["--profile", absolute(opts.profile)]),
+        ...opts.serveArgs.map((a) => `--serve-arg=${a}`),
+      ],
+    });
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    return 1;
   }
 }
 
