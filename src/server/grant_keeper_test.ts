@@ -190,24 +190,27 @@ Deno.test("GrantKeeper: a set grant is written off the event loop; a newer write
 
 Deno.test("GrantKeeper: the coalesced write off the loop lands in the file", async () => {
   const dir = await Deno.makeTempDir();
+  const { clock, keeper } = setup(dir);
   try {
-    const { clock, keeper } = setup(dir);
     assert.equal(
       keeper.open({ name: "web", cmdTimeout: 30, nftSet: SET }, "192.0.2.9", 4),
       "opened",
     );
     await clock.advance(100);
-    for (
-      let i = 0;
-      i < 200 && !Deno.readTextFileSync(`${dir}/grants.json`).includes("192.0.2.9");
-      i++
-    ) {
+    const text = () => {
+      try {
+        return Deno.readTextFileSync(`${dir}/grants.json`);
+      } catch {
+        return ""; // not written yet
+      }
+    };
+    for (let i = 0; i < 400 && !text().includes("192.0.2.9"); i++) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    const stored = JSON.parse(Deno.readTextFileSync(`${dir}/grants.json`));
+    const stored = JSON.parse(text());
     assert.deepEqual(stored.grants.map((g: { address: string }) => g.address), ["192.0.2.9"]);
-    await keeper.shutdown();
   } finally {
+    await keeper.shutdown(); // waits for a write still in progress
     await Deno.remove(dir, { recursive: true });
   }
 });
