@@ -11,12 +11,13 @@
  * - The stop command waits on a timer, not in a sleeping child; on shutdown every pending stop
  *   command runs at once and is awaited (docs/COMPATIBILITY.md B18, fixed), for at most
  *   {@link SHUTDOWN_WAIT_MS} (30 s); what still runs then is logged and abandoned.
- * - At most {@link MAX_RUNNING_COMMANDS} (16) commands run at once; more wait in a FIFO queue
- *   (all of them still run, in order; the queue has no cap of its own: its entries are a few
- *   hundred bytes, and the pending-stop cap below bounds what a flood of opens leaves behind). At most {@link MAX_PENDING_STOPS} (1024) stop commands
- *   wait for their timer; at that cap the oldest pending stop command runs at once, early. Both
- *   caps log a warning to the log file and stderr (at most one a minute each) and are counted in
- *   {@link DoorActions.counters}.
+ * - At most {@link MAX_RUNNING_COMMANDS} (16) commands run at once; more wait in a FIFO queue,
+ *   in order. A start command that finds {@link MAX_QUEUED_STARTS} (4096) commands queued is
+ *   skipped (its stop command with it), so a spoofed flood of opens of a one-knock door costs
+ *   bounded memory and seconds, not minutes, of backlog; stop commands are never skipped. At most
+ *   {@link MAX_PENDING_STOPS} (1024) stop commands wait for their timer; at that cap the oldest
+ *   pending stop command runs at once, early. The caps log a warning to the log file and stderr
+ *   (at most one a minute each) and are counted in {@link DoorActions.counters}.
  * - Timeouts longer than a `setTimeout` can hold (2^31-1 ms, ~24.8 days) are waited in steps
  *   (timers.ts).
  * - A negative `Cmd_Timeout` means the stop command never runs (knockd sleeps "forever"); a
@@ -52,6 +53,9 @@ export { chooseCommands, COMMAND_MAX, expandCommand } from "./door_commands.ts";
 /** Commands (start and stop) running at once by default; more wait in a FIFO queue. */
 export const MAX_RUNNING_COMMANDS = 16;
 
+/** Commands queued by default beyond which a new start command is skipped (with a warning). */
+export const MAX_QUEUED_STARTS = 4096;
+
 /** Stop commands waiting for their timer by default; at the cap the oldest one runs early. */
 export const MAX_PENDING_STOPS = 1024;
 
@@ -73,6 +77,8 @@ export interface DoorActionsOptions {
   readonly maxRunning?: number;
   /** Stop commands waiting for their timer (default {@link MAX_PENDING_STOPS}). */
   readonly maxPendingStops?: number;
+  /** Queued commands beyond which a start command is skipped (default {@link MAX_QUEUED_STARTS}). */
+  readonly maxQueuedStarts?: number;
   /** How long {@link DoorActions.shutdown} waits (default {@link SHUTDOWN_WAIT_MS}). */
   readonly shutdownWaitMs?: number;
 }
@@ -85,6 +91,8 @@ export interface ActionCounters {
   maxQueued: number;
   /** Stop commands run before their timeout because the pending-stop cap was reached. */
   earlyStops: number;
+  /** Start commands skipped because the queue was full ({@link MAX_QUEUED_STARTS}). */
+  skippedStarts: number;
   /** Commands still running (or queued) when shutdown stopped waiting. */
   abandoned: number;
 }
@@ -141,6 +149,7 @@ export class DoorActions {
   readonly #pending = new Set<PendingStop>();
   readonly #maxRunning: number;
   readonly #maxPending: number;
+  readonly #maxQueuedStarts: number;
   readonly #shutdownWaitMs: number;
   /** Slots in use (commands running, or handed to a queued command about to run). */
   #slots = 0;
@@ -149,8 +158,15 @@ export class DoorActions {
   #shuttingDown = false;
   #lastQueueWarning = -Infinity;
   #lastStopWarning = -Infinity;
+  #lastSkipWarning = -Infinity;
   /** Counters of the caps. */
-  readonly counters: ActionCounters = { queued: 0, maxQueued: 0, earlyStops: 0, abandoned: 0 };
+  readonly counters: ActionCounters = {
+    queued: 0,
+    maxQueued: 0,
+    earlyStops: 0,
+    skippedStarts: 0,
+    abandoned: 0,
+  };
   /** Commands started and commands that failed (could not start, non-zero status, signal). */
   readonly outcomes: { run: number; failed: number } = { run: 0, failed: 0 };
 
@@ -165,6 +181,7 @@ export class DoorActions {
     this.#timers = opts.timers ?? realTimers;
     this.#maxRunning = Math.max(1, opts.maxRunning ?? MAX_RUNNING_COMMANDS);
     this.#maxPending = Math.max(1, opts.maxPendingStops ?? MAX_PENDING_STOPS);
+    this.#maxQueuedStarts = Math.max(0, opts.maxQueuedStarts ?? MAX_QUEUED_STARTS);
     this.#shutdownWaitMs = opts.shutdownWaitMs ?? SHUTDOWN_WAIT_MS;
   }
 
@@ -240,6 +257,18 @@ export class DoorActions {
         "LE",
         fields,
       );
+      return;
+    }
+    if (this.#slots >= this.#maxRunning && this.#queue.length >= this.#maxQueuedStarts) {
+      this.counters.skippedStarts++;
+      if (this.#warnDue("skip")) {
+        this.#log.emit(
+          "command-warning",
+          `Skip the command of door "${door.name}" for ${src}: ${this.#queue.length} commands are queued (the limit)`,
+          "LE",
+          { ...fields, warning: true },
+        );
+      }
       return;
     }
     await this.#exec(door.name, start, fields);
@@ -339,12 +368,17 @@ export class DoorActions {
     return fired;
   }
 
-  #warnDue(which: "queue" | "stop"): boolean {
+  #warnDue(which: "queue" | "stop" | "skip"): boolean {
     const now = Date.now();
-    const last = which === "queue" ? this.#lastQueueWarning : this.#lastStopWarning;
+    const last = which === "queue"
+      ? this.#lastQueueWarning
+      : which === "stop"
+      ? this.#lastStopWarning
+      : this.#lastSkipWarning;
     if (now - last < CAP_WARNING_INTERVAL_MS) return false;
     if (which === "queue") this.#lastQueueWarning = now;
-    else this.#lastStopWarning = now;
+    else if (which === "stop") this.#lastStopWarning = now;
+    else this.#lastSkipWarning = now;
     return true;
   }
 

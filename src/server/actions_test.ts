@@ -358,11 +358,65 @@ Deno.test("at most maxRunning commands run at once; the rest wait in FIFO order 
     runner.finish("open 192.0.2.4");
     runner.finish("open 192.0.2.5");
     await Promise.all(all);
-    deepStrictEqual(actions.counters, { queued: 3, maxQueued: 3, earlyStops: 0, abandoned: 0 });
+    deepStrictEqual(actions.counters, {
+      queued: 3,
+      maxQueued: 3,
+      earlyStops: 0,
+      skippedStarts: 0,
+      abandoned: 0,
+    });
     // One warning for the whole burst (at most one a minute).
     deepStrictEqual(
       io.err,
       'Queue the command of door "A" for 192.0.2.3: 2 commands are running (the limit)\n',
+    );
+  } finally {
+    done();
+  }
+});
+
+Deno.test("a start command that finds the queue full is skipped, with one warning; stop commands are not", async () => {
+  const { io, done } = withLog();
+  try {
+    const timers = new FakeTimers();
+    const runner = new GatedRunner();
+    const actions = new DoorActions({
+      runner,
+      log: new ServerLog(),
+      timers,
+      maxRunning: 1,
+      maxQueuedStarts: 2,
+    });
+    const doorA = { name: "A", cmdTimeout: 0, startCommand: "open %IP%", stopCommand: "stop %IP%" };
+    const all = [1, 2, 3, 4, 5].map((i) => actions.open(doorA, `192.0.2.${i}`, 4));
+    await tick();
+    deepStrictEqual(runner.started, ["open 192.0.2.1"]);
+    deepStrictEqual(actions.queuedCommands, 2);
+    deepStrictEqual(actions.counters.skippedStarts, 2);
+    const finished = new Set<string>();
+    for (let i = 0; i < 50 && actions.inFlight > 0; i++) {
+      for (const c of runner.started) {
+        if (!finished.has(c)) {
+          finished.add(c);
+          runner.finish(c);
+        }
+      }
+      await tick();
+      timers.fireAll();
+      await tick();
+    }
+    await Promise.all(all);
+    deepStrictEqual(runner.started.toSorted(), [
+      "open 192.0.2.1",
+      "open 192.0.2.2",
+      "open 192.0.2.3",
+      "stop 192.0.2.1",
+      "stop 192.0.2.2",
+      "stop 192.0.2.3",
+    ]);
+    deepStrictEqual(
+      io.err.split("\n").filter((l) => l.startsWith("Skip")),
+      ['Skip the command of door "A" for 192.0.2.4: 2 commands are queued (the limit)'],
     );
   } finally {
     done();
