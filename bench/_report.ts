@@ -2,12 +2,13 @@
  * The result record of `bench/harness.ts`, its plain-text side-by-side table, and the median of
  * several runs ({@link medianResults}).
  *
- * A little over 400 lines: the result record, its table and the median are one format, written
- * and read only here.
+ * Over 400 lines: the result record, its table and the median are one format, written and read
+ * only here.
  *
  * @module
  */
 import type { MemoryKiB } from "./_proc.ts";
+import type { GrantLatencyResult } from "./_grant_latency.ts";
 
 /** The three processes measured. */
 export const CONTENDERS = ["knocktool", "knockd", "tcpdump"] as const;
@@ -167,6 +168,8 @@ export interface BenchResults {
   readonly w4: IdleResult;
   /** Knock-to-command latency. */
   readonly w5: LatencyResult;
+  /** Knock-to-grant latency (nftables set), knocktool alone. */
+  readonly w5g?: GrantLatencyResult;
   /** Memory split. */
   readonly memory?: MemoryResult;
   /** Knocks mixed into a flood. */
@@ -303,6 +306,24 @@ export function formatTable(r: BenchResults): string {
     row("p99 ms", r.w5.p99Ms, 1),
     row("max ms", r.w5.maxMs, 1),
   ];
+  if (r.w5g !== undefined) {
+    const g = r.w5g;
+    const only = (v: number | null): PerContender<number> => ({
+      knocktool: v,
+      knockd: null,
+      tcpdump: null,
+    });
+    lines.push(
+      `w5g knock-to-grant latency over ${g.knocks} knocks, knocktool alone (knockd 0.8 has no` +
+        ` grants): last frame sent -> element in the Nft_Set set, looked up every` +
+        ` ${fmt(g.pollMs, 2)} ms (one look ${fmt(g.lookMs, 3)} ms, ${fmt(g.looksPerKnock, 1)}` +
+        ` looks per knock)`,
+      row("elements seen", only(g.seen), 0, false),
+      row("p50 ms", only(g.p50Ms), 2, false),
+      row("p99 ms", only(g.p99Ms), 2, false),
+      row("max ms", only(g.maxMs), 2, false),
+    );
+  }
   const mib = (f: (m: MemoryKiB) => number) => (v: PerContender<MemoryKiB>) =>
     kib(per3((n) => (v[n] === null ? null : f(v[n]!))));
   const rssOf = mib((m) => m.rss);

@@ -14,6 +14,7 @@
 import { Nftables } from "../ffi/libnftables.ts";
 import { createSocket } from "node:dgram";
 import { serveArgv } from "../testing/knocktool_cmd.ts";
+import { runInNetns } from "./_netns_self.ts";
 
 const PORT = 47_777;
 
@@ -40,42 +41,6 @@ async function sh(argv: string[], stdin?: string): Promise<void> {
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-async function outer(): Promise<void> {
-  const ns = `kt-gbench-${Deno.pid}`;
-  await sh(["ip", "netns", "add", ns]);
-  try {
-    const c = new Deno.Command("ip", {
-      args: [
-        "netns",
-        "exec",
-        ns,
-        Deno.execPath(),
-        "run",
-        "-A",
-        import.meta.filename!,
-        "--inner",
-        ...Deno.args,
-      ],
-      stdout: "inherit",
-      stderr: "inherit",
-    });
-    const s = await c.output();
-    if (!s.success) throw new Error(`Cannot run the inner bench: exit status ${s.code}`);
-  } finally {
-    // Anything still inside (the server) is ours: kill each by its id, then delete.
-    const pids = await new Deno.Command("ip", { args: ["netns", "pids", ns], stdout: "piped" })
-      .output();
-    for (const p of new TextDecoder().decode(pids.stdout).split("\n").filter((x) => x)) {
-      try {
-        Deno.kill(Number(p), "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-    await sh(["ip", "netns", "del", ns]);
-  }
 }
 
 async function inner(): Promise<void> {
@@ -150,4 +115,11 @@ async function inner(): Promise<void> {
 }
 
 if (Deno.args.includes("--inner")) await inner();
-else await outer();
+else {
+  const code = await runInNetns({
+    name: `kt-gbench-${Deno.pid}`,
+    script: import.meta.filename!,
+    args: Deno.args,
+  });
+  if (code !== 0) throw new Error(`Cannot run the inner bench: exit status ${code}`);
+}

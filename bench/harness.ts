@@ -47,6 +47,8 @@ import {
   type ScaleAttemptsRow,
 } from "./_report.ts";
 import { measureDoors } from "./_scale.ts";
+import { measureGrantLatency } from "./_grant_latency.ts";
+import { runInNetns } from "./_netns_self.ts";
 
 const KNOCKD = "/usr/sbin/knockd";
 const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
@@ -122,6 +124,9 @@ interface Sizes {
   readonly w2Knockers: number;
   readonly w4Seconds: number;
   readonly w5Knocks: number;
+  /** w5g: knocks measured, after warm-up knocks. */
+  readonly w5gKnocks: number;
+  readonly w5gWarmup: number;
   readonly pool: number;
   readonly w6: number;
   readonly w6Knocks: number;
@@ -138,6 +143,8 @@ const FULL: Sizes = {
   w2Knockers: 20,
   w4Seconds: 10,
   w5Knocks: 30,
+  w5gKnocks: 200,
+  w5gWarmup: 20,
   pool: 20_000,
   w6: 100_000,
   w6Knocks: 100,
@@ -153,6 +160,8 @@ const QUICK: Sizes = {
   w2Knockers: 20,
   w4Seconds: 3,
   w5Knocks: 10,
+  w5gKnocks: 30,
+  w5gWarmup: 5,
   pool: 5_000,
   w6: 20_000,
   w6Knocks: 20,
@@ -183,7 +192,15 @@ async function outer(opts: Options): Promise<number> {
     console.error("Cannot run the benchmark: run it as root (it creates a network namespace)");
     return 1;
   }
-  for (const bin of [KNOCKD, "/usr/bin/tcpdump", "/usr/sbin/ip", "/bin/sh", "/usr/bin/date"]) {
+  const bins = [
+    KNOCKD,
+    "/usr/bin/tcpdump",
+    "/usr/sbin/ip",
+    "/usr/sbin/nft",
+    "/bin/sh",
+    "/usr/bin/date",
+  ];
+  for (const bin of bins) {
     try {
       Deno.statSync(bin);
     } catch {
@@ -222,63 +239,24 @@ async function outer(opts: Options): Promise<number> {
 }
 
 async function outerOnce(opts: Options, index: number): Promise<number> {
-  const ns = `kt-bench-${Deno.pid}-${index}`;
-  const add = await run("ip", ["netns", "add", ns]);
-  if (add.code !== 0) {
-    console.error(`Cannot create network namespace "${ns}": ${add.out.trim()}`);
-    return 1;
-  }
-  let child: Deno.ChildProcess | undefined;
-  const forward = () => {
-    try {
-      child?.kill("SIGTERM");
-    } catch { /* already gone */ }
-  };
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of signals) Deno.addSignalListener(s, forward);
-  let killer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const args = [
-      "netns",
-      "exec",
-      ns,
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--config",
-      DENO_JSON,
-      new URL(import.meta.url).pathname,
-      "--inner",
-      ...(opts.quick ? ["--quick"] : []),
-      ...(opts.scale ? [] : ["--no-scale"]),
-      ...(opts.keep ? ["--keep"] : []),
-      ...(opts.json === undefined ? [] : ["--json", absolute(opts.json)]),
-      ...(opts.profile === undefined ? [] : ["--profile", absolute(opts.profile)]),
-      ...opts.serveArgs.map((a) => `--serve-arg=${a}`),
-    ];
-    child = new Deno.Command("ip", { args, stdin: "null", stdout: "inherit", stderr: "inherit" })
-      .spawn();
-    const c = child;
-    killer = setTimeout(() => {
-      console.error(`bench: the run took longer than ${INNER_LIMIT_MS / 1000} s: killing it`);
-      try {
-        c.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, INNER_LIMIT_MS);
-    const st = await child.status;
-    return st.code;
-  } finally {
-    clearTimeout(killer);
-    for (const s of signals) Deno.removeSignalListener(s, forward);
-    // Everything still in the namespace was started by this run: end it by pid.
-    const pids = await run("ip", ["netns", "pids", ns]);
-    for (const p of pids.out.split(/\s+/).filter((x) => /^\d+$/.test(x))) {
-      try {
-        Deno.kill(Number(p), "SIGKILL");
-      } catch { /* gone */ }
-    }
-    const del = await run("ip", ["netns", "delete", ns]);
-    if (del.code !== 0) console.error(`Cannot delete network namespace "${ns}": ${del.out.trim()}`);
+    return await runInNetns({
+      name: `kt-bench-${Deno.pid}-${index}`,
+      script: new URL(import.meta.url).pathname,
+      denoArgs: ["--config", DENO_JSON],
+      limitMs: INNER_LIMIT_MS,
+      args: [
+        ...(opts.quick ? ["--quick"] : []),
+        ...(opts.scale ? [] : ["--no-scale"]),
+        ...(opts.keep ? ["--keep"] : []),
+        ...(opts.json === undefined ? [] : ["--json", absolute(opts.json)]),
+        ...(opts.profile === undefined ? [] : ["--profile", absolute(opts.profile)]),
+        ...opts.serveArgs.map((a) => `--serve-arg=${a}`),
+      ],
+    });
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    return 1;
   }
 }
 
@@ -816,25 +794,28 @@ async function inner(opts: Options): Promise<number> {
 
     // Stop everything; tcpdump prints its totals on SIGTERM.
     for (const c of contestants) await c.stop();
+    const serveCommand = (conf: string, ...extra: string[]) => ({
+      cmd: Deno.execPath(),
+      args: ["run", "-A", "--config", DENO_JSON, SERVE_V8_FLAGS, MAIN_TS, "serve", "-i", "lo"]
+        .concat(["-c", conf, ...extra]),
+    });
+    // w5g: knock -> grant in an nftables set, knocktool alone (knockd 0.8 has no grants). A
+    // latency figure, not a scale one: it runs with --no-scale too.
+    check();
+    console.error(`bench: w5g knock -> nftables set element over ${sizes.w5gKnocks} knocks...`);
+    const w5g = await measureGrantLatency({
+      dir,
+      serveCommand,
+      sock: s,
+      knockFrames: knockA,
+      knocks: sizes.w5gKnocks,
+      warmup: sizes.w5gWarmup,
+      check,
+    });
     const scaleDoors = opts.scale
       ? await measureDoors({
         dir,
-        serveCommand: (conf) => ({
-          cmd: Deno.execPath(),
-          args: [
-            "run",
-            "-A",
-            "--config",
-            DENO_JSON,
-            SERVE_V8_FLAGS,
-            MAIN_TS,
-            "serve",
-            "-i",
-            "lo",
-            "-c",
-            conf,
-          ],
-        }),
+        serveCommand,
         sock: s,
         packets: sizes.scalePackets,
         check,
@@ -868,6 +849,7 @@ async function inner(opts: Options): Promise<number> {
       w3,
       w4,
       w5,
+      w5g,
       memory: { ready: memReady, afterFlood: memAfterFlood, bareDeno: bareMem },
       w6,
       ...(opts.scale

@@ -20,35 +20,20 @@ import { captureLive } from "../src/server/capture_live.ts";
 import type { Frame } from "../src/server/capture_events.ts";
 import { RealtimeClock } from "./_clock.ts";
 import { percentile } from "./_report.ts";
+import { runInNetns } from "./_netns_self.ts";
 
 const samples = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 200);
 
 if (!Deno.args.includes("--inner")) {
-  const ns = `kt-latcap-${Deno.pid}`;
-  const ip = (...args: string[]) => new Deno.Command("ip", { args }).outputSync();
-  ip("netns", "add", ns);
-  let status = 1;
-  try {
-    ip("-n", ns, "link", "set", "lo", "up");
-    const { code } = await new Deno.Command("ip", {
-      args: [
-        "netns",
-        "exec",
-        ns,
-        Deno.execPath(),
-        "run",
-        "-A",
-        import.meta.filename!,
-        "--inner",
-        String(samples),
-      ],
-    }).spawn().status;
-    status = code;
-  } finally {
-    // Before the exit: Deno.exit does not run pending finally blocks.
-    ip("netns", "del", ns);
-  }
-  Deno.exit(status);
+  // runInNetns deletes the namespace before it returns (Deno.exit skips pending finally blocks).
+  Deno.exit(
+    await runInNetns({
+      name: `kt-latcap-${Deno.pid}`,
+      script: import.meta.filename!,
+      args: [String(samples)],
+      loUp: true,
+    }),
+  );
 }
 
 const frame = (port: number) =>

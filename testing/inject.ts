@@ -76,6 +76,13 @@ export interface FrameSpec {
   readonly vlan?: readonly number[];
   /** Payload as hex (default none). */
   readonly payloadHex?: string;
+  /**
+   * Bytes overwritten once the frame is built, to make it malformed: `at` is the offset in the
+   * whole frame (Ethernet header included), `hex` the new bytes. Checksums are not recomputed.
+   */
+  readonly patch?: readonly { readonly at: number; readonly hex: string }[];
+  /** Cut the built (and patched) frame to this many bytes, or pad it with zeros up to it. */
+  readonly length?: number;
 }
 
 /** What to send. */
@@ -191,11 +198,28 @@ export function buildFrame(
     tcpFlags: parseFlags(f.flags),
     ...(f.payloadHex === undefined ? {} : { payload: parseHex(f.payloadHex) }),
   });
-  return buildEthernet(ip, family, {
+  const frame = buildEthernet(ip, family, {
     dst: macs.dst ?? new Uint8Array(6),
     src: macs.src ?? new Uint8Array(6),
     ...(f.vlan === undefined ? {} : { vlan: [...f.vlan] }),
   });
+  if (f.patch === undefined && f.length === undefined) return frame;
+  for (const { at, hex } of f.patch ?? []) {
+    const bytes = parseHex(hex);
+    if (!(Number.isInteger(at) && at >= 0 && at + bytes.length <= frame.length)) {
+      throw new Error(
+        `Cannot patch ${bytes.length} bytes at "${at}": the frame has ${frame.length}`,
+      );
+    }
+    frame.set(bytes, at);
+  }
+  const length = f.length ?? frame.length;
+  if (!(Number.isInteger(length) && length >= 0 && length <= 65535)) {
+    throw new Error(`Cannot build a frame of "${length}" bytes: the length must be 0-65535`);
+  }
+  const out = new Uint8Array(length);
+  out.set(frame.subarray(0, Math.min(length, frame.length)));
+  return out;
 }
 
 /**

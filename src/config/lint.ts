@@ -207,11 +207,13 @@ function lintDoor(door: Door, overlap: StartOverlap | undefined, out: Warning[])
   if (door.seqTimeout <= 0) {
     warn(
       `"Seq_Timeout" is ${door.seqTimeout}, so every attempt expires at the next packet and no sequence of more than one knock can complete`,
+      door.seqTimeoutLine ?? door.line,
     );
   }
   if (door.cmdTimeout < 0) {
     warn(
       `"Cmd_Timeout" is ${door.cmdTimeout}: knockd sleeps practically forever, so the stop command never runs`,
+      door.cmdTimeoutLine ?? door.line,
     );
   }
 

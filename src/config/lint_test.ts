@@ -28,8 +28,8 @@ Deno.test("lintConfig: ascending sequence", () => {
 
 Deno.test("lintConfig: timeouts", () => {
   assert.deepEqual(lint("[a]\nsequence=2,1\nseq_timeout=0\ncmd_timeout=-1\n"), [
-    `1: Door "a": "Seq_Timeout" is 0, so every attempt expires at the next packet and no sequence of more than one knock can complete`,
-    `1: Door "a": "Cmd_Timeout" is -1: knockd sleeps practically forever, so the stop command never runs`,
+    `3: Door "a": "Seq_Timeout" is 0, so every attempt expires at the next packet and no sequence of more than one knock can complete`,
+    `4: Door "a": "Cmd_Timeout" is -1: knockd sleeps practically forever, so the stop command never runs`,
   ]);
 });
 

@@ -112,6 +112,8 @@ export interface Door {
   readonly secret?: SecretDoor;
   /** `Seq_Timeout` (alias `Timeout`) in seconds; default 25. May be ≤ 0 (then nothing completes). */
   readonly seqTimeout: number;
+  /** 1-based line of the last `Seq_Timeout` directive, when there is one. Additive. */
+  readonly seqTimeoutLine?: number;
   /** `TCPFlags`, accumulated over every `TCPFlags` line of the section. */
   readonly tcpFlags: Readonly<Partial<Record<TcpFlagName, FlagRequirement>>>;
   /** 1-based line of the last `TCPFlags` directive, when there is one. Additive. */
@@ -127,6 +129,8 @@ export interface Door {
   readonly startCommand6?: string;
   /** `Cmd_Timeout` in seconds; default 10. Negative means the stop command never runs. */
   readonly cmdTimeout: number;
+  /** 1-based line of the last `Cmd_Timeout` directive, when there is one. Additive. */
+  readonly cmdTimeoutLine?: number;
   /** `Stop_Command`. */
   readonly stopCommand?: string;
   /** `Stop_Command_6` as written; absent falls back to stopCommand (docs/COMPATIBILITY.md §2.3). */

@@ -89,6 +89,7 @@ interface DoorDraft {
   suffixNotes: SuffixNote[];
   oneTimeSequencesFile?: string;
   seqTimeout: number;
+  seqTimeoutLine?: number;
   tcpFlags: Partial<Record<TcpFlagName, FlagRequirement>>;
   tcpFlagsLine?: number;
   target?: string;
@@ -289,6 +290,7 @@ function parseOrReject(bytes: Uint8Array, opts: ParseOptions): Config {
       case "SEQ_TIMEOUT":
       case "TIMEOUT":
         door.seqTimeout = readAtoi(value).value;
+        door.seqTimeoutLine = n;
         break;
       case "CMD_TIMEOUT":
         door.cmdTimeout = readAtoi(value).value;
@@ -496,12 +498,14 @@ function freezeDoor(d: DoorDraft): Door {
       : {}),
     ...(d.secret?.done !== undefined ? { secret: d.secret.done } : {}),
     seqTimeout: d.seqTimeout,
+    ...(d.seqTimeoutLine !== undefined ? { seqTimeoutLine: d.seqTimeoutLine } : {}),
     tcpFlags: d.tcpFlags,
     ...(d.tcpFlagsLine !== undefined ? { tcpFlagsLine: d.tcpFlagsLine } : {}),
     ...(d.target !== undefined ? { target: d.target } : {}),
     ...(d.startCommand !== undefined ? { startCommand: d.startCommand } : {}),
     ...(d.startCommand6 !== undefined ? { startCommand6: d.startCommand6 } : {}),
     cmdTimeout: d.cmdTimeout,
+    ...(d.cmdTimeoutLine !== undefined ? { cmdTimeoutLine: d.cmdTimeoutLine } : {}),
     ...(d.stopCommand !== undefined ? { stopCommand: d.stopCommand } : {}),
     ...(d.stopCommand6 !== undefined ? { stopCommand6: d.stopCommand6 } : {}),
     ...(d.nftSet !== undefined ? { nftSet: d.nftSet } : {}),

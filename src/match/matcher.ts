@@ -95,6 +95,12 @@ export interface MatcherOptions {
    * {@link Matcher.rateLimitDrops}. Absent or 0: no cap (knockd).
    */
   readonly maxStartsPerMinute?: number;
+  /**
+   * Told when the attempt table is full and a first knock evicts an attempt or is refused, at
+   * most once per minute of capture time: the warning to log (docs/COMPATIBILITY.md "Bounded
+   * state": each cap logs a warning). Default: nothing is told.
+   */
+  readonly onTableFull?: (warning: string) => void;
 }
 
 /** Sources counted per minute for `maxStartsPerMinute` (more are not limited that minute). */
@@ -208,6 +214,9 @@ export class Matcher {
   #pendingRemovals: [number, string][] = [];
   #evictions = 0;
   #refusals = 0;
+  readonly #onTableFull: ((warning: string) => void) | undefined;
+  /** Capture second from which the next table-full warning may be told. */
+  #nextFullWarning = -Infinity;
   #invalidations = 0;
   #rateLimitDrops = 0;
   readonly #maxStarts: number;
@@ -232,6 +241,7 @@ export class Matcher {
     this.#debug = options.debug ?? false;
     this.#maxStarts = options.maxStartsPerMinute ?? 0;
     this.#strict = options.strict ?? false;
+    this.#onTableFull = options.onTableFull;
     this.#doors.forEach((state, index) => this.#indexStart(index, state, true));
     this.#filter = new PreFilter(doors, options.localAddresses, options.ipv4Only ?? false);
     const cap = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -561,7 +571,7 @@ export class Matcher {
     const door = state.door;
     const id = this.#nextId++;
     if (door.sequence.length > 1 && this.#table.full) {
-      const message = this.#makeRoom(packet.src, door);
+      const message = this.#makeRoom(packet.src, door, packet.tsSec);
       if (message !== undefined) (events ??= []).push({ kind: "debug", message });
       if (this.#table.full) return events;
     }
@@ -580,9 +590,17 @@ export class Matcher {
    *
    * @returns The debug text describing what happened (undefined without `debug`).
    */
-  #makeRoom(src: string, door: Door): string | undefined {
+  #makeRoom(src: string, door: Door, now: number): string | undefined {
     const table = this.#table;
     const victim = table.evictionCandidate();
+    if (this.#onTableFull !== undefined && now >= this.#nextFullWarning) {
+      this.#nextFullWarning = now + 60;
+      this.#onTableFull(
+        victim === NO_SLOT
+          ? `Refuse new knock attempts: all ${table.size} tracked attempts are past stage 1 (the limit)`
+          : `Evict the oldest knock attempts still at stage 1: ${table.size} attempts are tracked (the limit)`,
+      );
+    }
     if (victim === NO_SLOT) {
       this.#refusals++;
       if (!this.#debug) return undefined;

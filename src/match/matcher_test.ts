@@ -355,3 +355,28 @@ Deno.test("Matcher.wants declines only a packet that could change nothing", () =
   const debug = new Matcher([door("a", "7000,8000")], { ...LOCAL, debug: true });
   assert.equal(debug.wants(fieldsOf(k(100, "198.51.100.7", 8000))), true);
 });
+
+Deno.test("Matcher: a full table is told to onTableFull at most once a minute of capture time", () => {
+  const told: string[] = [];
+  const m = new Matcher([door("A", "7000,8000,9000")], {
+    ...LOCAL,
+    maxAttempts: 2,
+    onTableFull: (w) => told.push(w),
+  });
+  for (let i = 0; i < 50; i++) m.handle(k(100, floodSource(i), 7000));
+  assert.deepEqual(told, [
+    "Evict the oldest knock attempts still at stage 1: 2 attempts are tracked (the limit)",
+  ]);
+  for (let i = 50; i < 60; i++) m.handle(k(159, floodSource(i), 7000));
+  assert.equal(told.length, 1);
+  for (const src of [floodSource(60), floodSource(61)]) {
+    m.handle(k(159, src, 7000));
+    m.handle(k(159, src, 8000));
+  }
+  assert.equal(told.length, 1);
+  m.handle(k(160, floodSource(62), 7000));
+  assert.deepEqual(told.slice(1), [
+    "Refuse new knock attempts: all 2 tracked attempts are past stage 1 (the limit)",
+  ]);
+  assert.equal(m.refusals, 1);
+});

@@ -17,188 +17,37 @@
  *   wait for their timer; at that cap the oldest pending stop command runs at once, early. Both
  *   caps log a warning to the log file and stderr (at most one a minute each) and are counted in
  *   {@link DoorActions.counters}.
- * - Timeouts longer than a `setTimeout` can hold (2^31-1 ms, ~24.8 days) are waited in steps.
+ * - Timeouts longer than a `setTimeout` can hold (2^31-1 ms, ~24.8 days) are waited in steps
+ *   (timers.ts).
  * - A negative `Cmd_Timeout` means the stop command never runs (knockd sleeps "forever"); a
  *   warning says so.
  * - A present but empty `Stop_Command_6` (or `Stop_Command`) runs `/bin/sh -c ""` after the
  *   timeout, and logs `DOOR: running command: ` as knockd does with `system("")`.
  *
- * Over 400 lines because start commands, stop timers, the running cap and shutdown share one
- * queue and one set of counters.
+ * Beside it: the runners (command_runner.ts), the timer sources (timers.ts), and choosing and
+ * expanding a door's commands (door_commands.ts). Over 400 lines because start commands, stop
+ * timers, the running cap and shutdown share one queue and one set of counters.
  *
  * @module
  */
 import type { Door } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import type { ServerLog } from "./log.ts";
-import { encodeRawText, shellArgs } from "../util/bytes.ts";
+import { encodeRawText } from "../util/bytes.ts";
 import { errnoText } from "../util/errno.ts";
+import type { CommandResult, CommandRunner } from "./command_runner.ts";
+import { realTimers, type Timers } from "./timers.ts";
+import { chooseCommands, COMMAND_MAX, expandCommand } from "./door_commands.ts";
 
-/** Outcome of one command. */
-export interface CommandResult {
-  /** Exit status as knockd reports it (`WEXITSTATUS`: 0 when the shell was killed by a signal). */
-  readonly code: number;
-  /** The shell was killed by a signal. */
-  readonly signaled: boolean;
-}
-
-/** Runs shell commands: the real `/bin/sh`, or a recorder for `--dry-run` and tests. */
-export interface CommandRunner {
-  /**
-   * Runs one command line and waits for it.
-   *
-   * @throws {Error} When the shell cannot be started (logged as knockd's `command fork failed`).
-   */
-  run(command: string): Promise<CommandResult>;
-}
-
-/**
- * Runs commands with `/bin/sh -c` in a new session (`setsid()`, as knockd), stdin/stdout/stderr
- * inherited from knocktool, or `/dev/null` (knockd under `-d`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ShellRunner } from "./actions.ts";
- * const r = await new ShellRunner().run("exit 3");
- * assert.equal(r.code, 3, "wrong status");
- * ```
- */
-export class ShellRunner implements CommandRunner {
-  readonly #cwd: string | undefined;
-  readonly #stdio: "inherit" | "null";
-
-  /**
-   * Makes the runner.
-   *
-   * @param opts `cwd`: working directory of the commands (knockd's is `/` under `-d`);
-   *   `stdio`: `"inherit"` (default, the foreground) or `"null"` (`-d`: `/dev/null`, as knockd's
-   *   `daemon()`).
-   */
-  constructor(opts: { readonly cwd?: string; readonly stdio?: "inherit" | "null" } = {}) {
-    this.#cwd = opts.cwd;
-    this.#stdio = opts.stdio ?? "inherit";
-  }
-
-  /** Runs `/bin/sh -c command`. */
-  async run(command: string): Promise<CommandResult> {
-    const child = new Deno.Command("/bin/sh", {
-      // Bytes that are not UTF-8 cannot travel in argv as text; shellArgs rebuilds them (as
-      // knockd, whose system() passes the config's bytes untouched).
-      args: shellArgs(command),
-      ...(this.#cwd !== undefined ? { cwd: this.#cwd } : {}),
-      stdin: this.#stdio,
-      stdout: this.#stdio,
-      stderr: this.#stdio,
-      // setsid() in the child, as knockd: a Ctrl-C to the foreground group spares the commands.
-      detached: true,
-    }).spawn();
-    const status = await child.status;
-    if (status.signal !== null) return { code: 0, signaled: true };
-    return { code: status.code, signaled: false };
-  }
-}
-
-/**
- * Records commands instead of running them (`--dry-run`): each one is reported through `onRun`
- * (knocktool prints `would run: CMD`) and "succeeds".
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { RecordingRunner } from "./actions.ts";
- * const r = new RecordingRunner();
- * await r.run("echo hi");
- * assert.equal(r.commands[0], "echo hi", "not recorded");
- * ```
- */
-export class RecordingRunner implements CommandRunner {
-  /** Every command run so far, in order. */
-  readonly commands: string[] = [];
-  readonly #onRun: ((command: string) => void) | undefined;
-  readonly #result: (command: string) => CommandResult;
-
-  /**
-   * Makes a recorder.
-   *
-   * @param onRun Called with each command (e.g. to print `would run: ...`).
-   * @param result The result to report (default: exit status 0).
-   */
-  constructor(
-    onRun?: (command: string) => void,
-    result: (command: string) => CommandResult = () => ({ code: 0, signaled: false }),
-  ) {
-    this.#onRun = onRun;
-    this.#result = result;
-  }
-
-  /** Records the command. */
-  run(command: string): Promise<CommandResult> {
-    this.commands.push(command);
-    this.#onRun?.(command);
-    return Promise.resolve(this.#result(command));
-  }
-}
-
-/** A timer source (injectable so that tests need not sleep). */
-export interface Timers {
-  /** Calls `fn` after `ms` milliseconds; returns a handle for {@link Timers.clear}. */
-  set(fn: () => void, ms: number): unknown;
-  /** Cancels a timer. */
-  clear(id: unknown): void;
-}
-
-/** The longest delay one `setTimeout` can hold (2^31-1 ms, ~24.8 days); longer ones fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Wraps a timer source so that delays longer than `max` ms are waited in steps of at most `max`
- * (Deno's `setTimeout` fires after 1 ms when given more than 2^31-1 ms).
- *
- * @param base The timer source to wrap.
- * @param max The longest single step (default {@link MAX_TIMER_MS}).
- * @returns A timer source that waits the whole delay.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { longTimers, type Timers } from "./actions.ts";
- * const steps: number[] = [];
- * const fake: Timers = { set: (fn, ms) => (steps.push(ms), fn()), clear: () => {} };
- * longTimers(fake, 10).set(() => {}, 25);
- * assert.equal(steps.join(), "10,10,5");
- * ```
- */
-export function longTimers(base: Timers, max: number = MAX_TIMER_MS): Timers {
-  return {
-    set(fn, ms) {
-      const handle: { id: unknown } = { id: undefined };
-      let left = Math.max(0, ms);
-      const arm = (): void => {
-        const step = Math.min(left, max);
-        left -= step;
-        handle.id = base.set(left > 0 ? arm : fn, step);
-      };
-      arm();
-      return handle;
-    },
-    clear(handle) {
-      base.clear((handle as { id: unknown }).id);
-    },
-  };
-}
-
-/** The real timers (delays beyond {@link MAX_TIMER_MS} waited in steps). */
-export const realTimers: Timers = longTimers({
-  set: (fn, ms) => setTimeout(fn, ms),
-  clear: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
-});
-
-/**
- * knockd's command buffers are PATH_MAX (4096) bytes: an expansion of 4096 bytes or more (its
- * UTF-8 / raw config bytes, not UTF-16 units) is refused.
- */
-export const COMMAND_MAX = 4096;
+// What actions.ts exported before these moved out (src/cli, bench/ and tests import them here).
+export {
+  type CommandResult,
+  type CommandRunner,
+  RecordingRunner,
+  ShellRunner,
+} from "./command_runner.ts";
+export { longTimers, MAX_TIMER_MS, realTimers, type Timers } from "./timers.ts";
+export { chooseCommands, COMMAND_MAX, expandCommand } from "./door_commands.ts";
 
 /** Commands (start and stop) running at once by default; more wait in a FIFO queue. */
 export const MAX_RUNNING_COMMANDS = 16;
@@ -211,52 +60,6 @@ export const SHUTDOWN_WAIT_MS = 30_000;
 
 /** Cap warnings are logged at most once per this many ms (per cap). */
 const CAP_WARNING_INTERVAL_MS = 60_000;
-
-/**
- * Replaces every `%IP%` (case-sensitive, knockd's only token) with the source address.
- *
- * @param command The configured command.
- * @param ip The knocker's address.
- * @returns The expanded command.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { expandCommand } from "./actions.ts";
- * assert.equal(expandCommand("a %IP% b %IP% %ip%", "1.2.3.4"), "a 1.2.3.4 b 1.2.3.4 %ip%");
- * ```
- */
-export function expandCommand(command: string, ip: string): string {
-  return command.split("%IP%").join(ip);
-}
-
-/**
- * Picks the commands for a knocker (docs/COMPATIBILITY.md §2.3, §6): for IPv6 the `*_6` command,
- * falling back to the IPv4 one only when the `*_6` key is absent. `start` is undefined when nothing
- * must run (absent or empty); `stop` is undefined only when absent (an empty stop command "runs").
- *
- * @param door The door.
- * @param family The attempt's IP version.
- * @returns The chosen start and stop commands, unexpanded.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { chooseCommands } from "./actions.ts";
- * const door = { startCommand: "open", startCommand6: "", stopCommand: "close" };
- * assert.equal(chooseCommands(door, 6).start, undefined, "v6 must run nothing");
- * assert.equal(chooseCommands(door, 4).stop, "close", "v4 stop");
- * ```
- */
-export function chooseCommands(
-  door: Pick<Door, "startCommand" | "startCommand6" | "stopCommand" | "stopCommand6">,
-  family: Family,
-): { start?: string; stop?: string } {
-  const start = family === 6 ? door.startCommand6 ?? door.startCommand : door.startCommand;
-  const stop = family === 6 ? door.stopCommand6 ?? door.stopCommand : door.stopCommand;
-  if (start === undefined || start === "") return {};
-  return stop === undefined ? { start } : { start, stop };
-}
 
 /** Options of {@link DoorActions}. */
 export interface DoorActionsOptions {

@@ -20,6 +20,13 @@ import { PollFds, type Waker } from "../../ffi/waker.ts";
 /** Wait between drains while packets keep coming (see the "hot" loop in {@link runCapture}). */
 const HOT_WAIT_MS = 1;
 
+/**
+ * Fewest packets in one drain that make the next wait a {@link HOT_WAIT_MS} timer. A smaller
+ * drain (a knock, a short burst) goes straight back to `poll()`, so that the next knock is
+ * delivered at once instead of after the timer (Deno's 1 ms timer fires after ~2 ms).
+ */
+const HOT_MIN_BATCH = 4;
+
 /** Most packets drained per wake-up before the loop yields to the event loop again. */
 export const DRAIN_BUDGET = 8192;
 
@@ -146,13 +153,15 @@ export async function runCapture(o: RunCaptureOptions): Promise<string | undefin
   const fds = new PollFds([s.fd, w.fd]);
   let nextCheck = Date.now() + o.addressPollMs;
   let errorWakeups = 0;
-  // "Hot": the last turn found packets. Then the next turn is a HOT_WAIT_MS timer instead of a
-  // poll: a nonblocking FFI poll costs ~14 µs per wake-up (a thread hop; docs/ARCHITECTURE.md,
-  // "Capture loop facts" §4), which under a flood wakes for a handful of packets each time, while
-  // the synchronous drain costs ~0.1 µs per packet. The timer still gives timers and signals
-  // their turn, and the first turn that finds the ring empty goes back to poll, so an idle link
-  // costs nothing and the first packet after idle is delivered at once; later packets of a
-  // burst wait ≤ ~1 ms.
+  // "Hot": the last turn found at least HOT_MIN_BATCH packets (a flood). Then the next turn is a
+  // HOT_WAIT_MS timer instead of a poll: a nonblocking FFI poll costs ~14 µs per wake-up (a
+  // thread hop; docs/ARCHITECTURE.md, "Capture loop facts" §4), which under a flood wakes for a
+  // handful of packets each time, while the synchronous drain costs ~0.1 µs per packet. The timer
+  // still gives timers and signals their turn, and the first turn that finds fewer packets goes
+  // back to poll, so an idle link costs nothing and the first packet after idle is delivered at
+  // once. A turn with fewer packets (a knock) does not arm the timer: the timer fires after ~2 ms,
+  // and a knock that came right after another one waited for it (docs/PERFORMANCE.md, "Knock to
+  // grant (w5g)"); later packets of a flood wait ≤ ~2 ms.
   let hot = false;
   while (!signal.aborted) {
     const now = Date.now();
@@ -181,7 +190,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<string | undefin
       if (n === 0) break;
       total += n;
     }
-    hot = total > 0;
+    hot = total >= HOT_MIN_BATCH;
     if ((re & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && total === 0) {
       // libpcap reports socket errors from pcap_dispatch; if it does not, do not spin on them.
       if (++errorWakeups >= 3) {

@@ -56,9 +56,27 @@ Deno.test("reload with a broken config keeps the old config and logs the error",
     deepStrictEqual(
       io.err,
       "config: line 3: syntax error\n" +
+        'Cannot parse line 3: expected "key = value" but found "bogus"\n' +
         'Cannot reload "k.conf": keeping the running configuration\n',
     );
     deepStrictEqual(io.out.split("\n")[0], "re-reading config file: k.conf");
+  } finally {
+    daemon.close();
+    resetSync();
+  }
+});
+
+Deno.test("reload with an error knockd reports by section also logs the line (knocktool's text)", async () => {
+  const { io, daemon, actions } = setup(() => parseConfig("[A]\nsequence = 5,6:icmp\n"));
+  try {
+    deepStrictEqual(daemon.reload(), false);
+    await actions.shutdown();
+    deepStrictEqual(
+      io.err,
+      "config: section A: unknown protocol in knock sequence\n" +
+        'Cannot parse "sequence" at line 2: protocol "icmp" in "6:icmp" must be "tcp" or "udp"\n' +
+        'Cannot reload "k.conf": keeping the running configuration\n',
+    );
   } finally {
     daemon.close();
     resetSync();
@@ -219,5 +237,23 @@ Deno.test("a one-time file that cannot be updated: knockd's line, then the cause
   } finally {
     resetSync();
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a first-knock flood that fills the attempt table logs one warning (LE)", async () => {
+  const { io, daemon, actions } = setup(() => parseConfig("[A]\nsequence = 1,2\n"));
+  try {
+    for (let i = 0; i < 65_536 + 100; i++) {
+      daemon.handleFrame(frame(1, 100, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+    }
+    await actions.shutdown();
+    deepStrictEqual(
+      io.err,
+      "Evict the oldest knock attempts still at stage 1: 65536 attempts are tracked (the limit)\n",
+    );
+    deepStrictEqual(daemon.matcherStats.evictions, 100);
+  } finally {
+    daemon.close();
+    resetSync();
   }
 });

@@ -163,3 +163,54 @@ Deno.test("GrantKeeper: the state file is written before the start command; rest
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("GrantKeeper: a set grant is written off the event loop; a newer write is never replaced by it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { clock, keeper } = setup(dir);
+    const setDoor: GrantDoor = { name: "web", cmdTimeout: 30, nftSet: SET };
+    assert.equal(keeper.open(setDoor, "192.0.2.7", 4), "opened");
+    await clock.advance(100); // the coalesced write starts, off the loop
+    // A command grant is written at once (synchronously) while that write is in progress; the
+    // older write, which has only 192.0.2.7, must not replace the file when it ends.
+    assert.equal(keeper.open(CMD_DOOR, "192.0.2.8", 4), "opened");
+    await new Promise((r) => setTimeout(r, 100));
+    const addresses = () =>
+      JSON.parse(Deno.readTextFileSync(`${dir}/grants.json`)).grants.map(
+        (g: { address: string }) => g.address,
+      );
+    assert.deepEqual(addresses(), ["192.0.2.7", "192.0.2.8"]);
+    await keeper.shutdown(); // closes the command grant
+    assert.deepEqual(addresses(), ["192.0.2.7"]);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["grants.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("GrantKeeper: the coalesced write off the loop lands in the file", async () => {
+  const dir = await Deno.makeTempDir();
+  const { clock, keeper } = setup(dir);
+  try {
+    assert.equal(
+      keeper.open({ name: "web", cmdTimeout: 30, nftSet: SET }, "192.0.2.9", 4),
+      "opened",
+    );
+    await clock.advance(100);
+    const text = () => {
+      try {
+        return Deno.readTextFileSync(`${dir}/grants.json`);
+      } catch {
+        return ""; // not written yet
+      }
+    };
+    for (let i = 0; i < 400 && !text().includes("192.0.2.9"); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const stored = JSON.parse(text());
+    assert.deepEqual(stored.grants.map((g: { address: string }) => g.address), ["192.0.2.9"]);
+  } finally {
+    await keeper.shutdown(); // waits for a write still in progress
+    await Deno.remove(dir, { recursive: true });
+  }
+});

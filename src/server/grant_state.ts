@@ -9,7 +9,7 @@
 import type { NftSetRef } from "../config/model.ts";
 import type { Family } from "../wire/packet.ts";
 import type { Grant } from "./grants.ts";
-import { readJsonFile, writeJsonAtomic } from "./state_file.ts";
+import { readJsonFile, writeJsonAtomic, writeJsonAtomicAsync } from "./state_file.ts";
 
 /** A grant as stored. */
 export interface StoredGrant {
@@ -27,6 +27,21 @@ export interface StoredGrant {
   readonly stop?: string;
   /** Its set. */
   readonly set?: NftSetRef;
+}
+
+function stored(grants: readonly Grant[]): { version: 1; grants: StoredGrant[] } {
+  return {
+    version: 1,
+    grants: grants.map((g): StoredGrant => ({
+      door: g.door,
+      address: g.address,
+      family: g.family,
+      since: g.since,
+      until: g.until,
+      ...(g.stop !== undefined ? { stop: g.stop } : {}),
+      ...(g.set !== undefined ? { set: g.set } : {}),
+    })),
+  };
 }
 
 /** The grants file of a state directory. */
@@ -50,18 +65,19 @@ export class GrantState {
    * @throws {Error} When the file cannot be written.
    */
   save(grants: readonly Grant[]): void {
-    writeJsonAtomic(this.path, {
-      version: 1,
-      grants: grants.map((g): StoredGrant => ({
-        door: g.door,
-        address: g.address,
-        family: g.family,
-        since: g.since,
-        until: g.until,
-        ...(g.stop !== undefined ? { stop: g.stop } : {}),
-        ...(g.set !== undefined ? { set: g.set } : {}),
-      })),
-    });
+    writeJsonAtomic(this.path, stored(grants));
+  }
+
+  /**
+   * Writes the grants off the event loop (`writeJsonAtomicAsync`).
+   *
+   * @param grants The live grants (read at once).
+   * @param stillWanted Asked just before the file is replaced; false: a newer write won.
+   * @returns Whether the file was replaced.
+   * @throws {Error} When the file cannot be written.
+   */
+  saveAsync(grants: readonly Grant[], stillWanted: () => boolean): Promise<boolean> {
+    return writeJsonAtomicAsync(this.path, stored(grants), stillWanted);
   }
 
   /**

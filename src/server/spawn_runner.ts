@@ -4,7 +4,7 @@
  * costs more the more memory the daemon has (docs/PERFORMANCE.md: p50 of "last knock → command
  * effect" about 6 → 2 ms).
  *
- * It keeps every guarantee of {@link ShellRunner} (src/server/actions.ts): a new session per
+ * It keeps every guarantee of {@link ShellRunner} (src/server/command_runner.ts): a new session per
  * command, fds 0-2 only (the daemon's other descriptors are close-on-exec, src/server/fds.ts),
  * `/dev/null` stdio and `/` as working directory under `-d`, the command's bytes passed as they
  * are (a non-UTF-8 command reaches the shell byte for byte), and every child reaped: on SIGCHLD,
@@ -16,7 +16,7 @@
  */
 import { type ExitStatus, Spawner } from "../../ffi/spawn.ts";
 import { encodeRawText } from "../util/bytes.ts";
-import type { CommandResult, CommandRunner } from "./actions.ts";
+import type { CommandResult, CommandRunner } from "./command_runner.ts";
 
 /** While children run, they are also polled this often (SIGCHLD normally reaps them first). */
 export const REAP_POLL_MS = 50;
