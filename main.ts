@@ -14,16 +14,16 @@ import { message } from "@optique/core/message";
 import { type Io, processIo } from "./src/util/io.ts";
 import { VERSION } from "./src/util/version.ts";
 import { takeEnv } from "./src/util/env.ts";
-import { checkCommand, runCheck } from "./src/cli/check.ts";
-import { runKnockd, runServe, serveCommand } from "./src/cli/serve.ts";
+import { checkCommand } from "./src/cli/check_args.ts";
+import { serveCommand } from "./src/cli/serve_args.ts";
 import { daemonChildSetup, readCmdline } from "./src/server/detach.ts";
-import { knockCommand, runKnock, runKnockCompat } from "./src/cli/knock.ts";
-import { interfacesCommand, runInterfaces } from "./src/cli/interfaces.ts";
-import { keygenCommand, runKeygen } from "./src/cli/keygen.ts";
-import { runSequence, sequenceCommand } from "./src/cli/sequence.ts";
-import { runStatus, statusCommand } from "./src/cli/status.ts";
-import { revokeCommand, runRevoke } from "./src/cli/revoke.ts";
-import { grantCommand, runGrant } from "./src/cli/grant.ts";
+import { knockCommand } from "./src/cli/knock_args.ts";
+import { interfacesCommand } from "./src/cli/interfaces_args.ts";
+import { keygenCommand } from "./src/cli/keygen_args.ts";
+import { sequenceCommand } from "./src/cli/sequence_args.ts";
+import { statusCommand } from "./src/cli/status_args.ts";
+import { revokeCommand } from "./src/cli/revoke_args.ts";
+import { grantCommand } from "./src/cli/grant_args.ts";
 
 restoreSegmenter();
 
@@ -53,8 +53,12 @@ export const BRIEF = message`A port-knocking server and client, compatible with 
  */
 export async function main(args: readonly string[], io: Io, argv0 = "knocktool"): Promise<number> {
   const name = argv0.slice(argv0.lastIndexOf("/") + 1);
-  if (name === "knockd") return await runKnockd(args, io, argv0);
-  if (name === "knock") return await runKnockCompat(args, io, argv0);
+  if (name === "knockd") {
+    return await (await import("./src/cli/serve.ts")).runKnockd(args, io, argv0);
+  }
+  if (name === "knock") {
+    return await (await import("./src/cli/knock.ts")).runKnockCompat(args, io, argv0);
+  }
   let status: number | undefined;
   const opts = runParser(parser, "knocktool", args, {
     brief: BRIEF,
@@ -66,25 +70,26 @@ export async function main(args: readonly string[], io: Io, argv0 = "knocktool")
     stderr: (text: string) => io.stderr(text + "\n"),
   });
   if (status !== undefined) return status;
+  // Only the subcommand's runner is loaded (literal specifiers, so `deno compile` embeds them).
   switch (opts.cmd) {
     case "serve":
-      return await runServe(opts, io);
+      return await (await import("./src/cli/serve.ts")).runServe(opts, io);
     case "knock":
-      return await runKnock(opts, io);
+      return await (await import("./src/cli/knock.ts")).runKnock(opts, io);
     case "check":
-      return await runCheck(opts, io);
+      return await (await import("./src/cli/check.ts")).runCheck(opts, io);
     case "interfaces":
-      return await runInterfaces(opts, io);
+      return await (await import("./src/cli/interfaces.ts")).runInterfaces(opts, io);
     case "keygen":
-      return await runKeygen(opts, io);
+      return await (await import("./src/cli/keygen.ts")).runKeygen(opts, io);
     case "sequence":
-      return await runSequence(opts, io);
+      return await (await import("./src/cli/sequence.ts")).runSequence(opts, io);
     case "status":
-      return await runStatus(opts, io);
+      return await (await import("./src/cli/status.ts")).runStatus(opts, io);
     case "revoke":
-      return await runRevoke(opts, io);
+      return await (await import("./src/cli/revoke.ts")).runRevoke(opts, io);
     case "grant":
-      return await runGrant(opts, io);
+      return await (await import("./src/cli/grant.ts")).runGrant(opts, io);
   }
 }
 

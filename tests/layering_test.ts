@@ -11,7 +11,7 @@
  *   3. src/config/  knockd.conf parsing, the Door/Options model, capture filters, lint
  *   4. src/match/   the matcher, prefilter, attempt table, one-time sequences
  *   5. src/server/, src/client/ and src/cluster/  peers: none imports another
- *   6. src/cli/     one file per subcommand
+ *   6. src/cli/     per subcommand a parser (`x_args.ts`) and a runner (`x.ts`)
  *   7. main.ts
  * Test code: testing/ (the one test kit), tests/ (suites needing root, namespaces or daemons),
  * bench/ (benchmarks), and every `*_test.ts`. tools/ holds build scripts.

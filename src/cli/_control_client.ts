@@ -1,23 +1,11 @@
 /**
- * What `status`, `revoke` and `grant` share: the `--control PATH` option and one request to the
- * control socket of `serve` (docs/GRANTS.md).
+ * What the runners of `status`, `revoke` and `grant` share: one request to the control socket of
+ * `serve` (docs/GRANTS.md). Their `--control PATH` option is in `_control_args.ts`.
  *
  * @module
  */
-import { message } from "@optique/core/message";
-import { withDefault } from "@optique/core/modifiers";
-import { option } from "@optique/core/primitives";
-import { string } from "@optique/core/valueparser";
 import type { Io } from "../util/io.ts";
-import { type ControlRequest, DEFAULT_CONTROL_PATH, requestControl } from "../server/control.ts";
-
-/** `--control PATH` (default {@link DEFAULT_CONTROL_PATH}). */
-export const controlOption = withDefault(
-  option("--control", string({ metavar: "PATH" }), {
-    description: message`Control socket of knocktool serve (default ${DEFAULT_CONTROL_PATH}).`,
-  }),
-  DEFAULT_CONTROL_PATH,
-);
+import { type ControlRequest, requestControl } from "../server/control.ts";
 
 /**
  * Sends one request; prints the error and returns undefined when it fails.

@@ -1,15 +1,13 @@
 /**
- * The client's secret-sequence options, shared by `knocktool sequence` and `knocktool knock`
- * (docs/SECRET-SEQUENCES.md): the secret file, the door, the door's parameters (which must match
- * the server's `Secret_*` directives) and the time and slot.
+ * Derives the sequence the client's secret-sequence options ask for, for the runners of
+ * `knocktool sequence` and `knocktool knock` (docs/SECRET-SEQUENCES.md): the secret file, the
+ * door, the door's parameters (which must match the server's `Secret_*` directives) and the time
+ * and slot. The options' parsers are in `_secret_args.ts`.
  *
  * @module
  */
-import { message } from "@optique/core/message";
-import { optional, withDefault } from "@optique/core/modifiers";
-import { option } from "@optique/core/primitives";
-import { choice, integer, string } from "@optique/core/valueparser";
-import type { Knock, SecretParams, SecretProtocols } from "../config/model.ts";
+import type { Knock, SecretParams } from "../config/model.ts";
+import type { SecretClientOptions } from "./_secret_args.ts";
 import { readSecretFile } from "../config/secret_file.ts";
 import {
   DEFAULT_SECRET_HIGH,
@@ -21,72 +19,10 @@ import { parseSecretPorts } from "../config/secret_directives.ts";
 import {
   deriveSequence,
   importSecretKey,
-  MAX_SECRET_LENGTH,
   SECRET_SLOTS,
   secretParamsProblem,
   secretStep,
 } from "../match/secret_derive.ts";
-
-/** The option parsers (spread into a command's `object`). */
-export const secretOptionParsers = {
-  door: optional(
-    option("--door", string({ metavar: "NAME" }), {
-      description: message`Door name, exactly as the section header in the server's config.`,
-    }),
-  ),
-  length: withDefault(
-    option("--length", integer({ min: 1, max: MAX_SECRET_LENGTH, metavar: "N" }), {
-      description: message`Knocks per sequence (the door's ${"Secret_Length"}).`,
-    }),
-    DEFAULT_SECRET_LENGTH,
-  ),
-  portRange: withDefault(
-    option("--ports", string({ metavar: "LOW-HIGH" }), {
-      description: message`Port range (the door's ${"Secret_Ports"}).`,
-    }),
-    `${DEFAULT_SECRET_LOW}-${DEFAULT_SECRET_HIGH}`,
-  ),
-  step: withDefault(
-    option("--step", integer({ min: 1, metavar: "SECONDS" }), {
-      description: message`Seconds per time step (the door's ${"Secret_Step"}).`,
-    }),
-    DEFAULT_SECRET_STEP,
-  ),
-  protocols: withDefault(
-    option("--protocols", choice(["tcp", "udp", "both"]), {
-      description: message`Protocols (the door's ${"Secret_Protocols"}).`,
-    }),
-    "tcp" as const,
-  ),
-  at: optional(
-    option("--at", integer({ min: 0, metavar: "UNIXTIME" }), {
-      description: message`Derive for this Unix time instead of now.`,
-    }),
-  ),
-  slot: optional(
-    option("--slot", integer({ min: 0, max: SECRET_SLOTS - 1, metavar: "N" }), {
-      description: message`Slot from 0 to 7 (default: a random one).`,
-    }),
-  ),
-};
-
-/** The parsed secret options. */
-export interface SecretClientOptions {
-  /** `--door NAME`. */
-  readonly door?: string | undefined;
-  /** `--length N`. */
-  readonly length?: number;
-  /** `--ports LOW-HIGH`. */
-  readonly portRange?: string;
-  /** `--step SECONDS`. */
-  readonly step?: number;
-  /** `--protocols`. */
-  readonly protocols?: SecretProtocols;
-  /** `--at UNIXTIME`. */
-  readonly at?: number | undefined;
-  /** `--slot N`. */
-  readonly slot?: number | undefined;
-}
 
 /** What {@link clientSequence} derived. */
 export interface ClientSequence {

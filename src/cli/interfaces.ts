@@ -9,9 +9,6 @@
  *
  * @module
  */
-import { object } from "@optique/core/constructs";
-import { command, constant, option } from "@optique/core/primitives";
-import { message } from "@optique/core/message";
 import type { Io } from "../util/io.ts";
 import {
   acquirePcap,
@@ -32,26 +29,7 @@ import {
 } from "../../ffi/libpcap.ts";
 import { cString, LibcError } from "../../ffi/libc.ts";
 import { addressText } from "../server/addresses.ts";
-
-/** The `interfaces` subcommand's parser. */
-export const interfacesCommand = command(
-  "interfaces",
-  object({
-    cmd: constant("interfaces"),
-    json: option("--json", { description: message`Print a JSON array instead of a table.` }),
-  }),
-  {
-    description:
-      message`List the interfaces knocktool can capture on, with link type, flags and addresses.`,
-  },
-);
-
-/** Options of `interfaces`. */
-export interface InterfacesOptions {
-  readonly cmd: "interfaces";
-  /** Print JSON. */
-  readonly json?: boolean;
-}
+import type { InterfacesOptions } from "./interfaces_args.ts";
 
 /** One listed interface (the `--json` element). */
 export interface InterfaceInfo {

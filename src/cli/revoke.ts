@@ -4,43 +4,10 @@
  *
  * @module
  */
-import { object } from "@optique/core/constructs";
-import { message } from "@optique/core/message";
-import { optional } from "@optique/core/modifiers";
-import type { Parser } from "@optique/core/parser";
-import { argument, command, constant, option } from "@optique/core/primitives";
-import { string } from "@optique/core/valueparser";
 import type { Io } from "../util/io.ts";
 import type { GrantStatus } from "../server/status.ts";
-import { callControl, controlOption } from "./_control_client.ts";
-
-/** The `revoke` subcommand's parser. */
-export const revokeCommand: Parser<"sync", RevokeOptions, unknown> = command(
-  "revoke",
-  object({
-    cmd: constant("revoke"),
-    address: argument(string({ metavar: "ADDRESS" })),
-    door: optional(
-      option("--door", string({ metavar: "NAME" }), {
-        description: message`Only this door's grant (default: every door's).`,
-      }),
-    ),
-    control: controlOption,
-  }),
-  { description: message`Close an address's grants now, on a running server.` },
-);
-
-/** Options of `revoke`. */
-export interface RevokeOptions {
-  /** The subcommand tag. */
-  readonly cmd: "revoke";
-  /** The address. */
-  readonly address: string;
-  /** Only this door. */
-  readonly door?: string | undefined;
-  /** The control socket. */
-  readonly control: string;
-}
+import { callControl } from "./_control_client.ts";
+import type { RevokeOptions } from "./revoke_args.ts";
 
 /**
  * Runs `knocktool revoke`.

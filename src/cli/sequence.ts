@@ -5,50 +5,10 @@
  *
  * @module
  */
-import { object } from "@optique/core/constructs";
-import { message } from "@optique/core/message";
-import { optional } from "@optique/core/modifiers";
-import type { Parser } from "@optique/core/parser";
-import { command, constant, option } from "@optique/core/primitives";
-import { string } from "@optique/core/valueparser";
 import type { Io } from "../util/io.ts";
 import { sequenceWords } from "../match/secret_derive.ts";
-import {
-  clientSequence,
-  type SecretClientOptions,
-  secretOptionParsers,
-} from "./_secret_options.ts";
-
-/** The `sequence` subcommand's parser. */
-export const sequenceCommand: Parser<"sync", SequenceOptions, unknown> = command(
-  "sequence",
-  object({
-    cmd: constant("sequence"),
-    secretFile: optional(
-      option("--secret-file", string({ metavar: "FILE" }), {
-        description: message`The door's secret (made by ${"knocktool keygen"}).`,
-      }),
-    ),
-    ...secretOptionParsers,
-    verbose: option("-v", "--verbose", {
-      description: message`Also print the step and slot on stderr.`,
-    }),
-  }),
-  {
-    description:
-      message`Print a secret door's current sequence as ${"PORT:PROTO"} words, for any knock client.`,
-  },
-);
-
-/** Options of `sequence`. */
-export interface SequenceOptions extends SecretClientOptions {
-  /** The subcommand tag. */
-  readonly cmd: "sequence";
-  /** `--secret-file FILE`. */
-  readonly secretFile?: string | undefined;
-  /** `-v`. */
-  readonly verbose?: boolean;
-}
+import { clientSequence } from "./_secret_options.ts";
+import type { SequenceOptions } from "./sequence_args.ts";
 
 /**
  * Runs `knocktool sequence`.

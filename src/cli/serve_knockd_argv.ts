@@ -9,7 +9,7 @@
 import { VERSION } from "../util/version.ts";
 import { DEFAULT_CONFIG_PATH, DEFAULT_INTERFACE } from "../config/defaults.ts";
 import { getoptLong, type LongOption } from "./_getopt.ts";
-import type { ServeOptions } from "./serve.ts";
+import type { ServeOptions } from "./serve_args.ts";
 
 /**
  * knockd's usage text (docs/COMPATIBILITY.md §1.1), printed on stdout.

@@ -13,7 +13,7 @@ import { parseFacility } from "../../ffi/syslog.ts";
 import type { LocalAddresses } from "../server/addresses.ts";
 import { parseIpv4, parseIpv6 } from "../wire/address.ts";
 import { readEnv } from "../util/env.ts";
-import type { ServeOptions } from "./serve.ts";
+import type { ServeOptions } from "./serve_args.ts";
 import { KNOCKD_USAGE } from "./serve_knockd_argv.ts";
 
 /** The settings of one `serve` run. */

@@ -7,7 +7,7 @@
 import type { FrameSource } from "../server/daemon.ts";
 import { captureFile } from "../server/capture_file.ts";
 import { CaptureControl, captureLive } from "../server/capture_live.ts";
-import type { ServeOptions } from "./serve.ts";
+import type { ServeOptions } from "./serve_args.ts";
 
 /**
  * Snapshot length in immediate mode. knocktool reads headers only (docs/PERFORMANCE.md, "The
