@@ -120,6 +120,18 @@ Deno.test({
         },
       );
 
+      await t.step("-vv and -v -v knock and print as -v does (knock 0.8 takes them)", async () => {
+        for (const v of [["-vv"], ["-v", "-v"]]) {
+          const o = await knocktool(ns!, [...v, "127.0.0.1", "7000", "7001:udp"], [7000, 7001]);
+          strictEqual(o.code, 0, detail(o));
+          deepStrictEqual(o.hits, ["tcp 4 127.0.0.1 > 7000 [S]", "udp 4 127.0.0.1 > 7001 len 1"]);
+          deepStrictEqual(
+            [o.stdout, o.stderr],
+            ["hitting tcp 127.0.0.1:7000\nhitting udp 127.0.0.1:7001\n", ""],
+          );
+        }
+      });
+
       await t.step("the notation PORT:tcp:FLAGS, one step each, IPv4 and IPv6", async () => {
         for (const host of ["127.0.0.1", "::1"]) {
           const fam = host === "::1" ? 6 : 4;

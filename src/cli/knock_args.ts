@@ -7,11 +7,21 @@
  */
 import { object } from "@optique/core/constructs";
 import { message } from "@optique/core/message";
-import { multiple, optional, withDefault } from "@optique/core/modifiers";
+import { map, multiple, optional, withDefault } from "@optique/core/modifiers";
 import { argument, command, constant, option } from "@optique/core/primitives";
 import { integer, string } from "@optique/core/valueparser";
 import type { Parser } from "@optique/core/parser";
 import { type SecretClientOptions, secretOptionParsers } from "./_secret_args.ts";
+
+/**
+ * A flag that may be given more than once (`-vv`, `-v -v`), with the effect of giving it once, as
+ * knock 0.8 accepts it; usage and help show it as the single flag.
+ */
+function repeatable(
+  flag: Parser<"sync", boolean, unknown>,
+): Parser<"sync", boolean, unknown> {
+  return { ...map(multiple(flag), (given) => given.some((v) => v)), usage: flag.usage };
+}
 
 /** The `knock` subcommand's parser. */
 export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
@@ -38,7 +48,7 @@ export const knockCommand: Parser<"sync", KnockOptions, unknown> = command(
       description:
         message`Knock every address the host resolves to (A and AAAA records), one after the other; with ${"-4"} or ${"-6"}, every address of that family.`,
     }),
-    verbose: option("-v", "--verbose", { description: message`Print each hit.` }),
+    verbose: repeatable(option("-v", "--verbose", { description: message`Print each hit.` })),
     flags: optional(
       option("--flags", string({ metavar: "FLAGS" }), {
         description:
