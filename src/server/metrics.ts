@@ -27,7 +27,8 @@ function label(v: string): string {
  *   doors: [{ name: "ssh", enabled: true, oneTimeLeft: null, knocks: 3, opens: 1, aclDrops: 0 }],
  *   counters: {
  *     packetsSeen: 9, knocks: 3, opens: 1, invalidations: 0, repeatsIgnored: 0, evictions: 0,
- *     commandsRun: 0, commandsFailed: 0, commandsQueued: 0, aclDrops: 0, rateLimitDrops: 0,
+ *     attemptsRefused: 0, commandsRun: 0, commandsFailed: 0, commandsQueued: 0, commandsSkipped: 0,
+ *     aclDrops: 0, rateLimitDrops: 0,
  *   },
  * });
  * assert.match(text, /^knocktool_knocks_total\{door="ssh"\} 3$/m);
@@ -46,6 +47,10 @@ export function formatPrometheus(r: StatusReport): string {
       const l = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(",");
       out.push(`${name}${l === "" ? "" : `{${l}}`} ${value}`);
     }
+  };
+  /** A counter without labels; left out when a server started before it existed omits it. */
+  const total = (name: string, help: string, value: number | undefined) => {
+    if (value !== undefined) metric(name, "counter", help, [[{}, value]]);
   };
   const c = r.counters;
   const perDoor = (pick: (d: StatusReport["doors"][number]) => number) =>
@@ -84,6 +89,11 @@ export function formatPrometheus(r: StatusReport): string {
     {},
     c.evictions,
   ]]);
+  total(
+    "knocktool_attempts_refused_total",
+    "New attempts refused because the full table held only attempts past stage 1.",
+    c.attemptsRefused,
+  );
   metric("knocktool_commands_run_total", "counter", "Door commands started.", [[
     {},
     c.commandsRun,
@@ -97,6 +107,11 @@ export function formatPrometheus(r: StatusReport): string {
     "counter",
     "Door commands that waited for a free slot.",
     [[{}, c.commandsQueued]],
+  );
+  total(
+    "knocktool_commands_skipped_total",
+    "Start commands skipped, with their stop commands, because the queue was full.",
+    c.commandsSkipped,
   );
   metric(
     "knocktool_rate_limit_drops_total",

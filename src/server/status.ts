@@ -59,12 +59,16 @@ export interface StatusCounters {
   repeatsIgnored: number;
   /** Attempts evicted from the full attempt table. */
   evictions: number;
+  /** New attempts refused because the full attempt table held only attempts past stage 1. */
+  attemptsRefused: number;
   /** Commands started. */
   commandsRun: number;
   /** Commands that failed. */
   commandsFailed: number;
   /** Commands that waited in the queue. */
   commandsQueued: number;
+  /** Start commands skipped (with their stop commands) because the queue was full. */
+  commandsSkipped: number;
   /** Opens refused by `From`. */
   aclDrops: number;
   /** Attempts not started because of `Max_Starts_Per_Minute`. */
@@ -195,9 +199,11 @@ export function buildStatus(src: StatusSources, now: number = Date.now()): Statu
       invalidations: m.invalidations,
       repeatsIgnored: d.repeatsIgnored,
       evictions: m.evictions,
+      attemptsRefused: m.refusals,
       commandsRun: src.actions.outcomes.run,
       commandsFailed: src.actions.outcomes.failed,
       commandsQueued: src.actions.counters.queued,
+      commandsSkipped: src.actions.counters.skippedStarts,
       aclDrops: d.counters.aclDrops,
       rateLimitDrops: m.rateLimitDrops,
     },
@@ -211,9 +217,11 @@ const COUNTER_LABELS: Readonly<Record<keyof StatusCounters, string>> = {
   invalidations: "invalidations",
   repeatsIgnored: "repeats ignored",
   evictions: "evictions",
+  attemptsRefused: "attempts refused",
   commandsRun: "commands run",
   commandsFailed: "commands failed",
   commandsQueued: "commands queued",
+  commandsSkipped: "commands skipped",
   aclDrops: "ACL drops",
   rateLimitDrops: "rate-limit drops",
 };
@@ -250,7 +258,9 @@ export function formatStatus(r: StatusReport): string {
   lines.push("", "Counters since start");
   const width = Math.max(...Object.values(COUNTER_LABELS).map((l) => l.length));
   for (const [k, label] of Object.entries(COUNTER_LABELS)) {
-    lines.push(`  ${label.padEnd(width)}  ${r.counters[k as keyof StatusCounters]}`);
+    const v: number | undefined = r.counters[k as keyof StatusCounters];
+    // A server started before a counter existed does not report it.
+    if (v !== undefined) lines.push(`  ${label.padEnd(width)}  ${v}`);
   }
   return lines.join("\n") + "\n";
 }

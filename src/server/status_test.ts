@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { formatStatus, type StatusReport } from "./status.ts";
+import { resetSync } from "@logtape/logtape";
+import { parseConfig } from "../config/parse.ts";
+import { buildEthernet, buildIp, TCP_FLAGS } from "../wire/build.ts";
+import { captureServerLog } from "../../testing/server_log.ts";
+import { DoorActions, RecordingRunner } from "./actions.ts";
+import { Daemon } from "./daemon.ts";
+import { ServerLog } from "./log.ts";
+import { buildStatus, formatStatus, type StatusReport } from "./status.ts";
 import { formatPrometheus } from "./metrics.ts";
 
 const REPORT: StatusReport = {
@@ -28,9 +35,11 @@ const REPORT: StatusReport = {
     invalidations: 4,
     repeatsIgnored: 5,
     evictions: 6,
+    attemptsRefused: 12,
     commandsRun: 7,
     commandsFailed: 8,
     commandsQueued: 9,
+    commandsSkipped: 13,
     aclDrops: 2,
     rateLimitDrops: 11,
   },
@@ -58,9 +67,11 @@ Counters since start
   invalidations     4
   repeats ignored   5
   evictions         6
+  attempts refused  12
   commands run      7
   commands failed   8
   commands queued   9
+  commands skipped  13
   ACL drops         2
   rate-limit drops  11
 `,
@@ -76,4 +87,107 @@ Deno.test("formatPrometheus: escaped door labels, gauges per door", () => {
   assert.match(text, /^knocktool_rate_limit_drops_total 11$/m);
   assert.match(text, /^# TYPE knocktool_packets_seen_total counter$/m);
   assert.ok(text.endsWith("\n"));
+});
+
+Deno.test("formatPrometheus: the table-full refusals and the skipped start commands are counters", () => {
+  const text = formatPrometheus(REPORT);
+  assert.ok(
+    text.includes(
+      "# HELP knocktool_attempts_refused_total New attempts refused because the full table held" +
+        " only attempts past stage 1.\n# TYPE knocktool_attempts_refused_total counter\n" +
+        "knocktool_attempts_refused_total 12\n",
+    ),
+  );
+  assert.ok(
+    text.includes(
+      "# HELP knocktool_commands_skipped_total Start commands skipped, with their stop commands," +
+        " because the queue was full.\n# TYPE knocktool_commands_skipped_total counter\n" +
+        "knocktool_commands_skipped_total 13\n",
+    ),
+  );
+  assert.match(text, /^knocktool_evictions_total 6$/m);
+});
+
+Deno.test("a report from a server without the newer counters leaves them out", () => {
+  const { attemptsRefused: _a, commandsSkipped: _c, ...older } = REPORT.counters;
+  const report = { ...REPORT, counters: older } as unknown as StatusReport;
+  const text = formatStatus(report);
+  assert.deepEqual(
+    text.split("\n").filter((l) => /attempts.refused|commands.skipped|undefined/.test(l)),
+    [],
+  );
+  assert.match(text, /^ {2}rate-limit drops {2}11$/m);
+  const prom = formatPrometheus(report);
+  assert.deepEqual(
+    prom.split("\n").filter((l) => /attempts.refused|commands.skipped|undefined/.test(l)),
+    [],
+  );
+});
+
+function knock(port: number, src: string) {
+  const ip = buildIp({
+    family: 4,
+    src,
+    dst: "192.0.2.1",
+    protocol: "tcp",
+    srcPort: 40000,
+    dstPort: port,
+    tcpFlags: TCP_FLAGS.SYN,
+  });
+  return {
+    linkType: 1,
+    data: buildEthernet(ip, 4),
+    wireLen: ip.length + 14,
+    tsSec: 100,
+    tsUsec: 0,
+  };
+}
+
+Deno.test("buildStatus: attempts refused by the full table and start commands skipped by the full queue", async () => {
+  const { io } = captureServerLog();
+  const runner = new RecordingRunner();
+  const log = new ServerLog();
+  const actions = new DoorActions({ runner, log, maxRunning: 1, maxQueuedStarts: 1 });
+  const daemon = new Daemon({
+    config: (() => {
+      const r = parseConfig("[A]\nsequence = 1,2,3\n");
+      if (!r.ok) throw new Error(r.error.message);
+      return r.config;
+    })(),
+    configPath: "k.conf",
+    reloadConfig: () => parseConfig(""),
+    actions,
+    log,
+    localAddresses: { v4: ["192.0.2.1"], v6: [] },
+    ipv4Only: false,
+  });
+  try {
+    // 65536 attempts at stage 2 fill the table; the next source's first knock is refused.
+    for (let i = 0; i < 65_536; i++) {
+      const src = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      daemon.handleFrame(knock(1, src));
+      daemon.handleFrame(knock(2, src));
+    }
+    daemon.handleFrame(knock(1, "198.51.100.1"));
+    // One command runs, one waits, the next two are skipped.
+    const door = { name: "B", cmdTimeout: 0, startCommand: "b %IP%" };
+    const opens = [1, 2, 3, 4].map((i) => actions.open(door, `192.0.2.${10 + i}`, 4));
+    const during = buildStatus({ daemon, actions, startedAt: 0 }).counters;
+    await Promise.all(opens);
+    await actions.shutdown();
+    assert.deepEqual(
+      { refused: during.attemptsRefused, evictions: during.evictions },
+      { refused: 1, evictions: 0 },
+    );
+    assert.equal(during.commandsSkipped, 2);
+    assert.deepEqual(runner.commands, ["b 192.0.2.11", "b 192.0.2.12"]);
+    assert.deepEqual(io.err.split("\n").filter((l) => l !== ""), [
+      "Refuse new knock attempts: all 65536 tracked attempts are past stage 1 (the limit)",
+      'Queue the command of door "B" for 192.0.2.12: 1 commands are running (the limit)',
+      'Skip the command of door "B" for 192.0.2.13: 1 commands are queued (the limit)',
+    ]);
+  } finally {
+    daemon.close();
+    resetSync();
+  }
 });
