@@ -1,64 +1,44 @@
 /**
  * One node's membership of a fleet on NATS JetStream (docs/CLUSTER.md): the connection (retried
- * for ever, its loss and recovery logged once each), the three key-value buckets, the watch that
- * replays live grants on (re)join and applies the fleet's changes, the outbox every write goes
- * through, the heartbeat, and the atomic single-use claim.
+ * for ever, its loss and recovery logged once each), the join (buckets opened, live grants
+ * replayed), the heartbeat, the outbox every write goes through, and the atomic single-use claim.
+ * The connection, join, watch and pump share one state machine (connected, ready, closing) kept
+ * here; the parts with a seam live beside it: `_connection.ts` (settings, connection options),
+ * `_buckets.ts` (bucket set-up and placement), `_watch.ts` (applying the watch, revocations found
+ * on (re)join, the stalled-watch keeper), `_pump.ts` (sending the outbox), `_presence.ts`,
+ * `_live_grants.ts` and `_sleeper.ts`. It stays a little over 400 lines because that state machine
+ * is easier to follow in one place.
  *
  * Nothing here is on the packet path: {@link Fleet.publishGrant} and {@link Fleet.publishRevoke}
  * only put an entry in the in-memory outbox and return; a background pump sends it when the
  * connection is up. This module imports the NATS client, so it must be loaded only when
  * `Cluster` is set, with a dynamic `import()` (docs/CLUSTER.md, "Loading").
  *
- * This file is over 400 lines because the connection, watch and pump share one state machine
- * (connected, ready, closing) that is easier to follow in one place.
- *
  * @module
  */
 
+import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import type { KV } from "@nats-io/kv";
 import {
-  connect,
-  type ConnectionOptions,
-  credsAuthenticator,
-  type NatsConnection,
-} from "@nats-io/transport-node";
-import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
-import { jetstream } from "@nats-io/jetstream";
-import {
-  decodeToken,
-  encodeToken,
   type FleetBuckets,
   fleetBuckets,
   type FleetGrant,
   grantKey,
   type NodeRecord,
-  parseGrant,
-  parseNode,
   usedKey,
 } from "./keys.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { clusterUrlsText } from "../config/cluster_directives.ts";
+import { connectionOptions, errorText, type FleetSettings } from "./_connection.ts";
+import { type ClaimResult, createMark, type FleetKv, openBuckets } from "./_buckets.ts";
+import { type ApplyContext, applyEntry, GrantWatch } from "./_watch.ts";
+import { LiveGrants } from "./_live_grants.ts";
+import { NodeList, presenceEntry } from "./_presence.ts";
+import { pump } from "./_pump.ts";
+import { Sleeper } from "./_sleeper.ts";
 
-/** How a node joins its fleet: the `[options]` `Cluster*` settings and tuning. */
-export interface FleetSettings {
-  /** NATS server URLs (`Cluster`). */
-  readonly servers: readonly string[];
-  /** The fleet name (`Cluster_Name`): names the buckets. */
-  readonly fleet: string;
-  /** This node's name (`Cluster_Node`). */
-  readonly node: string;
-  /** A NATS credentials file (`Cluster_Creds`). */
-  readonly creds?: string | undefined;
-  /** A CA certificate file for TLS (`Cluster_CA`). */
-  readonly ca?: string | undefined;
-  /** The JetStream domain of the buckets (`Cluster_Domain`), for a node on a leaf node server. */
-  readonly domain?: string | undefined;
-  /** Milliseconds between heartbeats (default 5000). */
-  readonly heartbeatMs?: number;
-  /** Most pending writes kept while the cluster is unreachable (default 10000). */
-  readonly outboxLimit?: number;
-  /** Milliseconds between connection attempts before the first success (default 1000). */
-  readonly retryMs?: number;
-}
+export { connectionOptions, type FleetSettings, FleetSettingsError } from "./_connection.ts";
+export { bucketManager, type ClaimResult } from "./_buckets.ts";
 
 /** What the fleet tells the node. Called from the event loop, never on the packet path. */
 export interface FleetHandlers {
@@ -74,9 +54,6 @@ export interface FleetHandlers {
   /** A status line for the log (loss, recovery, join). */
   log(level: "info" | "warning", text: string): void;
 }
-
-/** The result of an atomic single-use claim. */
-export type ClaimResult = "claimed" | "used" | "unreachable";
 
 /** What `status` shows about the fleet. */
 export interface FleetStatus {
@@ -98,123 +75,6 @@ export interface FleetStatus {
   readonly grants: readonly FleetGrant[];
 }
 
-/** Raised for a setting that cannot work at all (an unreadable credentials file). */
-export class FleetSettingsError extends Error {
-  /** @param message The message. */
-  constructor(message: string) {
-    super(message);
-    this.name = "FleetSettingsError";
-  }
-}
-
-const JSON_TIMEOUT_MS = 5000;
-/** Attempts at replacing a stalled watch in one check (each may time out, docs/CLUSTER.md). */
-const WATCH_ATTEMPTS = 4;
-/** Longest wait for the replay of live grants on (re)join. */
-const REPLAY_MS = 10_000;
-/** Bucket limit: how long a grant, used mark or presence record is kept at most. */
-const GRANTS_MAX_AGE_MS = 24 * 3600 * 1000;
-const NODES_MAX_AGE_MS = 24 * 3600 * 1000;
-/** Milliseconds between the client's pings to its server. */
-const PING_INTERVAL_MS = 5000;
-/** The live-grant map is swept of expired grants when it reaches this size (then twice its size). */
-const GRANTS_SWEEP_MIN = 1024;
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Whether an atomic create failed because the key exists. */
-function isKeyExists(e: unknown): boolean {
-  return /wrong last sequence|key exists/i.test(errorText(e));
-}
-
-/** The connection options for `settings`. */
-export function connectionOptions(settings: FleetSettings): ConnectionOptions {
-  const opts: ConnectionOptions = {
-    servers: [...settings.servers],
-    name: `knocktool ${settings.node}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    timeout: 2000,
-    // A connection that went silent (a cut cable, no reset) is taken for lost after two unanswered
-    // pings, ~10-15 s, instead of the client's default two minutes apart (docs/CLUSTER.md).
-    pingInterval: PING_INTERVAL_MS,
-    maxPingOut: 2,
-  };
-  if (settings.creds !== undefined) {
-    let bytes: Uint8Array;
-    try {
-      bytes = Deno.readFileSync(settings.creds);
-    } catch (e) {
-      throw new FleetSettingsError(
-        `Cannot read "Cluster_Creds" file "${settings.creds}": ${errorText(e)}`,
-      );
-    }
-    opts.authenticator = credsAuthenticator(bytes);
-  }
-  if (settings.ca !== undefined) {
-    try {
-      Deno.statSync(settings.ca);
-    } catch (e) {
-      throw new FleetSettingsError(
-        `Cannot read "Cluster_CA" file "${settings.ca}": ${errorText(e)}`,
-      );
-    }
-    opts.tls = { caFile: settings.ca };
-  }
-  return opts;
-}
-
-/**
- * The bucket manager for `settings`: through the JetStream domain `Cluster_Domain` when set (a
- * node on a leaf node server reaches the hub's buckets only that way), else the connected
- * server's own JetStream.
- *
- * @param nc The connection.
- * @param settings The node's settings.
- * @returns The manager.
- */
-export function bucketManager(nc: NatsConnection, settings: FleetSettings): Kvm {
-  return new Kvm(
-    settings.domain === undefined ? nc : jetstream(nc, { domain: settings.domain }),
-  );
-}
-
-/**
- * Whether creating a replicated bucket failed because the NATS system cannot hold three replicas
- * (a single server, or fewer than three JetStream servers up): then one replica is the most it
- * gets. Any other failure (a timeout while a cluster is still electing its leader) is retried as
- * a whole, so a three-server cluster never ends up with a one-replica bucket by accident.
- */
-function cannotReplicate(e: unknown): boolean {
-  return /replicas > 1 not supported|insufficient resources/i.test(errorText(e));
-}
-
-/**
- * Opens a bucket, creating it when missing: replicated on three servers when the NATS system has
- * them, else on one.
- */
-async function openBucket(kvm: Kvm, name: string, maxAgeMs: number): Promise<KV> {
-  try {
-    // open() binds without asking the server; status() finds out whether the stream exists.
-    const kv = await kvm.open(name, { timeout: JSON_TIMEOUT_MS });
-    await kv.status();
-    return kv;
-  } catch (e) {
-    // Missing: create it below. Anything else (a timeout while the bucket elects a leader) is
-    // retried as a whole by the caller rather than taken for a missing bucket.
-    if (!/stream not found/i.test(errorText(e))) throw e;
-  }
-  const opts = { history: 1, ttl: maxAgeMs, timeout: JSON_TIMEOUT_MS };
-  try {
-    return await kvm.create(name, { ...opts, replicas: 3 });
-  } catch (e) {
-    if (!cannotReplicate(e)) throw e;
-    return await kvm.create(name, { ...opts, replicas: 1 });
-  }
-}
-
 /** One node's membership of a fleet. Make one with {@link Fleet.join}. */
 export class Fleet {
   readonly #settings: FleetSettings;
@@ -225,27 +85,17 @@ export class Fleet {
   /** Keys this process deleted, so the watch does not apply its own revocation twice. */
   readonly #revoked = new Set<string>();
   /** Live grants seen by the watch, by key. */
-  readonly #grants = new Map<string, FleetGrant>();
-  /** The size of {@link #grants} at which expired grants are next swept out. */
-  #grantsSweepAt = GRANTS_SWEEP_MIN;
+  readonly #grants = new LiveGrants();
+  readonly #sleeper = new Sleeper();
+  readonly #watch: GrantWatch;
   #nc: NatsConnection | undefined;
-  #kv: { grants: KV; used: KV; nodes: KV } | undefined;
-  #watch: { stop(): void } | undefined;
+  #kv: FleetKv | undefined;
   #connected = false;
-  #nodes: readonly NodeRecord[] = [];
-  #nodesRead: Promise<void> | undefined;
+  readonly #nodes = new NodeList();
   #watchCheck: Promise<void> | undefined;
-  /** The highest revision the watch delivered. */
-  #lastRev = 0;
-  /** The bucket's last revision when the watch was first seen behind it. */
-  #behind: number | undefined;
-  /** Set after a reconnect and while a stalled watch is being replaced, until a new one is made. */
-  #restarting = false;
   #closing = false;
   #lossLogged = false;
   #fullLogged = false;
-  #wake: (() => void) | undefined;
-  readonly #sleepers = new Set<() => void>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #tasks: Promise<void>[] = [];
   #ready: Promise<void>;
@@ -257,6 +107,22 @@ export class Fleet {
     this.#buckets = fleetBuckets(settings.fleet);
     this.#outbox = new Outbox(settings.outboxLimit ?? 10_000);
     this.#ready = new Promise((resolve) => (this.#readyResolve = resolve));
+    const applying: ApplyContext = {
+      node: settings.node,
+      started: this.#started,
+      revoked: this.#revoked,
+      outbox: this.#outbox,
+      grants: this.#grants,
+      handlers,
+    };
+    this.#watch = new GrantWatch({
+      closing: () => this.#closing,
+      connected: () => this.connected,
+      apply: (entry, live) => applyEntry(entry, live, applying),
+      log: (level, text) => this.#handlers.log(level, text),
+      track: (task) => this.#tasks.push(task),
+      sleep: (ms) => this.#sleeper.sleep(ms, false),
+    });
   }
 
   /**
@@ -318,7 +184,7 @@ export class Fleet {
     const grant: FleetGrant = { door, address, since, until, origin: this.#settings.node };
     const key = grantKey(door, address);
     const value = JSON.stringify(grant);
-    this.#remember(key, grant);
+    this.#grants.remember(key, grant);
     this.#enqueue({ bucket: "grants", key, value, expires: until });
   }
 
@@ -354,21 +220,9 @@ export class Fleet {
       later();
       return "unreachable";
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<ClaimResult>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, "unreachable");
-    });
-    const attempt = kv.used.create(key, value).then(
-      (): ClaimResult => "claimed",
-      (e): ClaimResult => isKeyExists(e) ? "used" : "unreachable",
-    );
-    try {
-      const r = await Promise.race([attempt, late]);
-      if (r === "unreachable") later();
-      return r;
-    } finally {
-      clearTimeout(timer);
-    }
+    const r = await createMark(kv.used, key, value, timeoutMs);
+    if (r === "unreachable") later();
+    return r;
   }
 
   /**
@@ -378,7 +232,7 @@ export class Fleet {
    * @returns The status.
    */
   async status(): Promise<FleetStatus> {
-    await this.#readNodes();
+    await this.#nodes.read(this.#nodesKv());
     return this.snapshot();
   }
 
@@ -389,8 +243,7 @@ export class Fleet {
    */
   snapshot(): FleetStatus {
     const now = Date.now();
-    const grants = [...this.#grants.values()].filter((g) => g.until > now)
-      .sort((a, b) => a.door.localeCompare(b.door) || a.address.localeCompare(b.address));
+    const grants = this.#grants.live(now);
     return {
       fleet: this.#settings.fleet,
       node: this.#settings.node,
@@ -398,29 +251,14 @@ export class Fleet {
       server: this.connected ? this.#nc?.getServer() ?? "" : "",
       pending: this.#outbox.size,
       dropped: this.#outbox.dropped,
-      nodes: this.#nodes,
+      nodes: this.#nodes.nodes,
       grants,
     };
   }
 
-  /** Reads the nodes bucket into the cached list; keeps the old list when it cannot. */
-  async #readNodes(): Promise<void> {
-    const nodes: NodeRecord[] = [];
-    const kv = this.#kv;
-    if (kv !== undefined && this.connected) {
-      try {
-        const keys: string[] = [];
-        for await (const k of await kv.nodes.keys()) keys.push(k);
-        for (const k of keys.sort()) {
-          const e = await kv.nodes.get(k);
-          const rec = e === null || e.operation !== "PUT" ? undefined : parseNode(k, e.value);
-          if (rec !== undefined) nodes.push(rec);
-        }
-        this.#nodes = nodes;
-      } catch {
-        // a status request does not fail because the cluster went away meanwhile
-      }
-    }
+  /** The nodes bucket while connected and joined. */
+  #nodesKv(): KV | undefined {
+    return this.connected ? this.#kv?.nodes : undefined;
   }
 
   /**
@@ -436,24 +274,11 @@ export class Fleet {
     }
     this.#closing = true;
     clearInterval(this.#heartbeat);
-    this.#watch?.stop();
-    for (const end of [...this.#sleepers]) end();
+    this.#watch.stop();
+    this.#sleeper.endAll();
     const nc = this.#nc;
     if (nc !== undefined && !nc.isClosed()) await nc.close();
-    await Promise.allSettled([...this.#tasks, this.#nodesRead, this.#watchCheck]);
-  }
-
-  /**
-   * Keeps `grant` in the live-grant map. Expired grants are removed by a sweep when the map has
-   * doubled since the last one: a bucket entry's expiry is not seen by the watch (nothing is
-   * deleted at `until`), so without it the map would keep every (door, address) ever granted.
-   */
-  #remember(key: string, grant: FleetGrant): void {
-    this.#grants.set(key, grant);
-    if (this.#grants.size < this.#grantsSweepAt) return;
-    const now = Date.now();
-    for (const [k, g] of this.#grants) if (g.until <= now) this.#grants.delete(k);
-    this.#grantsSweepAt = Math.max(GRANTS_SWEEP_MIN, 2 * this.#grants.size);
+    await Promise.allSettled([...this.#tasks, this.#nodes.reading, this.#watchCheck]);
   }
 
   /** Grants in the live-grant map, expired ones not yet swept included (for status and tests). */
@@ -475,24 +300,7 @@ export class Fleet {
   }
 
   #kick(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  /** Waits `ms`; {@link close} ends every wait, and {@link #kick} ends the pump's (`kickable`). */
-  #sleep(ms: number, kickable: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const end = () => {
-        clearTimeout(timer);
-        this.#sleepers.delete(end);
-        if (this.#wake === end) this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(end, ms);
-      this.#sleepers.add(end);
-      if (kickable) this.#wake = end;
-    });
+    this.#sleeper.kick();
   }
 
   async #connectLoop(opts: ConnectionOptions): Promise<void> {
@@ -511,7 +319,7 @@ export class Fleet {
               ": serving local knocks and retrying",
           );
         }
-        await this.#sleep(this.#settings.retryMs ?? 1000, false);
+        await this.#sleeper.sleep(this.#settings.retryMs ?? 1000, false);
       }
     }
     const nc = this.#nc;
@@ -528,27 +336,16 @@ export class Fleet {
       } catch (e) {
         if (this.#closing) break;
         this.#handlers.log("warning", `Cannot open cluster buckets: ${errorText(e)}: retrying`);
-        await this.#sleep(2000, false);
+        await this.#sleeper.sleep(2000, false);
       }
     }
   }
 
   async #setup(nc: NatsConnection): Promise<void> {
-    const kvm = bucketManager(nc, this.#settings);
-    const grants = await openBucket(kvm, this.#buckets.grants, GRANTS_MAX_AGE_MS);
-    const used = await openBucket(kvm, this.#buckets.used, GRANTS_MAX_AGE_MS);
-    const nodes = await openBucket(kvm, this.#buckets.nodes, NODES_MAX_AGE_MS);
-    const initial = (await grants.status()).values;
-    const watch = await this.#newWatch(grants, 0);
-    this.#watch = watch;
-    let replayed = initial === 0;
-    let applied = 0;
-    let done!: () => void;
-    const replay = new Promise<void>((resolve) => (done = resolve));
-    const joined = () => {
-      done();
+    const buckets = await openBuckets(nc, this.#settings, this.#buckets);
+    await this.#watch.join(buckets.grants, (applied) => {
       if (this.#closing || this.#kv !== undefined) return;
-      this.#kv = { grants, used, nodes };
+      this.#kv = buckets;
       this.#beat();
       this.#heartbeat = setInterval(() => this.#beat(), this.#settings.heartbeatMs ?? 5000);
       this.#handlers.log(
@@ -558,121 +355,14 @@ export class Fleet {
       );
       this.#readyResolve();
       this.#kick();
-    };
-    if (replayed) joined();
-    this.#tasks.push((async () => {
-      for await (const entry of watch) {
-        if (this.#closing) break;
-        this.#lastRev = Math.max(this.#lastRev, entry.revision);
-        // Not entry.isUpdate: the client flags the replay's last entry as an update.
-        if (this.#apply(entry, replayed)) applied++;
-        if (!replayed && (entry.delta ?? 0) === 0) {
-          replayed = true;
-          joined();
-        }
-      }
-    })());
-    // The replay ends with the entry whose delta is 0; should it never come, join anyway.
-    const late = this.#sleep(REPLAY_MS, false).then(() => {
-      replayed = true;
-      joined();
     });
-    await Promise.race([replay, late]);
   }
 
-  /**
-   * Applies one watch entry; returns true when it handed a grant to the node. A grant this
-   * process made is already in force here (its echo is skipped); one this node made before it
-   * restarted is applied like any other.
-   */
-  #apply(entry: KvWatchEntry, live: boolean): boolean {
-    const key = entry.key;
-    // This node's own unsent write to the key (made while cut off, or a moment ago) will replace
-    // whatever the watch delivers for it now: applying that here would leave this node out of
-    // step with the fleet once the write lands (a re-granted door closed, a revoked one open).
-    if (entry.operation !== "PUT" && this.#revoked.delete(key)) return false; // its own revocation
-    if (this.#outbox.has("grants", key)) return false;
-    if (entry.operation === "PUT") {
-      const grant = parseGrant(key, entry.value);
-      if (grant === undefined) return false;
-      if (grant.until <= Date.now()) {
-        this.#grants.delete(key);
-        return false;
-      }
-      this.#remember(key, grant);
-      if (grant.origin === this.#settings.node && grant.since >= this.#started) return false;
-      this.#handlers.grant(grant);
-      return true;
-    }
-    this.#grants.delete(key);
-    const [door, address] = key.split(".").map(decodeToken);
-    if (door === undefined || address === undefined) return false;
-    // A delete in the replay is a revocation this node missed (a grant restored from its state
-    // file after a restart may be the one revoked): closed, unless made here after it.
-    if (live) this.#handlers.revoke(door, address);
-    else this.#handlers.revoke(door, address, entry.created.getTime());
-    return false;
-  }
-
-  /**
-   * The watch's keeper: a watch whose consumer was lost with a NATS server can stall without an
-   * error (seen with a three-server cluster). When the bucket holds a revision the watch has not
-   * delivered at two checks in a row, the watch is started again just after the last revision it
-   * delivered; what it then delivers counts as live changes.
-   */
+  /** The watch's keeper (`_watch.ts`), while connected and joined. */
   async #checkWatch(): Promise<void> {
     const kv = this.#kv;
     if (kv === undefined || !this.connected) return;
-    let last: number;
-    try {
-      last = (await kv.grants.status()).streamInfo.state.last_seq;
-    } catch {
-      return;
-    }
-    if (last <= this.#lastRev) {
-      this.#behind = undefined;
-      return;
-    }
-    if (!this.#restarting && (this.#behind === undefined || this.#lastRev >= this.#behind)) {
-      this.#behind = last;
-      return;
-    }
-    this.#behind = undefined;
-    if (this.#closing) return;
-    this.#watch?.stop();
-    // Creating the watch's consumer times out when NATS 2.9 places it on a server that is down
-    // (docs/CLUSTER.md, "A stalled watch"): try again at once, a few times, then at the next check.
-    this.#restarting = true;
-    const watch = await this.#newWatch(kv.grants, this.#lastRev + 1);
-    this.#restarting = false;
-    if (this.#closing) {
-      watch.stop();
-      return;
-    }
-    this.#watch = watch;
-    this.#handlers.log("warning", `Cluster watch stalled at revision ${this.#lastRev}: restarted`);
-    this.#tasks.push((async () => {
-      for await (const entry of watch) {
-        if (this.#closing) break;
-        this.#lastRev = Math.max(this.#lastRev, entry.revision);
-        this.#apply(entry, true);
-      }
-    })());
-  }
-
-  /**
-   * A watch of the grants bucket from `revision` (0: the current values, then updates). Creating
-   * its consumer times out when NATS 2.9 places it on a server that is down (docs/CLUSTER.md, "A
-   * stalled watch"): tried again at once, up to {@link WATCH_ATTEMPTS} times.
-   */
-  async #newWatch(grants: KV, revision: number): Promise<Awaited<ReturnType<KV["watch"]>>> {
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await grants.watch(revision > 0 ? { resumeFromRevision: revision } : {});
-      } catch (e) {
-        if (this.#closing || !this.connected || attempt >= WATCH_ATTEMPTS) throw e;
-      }
-    }
+    await this.#watch.check(kv.grants);
   }
 
   #beat(): void {
@@ -681,16 +371,8 @@ export class Fleet {
         this.#watchCheck = undefined
       );
     }
-    if (!this.#closing && this.#nodesRead === undefined) {
-      this.#nodesRead = this.#readNodes().finally(() => (this.#nodesRead = undefined));
-    }
-    const rec: NodeRecord = { node: this.#settings.node, at: Date.now(), started: this.#started };
-    this.#outbox.put({
-      bucket: "nodes",
-      key: encodeToken(this.#settings.node),
-      value: JSON.stringify(rec),
-      expires: undefined,
-    });
+    if (!this.#closing) this.#nodes.refresh(this.#nodesKv());
+    this.#outbox.put(presenceEntry(this.#settings.node, this.#started, Date.now()));
     this.#kick();
   }
 
@@ -708,9 +390,7 @@ export class Fleet {
         }
       } else if (s.type === "reconnect") {
         this.#connected = true;
-        // The watch's consumer may be gone with the old server: the next check that finds the
-        // watch behind restarts it at once instead of waiting for a second look.
-        this.#restarting = true;
+        this.#watch.reconnected();
         this.#lossLogged = false;
         this.#fullLogged = false;
         this.#handlers.log(
@@ -724,33 +404,13 @@ export class Fleet {
     }
   }
 
-  async #pump(): Promise<void> {
-    while (!this.#closing) {
-      const kv = this.#kv;
-      const entry = this.connected && kv !== undefined ? this.#outbox.peek(Date.now()) : undefined;
-      if (entry === undefined || kv === undefined) {
-        await this.#sleep(1000, true);
-        continue;
-      }
-      const bucket = entry.bucket === "grants"
-        ? kv.grants
-        : entry.bucket === "used"
-        ? kv.used
-        : kv.nodes;
-      try {
-        if (entry.value === undefined) {
-          // Marked as sent before the watch can see it (not at enqueue: a revocation dropped
-          // from a full outbox would stay in the set and hide a later one from another node).
-          if (entry.bucket === "grants") this.#revoked.add(entry.key);
-          await bucket.delete(entry.key);
-        } else if (entry.bucket === "used") await bucket.create(entry.key, entry.value);
-        else await bucket.put(entry.key, entry.value);
-        this.#outbox.done(entry);
-      } catch (e) {
-        // A mark someone else created meanwhile (or our own timed-out claim) is there: done.
-        if (entry.bucket === "used" && isKeyExists(e)) this.#outbox.done(entry);
-        else if (!this.#closing) await this.#sleep(500, true);
-      }
-    }
+  #pump(): Promise<void> {
+    return pump({
+      closing: () => this.#closing,
+      writable: () => this.connected ? this.#kv : undefined,
+      outbox: this.#outbox,
+      revoked: this.#revoked,
+      sleeper: this.#sleeper,
+    });
   }
 }

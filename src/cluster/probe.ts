@@ -8,7 +8,8 @@
 
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { bucketManager, connectionOptions, type FleetSettings } from "./fleet.ts";
+import { bucketManager } from "./_buckets.ts";
+import { connectionOptions, type FleetSettings } from "./_connection.ts";
 import { fleetBuckets, type NodeRecord, parseNode } from "./keys.ts";
 
 /** One bucket as the probe found it. */
