@@ -3,9 +3,9 @@
  * command `Cmd_Timeout` seconds later, and the pending stop commands at shutdown.
  *
  * Differences from knockd, all deliberate:
- * - Commands run through `Deno.Command("/bin/sh", ["-c", cmd])` from the daemon (no fork of the
- *   daemon itself), each in its own session (`setsid()`, as knockd): Deno's own fds are
- *   close-on-exec, so a command inherits only stdin, stdout and stderr (docs/COMPATIBILITY.md B17,
+ * - Commands run as `/bin/sh -c cmd`, started by `posix_spawn` (command_runner.ts,
+ *   spawn_runner.ts; `Deno.Command` where libc's spawn cannot be used), each in its own session
+ *   (`setsid()`, as knockd): Deno's own fds are close-on-exec, so a command inherits only stdin, stdout and stderr (docs/COMPATIBILITY.md B17,
  *   fixed) — knocktool's in the foreground, `/dev/null` under `-d`. Every child is awaited, so none
  *   is left a zombie (docs/COMPATIBILITY.md B5 cannot happen: there is no SIGCHLD handler).
  * - The stop command waits on a timer, not in a sleeping child; on shutdown every pending stop

@@ -62,7 +62,8 @@ export {
 
 /**
  * The running server. Feed it frames with {@link Daemon.run} (or {@link Daemon.handleFrame});
- * call {@link Daemon.reload} on SIGHUP and {@link Daemon.stop} to end.
+ * call {@link Daemon.reload} on SIGHUP; to end, abort the signal given to {@link Daemon.run} and
+ * call {@link Daemon.close}.
  *
  * @example
  * ```ts ignore
