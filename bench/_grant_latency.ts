@@ -3,18 +3,19 @@
  * nftables set (`Nft_Set`, docs/GRANTS.md), which starts no process. knocktool alone (knockd 0.8
  * has no grants): one `knocktool serve` on the namespace's `lo`, a door with w5's knock shape
  * (three TCP SYNs to 7000, 8000, 9000 sent back to back through the AF_PACKET socket), and per
- * knock: flush the set, send the three frames, then look at the set through libnftables
- * (`ffi/libnftables.ts`) every {@link POLL_MS} ms until the knocker's address is an element. The
- * figure is last frame sent → element seen, so it includes up to one poll interval plus one look.
+ * knock: flush the set, send the three frames, then wait, asleep, for the kernel's notification of
+ * the new element (`_nft_events.ts`, what `nft monitor` reads). The figure is last frame sent →
+ * notification received (both `CLOCK_REALTIME`), so it includes the harness's own wake-up (~0.3
+ * ms), not a busy loop of looks beside the daemon it measures (which an earlier version used:
+ * docs/PERFORMANCE.md, "Knock to grant (w5g)").
  *
  * @module
  */
 import { Nftables } from "../ffi/libnftables.ts";
 import type { PacketSocket } from "../testing/af_packet.ts";
 import { percentile } from "./_report.ts";
-
-/** The spin between two looks at the set, ms (back-to-back netlink dumps would compete). */
-export const POLL_MS = 0.25;
+import { RealtimeClock } from "./_clock.ts";
+import { NftEvents } from "./_nft_events.ts";
 
 /** The table and set the harness creates in its namespace. */
 const TABLE = "inet kt_bench";
@@ -50,12 +51,6 @@ export interface GrantLatencyResult {
   readonly p99Ms: number | null;
   /** Largest, ms. */
   readonly maxMs: number | null;
-  /** Spin between two looks, ms. */
-  readonly pollMs: number;
-  /** One look (`list set` through libnftables), ms, averaged over 100. */
-  readonly lookMs: number;
-  /** Looks per knock, on average. */
-  readonly looksPerKnock: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -139,38 +134,22 @@ export async function measureGrantLatency(b: GrantLatencyBench): Promise<GrantLa
     }
     if (!ready) throw new Error(`Cannot see w5g's probe knock in set "${SET}" within 60 s`);
     const times: number[] = [];
-    let looks = 0;
+    using clock = new RealtimeClock();
+    using events = new NftEvents(2000);
     for (let i = 0; i < b.warmup + b.knocks; i++) {
       b.check();
       n.run(`flush set ${SET}`);
+      events.drain(); // the flush's own notifications
       const src = `127.203.${(i >> 8) & 255}.${(i & 255) + 1}`;
       const [f1, f2, f3] = b.knockFrames(src);
       b.sock.send(f1!);
       b.sock.send(f2!);
-      const t0 = performance.now();
+      const sent = clock.nowNs();
       b.sock.send(f3!);
-      let seen = false;
-      let k = 0;
-      for (;;) {
-        k++;
-        if (has(src)) {
-          seen = true;
-          break;
-        }
-        const until = performance.now() + POLL_MS;
-        while (performance.now() < until) { /* spin: a timer would wait ~2 ms */ }
-        if (performance.now() - t0 > 2000) break;
-      }
-      const ms = performance.now() - t0;
-      if (i >= b.warmup && seen) {
-        times.push(ms);
-        looks += k;
-      }
+      const seen = await events.waitNewElement(); // null after 2 s
+      if (i >= b.warmup && seen !== null) times.push(Number(seen - sent) / 1e6);
       await sleep(20); // as w5: the next knock finds the loop idle
     }
-    const t = performance.now();
-    for (let i = 0; i < 100; i++) n.run(`list set ${SET}`);
-    const lookMs = (performance.now() - t) / 100;
     c.kill("SIGTERM");
     await Promise.race([c.status, sleep(3000)]);
     await Promise.race([drained, sleep(1000)]);
@@ -180,9 +159,6 @@ export async function measureGrantLatency(b: GrantLatencyBench): Promise<GrantLa
       p50Ms: percentile(times, 50),
       p99Ms: percentile(times, 99),
       maxMs: percentile(times, 100),
-      pollMs: POLL_MS,
-      lookMs,
-      looksPerKnock: times.length === 0 ? 0 : looks / times.length,
     };
   } finally {
     nft?.close();
