@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { RealtimeClock } from "./_clock.ts";
 
 const symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -22,7 +23,6 @@ const symbols = {
   },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
-  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
 } as const;
 
 const AF_NETLINK = 16;
@@ -42,7 +42,7 @@ export class NftEvents implements Disposable {
   readonly #lib = Deno.dlopen("libc.so.6", symbols);
   readonly #fd: number;
   readonly #buf = new Uint8Array(65536);
-  readonly #ts = new BigInt64Array(2);
+  readonly #clock = new RealtimeClock();
 
   /**
    * Opens and subscribes the socket.
@@ -55,6 +55,7 @@ export class NftEvents implements Disposable {
     this.#fd = s.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
     if (this.#fd < 0) {
       this.#lib.close();
+      this.#clock.close();
       throw new Error("Cannot open a netfilter netlink socket");
     }
     // struct sockaddr_nl { u16 family; u16 pad; u32 pid; u32 groups; }
@@ -93,7 +94,7 @@ export class NftEvents implements Disposable {
         await this.#lib.symbols.recvWait(this.#fd, this.#buf, BigInt(this.#buf.length), 0),
       );
       if (n <= 0) return null;
-      const at = this.#now();
+      const at = this.#clock.nowNs();
       const v = new DataView(this.#buf.buffer, 0, n);
       for (let off = 0; off + 16 <= n;) {
         const len = v.getUint32(off, true);
@@ -104,15 +105,11 @@ export class NftEvents implements Disposable {
     }
   }
 
-  #now(): bigint {
-    this.#lib.symbols.clock_gettime(0, this.#ts);
-    return this.#ts[0]! * 1_000_000_000n + this.#ts[1]!;
-  }
-
   /** Closes the socket. */
   close(): void {
     this.#lib.symbols.close(this.#fd);
     this.#lib.close();
+    this.#clock.close();
   }
 
   /** Same as {@link close}. */
